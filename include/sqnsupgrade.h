@@ -1,0 +1,270 @@
+/*
+ * libsqnsupgrade: firmware updater core for the Sequans SQN3330 LTE modem.
+ *
+ * Error model: every function returns SQNS_OK (0) or a negative enum sqns_err;
+ * sqns_strerror() names it. The core keeps no errno: a port backend that wants
+ * to report the OS error keeps it in its own context.
+ *
+ * Memory: the core never allocates. The caller owns struct sqns_ctx (about
+ * 6 KiB: the STP block buffer dominates) and every buffer passed in.
+ *
+ * Threading: a context is used by one thread at a time. Contexts are
+ * independent, so several modems may be driven from several threads.
+ *
+ * Porting: supply struct sqns_port_ops (read with timeout, write, set rate,
+ * millisecond clock) and, for transfers, struct sqns_image (read at offset).
+ * The core includes only <stdbool.h>, <stddef.h> and <stdint.h>, never
+ * prints, never exits and never sleeps: every wait is a port read with a
+ * deadline.
+ */
+#ifndef SQNSUPGRADE_H
+#define SQNSUPGRADE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum sqns_err {
+	SQNS_OK = 0,
+	SQNS_ERR_ARG = -1,	    /* bad argument from the caller */
+	SQNS_ERR_IO = -2,	    /* the port failed to read, write or set its rate */
+	SQNS_ERR_TIMEOUT = -3,	    /* no (valid) answer before the deadline */
+	SQNS_ERR_PROTOCOL = -4,	    /* STP answers stayed wrong after every retry */
+	SQNS_ERR_MODEM = -5,	    /* the modem answered ERROR */
+	SQNS_ERR_STATE = -6,	    /* the modem is in a mode where this cannot be done */
+	SQNS_ERR_REJECTED = -7,	    /* the modem rejected the image (+SMUPGRADE: fail) */
+	SQNS_ERR_NO_MODEM = -8,	    /* nothing answered AT at all */
+	SQNS_ERR_UNSUPPORTED = -9,  /* not implemented yet */
+	SQNS_ERR_IMAGE = -10,	    /* the image source could not be read */
+	SQNS_ERR_ABORTED = -11,	    /* the caller asked to stop */
+};
+
+/* A short English sentence for an sqns_err value; never NULL. */
+const char *sqns_strerror(int err);
+
+/* AT+SMOD? values (sqn3330.md section 2). */
+enum sqns_mode {
+	SQNS_MODE_UNKNOWN = -1,
+	SQNS_MODE_RECOVERY = 0,
+	SQNS_MODE_MTOOLS = 1,
+	SQNS_MODE_APPLICATION = 2,
+	SQNS_MODE_UPDATER = 3,
+	SQNS_MODE_UPGRADE = 4,
+};
+
+/* "recovery", "mtools", "application", "updater", "upgrade" or "unknown". */
+const char *sqns_mode_name(int mode);
+
+/*
+ * The transport. All functions receive the `port` pointer of the config.
+ *  read:     read up to len bytes, waiting at most timeout_ms for the first;
+ *            returns the count (> 0), 0 when the time ran out, or a negative
+ *            sqns_err (SQNS_ERR_IO). timeout_ms 0 means "only what is there".
+ *  write:    write all len bytes; SQNS_OK or a negative sqns_err.
+ *  set_rate: change the host's line rate; SQNS_OK or a negative sqns_err.
+ *  now_ms:   a monotonic millisecond clock; it may wrap.
+ */
+struct sqns_port_ops {
+	int (*read)(void *port, uint8_t *buf, size_t len, uint32_t timeout_ms);
+	int (*write)(void *port, const uint8_t *buf, size_t len);
+	int (*set_rate)(void *port, uint32_t baud);
+	uint32_t (*now_ms)(void *port);
+};
+
+/* A firmware image, streamed: read(ctx, offset, buf, len) returns SQNS_OK or < 0. */
+struct sqns_image {
+	uint32_t size;
+	int (*read)(void *ctx, uint32_t offset, uint8_t *buf, size_t len);
+	void *ctx;
+};
+
+enum sqns_phase {
+	SQNS_PHASE_WAKEUP,	   /* "Attempting AT wakeup..." */
+	SQNS_PHASE_PREPARE,	   /* preparing the modem (application mode) */
+	SQNS_PHASE_REBOOT_UPGRADE, /* rebooting into upgrade mode */
+	SQNS_PHASE_RESUME,	   /* found in upgrade mode: resuming */
+	SQNS_PHASE_FFF_TOO_BIG,	   /* image over 4 MiB: FFF falls back to ON_THE_FLY */
+	SQNS_PHASE_STP_ON_THE_FLY, /* "Starting STP ON_THE_FLY" */
+	SQNS_PHASE_STP_FFF,	   /* "Starting STP FFF" */
+	SQNS_PHASE_TRANSFER,	   /* the transfer starts: event total = bytes */
+	SQNS_PHASE_DOWNLOAD_DONE,  /* "Code download done, returning to user mode" */
+	SQNS_PHASE_APPLYING,	   /* the modem checks / applies the image */
+	SQNS_PHASE_RESETTING,	   /* "Resetting (DO NOT DISCONNECT POWER!!!)" */
+	SQNS_PHASE_COMPLETED,	   /* "Upgrade completed!" */
+};
+
+enum sqns_event_type {
+	SQNS_EV_PHASE,	  /* phase */
+	SQNS_EV_PROGRESS, /* done, total: image bytes acknowledged by the modem */
+	SQNS_EV_TICK,	  /* one more second of waiting on the modem (phase says for what) */
+	SQNS_EV_SESSION,  /* STP session open: value = version, total = max transfer */
+	SQNS_EV_RETRY,	  /* an STP request is sent again: value = attempt, err = why */
+	SQNS_EV_AT_TX,	  /* a command line sent (text, len) */
+	SQNS_EV_AT_RX,	  /* a line received (text, len), echo and URCs included */
+	SQNS_EV_STP_TX,	  /* an STP request: frame */
+	SQNS_EV_STP_RX,	  /* an STP response accepted: frame */
+	SQNS_EV_RATE,	  /* the host's rate changed: value = baud */
+};
+
+struct sqns_event {
+	enum sqns_event_type type;
+	enum sqns_phase phase;
+	int value;
+	int err;
+	uint32_t done, total;
+	const char *text; /* not NUL-terminated; valid during the callback */
+	size_t len;
+	struct {
+		uint8_t op, sid;
+		uint16_t len;
+		uint32_t tid;
+	} frame;
+};
+
+typedef void (*sqns_event_fn)(void *user, const struct sqns_event *ev);
+
+/*
+ * Timeouts in milliseconds; 0 selects the default in brackets.
+ *  at_ms:     one AT command's final OK/ERROR [5000]
+ *  detect_ms: the first contact: a powered modem answers AT within it [20000]
+ *  wake_ms:   waiting for the modem to answer AT after a reboot [300000]
+ *  stp_ms:    one STP response [90000]; the modem erases flash near 7-10 %
+ *  apply_ms:  the modem checking or applying an image [300000]
+ */
+struct sqns_timeouts {
+	uint32_t at_ms, detect_ms, wake_ms, stp_ms, apply_ms;
+};
+
+struct sqns_config {
+	const struct sqns_port_ops *ops;
+	void *port;
+	sqns_event_fn on_event; /* may be NULL */
+	void *user;
+	uint32_t baud; /* application rate [921600] */
+	struct sqns_timeouts timeouts;
+	/* Polled between blocks and waits; returning true stops with SQNS_ERR_ABORTED. */
+	bool (*should_abort)(void *user);
+};
+
+#define SQNS_STP_MAX_BLOCK 2016u
+#define SQNS_LINE_MAX 200u
+#define SQNS_RX_BUF 512u
+
+/*
+ * Where the modem stood when an operation ended; set by every flow, read by
+ * the caller to tell the user what state the modem is in.
+ */
+enum sqns_stage {
+	SQNS_STAGE_UNTOUCHED,	/* nothing the modem keeps was changed */
+	SQNS_STAGE_UPGRADE_MODE, /* rebooted into upgrade mode; image not (fully) written */
+	SQNS_STAGE_TRANSFERRED,	/* image sent; the modem checks or applies it */
+	SQNS_STAGE_DONE,	/* upgrade applied */
+};
+
+/* One modem conversation. Caller-allocated; fields are private to the core. */
+struct sqns_ctx {
+	struct sqns_config cfg;
+	uint8_t rx[SQNS_RX_BUF];
+	size_t rx_pos, rx_len;
+	char line[SQNS_LINE_MAX + 1];
+	size_t line_len;
+	bool line_overflow;
+	const char *echo; /* the command just sent, to drop its echo */
+	bool sysstart;	  /* +SYSSTART seen since it was last cleared */
+	uint32_t tid;
+	uint16_t max_transfer;
+	enum sqns_stage stage;
+	int mode; /* the last mode read, SQNS_MODE_UNKNOWN before */
+	uint8_t frame[16 + SQNS_STP_MAX_BLOCK];
+};
+
+/* SQNS_OK, or SQNS_ERR_ARG when ops or a required op is missing. */
+int sqns_init(struct sqns_ctx *ctx, const struct sqns_config *cfg);
+
+/* ---- AT channel ---- */
+
+/*
+ * Send one command (no line ending) and collect the answer lines until OK or
+ * ERROR. Echo, blank lines, +SYSSTART/+SHUTDOWN and undecodable lines are
+ * dropped. Lines go into resp separated by '\n' (truncated to resp_len - 1;
+ * resp may be NULL). timeout_ms 0 uses timeouts.at_ms.
+ * Returns SQNS_OK, SQNS_ERR_MODEM (ERROR), SQNS_ERR_TIMEOUT or SQNS_ERR_IO.
+ */
+int sqns_at(struct sqns_ctx *ctx, const char *cmd, char *resp, size_t resp_len,
+	    uint32_t timeout_ms);
+
+/*
+ * Send AT until the modem answers OK, for at most timeout_ms (0: wake_ms).
+ * Returns SQNS_OK, SQNS_ERR_NO_MODEM or SQNS_ERR_IO.
+ */
+int sqns_wakeup(struct sqns_ctx *ctx, uint32_t timeout_ms);
+
+/* Wait for an unsolicited line that starts with `prefix`; emits TICK events. */
+int sqns_wait_line(struct sqns_ctx *ctx, const char *prefix, uint32_t timeout_ms,
+		   enum sqns_phase phase);
+
+/* ---- modem queries ---- */
+
+/* AT+SMOD? into *mode. SQNS_OK, or an AT error. */
+int sqns_get_mode(struct sqns_ctx *ctx, int *mode);
+
+/* Wake the modem (detect_ms), turn echo off and read its mode. */
+int sqns_detect(struct sqns_ctx *ctx, int *mode);
+
+/* AT!="showver" into buf (the SYSTEM VERSION block, '\n'-separated). */
+int sqns_showver(struct sqns_ctx *ctx, char *buf, size_t len);
+
+/* ATI1 into buf ('\n'-separated lines). */
+int sqns_ati1(struct sqns_ctx *ctx, char *buf, size_t len);
+
+/* AT+CGSN: the 15-digit IMEI into imei[16]. SQNS_ERR_PROTOCOL if not 15 digits. */
+int sqns_imei(struct sqns_ctx *ctx, char imei[16]);
+
+/* The build number of an ATI1 answer: digits after the last '-' of the LR line. */
+bool sqns_parse_ati1_build(const char *ati1, uint32_t *build);
+
+/*
+ * From a showver block: the build in brackets of a line whose name starts
+ * with `name` ("Bootloader0", "Software"); false when absent or "NA".
+ */
+bool sqns_parse_showver_build(const char *showver, const char *name, uint32_t *build);
+
+/* ---- STP ---- */
+
+/*
+ * One STP transfer of img: RESET, OPEN_SESSION, blocks, closing RESET. The
+ * modem must already be in STP (after AT+SMSTPU / AT+STP answered OK).
+ * Returns SQNS_OK, SQNS_ERR_TIMEOUT, SQNS_ERR_PROTOCOL, SQNS_ERR_IMAGE,
+ * SQNS_ERR_IO or SQNS_ERR_ABORTED.
+ */
+int sqns_stp_send(struct sqns_ctx *ctx, const struct sqns_image *img);
+
+/* ---- flows ---- */
+
+#define SQNS_FFF_MAX (4u * 1024u * 1024u)
+
+struct sqns_upgrade_opts {
+	const struct sqns_image *image;
+	bool fff;	/* store first, apply later (AT+SMSTPU + AT+SMUPGRADE) */
+	bool force_fff; /* keep FFF above SQNS_FFF_MAX */
+	bool resume;	/* the caller expects upgrade mode; the modem's mode decides */
+};
+
+/*
+ * The whole upgrade of a modem in application or upgrade mode (sqn3330.md
+ * section 6), ending with the modem back in application mode. When showver
+ * is not NULL it receives the final AT!="showver" block. ctx->stage says how
+ * far it got. Returns SQNS_OK or a negative sqns_err.
+ */
+int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, char *showver,
+		 size_t showver_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,77 @@
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image_file.h"
+
+static int file_read(void *ctx, uint32_t offset, uint8_t *buf, size_t len)
+{
+	struct image_file *f = ctx;
+	while (len > 0) {
+		ssize_t n = pread(f->fd, buf, len, (off_t)offset);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return SQNS_ERR_IMAGE;
+		buf += n;
+		len -= (size_t)n;
+		offset += (uint32_t)n;
+	}
+	return SQNS_OK;
+}
+
+bool image_file_open(struct image_file *f, const char *path, char *why, size_t why_len)
+{
+	struct stat st;
+	*f = (struct image_file){.fd = -1};
+	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0) {
+		snprintf(why, why_len, "cannot open firmware file '%s': %s; check the path", path,
+			 strerror(errno));
+		return false;
+	}
+	if (fstat(f->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, why_len,
+			 "'%s' is not a regular file; give the path of a .dup firmware file", path);
+		image_file_close(f);
+		return false;
+	}
+	if (st.st_size < (off_t)IMAGE_MIN_SIZE) {
+		snprintf(why, why_len,
+			 "firmware file '%s' has %lld bytes, under %u: it is not a firmware image "
+			 "(download it again)",
+			 path, (long long)st.st_size, IMAGE_MIN_SIZE);
+		image_file_close(f);
+		return false;
+	}
+	if ((uint64_t)st.st_size > UINT32_MAX) {
+		snprintf(why, why_len, "firmware file '%s' is over 4 GiB: it is not a firmware image",
+			 path);
+		image_file_close(f);
+		return false;
+	}
+	/* A read now, so that an unreadable file fails before the modem is touched. */
+	uint8_t probe[IMAGE_MIN_SIZE];
+	if (file_read(f, 0, probe, sizeof probe) != SQNS_OK) {
+		snprintf(why, why_len, "cannot read firmware file '%s': %s", path, strerror(errno));
+		image_file_close(f);
+		return false;
+	}
+	if (!realpath(path, f->path))
+		snprintf(f->path, sizeof f->path, "%s", path);
+	f->image = (struct sqns_image){.size = (uint32_t)st.st_size, .read = file_read, .ctx = f};
+	return true;
+}
+
+void image_file_close(struct image_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+}

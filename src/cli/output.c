@@ -1,0 +1,178 @@
+#define _DEFAULT_SOURCE
+#include <string.h>
+#include <unistd.h>
+
+#include "output.h"
+
+#define BAR_WIDTH 40
+
+void output_init(struct output *o, FILE *out, FILE *err, int verbose, bool debug)
+{
+	*o = (struct output){.out = out, .err = err, .verbose = verbose, .debug = debug};
+	o->tty = isatty(fileno(out));
+	o->bar_shown = -1;
+}
+
+void output_break(struct output *o)
+{
+	if (o->line_open) {
+		fputc('\n', o->out);
+		o->line_open = false;
+	}
+	fflush(o->out);
+}
+
+void output_block(struct output *o, const char *text)
+{
+	output_break(o);
+	fputs(text, o->out);
+	if (*text && text[strlen(text) - 1] != '\n')
+		fputc('\n', o->out);
+	fflush(o->out);
+}
+
+static void say(struct output *o, const char *line)
+{
+	output_break(o);
+	fprintf(o->out, "%s\n", line);
+	fflush(o->out);
+}
+
+static void draw_bar(struct output *o, uint32_t done, uint32_t total)
+{
+	int pct = total ? (int)((uint64_t)done * 100 / total) : 100;
+	int fill = total ? (int)((uint64_t)done * BAR_WIDTH / total) : BAR_WIDTH;
+	/* On a terminal redraw when the figure changes; elsewhere one line per 10 %. */
+	int step = o->tty ? 1 : 10;
+	if (o->bar_shown >= 0 && pct / step == o->bar_shown / step)
+		return;
+	o->bar_shown = pct;
+	char bar[BAR_WIDTH + 1];
+	memset(bar, '#', (size_t)fill);
+	memset(bar + fill, ' ', (size_t)(BAR_WIDTH - fill));
+	bar[BAR_WIDTH] = '\0';
+	fprintf(o->out, "%sSending %u bytes: [%s] %3d%%", o->tty ? "\r" : "", total, bar, pct);
+	if (o->tty && pct < 100) {
+		o->line_open = true;
+	} else {
+		fputc('\n', o->out);
+		o->line_open = false;
+	}
+	fflush(o->out);
+}
+
+static void phase(struct output *o, enum sqns_phase p)
+{
+	switch (p) {
+	case SQNS_PHASE_WAKEUP:
+		say(o, "Attempting AT wakeup...");
+		break;
+	case SQNS_PHASE_REBOOT_UPGRADE:
+		if (o->verbose)
+			say(o, "Rebooting the modem into upgrade mode...");
+		break;
+	case SQNS_PHASE_RESUME:
+		say(o, "The modem is in upgrade mode: resuming the upgrade");
+		break;
+	case SQNS_PHASE_FFF_TOO_BIG:
+		say(o, "Firmware file is too big to load via FFF method. Using ON_THE_FLY");
+		break;
+	case SQNS_PHASE_STP_ON_THE_FLY:
+		o->fff = false;
+		say(o, "Starting STP ON_THE_FLY");
+		break;
+	case SQNS_PHASE_STP_FFF:
+		o->fff = true;
+		say(o, "Starting STP FFF (DO NOT DISCONNECT POWER!!!)");
+		break;
+	case SQNS_PHASE_DOWNLOAD_DONE:
+		say(o, o->fff ? "Code download done, applying the stored image"
+			      : "Code download done, returning to user mode");
+		break;
+	case SQNS_PHASE_RESETTING:
+		output_break(o);
+		fputs("Resetting (DO NOT DISCONNECT POWER!!!)", o->out);
+		o->line_open = true;
+		fflush(o->out);
+		break;
+	case SQNS_PHASE_COMPLETED:
+		say(o, "Upgrade completed!");
+		break;
+	case SQNS_PHASE_PREPARE:
+	case SQNS_PHASE_TRANSFER:
+	case SQNS_PHASE_APPLYING:
+		break;
+	}
+}
+
+static const char *op_name(uint8_t op)
+{
+	static const char *names[] = {"RESET", "OPEN_SESSION", "TRANSFER_BLOCK_CMD",
+				      "TRANSFER_BLOCK"};
+	return names[op & 3];
+}
+
+static void trace(struct output *o, const struct sqns_event *ev)
+{
+	switch (ev->type) {
+	case SQNS_EV_AT_TX:
+		fprintf(o->err, "[at] > %.*s\n", (int)ev->len, ev->text);
+		break;
+	case SQNS_EV_AT_RX:
+		fprintf(o->err, "[at] < %.*s\n", (int)ev->len, ev->text);
+		break;
+	case SQNS_EV_STP_TX:
+	case SQNS_EV_STP_RX:
+		fprintf(o->err, "[stp] %s %s%s sid=%u tid=%u len=%u\n",
+			ev->type == SQNS_EV_STP_TX ? ">" : "<", op_name(ev->frame.op),
+			ev->type == SQNS_EV_STP_RX ? " (answer)" : "", ev->frame.sid,
+			(unsigned)ev->frame.tid, ev->frame.len);
+		break;
+	case SQNS_EV_RATE:
+		fprintf(o->err, "[port] rate %d\n", ev->value);
+		break;
+	default:
+		break;
+	}
+}
+
+void output_event(void *user, const struct sqns_event *ev)
+{
+	struct output *o = user;
+	switch (ev->type) {
+	case SQNS_EV_PHASE:
+		phase(o, ev->phase);
+		break;
+	case SQNS_EV_SESSION: {
+		char line[96];
+		snprintf(line, sizeof line, "Session opened: version %d, max transfer %u bytes",
+			 ev->value, ev->total);
+		say(o, line);
+		o->bar_shown = -1;
+		break;
+	}
+	case SQNS_EV_PROGRESS:
+		draw_bar(o, ev->done, ev->total);
+		break;
+	case SQNS_EV_TICK:
+		if (ev->phase == SQNS_PHASE_RESETTING) {
+			fputc('.', o->out);
+			fflush(o->out);
+		}
+		break;
+	case SQNS_EV_RETRY:
+		if (o->verbose) {
+			output_break(o);
+			fprintf(o->err, "STP answer invalid (%s): retry %d of 4\n",
+				sqns_strerror(ev->err), ev->value);
+		}
+		break;
+	default:
+		if (o->debug) {
+			if (o->line_open && o->err == o->out)
+				output_break(o);
+			trace(o, ev);
+		}
+		break;
+	}
+}

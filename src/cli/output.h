@@ -1,0 +1,31 @@
+/* Turns the core's events into what the user sees. */
+#ifndef SQNS_OUTPUT_H
+#define SQNS_OUTPUT_H
+
+#include <stdio.h>
+
+#include "sqnsupgrade.h"
+
+struct output {
+	FILE *out;	/* transcript (stdout) */
+	FILE *err;	/* diagnostics (stderr) */
+	bool tty;	/* out is a terminal: redraw the bar in place */
+	int verbose;	/* -v */
+	bool debug;	/* --debug: the wire, line by line */
+	bool fff;	/* the transfer in progress stores an FFF image */
+	int bar_shown;	/* last drawn percentage, -1 before the first */
+	bool line_open; /* a bar or a row of dots awaits its newline */
+};
+
+void output_init(struct output *o, FILE *out, FILE *err, int verbose, bool debug);
+
+/* The sqns_event_fn for struct sqns_config (user = struct output *). */
+void output_event(void *user, const struct sqns_event *ev);
+
+/* End a pending bar or dots line (before printing anything else). */
+void output_break(struct output *o);
+
+/* Print a '\n'-separated block, one line each. */
+void output_block(struct output *o, const char *text);
+
+#endif

@@ -1,0 +1,283 @@
+/* Receive buffer, line assembly and the AT command channel. */
+#include "internal.h"
+
+#define WAKE_PROBE_MS 500u  /* how long one AT probe waits for its OK */
+#define TICK_MS 1000u	    /* one TICK event per second of waiting */
+#define DRAIN_MAX 65536u    /* a flooding modem cannot hold us in a drain */
+
+size_t sqns_strlen(const char *s)
+{
+	size_t n = 0;
+	while (s[n])
+		n++;
+	return n;
+}
+
+bool sqns_starts_with(const char *s, const char *prefix)
+{
+	while (*prefix)
+		if (*s++ != *prefix++)
+			return false;
+	return true;
+}
+
+bool sqns_contains(const char *s, const char *needle)
+{
+	for (; *s; s++)
+		if (sqns_starts_with(s, needle))
+			return true;
+	return *needle == '\0';
+}
+
+bool sqns_streq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+int sqns_init(struct sqns_ctx *ctx, const struct sqns_config *cfg)
+{
+	if (!ctx || !cfg || !cfg->ops || !cfg->ops->read || !cfg->ops->write || !cfg->ops->now_ms)
+		return SQNS_ERR_ARG;
+	*ctx = (struct sqns_ctx){.cfg = *cfg, .mode = SQNS_MODE_UNKNOWN};
+	struct sqns_timeouts *t = &ctx->cfg.timeouts;
+	if (!ctx->cfg.baud)
+		ctx->cfg.baud = 921600;
+	if (!t->at_ms)
+		t->at_ms = 5000;
+	if (!t->detect_ms)
+		t->detect_ms = 20000;
+	if (!t->wake_ms)
+		t->wake_ms = 300000;
+	if (!t->stp_ms)
+		t->stp_ms = 90000;
+	if (!t->apply_ms)
+		t->apply_ms = 300000;
+	return SQNS_OK;
+}
+
+void sqns_emit(struct sqns_ctx *ctx, const struct sqns_event *ev)
+{
+	if (ctx->cfg.on_event)
+		ctx->cfg.on_event(ctx->cfg.user, ev);
+}
+
+void sqns_emit_phase(struct sqns_ctx *ctx, enum sqns_phase phase)
+{
+	struct sqns_event ev = {.type = SQNS_EV_PHASE, .phase = phase};
+	sqns_emit(ctx, &ev);
+}
+
+bool sqns_aborted(struct sqns_ctx *ctx)
+{
+	return ctx->cfg.should_abort && ctx->cfg.should_abort(ctx->cfg.user);
+}
+
+static int rx_fill(struct sqns_ctx *ctx, uint32_t timeout_ms)
+{
+	int n = ctx->cfg.ops->read(ctx->cfg.port, ctx->rx, sizeof ctx->rx, timeout_ms);
+	if (n < 0)
+		return SQNS_ERR_IO;
+	ctx->rx_pos = 0;
+	ctx->rx_len = (size_t)n;
+	return n;
+}
+
+int sqns_rx_byte(struct sqns_ctx *ctx, uint8_t *b, uint32_t end)
+{
+	while (ctx->rx_pos == ctx->rx_len) {
+		if (sqns_aborted(ctx))
+			return SQNS_ERR_ABORTED;
+		uint32_t left = deadline_left(ctx, end);
+		/* Wake up at least once a second to honour should_abort. */
+		int n = rx_fill(ctx, left > TICK_MS ? TICK_MS : left);
+		if (n < 0)
+			return n;
+		if (n == 0 && left == 0)
+			return 0;
+	}
+	*b = ctx->rx[ctx->rx_pos++];
+	return 1;
+}
+
+int sqns_drain(struct sqns_ctx *ctx, uint32_t quiet_ms)
+{
+	size_t dropped = ctx->rx_len - ctx->rx_pos;
+	ctx->rx_pos = ctx->rx_len = 0;
+	ctx->line_len = 0;
+	ctx->line_overflow = false;
+	while (dropped < DRAIN_MAX) {
+		int n = rx_fill(ctx, quiet_ms);
+		if (n <= 0)
+			return n;
+		dropped += (size_t)n;
+	}
+	ctx->rx_pos = ctx->rx_len = 0;
+	return SQNS_OK;
+}
+
+int sqns_tx(struct sqns_ctx *ctx, const uint8_t *buf, size_t len)
+{
+	int r = ctx->cfg.ops->write(ctx->cfg.port, buf, len);
+	return r < 0 ? SQNS_ERR_IO : SQNS_OK;
+}
+
+static bool printable(uint8_t c)
+{
+	return (c >= 0x20 && c < 0x7f) || c == '\t';
+}
+
+/*
+ * Bytes accumulate until CR or LF. A line with a byte that is not printable
+ * ASCII is noise (a rate mismatch, a boot banner) and is dropped whole; an
+ * endless line is cut at SQNS_LINE_MAX and the rest ignored.
+ */
+int sqns_read_line(struct sqns_ctx *ctx, uint32_t end)
+{
+	uint8_t c;
+	int r;
+	while ((r = sqns_rx_byte(ctx, &c, end)) == 1) {
+		if (c == '\r' || c == '\n') {
+			bool keep = ctx->line_len > 0 && !ctx->line_overflow;
+			ctx->line[ctx->line_len] = '\0';
+			ctx->line_len = 0;
+			ctx->line_overflow = false;
+			if (keep) {
+				struct sqns_event ev = {
+				    .type = SQNS_EV_AT_RX, .text = ctx->line,
+				    .len = sqns_strlen(ctx->line)};
+				sqns_emit(ctx, &ev);
+				return 1;
+			}
+			continue;
+		}
+		if (!printable(c))
+			ctx->line_overflow = true; /* poison the line: dropped at its end */
+		else if (ctx->line_len < SQNS_LINE_MAX)
+			ctx->line[ctx->line_len++] = (char)c;
+	}
+	return r;
+}
+
+static bool is_urc(struct sqns_ctx *ctx, const char *line)
+{
+	if (sqns_starts_with(line, "+SYSSTART")) {
+		ctx->sysstart = true;
+		return true;
+	}
+	return sqns_starts_with(line, "+SHUTDOWN");
+}
+
+static bool is_error(const char *line)
+{
+	return sqns_streq(line, "ERROR") || sqns_starts_with(line, "+CME ERROR") ||
+	       sqns_starts_with(line, "+CMS ERROR");
+}
+
+static void append_line(char *resp, size_t resp_len, size_t *used, const char *line)
+{
+	if (!resp || resp_len == 0)
+		return;
+	for (const char *p = line; *p && *used + 2 < resp_len; p++)
+		resp[(*used)++] = *p;
+	if (*used + 1 < resp_len)
+		resp[(*used)++] = '\n';
+	resp[*used] = '\0';
+}
+
+static int send_line(struct sqns_ctx *ctx, const char *cmd)
+{
+	struct sqns_event ev = {.type = SQNS_EV_AT_TX, .text = cmd, .len = sqns_strlen(cmd)};
+	sqns_emit(ctx, &ev);
+	int r = sqns_tx(ctx, (const uint8_t *)cmd, ev.len);
+	if (r == SQNS_OK)
+		r = sqns_tx(ctx, (const uint8_t *)"\r\n", 2);
+	return r;
+}
+
+/* Read answer lines until OK / ERROR or the deadline. */
+static int collect(struct sqns_ctx *ctx, const char *cmd, char *resp, size_t resp_len,
+		   uint32_t end)
+{
+	size_t used = 0;
+	if (resp && resp_len)
+		resp[0] = '\0';
+	for (;;) {
+		int r = sqns_read_line(ctx, end);
+		if (r == 0)
+			return SQNS_ERR_TIMEOUT;
+		if (r < 0)
+			return r;
+		const char *line = ctx->line;
+		if (sqns_streq(line, cmd) || is_urc(ctx, line))
+			continue; /* echo or unsolicited */
+		if (sqns_streq(line, "OK"))
+			return SQNS_OK;
+		if (is_error(line))
+			return SQNS_ERR_MODEM;
+		append_line(resp, resp_len, &used, line);
+	}
+}
+
+int sqns_at(struct sqns_ctx *ctx, const char *cmd, char *resp, size_t resp_len,
+	    uint32_t timeout_ms)
+{
+	/* Whatever is left over from an earlier answer must not pass for this one. */
+	int r = sqns_drain(ctx, 0);
+	if (r < 0)
+		return r;
+	r = send_line(ctx, cmd);
+	if (r < 0)
+		return r;
+	return collect(ctx, cmd, resp, resp_len,
+		       deadline_in(ctx, timeout_ms ? timeout_ms : ctx->cfg.timeouts.at_ms));
+}
+
+int sqns_wakeup(struct sqns_ctx *ctx, uint32_t timeout_ms)
+{
+	uint32_t end = deadline_in(ctx, timeout_ms ? timeout_ms : ctx->cfg.timeouts.wake_ms);
+	do {
+		uint32_t left = deadline_left(ctx, end);
+		int r = sqns_at(ctx, "AT", NULL, 0, left < WAKE_PROBE_MS ? left : WAKE_PROBE_MS);
+		if (r == SQNS_OK)
+			return SQNS_OK;
+		if (r == SQNS_ERR_IO || r == SQNS_ERR_ABORTED)
+			return r;
+		if (r == SQNS_ERR_MODEM) {
+			/* Alive but unhappy (a half line got mangled): let the line go quiet. */
+			r = sqns_drain(ctx, WAKE_PROBE_MS / 5);
+			if (r < 0)
+				return r;
+		}
+	} while (deadline_left(ctx, end) > 0);
+	return SQNS_ERR_NO_MODEM;
+}
+
+int sqns_wait_line(struct sqns_ctx *ctx, const char *prefix, uint32_t timeout_ms,
+		   enum sqns_phase phase)
+{
+	uint32_t end = deadline_in(ctx, timeout_ms);
+	uint32_t next_tick = deadline_in(ctx, TICK_MS);
+	for (;;) {
+		uint32_t slice = deadline_left(ctx, next_tick);
+		uint32_t left = deadline_left(ctx, end);
+		int r = sqns_read_line(ctx, sqns_now(ctx) + (slice < left ? slice : left));
+		if (r < 0)
+			return r;
+		if (r == 1) {
+			(void)is_urc(ctx, ctx->line);
+			if (sqns_starts_with(ctx->line, prefix))
+				return SQNS_OK;
+		}
+		if (deadline_left(ctx, end) == 0)
+			return SQNS_ERR_TIMEOUT;
+		if (deadline_left(ctx, next_tick) == 0) {
+			struct sqns_event ev = {.type = SQNS_EV_TICK, .phase = phase};
+			sqns_emit(ctx, &ev);
+			next_tick = deadline_in(ctx, TICK_MS);
+		}
+	}
+}

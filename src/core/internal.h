@@ -1,0 +1,47 @@
+/* Private to the core: shared by at.c, stp.c, modem.c and upgrade.c. */
+#ifndef SQNS_INTERNAL_H
+#define SQNS_INTERNAL_H
+
+#include "sqnsupgrade.h"
+
+/* One monotonic deadline, wrap-safe. */
+static inline uint32_t sqns_now(struct sqns_ctx *ctx)
+{
+	return ctx->cfg.ops->now_ms(ctx->cfg.port);
+}
+static inline uint32_t deadline_in(struct sqns_ctx *ctx, uint32_t ms)
+{
+	return sqns_now(ctx) + ms;
+}
+/* Milliseconds left before `end`, 0 once it has passed. */
+static inline uint32_t deadline_left(struct sqns_ctx *ctx, uint32_t end)
+{
+	int32_t left = (int32_t)(end - sqns_now(ctx));
+	return left > 0 ? (uint32_t)left : 0;
+}
+
+void sqns_emit(struct sqns_ctx *ctx, const struct sqns_event *ev);
+void sqns_emit_phase(struct sqns_ctx *ctx, enum sqns_phase phase);
+bool sqns_aborted(struct sqns_ctx *ctx);
+
+/*
+ * The next received byte, waiting until `end`. Returns 1 with *b set, 0 when
+ * the deadline passed, or a negative sqns_err.
+ */
+int sqns_rx_byte(struct sqns_ctx *ctx, uint8_t *b, uint32_t end);
+
+/* Discard buffered and pending input until the line has been quiet for quiet_ms. */
+int sqns_drain(struct sqns_ctx *ctx, uint32_t quiet_ms);
+
+int sqns_tx(struct sqns_ctx *ctx, const uint8_t *buf, size_t len);
+
+/* Finish a line into ctx->line: 1 when one is there, 0 at the deadline, < 0 on error. */
+int sqns_read_line(struct sqns_ctx *ctx, uint32_t end);
+
+/* Case-sensitive helpers; the core has no <string.h> dependency on purpose. */
+size_t sqns_strlen(const char *s);
+bool sqns_starts_with(const char *s, const char *prefix);
+bool sqns_contains(const char *s, const char *needle);
+bool sqns_streq(const char *a, const char *b);
+
+#endif

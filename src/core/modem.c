@@ -1,0 +1,145 @@
+/* What the modem is and runs: mode, versions, IMEI, and their parsers. */
+#include "internal.h"
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Parse decimal digits at s into *v; false when there are none or it overflows. */
+static bool parse_u32(const char *s, uint32_t *v, const char **rest)
+{
+	uint64_t n = 0;
+	const char *p = s;
+	for (; is_digit(*p); p++) {
+		n = n * 10 + (uint64_t)(*p - '0');
+		if (n > UINT32_MAX)
+			return false;
+	}
+	if (p == s)
+		return false;
+	*v = (uint32_t)n;
+	if (rest)
+		*rest = p;
+	return true;
+}
+
+int sqns_get_mode(struct sqns_ctx *ctx, int *mode)
+{
+	char resp[64];
+	int r = sqns_at(ctx, "AT+SMOD?", resp, sizeof resp, 0);
+	if (r != SQNS_OK)
+		return r;
+	/* The answer is one integer, possibly as "+SMOD: n". */
+	const char *p = resp;
+	while (*p && !is_digit(*p) && *p != '\n')
+		p++;
+	uint32_t v;
+	const char *rest;
+	if (!parse_u32(p, &v, &rest) || (*rest && *rest != '\n') || v > 4)
+		return SQNS_ERR_PROTOCOL;
+	*mode = (int)v;
+	ctx->mode = (int)v;
+	return SQNS_OK;
+}
+
+int sqns_detect(struct sqns_ctx *ctx, int *mode)
+{
+	int r = sqns_wakeup(ctx, ctx->cfg.timeouts.detect_ms);
+	if (r != SQNS_OK)
+		return r;
+	/* Echo off where the firmware knows ATE0; the updater and boot ROM never echo. */
+	r = sqns_at(ctx, "ATE0", NULL, 0, 0);
+	if (r != SQNS_OK && r != SQNS_ERR_MODEM)
+		return r;
+	return sqns_get_mode(ctx, mode);
+}
+
+int sqns_showver(struct sqns_ctx *ctx, char *buf, size_t len)
+{
+	return sqns_at(ctx, "AT!=\"showver\"", buf, len, 0);
+}
+
+int sqns_ati1(struct sqns_ctx *ctx, char *buf, size_t len)
+{
+	return sqns_at(ctx, "ATI1", buf, len, 0);
+}
+
+int sqns_imei(struct sqns_ctx *ctx, char imei[16])
+{
+	char resp[64];
+	int r = sqns_at(ctx, "AT+CGSN", resp, sizeof resp, 0);
+	if (r != SQNS_OK)
+		return r;
+	const char *p = resp;
+	if (sqns_starts_with(p, "+CGSN:"))
+		for (p += 6; *p == ' '; p++)
+			;
+	for (int i = 0; i < 15; i++) {
+		if (!is_digit(p[i]))
+			return SQNS_ERR_PROTOCOL;
+		imei[i] = p[i];
+	}
+	if (p[15] && p[15] != '\n')
+		return SQNS_ERR_PROTOCOL;
+	imei[15] = '\0';
+	return SQNS_OK;
+}
+
+/* The line of a '\n'-separated text that contains needle, as [start, end). */
+static const char *find_line(const char *text, const char *needle, const char **end)
+{
+	const char *line = text;
+	while (*line) {
+		const char *e = line;
+		while (*e && *e != '\n')
+			e++;
+		for (const char *p = line; p < e; p++) {
+			if (sqns_starts_with(p, needle)) {
+				*end = e;
+				return line;
+			}
+		}
+		line = *e ? e + 1 : e;
+	}
+	return NULL;
+}
+
+bool sqns_parse_ati1_build(const char *ati1, uint32_t *build)
+{
+	const char *end;
+	const char *line = find_line(ati1, "LR", &end);
+	if (!line)
+		return false;
+	const char *dash = NULL;
+	for (const char *p = line; p < end; p++)
+		if (*p == '-')
+			dash = p;
+	if (!dash)
+		return false;
+	const char *rest;
+	uint32_t v;
+	if (!parse_u32(dash + 1, &v, &rest) || (rest != end && *rest != '\r'))
+		return false;
+	*build = v;
+	return true;
+}
+
+bool sqns_parse_showver_build(const char *showver, const char *name, uint32_t *build)
+{
+	const char *end;
+	const char *line = find_line(showver, name, &end);
+	if (!line)
+		return false;
+	for (const char *p = line; p < end; p++) {
+		if (*p != '[')
+			continue;
+		const char *rest;
+		uint32_t v;
+		if (parse_u32(p + 1, &v, &rest) && *rest == ']') {
+			*build = v;
+			return true;
+		}
+	}
+	return false;
+}

@@ -1,0 +1,212 @@
+/*
+ * STP master (sqn3330.md section 4): length-driven response reader, retries
+ * with resynchronisation, full blocks, residue.
+ */
+#include "internal.h"
+#include "stp_frame.h"
+
+#define STP_RETRIES 4u
+#define STP_CLOSE_MS 2000u /* the closing RESET's answer may never come */
+#define STP_RESYNC_QUIET_MS 50u
+
+struct stp_rsp {
+	struct stp_header h;
+	uint8_t payload[4];
+};
+
+static void emit_frame(struct sqns_ctx *ctx, enum sqns_event_type type, const uint8_t *hdr)
+{
+	struct stp_header h;
+	stp_decode(hdr, &h);
+	struct sqns_event ev = {.type = type};
+	ev.frame.op = h.op;
+	ev.frame.sid = h.sid;
+	ev.frame.len = h.length;
+	ev.frame.tid = h.tid;
+	sqns_emit(ctx, &ev);
+}
+
+/* Hunt for the "tsaf" signature, then read the header and payload the length asks for. */
+static int read_response(struct sqns_ctx *ctx, struct stp_rsp *rsp, uint32_t end)
+{
+	uint8_t hdr[STP_HDR_LEN];
+	uint32_t window = 0;
+	uint8_t c;
+	int r;
+	while (window != STP_SIG_RESPONSE) {
+		if ((r = sqns_rx_byte(ctx, &c, end)) != 1)
+			return r == 0 ? SQNS_ERR_TIMEOUT : r;
+		window = (window << 8) | c;
+	}
+	stp_put32(hdr, window);
+	for (unsigned i = 4; i < STP_HDR_LEN; i++)
+		if ((r = sqns_rx_byte(ctx, &hdr[i], end)) != 1)
+			return r == 0 ? SQNS_ERR_TIMEOUT : r;
+	if (!stp_header_crc_ok(hdr, true))
+		return SQNS_ERR_PROTOCOL;
+	stp_decode(hdr, &rsp->h);
+	if (rsp->h.length > sizeof rsp->payload)
+		return SQNS_ERR_PROTOCOL;
+	for (unsigned i = 0; i < rsp->h.length; i++)
+		if ((r = sqns_rx_byte(ctx, &rsp->payload[i], end)) != 1)
+			return r == 0 ? SQNS_ERR_TIMEOUT : r;
+	if (!stp_payload_crc_ok(&rsp->h, rsp->payload, true))
+		return SQNS_ERR_PROTOCOL;
+	emit_frame(ctx, SQNS_EV_STP_RX, hdr);
+	return SQNS_OK;
+}
+
+/* The minimum payload each response must carry, and its own sanity checks. */
+static int check_response(const struct stp_rsp *rsp, uint8_t op, uint8_t sid, uint32_t tid,
+			  uint16_t block_len)
+{
+	if (rsp->h.op != (op | STP_OP_RESPONSE) || rsp->h.sid != sid || rsp->h.tid != tid)
+		return SQNS_ERR_PROTOCOL;
+	if (op == STP_OP_OPEN_SESSION && rsp->h.length < 4)
+		return SQNS_ERR_PROTOCOL;
+	if (op == STP_OP_TRANSFER_BLOCK) {
+		/* A residue-0 answer has CRC 0 ("none"): the residue is unprotected. */
+		if (rsp->h.length < 2 || stp_get16(rsp->payload) > block_len)
+			return SQNS_ERR_PROTOCOL;
+	}
+	return SQNS_OK;
+}
+
+/*
+ * Send one request (header in hdr, payload after it) and wait for its answer,
+ * resending the identical request up to STP_RETRIES times after a bad,
+ * mismatched or missing answer.
+ */
+static int transact(struct sqns_ctx *ctx, uint8_t *frame, uint16_t block_len,
+		    struct stp_rsp *rsp, uint32_t timeout_ms)
+{
+	struct stp_header req;
+	stp_decode(frame, &req);
+	int r = SQNS_ERR_PROTOCOL;
+	for (unsigned attempt = 0; attempt <= STP_RETRIES; attempt++) {
+		if (attempt > 0) {
+			struct sqns_event ev = {
+			    .type = SQNS_EV_RETRY, .value = (int)attempt, .err = r};
+			sqns_emit(ctx, &ev);
+			/* Bytes of a bad frame may still be on the wire. */
+			if ((r = sqns_drain(ctx, STP_RESYNC_QUIET_MS)) < 0)
+				return r;
+		}
+		emit_frame(ctx, SQNS_EV_STP_TX, frame);
+		if ((r = sqns_tx(ctx, frame, STP_HDR_LEN + (size_t)req.length)) < 0)
+			return r;
+		r = read_response(ctx, rsp, deadline_in(ctx, timeout_ms));
+		if (r == SQNS_OK)
+			r = check_response(rsp, req.op, req.sid, req.tid, block_len);
+		if (r == SQNS_OK || r == SQNS_ERR_IO || r == SQNS_ERR_ABORTED)
+			return r;
+	}
+	return r;
+}
+
+/* Build a small request in buf (header + payload of at most 4 bytes) and run it. */
+static int simple_request(struct sqns_ctx *ctx, uint8_t op, uint8_t sid, const uint8_t *payload,
+			  uint16_t len, struct stp_rsp *rsp, uint32_t timeout_ms)
+{
+	uint8_t buf[STP_HDR_LEN + 4];
+	for (uint16_t i = 0; i < len; i++)
+		buf[STP_HDR_LEN + i] = payload[i];
+	stp_encode(buf, STP_SIG_REQUEST, op, sid, ctx->tid, payload, len);
+	int r = transact(ctx, buf, len, rsp, timeout_ms);
+	if (r == SQNS_OK)
+		ctx->tid++;
+	return r;
+}
+
+static int open_session(struct sqns_ctx *ctx)
+{
+	struct stp_rsp rsp;
+	uint32_t t = ctx->cfg.timeouts.stp_ms;
+	ctx->tid = 0;
+	int r = simple_request(ctx, STP_OP_RESET, 0, NULL, 0, &rsp, t);
+	if (r == SQNS_OK)
+		r = simple_request(ctx, STP_OP_OPEN_SESSION, 1, NULL, 0, &rsp, t);
+	if (r != SQNS_OK)
+		return r;
+	ctx->max_transfer = stp_get16(rsp.payload + 2);
+	if (rsp.payload[0] != 1 || ctx->max_transfer <= STP_HDR_LEN)
+		return SQNS_ERR_PROTOCOL;
+	struct sqns_event ev = {
+	    .type = SQNS_EV_SESSION, .value = rsp.payload[1], .total = ctx->max_transfer};
+	sqns_emit(ctx, &ev);
+	return SQNS_OK;
+}
+
+/* One block: TRANSFER_BLOCK_CMD then TRANSFER_BLOCK; *consumed = len - residue. */
+static int send_block(struct sqns_ctx *ctx, uint16_t len, uint16_t *consumed)
+{
+	struct stp_rsp rsp;
+	uint8_t announce[2];
+	uint32_t t = ctx->cfg.timeouts.stp_ms;
+	stp_put16(announce, len);
+	int r = simple_request(ctx, STP_OP_TRANSFER_BLOCK_CMD, 1, announce, 2, &rsp, t);
+	if (r != SQNS_OK)
+		return r;
+	stp_encode(ctx->frame, STP_SIG_REQUEST, STP_OP_TRANSFER_BLOCK, 1, ctx->tid,
+		   ctx->frame + STP_HDR_LEN, len);
+	r = transact(ctx, ctx->frame, len, &rsp, t);
+	if (r != SQNS_OK)
+		return r;
+	ctx->tid++;
+	*consumed = (uint16_t)(len - stp_get16(rsp.payload));
+	return SQNS_OK;
+}
+
+static void close_session(struct sqns_ctx *ctx)
+{
+	struct stp_rsp rsp;
+	uint8_t buf[STP_HDR_LEN];
+	/* Best effort: real modems often never answer it. */
+	stp_encode(buf, STP_SIG_REQUEST, STP_OP_RESET, 1, ctx->tid, NULL, 0);
+	emit_frame(ctx, SQNS_EV_STP_TX, buf);
+	if (sqns_tx(ctx, buf, sizeof buf) == SQNS_OK)
+		(void)read_response(ctx, &rsp, deadline_in(ctx, STP_CLOSE_MS));
+	ctx->tid++;
+}
+
+static void emit_progress(struct sqns_ctx *ctx, uint32_t done, uint32_t total)
+{
+	struct sqns_event ev = {.type = SQNS_EV_PROGRESS, .done = done, .total = total};
+	sqns_emit(ctx, &ev);
+}
+
+int sqns_stp_send(struct sqns_ctx *ctx, const struct sqns_image *img)
+{
+	if (!img || !img->read)
+		return SQNS_ERR_ARG;
+	int r = sqns_drain(ctx, 0);
+	if (r == SQNS_OK)
+		r = open_session(ctx);
+	if (r != SQNS_OK)
+		return r;
+	uint32_t block = ctx->max_transfer - STP_HDR_LEN;
+	if (block > STP_MAX_BLOCK)
+		block = STP_MAX_BLOCK;
+	uint32_t offset = 0;
+	unsigned stuck = 0; /* blocks in a row the modem took nothing of */
+	emit_progress(ctx, 0, img->size);
+	while (offset < img->size) {
+		if (sqns_aborted(ctx))
+			return SQNS_ERR_ABORTED;
+		uint32_t left = img->size - offset;
+		uint16_t len = (uint16_t)(left < block ? left : block);
+		if (img->read(img->ctx, offset, ctx->frame + STP_HDR_LEN, len) != SQNS_OK)
+			return SQNS_ERR_IMAGE;
+		uint16_t consumed;
+		if ((r = send_block(ctx, len, &consumed)) != SQNS_OK)
+			return r;
+		if (consumed == 0 && ++stuck > STP_RETRIES)
+			return SQNS_ERR_PROTOCOL;
+		if (consumed)
+			stuck = 0;
+		offset += consumed;
+		emit_progress(ctx, offset, img->size);
+	}
+	close_session(ctx);
+	return SQNS_OK;
+}
