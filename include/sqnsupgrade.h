@@ -30,17 +30,17 @@ extern "C" {
 
 enum sqns_err {
 	SQNS_OK = 0,
-	SQNS_ERR_ARG = -1,	    /* bad argument from the caller */
-	SQNS_ERR_IO = -2,	    /* the port failed to read, write or set its rate */
-	SQNS_ERR_TIMEOUT = -3,	    /* no (valid) answer before the deadline */
-	SQNS_ERR_PROTOCOL = -4,	    /* STP answers stayed wrong after every retry */
-	SQNS_ERR_MODEM = -5,	    /* the modem answered ERROR */
-	SQNS_ERR_STATE = -6,	    /* the modem is in a mode where this cannot be done */
-	SQNS_ERR_REJECTED = -7,	    /* the modem rejected the image (+SMUPGRADE: fail) */
-	SQNS_ERR_NO_MODEM = -8,	    /* nothing answered AT at all */
-	SQNS_ERR_UNSUPPORTED = -9,  /* not implemented yet */
-	SQNS_ERR_IMAGE = -10,	    /* the image source could not be read */
-	SQNS_ERR_ABORTED = -11,	    /* the caller asked to stop */
+	SQNS_ERR_ARG = -1,	   /* bad argument from the caller */
+	SQNS_ERR_IO = -2,	   /* the port failed to read, write or set its rate */
+	SQNS_ERR_TIMEOUT = -3,	   /* no (valid) answer before the deadline */
+	SQNS_ERR_PROTOCOL = -4,	   /* STP answers stayed wrong after every retry */
+	SQNS_ERR_MODEM = -5,	   /* the modem answered ERROR */
+	SQNS_ERR_STATE = -6,	   /* the modem is in a mode where this cannot be done */
+	SQNS_ERR_REJECTED = -7,	   /* the modem rejected the image (+SMUPGRADE: fail) */
+	SQNS_ERR_NO_MODEM = -8,	   /* nothing answered AT at all */
+	SQNS_ERR_UNSUPPORTED = -9, /* not implemented yet */
+	SQNS_ERR_IMAGE = -10,	   /* the image source could not be read */
+	SQNS_ERR_ABORTED = -11,	   /* the caller asked to stop */
 };
 
 /* A short English sentence for an sqns_err value; never NULL. */
@@ -159,10 +159,10 @@ struct sqns_config {
  * the caller to tell the user what state the modem is in.
  */
 enum sqns_stage {
-	SQNS_STAGE_UNTOUCHED,	/* nothing the modem keeps was changed */
+	SQNS_STAGE_UNTOUCHED,	 /* nothing the modem keeps was changed */
 	SQNS_STAGE_UPGRADE_MODE, /* rebooted into upgrade mode; image not (fully) written */
-	SQNS_STAGE_TRANSFERRED,	/* image sent; the modem checks or applies it */
-	SQNS_STAGE_DONE,	/* upgrade applied */
+	SQNS_STAGE_TRANSFERRED,	 /* image sent; the modem checks or applies it */
+	SQNS_STAGE_DONE,	 /* upgrade applied */
 };
 
 /* One modem conversation. Caller-allocated; fields are private to the core. */

@@ -51,8 +51,8 @@ bool image_file_open(struct image_file *f, const char *path, char *why, size_t w
 		return false;
 	}
 	if ((uint64_t)st.st_size > UINT32_MAX) {
-		snprintf(why, why_len, "firmware file '%s' is over 4 GiB: it is not a firmware image",
-			 path);
+		snprintf(why, why_len,
+			 "firmware file '%s' is over 4 GiB: it is not a firmware image", path);
 		image_file_close(f);
 		return false;
 	}

@@ -18,15 +18,15 @@
 /* Exit statuses (documented in README.md and `sqnsupgrade --help`). */
 enum exit_status {
 	EXIT_OK = 0,
-	EXIT_FAIL = 1,	     /* any other failure */
-	EXIT_USAGE = 2,	     /* bad command line */
-	EXIT_FILE = 3,	     /* a file is missing, unreadable or not a firmware image */
-	EXIT_PORT = 4,	     /* the port cannot be opened or is in use */
-	EXIT_NO_MODEM = 5,   /* the modem does not answer */
-	EXIT_TRANSFER = 6,   /* the transfer failed */
-	EXIT_REJECTED = 7,   /* the modem rejected the image */
-	EXIT_INTERRUPTED = 8,/* interrupted by a signal */
-	EXIT_STATE = 9,	     /* the modem's mode does not allow this */
+	EXIT_FAIL = 1,	      /* any other failure */
+	EXIT_USAGE = 2,	      /* bad command line */
+	EXIT_FILE = 3,	      /* a file is missing, unreadable or not a firmware image */
+	EXIT_PORT = 4,	      /* the port cannot be opened or is in use */
+	EXIT_NO_MODEM = 5,    /* the modem does not answer */
+	EXIT_TRANSFER = 6,    /* the transfer failed */
+	EXIT_REJECTED = 7,    /* the modem rejected the image */
+	EXIT_INTERRUPTED = 8, /* interrupted by a signal */
+	EXIT_STATE = 9,	      /* the modem's mode does not allow this */
 };
 
 struct cli {
@@ -366,6 +366,15 @@ static void explain_failure(struct session *s, int err, const struct image_file 
 				"it will not work as a modem until the upgrade is finished.\n");
 		break;
 	case SQNS_STAGE_TRANSFERRED:
+		if (err == SQNS_ERR_REJECTED) {
+			fprintf(stderr,
+				"The modem refused '%s' (a differential image made for another "
+				"build, or a damaged file) and stays in upgrade mode (4) until it "
+				"gets a good one. Send a full image (NAME-BUILD.dup):\n"
+				"  sqnsupgrade -p %s run FULL-IMAGE.dup --resume\n",
+				fw->path, port);
+			return;
+		}
 		fprintf(stderr, "The whole image was sent; the modem was checking or applying it "
 				"and may be in upgrade mode (4).\n");
 		break;
@@ -373,10 +382,11 @@ static void explain_failure(struct session *s, int err, const struct image_file 
 		fprintf(stderr, "The new firmware is installed; only the final steps failed.\n");
 		return;
 	}
-	fprintf(stderr,
-		"To finish: power-cycle the board if the modem does not answer (disconnect power; the "
-		"reset button is not enough), then run:\n  sqnsupgrade -p %s run %s --resume\n",
-		port, file);
+	fprintf(
+	    stderr,
+	    "To finish: power-cycle the board if the modem does not answer (disconnect power; the "
+	    "reset button is not enough), then run:\n  sqnsupgrade -p %s run %s --resume\n",
+	    port, file);
 }
 
 static void print_showver(struct session *s, const char *showver)
@@ -395,9 +405,10 @@ static int cmd_run(struct session *s)
 		return EXIT_FILE;
 	}
 	if (c->nargs > 1) {
-		fprintf(stderr, "sqnsupgrade: the recovery method with '%s' is not supported yet; "
-				"run without UPDATER.elf if the modem is in application or upgrade "
-				"mode\n",
+		fprintf(stderr,
+			"sqnsupgrade: the recovery method with '%s' is not supported yet; "
+			"run without UPDATER.elf if the modem is in application or upgrade "
+			"mode\n",
 			c->args[1]);
 		image_file_close(&fw);
 		return EXIT_USAGE;
@@ -549,7 +560,7 @@ static int cmd_imei(struct session *s)
 }
 
 static const struct command commands[] = {
-    {"run", 1, 2, cmd_run},	   {"info", 0, 0, cmd_info}, {"version", 0, 0, cmd_version},
+    {"run", 1, 2, cmd_run},	{"info", 0, 0, cmd_info}, {"version", 0, 0, cmd_version},
     {"state", 0, 0, cmd_state}, {"imei", 0, 0, cmd_imei},
 };
 

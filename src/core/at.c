@@ -1,9 +1,9 @@
 /* Receive buffer, line assembly and the AT command channel. */
 #include "internal.h"
 
-#define WAKE_PROBE_MS 500u  /* how long one AT probe waits for its OK */
-#define TICK_MS 1000u	    /* one TICK event per second of waiting */
-#define DRAIN_MAX 65536u    /* a flooding modem cannot hold us in a drain */
+#define WAKE_PROBE_MS 500u /* how long one AT probe waits for its OK */
+#define TICK_MS 1000u	   /* one TICK event per second of waiting */
+#define DRAIN_MAX 65536u   /* a flooding modem cannot hold us in a drain */
 
 size_t sqns_strlen(const char *s)
 {
@@ -146,9 +146,9 @@ int sqns_read_line(struct sqns_ctx *ctx, uint32_t end)
 			ctx->line_len = 0;
 			ctx->line_overflow = false;
 			if (keep) {
-				struct sqns_event ev = {
-				    .type = SQNS_EV_AT_RX, .text = ctx->line,
-				    .len = sqns_strlen(ctx->line)};
+				struct sqns_event ev = {.type = SQNS_EV_AT_RX,
+							.text = ctx->line,
+							.len = sqns_strlen(ctx->line)};
 				sqns_emit(ctx, &ev);
 				return 1;
 			}
@@ -199,8 +199,7 @@ static int send_line(struct sqns_ctx *ctx, const char *cmd)
 }
 
 /* Read answer lines until OK / ERROR or the deadline. */
-static int collect(struct sqns_ctx *ctx, const char *cmd, char *resp, size_t resp_len,
-		   uint32_t end)
+static int collect(struct sqns_ctx *ctx, const char *cmd, char *resp, size_t resp_len, uint32_t end)
 {
 	size_t used = 0;
 	if (resp && resp_len)
@@ -222,8 +221,7 @@ static int collect(struct sqns_ctx *ctx, const char *cmd, char *resp, size_t res
 	}
 }
 
-int sqns_at(struct sqns_ctx *ctx, const char *cmd, char *resp, size_t resp_len,
-	    uint32_t timeout_ms)
+int sqns_at(struct sqns_ctx *ctx, const char *cmd, char *resp, size_t resp_len, uint32_t timeout_ms)
 {
 	/* Whatever is left over from an earlier answer must not pass for this one. */
 	int r = sqns_drain(ctx, 0);

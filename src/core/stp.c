@@ -77,8 +77,8 @@ static int check_response(const struct stp_rsp *rsp, uint8_t op, uint8_t sid, ui
  * resending the identical request up to STP_RETRIES times after a bad,
  * mismatched or missing answer.
  */
-static int transact(struct sqns_ctx *ctx, uint8_t *frame, uint16_t block_len,
-		    struct stp_rsp *rsp, uint32_t timeout_ms)
+static int transact(struct sqns_ctx *ctx, uint8_t *frame, uint16_t block_len, struct stp_rsp *rsp,
+		    uint32_t timeout_ms)
 {
 	struct stp_header req;
 	stp_decode(frame, &req);

@@ -5,7 +5,8 @@ uint16_t stp_crc16(uint16_t crc, const uint8_t *data, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		crc ^= (uint16_t)(data[i] << 8);
 		for (int bit = 0; bit < 8; bit++)
-			crc = (crc & 0x8000u) ? (uint16_t)((crc << 1) ^ 0x1021u) : (uint16_t)(crc << 1);
+			crc = (crc & 0x8000u) ? (uint16_t)((crc << 1) ^ 0x1021u)
+					      : (uint16_t)(crc << 1);
 	}
 	return crc;
 }
@@ -20,8 +21,8 @@ uint16_t stp_header_crc(const uint8_t in[STP_HDR_LEN])
 	return stp_crc16(0, tmp, STP_HDR_LEN);
 }
 
-void stp_encode(uint8_t out[STP_HDR_LEN], uint32_t signature, uint8_t op, uint8_t sid,
-		uint32_t tid, const uint8_t *payload, uint16_t length)
+void stp_encode(uint8_t out[STP_HDR_LEN], uint32_t signature, uint8_t op, uint8_t sid, uint32_t tid,
+		const uint8_t *payload, uint16_t length)
 {
 	stp_put32(out, signature);
 	out[4] = op;

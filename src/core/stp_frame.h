@@ -43,8 +43,8 @@ uint16_t stp_crc16(uint16_t crc, const uint8_t *data, size_t len);
  * Writes the 16-byte header for a frame with this payload into out, both CRCs
  * computed. payload may be NULL when length is 0.
  */
-void stp_encode(uint8_t out[STP_HDR_LEN], uint32_t signature, uint8_t op, uint8_t sid,
-		uint32_t tid, const uint8_t *payload, uint16_t length);
+void stp_encode(uint8_t out[STP_HDR_LEN], uint32_t signature, uint8_t op, uint8_t sid, uint32_t tid,
+		const uint8_t *payload, uint16_t length);
 
 /* Parses 16 header bytes (big-endian fields). Checks nothing. */
 void stp_decode(const uint8_t in[STP_HDR_LEN], struct stp_header *h);

@@ -100,8 +100,7 @@ static int reboot_into_upgrade_mode(struct sqns_ctx *ctx)
 	if (r != SQNS_OK)
 		return r;
 	ctx->stage = SQNS_STAGE_UPGRADE_MODE;
-	return wait_for_mode(ctx, SQNS_MODE_UPGRADE,
-			     deadline_in(ctx, ctx->cfg.timeouts.wake_ms),
+	return wait_for_mode(ctx, SQNS_MODE_UPGRADE, deadline_in(ctx, ctx->cfg.timeouts.wake_ms),
 			     SQNS_PHASE_REBOOT_UPGRADE);
 }
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The main job: build, start a simulated SQN3330 on a pseudo-terminal, and
+# upgrade it from build 38638 to 39529 with the real CLI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSQNS_TESTS=OFF >/dev/null
+cmake --build build -j"$(nproc)" >/dev/null
+
+work=$(mktemp -d)
+sim_pid=""
+cleanup() {
+    [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A 5,996,938-byte image, the size of the user's document's CATM1-39529.dup.
+./build/sim/sqnsim mkimage --kind full --build 39529 --size 5996938 "$work/CATM1-39529.dup"
+
+# The simulator prints one ready line once its port exists; read it, then go.
+coproc SIM { exec ./build/sim/sqnsim --link "$work/ttyGPy" --build 38638 \
+    --state "$work/modem.state" --log "$work/modem-events.jsonl"; }
+sim_pid=$SIM_PID
+read -r ready <&"${SIM[0]}"
+echo "[demo] $ready"
+echo "[demo] sqnsupgrade -p $work/ttyGPy run CATM1-39529.dup"
+echo
+./build/sqnsupgrade -p "$work/ttyGPy" run "$work/CATM1-39529.dup"

@@ -1,0 +1,160 @@
+"""Integration test harness: drives the sqnsupgrade CLI against sqnsim.
+
+Each test gets its own simulator on its own pty link in a temporary folder.
+The simulator prints a ready line once its link exists; it is stopped by its
+PID. Nothing here sleeps to wait for an event: the harness waits on the ready
+line, on process exit, or on the event log growing.
+"""
+import hashlib
+import json
+import os
+import select
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUILD = os.environ.get("SQNS_BUILD_DIR", os.path.join(HERE, "..", "..", "build"))
+SQNSUPGRADE = os.environ.get("SQNSUPGRADE_BIN", os.path.join(BUILD, "sqnsupgrade"))
+SQNSIM = os.environ.get("SQNSIM_BIN", os.path.join(BUILD, "sim", "sqnsim"))
+
+# A guard against hangs, not a timing assertion: generous for slow shared machines.
+HANG_GUARD = float(os.environ.get("SQNS_HANG_GUARD", "240"))
+
+# Fast modem timings for the tests (milliseconds).
+FAST = ["--boot-ms", "300", "--apply-ms", "400"]
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 16), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class Sim:
+    """One simulated modem: its link, state file and event log."""
+
+    def __init__(self, workdir, *args, state=True):
+        self.workdir = workdir
+        self.link = os.path.join(workdir, "ttySIM")
+        self.log = os.path.join(workdir, "sim-events.jsonl")
+        self.state = os.path.join(workdir, "sim-state") if state else None
+        self.args = list(args)
+        self.proc = None
+
+    def start(self, *extra):
+        cmd = [SQNSIM, "--link", self.link, "--log", self.log]
+        if self.state:
+            cmd += ["--state", self.state]
+        cmd += self.args + list(extra)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        ready, _, _ = select.select([self.proc.stdout], [], [], HANG_GUARD)
+        line = self.proc.stdout.readline().decode() if ready else ""
+        if not line.startswith("sqnsim: ready"):
+            self.proc.kill()
+            raise RuntimeError("sqnsim did not start: %r %r" % (line, self.proc.stderr.read()))
+        return self
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=HANG_GUARD)
+        if self.proc:
+            self.proc.stdout.close()
+            self.proc.stderr.close()
+        self.proc = None
+
+    def events(self, kind=None):
+        if not os.path.exists(self.log):
+            return []
+        out = []
+        with open(self.log) as f:
+            for line in f:
+                line = line.strip()
+                if line:
+                    ev = json.loads(line)
+                    if kind is None or ev.get("ev") == kind:
+                        out.append(ev)
+        return out
+
+    def at_commands(self):
+        return [e["cmd"] for e in self.events("at")]
+
+    def mkimage(self, name, kind="full", build=39529, size=20000, frm=None, seed=1):
+        path = os.path.join(self.workdir, name)
+        cmd = [SQNSIM, "mkimage", "--kind", kind, "--build", str(build), "--size", str(size),
+               "--seed", str(seed)]
+        if frm is not None:
+            cmd += ["--from", str(frm)]
+        subprocess.run(cmd + [path], check=True, timeout=HANG_GUARD)
+        return path
+
+
+class Result:
+    def __init__(self, proc, out, err):
+        self.status = proc.returncode
+        self.out = out.decode(errors="replace")
+        self.err = err.decode(errors="replace")
+
+    def __repr__(self):
+        return "exit %s\n--- stdout\n%s--- stderr\n%s" % (self.status, self.out, self.err)
+
+
+def run_cli(*args, env=None, port=None):
+    cmd = [SQNSUPGRADE]
+    if port:
+        cmd += ["-p", port]
+    cmd += [str(a) for a in args]
+    full_env = dict(os.environ)
+    full_env.pop("SQNSUPGRADE_PORT", None)
+    if env:
+        full_env.update(env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env)
+    out, err = proc.communicate(timeout=HANG_GUARD)
+    return Result(proc, out, err)
+
+
+class SimTestCase(unittest.TestCase):
+    """A test with a temporary folder; sims started through self.sim() are stopped after."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="sqns-")
+        self.workdir = self.tmp.name
+        self.sims = []
+
+    def tearDown(self):
+        for s in self.sims:
+            s.stop()
+        self.tmp.cleanup()
+
+    def sim(self, *args, start=True, name=None):
+        wd = self.workdir
+        if name:
+            wd = os.path.join(self.workdir, name)
+            os.makedirs(wd, exist_ok=True)
+        s = Sim(wd, *(FAST + list(args)))
+        self.sims.append(s)
+        return s.start() if start else s
+
+    def assertExit(self, result, status):
+        self.assertEqual(result.status, status, repr(result))
+
+    def assertLinesInOrder(self, text, lines):
+        """Each line appears, in this order, as a whole line of text."""
+        got = text.splitlines()
+        pos = 0
+        for want in lines:
+            while pos < len(got) and got[pos].rstrip() != want:
+                pos += 1
+            self.assertLess(pos, len(got), "line %r missing or out of order in:\n%s" % (want, text))
+            pos += 1
+
+    def assertNothingSent(self, sim):
+        """The modem received no byte: no AT command, no STP frame, no noise."""
+        for ev in sim.events():
+            self.assertIn(ev["ev"], ("start", "boot", "power_off", "mode"),
+                          "the modem saw traffic: %r" % ev)

@@ -1,0 +1,86 @@
+"""Bad input: a one-line error, a non-zero exit, and not one byte sent to the modem."""
+import fcntl
+import os
+import unittest
+
+from harness import SimTestCase, run_cli
+
+
+class BadInputTest(SimTestCase):
+    def setUp(self):
+        super().setUp()
+        self.modem = self.sim()
+
+    def tearDown(self):
+        self.modem.stop()  # power_off carries the modem's byte counters
+        self.assertNothingSent(self.modem)
+        super().tearDown()
+
+    def assertOneLineError(self, r, status, *words):
+        self.assertExit(r, status)
+        self.assertEqual(r.out, "")
+        self.assertEqual(len(r.err.splitlines()), 1, r.err)
+        self.assertTrue(r.err.startswith("sqnsupgrade: "), r.err)
+        for w in words:
+            self.assertIn(w, r.err)
+
+    def test_missing_file(self):
+        r = run_cli("run", os.path.join(self.workdir, "nope.dup"), port=self.modem.link)
+        self.assertOneLineError(r, 3, "nope.dup", "No such file")
+
+    def test_directory(self):
+        r = run_cli("run", self.workdir, port=self.modem.link)
+        self.assertOneLineError(r, 3, "not a regular file")
+
+    def test_tiny_file(self):
+        path = os.path.join(self.workdir, "tiny.dup")
+        with open(path, "wb") as f:
+            f.write(b"x" * 127)
+        r = run_cli("run", path, port=self.modem.link)
+        self.assertOneLineError(r, 3, "127 bytes", "under 128")
+
+    @unittest.skipIf(os.geteuid() == 0, "root reads any file")
+    def test_unreadable_file(self):
+        path = self.modem.mkimage("CATM1-39529.dup", size=1000)
+        os.chmod(path, 0)
+        r = run_cli("run", path, port=self.modem.link)
+        self.assertOneLineError(r, 3, "Permission denied")
+
+    def test_port_does_not_exist(self):
+        image = self.modem.mkimage("CATM1-39529.dup", size=1000)
+        r = run_cli("run", image, port=os.path.join(self.workdir, "ttyNONE"))
+        self.assertOneLineError(r, 4, "does not exist")
+
+    def test_no_port(self):
+        image = self.modem.mkimage("CATM1-39529.dup", size=1000)
+        r = run_cli("run", image)
+        self.assertOneLineError(r, 2, "SQNSUPGRADE_PORT")
+
+    def test_port_in_use(self):
+        image = self.modem.mkimage("CATM1-39529.dup", size=1000)
+        # Another updater holds the port: the same lock an sqnsupgrade takes.
+        fd = os.open(self.modem.link, os.O_RDWR | os.O_NOCTTY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            r = run_cli("run", image, port=self.modem.link)
+        finally:
+            os.close(fd)
+        self.assertOneLineError(r, 4, "in use")
+
+    def test_updater_not_supported_yet(self):
+        image = self.modem.mkimage("CATM1-39529.dup", size=1000)
+        elf = self.modem.mkimage("updater.elf", kind="updater", size=1000)
+        r = run_cli("run", image, elf, port=self.modem.link)
+        self.assertOneLineError(r, 2, "not supported yet")
+
+    def test_usage_errors(self):
+        for args, word in ((["frobnicate"], "unknown command"), (["run"], "needs a firmware"),
+                           (["-b", "12345", "state"], "unsupported rate"),
+                           (["--stp-timeout", "x", "state"], "bad timeout")):
+            r = run_cli(*args, port=self.modem.link)
+            self.assertExit(r, 2)
+            self.assertIn(word, r.err)
+
+
+if __name__ == "__main__":
+    unittest.main()

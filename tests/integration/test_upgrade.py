@@ -1,0 +1,159 @@
+"""The upgrade of an application-mode modem, end to end through the CLI."""
+import os
+import unittest
+
+from harness import SimTestCase, run_cli, sha256_file
+
+TRANSCRIPT = [
+    "<<< Welcome to the SQN3330 firmware updater >>>",
+    "Attempting AT wakeup...",
+    "Starting STP ON_THE_FLY",
+    "Session opened: version 1, max transfer 8192 bytes",
+]
+AFTER_TRANSFER = [
+    "Code download done, returning to user mode",
+    "Upgrade completed!",
+    "Here's the current firmware version:",
+    "SYSTEM VERSION",
+    "==============",
+    "  FIRMWARE VERSION",
+]
+
+# sqn3330.md section 6, the normal flow, in order.
+NORMAL_FLOW = [
+    "AT+BIND=AT", "ATE0", "AT+SMOD?", 'AT+SQNSUPGRADENTF="started"', 'AT+SQNWL="sqndcc",2',
+    "AT+CFUN=4", "AT+SMSWBOOT=3,1", "AT+CFUN=4", 'AT+SMSTPU="ON_THE_FLY"', "AT+SMUPGRADE?",
+    "AT+SMSWBOOT?", "AT+SMSWBOOT=1,1", 'AT+SQNSUPGRADENTF="success"', 'AT!="showver"',
+]
+
+
+def subsequence(seq, wanted):
+    it = iter(seq)
+    return all(any(x == w for x in it) for w in wanted)
+
+
+class UpgradeTest(SimTestCase):
+    def check_image_received(self, sim, image, method):
+        images = sim.events("image")
+        self.assertEqual(len(images), 1, images)
+        img = images[0]
+        self.assertEqual(img["method"], method)
+        self.assertEqual(img["bytes"], os.path.getsize(image))
+        self.assertEqual(img["sha256"], sha256_file(image))
+        self.assertTrue(img["complete"])
+        ups = sim.events("upgrade")
+        self.assertEqual([u["result"] for u in ups], ["success"])
+
+    def check_running(self, sim, build):
+        boots = sim.events("boot")
+        self.assertEqual(boots[-1]["mode"], 2)
+        self.assertEqual(boots[-1]["build"], build)
+
+    def test_normal_upgrade(self):
+        sim = self.sim("--build", "38638")
+        image = sim.mkimage("CATM1-39529.dup", build=39529, size=150000)
+        r = run_cli("run", image, port=sim.link)
+        self.assertExit(r, 0)
+        self.assertLinesInOrder(r.out, TRANSCRIPT + AFTER_TRANSFER)
+        self.assertIn("Software     : 5.1.1.0 [39529]", r.out)
+        self.assertIn("Sending 150000 bytes: [" + "#" * 40 + "] 100%", r.out)
+        self.assertRegex(r.out, r"Resetting \(DO NOT DISCONNECT POWER!!!\)\.*\n")
+        self.assertEqual(r.err, "")
+        self.check_image_received(sim, image, "ON_THE_FLY")
+        self.check_running(sim, 39529)
+        cmds = sim.at_commands()
+        self.assertTrue(subsequence(cmds, NORMAL_FLOW), cmds)
+        self.assertEqual(sim.events("stp_reject"), [])
+        modes = [(m["from"], m["to"]) for m in sim.events("mode")]
+        self.assertEqual(modes, [(2, 4), (4, 2)])
+
+    def test_progress_without_tty_prints_one_line_per_ten_percent(self):
+        sim = self.sim()
+        image = sim.mkimage("CATM1-39529.dup", size=100000)
+        r = run_cli("run", image, port=sim.link)
+        self.assertExit(r, 0)
+        bars = [l for l in r.out.splitlines() if l.startswith("Sending 100000 bytes: [")]
+        self.assertEqual([l[-4:].strip() for l in bars],
+                         ["%d%%" % p for p in range(0, 101, 10)])
+        self.assertNotIn("\r", r.out)
+
+    def test_env_port_and_symlink(self):
+        sim = self.sim()
+        image = sim.mkimage("CATM1-39529.dup", size=5000)
+        link2 = os.path.join(self.workdir, "modem")
+        os.symlink(sim.link, link2)
+        r = run_cli("run", image, env={"SQNSUPGRADE_PORT": link2})
+        self.assertExit(r, 0)
+        self.check_running(sim, 39529)
+
+    def test_residue_is_resent(self):
+        sim = self.sim("--residue-every", "3")
+        image = sim.mkimage("CATM1-39529.dup", size=60000, seed=7)
+        r = run_cli("run", image, port=sim.link)
+        self.assertExit(r, 0)
+        self.check_image_received(sim, image, "ON_THE_FLY")
+
+    def test_fff(self):
+        sim = self.sim()
+        image = sim.mkimage("CATM1-39529.dup", size=80000)
+        r = run_cli("run", image, "--fff", port=sim.link)
+        self.assertExit(r, 0)
+        self.assertLinesInOrder(r.out, [
+            "Attempting AT wakeup...", "Starting STP FFF (DO NOT DISCONNECT POWER!!!)",
+            "Session opened: version 1, max transfer 8192 bytes", "Upgrade completed!",
+            "SYSTEM VERSION"])
+        self.check_image_received(sim, image, "FFF")
+        self.check_running(sim, 39529)
+        cmds = sim.at_commands()
+        self.assertIn("AT+SMSTPU", cmds)
+        self.assertIn("AT+SMUPGRADE", cmds)
+        self.assertNotIn("AT+SMSWBOOT=3,1", cmds)
+        self.assertNotIn("AT+SMSWBOOT=1,1", cmds)
+
+    def test_fff_too_big_falls_back_to_on_the_fly(self):
+        sim = self.sim()
+        image = sim.mkimage("CATM1-39529.dup", size=4 * 1024 * 1024 + 1)
+        r = run_cli("run", image, "--fff", port=sim.link)
+        self.assertExit(r, 0)
+        self.assertIn("Firmware file is too big to load via FFF method. Using ON_THE_FLY\n",
+                      r.out)
+        self.check_image_received(sim, image, "ON_THE_FLY")
+
+    def test_resume_from_upgrade_mode(self):
+        sim = self.sim("--mode", "4", "--build", "38638")
+        image = sim.mkimage("CATM1-39529.dup", size=30000)
+        r = run_cli("run", image, "--resume", port=sim.link)
+        self.assertExit(r, 0)
+        self.assertIn("The modem is in upgrade mode: resuming the upgrade", r.out)
+        cmds = sim.at_commands()
+        for prep in ("AT+BIND=AT", 'AT+SQNSUPGRADENTF="started"', "AT+SMSWBOOT=3,1"):
+            self.assertNotIn(prep, cmds)
+        self.check_image_received(sim, image, "ON_THE_FLY")
+        self.check_running(sim, 39529)
+
+    def test_resume_found_without_flag(self):
+        sim = self.sim("--mode", "4")
+        image = sim.mkimage("CATM1-39529.dup", size=9000)
+        r = run_cli("run", image, port=sim.link)
+        self.assertExit(r, 0)
+        self.check_running(sim, 39529)
+
+    def test_rejected_image_says_state_and_next_command(self):
+        # A differential image for another base build: the modem refuses it.
+        sim = self.sim("--build", "38638")
+        image = sim.mkimage("upgdiff_33080-to-39529.dup", kind="diff", frm=33080, size=9000)
+        r = run_cli("run", image, port=sim.link)
+        self.assertExit(r, 7)
+        self.assertIn("rejected", r.err)
+        self.assertIn("upgrade mode (4)", r.err)
+        self.assertIn("refused '%s'" % image, r.err)
+        self.assertIn("sqnsupgrade -p %s run FULL-IMAGE.dup --resume" % sim.link, r.err)
+        # A full image then finishes the job.
+        full = sim.mkimage("CATM1-39529.dup", size=9000)
+        r = run_cli("run", full, "--resume", port=sim.link)
+        self.assertExit(r, 0)
+        self.check_running(sim, 39529)
+
+
+if __name__ == "__main__":
+    unittest.main()
