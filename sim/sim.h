@@ -71,7 +71,7 @@ struct sim {
 	size_t line_len;
 	bool line_overflow;
 	sim_action after_reply; /* runs once the final result code is on the wire */
-	int reboot_to;          /* argument of a reboot scheduled by a command */
+	long after_arg;         /* argument for after_reply */
 	/* STP */
 	struct stp_slave stp;
 	enum stp_method method;

@@ -391,7 +391,7 @@ static void explain_failure(struct session *s, int err, const struct image_file 
 
 static void print_showver(struct session *s, const char *showver)
 {
-	output_block(&s->out, "Here's the current firmware version:\n");
+	output_block(&s->out, "Here's the current firmware version:\n\n");
 	output_block(&s->out, showver);
 }
 

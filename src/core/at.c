@@ -234,9 +234,16 @@ int sqns_at(struct sqns_ctx *ctx, const char *cmd, char *resp, size_t resp_len, 
 		       deadline_in(ctx, timeout_ms ? timeout_ms : ctx->cfg.timeouts.at_ms));
 }
 
-int sqns_wakeup(struct sqns_ctx *ctx, uint32_t timeout_ms)
+static void tick(struct sqns_ctx *ctx, enum sqns_phase phase)
+{
+	struct sqns_event ev = {.type = SQNS_EV_TICK, .phase = phase};
+	sqns_emit(ctx, &ev);
+}
+
+int sqns_wakeup_ticking(struct sqns_ctx *ctx, uint32_t timeout_ms, int phase)
 {
 	uint32_t end = deadline_in(ctx, timeout_ms ? timeout_ms : ctx->cfg.timeouts.wake_ms);
+	uint32_t next_tick = deadline_in(ctx, TICK_MS);
 	do {
 		uint32_t left = deadline_left(ctx, end);
 		int r = sqns_at(ctx, "AT", NULL, 0, left < WAKE_PROBE_MS ? left : WAKE_PROBE_MS);
@@ -250,8 +257,17 @@ int sqns_wakeup(struct sqns_ctx *ctx, uint32_t timeout_ms)
 			if (r < 0)
 				return r;
 		}
+		if (phase >= 0 && deadline_left(ctx, next_tick) == 0) {
+			tick(ctx, (enum sqns_phase)phase);
+			next_tick = deadline_in(ctx, TICK_MS);
+		}
 	} while (deadline_left(ctx, end) > 0);
 	return SQNS_ERR_NO_MODEM;
+}
+
+int sqns_wakeup(struct sqns_ctx *ctx, uint32_t timeout_ms)
+{
+	return sqns_wakeup_ticking(ctx, timeout_ms, -1);
 }
 
 int sqns_wait_line(struct sqns_ctx *ctx, const char *prefix, uint32_t timeout_ms,
@@ -270,12 +286,11 @@ int sqns_wait_line(struct sqns_ctx *ctx, const char *prefix, uint32_t timeout_ms
 			if (sqns_starts_with(ctx->line, prefix))
 				return SQNS_OK;
 		}
-		if (deadline_left(ctx, end) == 0)
-			return SQNS_ERR_TIMEOUT;
 		if (deadline_left(ctx, next_tick) == 0) {
-			struct sqns_event ev = {.type = SQNS_EV_TICK, .phase = phase};
-			sqns_emit(ctx, &ev);
+			tick(ctx, phase);
 			next_tick = deadline_in(ctx, TICK_MS);
 		}
+		if (deadline_left(ctx, end) == 0)
+			return SQNS_ERR_TIMEOUT;
 	}
 }

@@ -38,6 +38,9 @@ int sqns_tx(struct sqns_ctx *ctx, const uint8_t *buf, size_t len);
 /* Finish a line into ctx->line: 1 when one is there, 0 at the deadline, < 0 on error. */
 int sqns_read_line(struct sqns_ctx *ctx, uint32_t end);
 
+/* sqns_wakeup, with a TICK event per second of waiting when phase >= 0. */
+int sqns_wakeup_ticking(struct sqns_ctx *ctx, uint32_t timeout_ms, int phase);
+
 /* Case-sensitive helpers; the core has no <string.h> dependency on purpose. */
 size_t sqns_strlen(const char *s);
 bool sqns_starts_with(const char *s, const char *prefix);

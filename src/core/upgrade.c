@@ -56,12 +56,6 @@ static int run_steps(struct sqns_ctx *ctx, const struct at_step *steps, size_t n
 	return SQNS_OK;
 }
 
-static void tick(struct sqns_ctx *ctx, enum sqns_phase phase)
-{
-	struct sqns_event ev = {.type = SQNS_EV_TICK, .phase = phase};
-	sqns_emit(ctx, &ev);
-}
-
 /*
  * Wait until the modem answers AT and reports `want` (after a reboot that
  * may not have started yet when its OK arrived). Until `end`.
@@ -72,7 +66,7 @@ static int wait_for_mode(struct sqns_ctx *ctx, int want, uint32_t end, enum sqns
 		uint32_t left = deadline_left(ctx, end);
 		if (left == 0)
 			return SQNS_ERR_TIMEOUT;
-		int r = sqns_wakeup(ctx, left);
+		int r = sqns_wakeup_ticking(ctx, left, (int)phase);
 		if (r == SQNS_ERR_NO_MODEM)
 			return SQNS_ERR_TIMEOUT;
 		if (r != SQNS_OK)
@@ -87,7 +81,6 @@ static int wait_for_mode(struct sqns_ctx *ctx, int want, uint32_t end, enum sqns
 		r = sqns_wait_line(ctx, "+SYSSTART", POLL_LINE_MS, phase);
 		if (r != SQNS_OK && r != SQNS_ERR_TIMEOUT)
 			return r;
-		tick(ctx, phase);
 	}
 }
 
@@ -122,7 +115,6 @@ static int poll_upgrade_report(struct sqns_ctx *ctx, uint32_t end, enum sqns_pha
 		r = sqns_wait_line(ctx, "+SMUPGRADE", POLL_LINE_MS, phase);
 		if (r != SQNS_OK && r != SQNS_ERR_TIMEOUT)
 			return r;
-		tick(ctx, phase);
 	}
 }
 
@@ -130,7 +122,7 @@ static int poll_upgrade_report(struct sqns_ctx *ctx, uint32_t end, enum sqns_pha
 static int wait_applied(struct sqns_ctx *ctx)
 {
 	uint32_t end = deadline_in(ctx, ctx->cfg.timeouts.apply_ms);
-	int r = sqns_wakeup(ctx, ctx->cfg.timeouts.apply_ms);
+	int r = sqns_wakeup_ticking(ctx, ctx->cfg.timeouts.apply_ms, SQNS_PHASE_RESETTING);
 	if (r == SQNS_ERR_NO_MODEM)
 		return SQNS_ERR_TIMEOUT;
 	if (r == SQNS_OK)
