@@ -212,7 +212,7 @@ int sqns_wait_line(struct sqns_ctx *ctx, const char *prefix, uint32_t timeout_ms
 /* AT+SMOD? into *mode. SQNS_OK, or an AT error. */
 int sqns_get_mode(struct sqns_ctx *ctx, int *mode);
 
-/* Wake the modem (detect_ms), turn echo off and read its mode. */
+/* Wake the modem (detect_ms), AT+BIND=AT, ATE0, then AT+SMOD? into *mode. */
 int sqns_detect(struct sqns_ctx *ctx, int *mode);
 
 /* AT!="showver" into buf (the SYSTEM VERSION block, '\n'-separated). */

@@ -139,8 +139,8 @@ static enum at_result h_swboot_set(struct sim *s, const char *arg, struct at_rep
 	int t, now;
 
 	(void)r;
-	if (sscanf(arg, "%d,%d%c", &t, &now, &extra) != 2 || t < 0 || t > 3 ||
-	    target_mode[t] < 0 || (now != 0 && now != 1))
+	if (sscanf(arg, "%d,%d%c", &t, &now, &extra) != 2 || t < 0 || t > 3 || target_mode[t] < 0 ||
+	    (now != 0 && now != 1))
 		return AT_ERROR;
 	/* The updater leaves only after an image it applied: the old firmware is gone. */
 	if (target_mode[t] == 2 && s->mode != 2 && !s->st.upgraded)
@@ -232,25 +232,25 @@ static enum at_result h_smupgrade(struct sim *s, const char *arg, struct at_repl
 }
 
 static const struct at_cmd app_cmds[] = {
-	{"AT", false, h_ok},
-	{"ATE0", false, h_ate0},
-	{"ATE1", false, h_ate1},
-	{"AT+BIND=AT", false, h_ok},
-	{"AT+SMOD?", false, h_smod},
-	{"AT+SMLOG?", false, h_smlog},
-	{"AT+CGSN", false, h_cgsn},
-	{"ATI1", false, h_ati1},
-	{"AT!=\"showver\"", false, h_showver},
-	{"AT+SQNSUPGRADENTF=", true, h_upgntf},
-	{"AT+SQNWL=\"sqndcc\",2", false, h_ok},
-	{"AT+CFUN=", true, h_cfun},
-	{"AT+SMSWBOOT=", true, h_swboot_set},
-	{"AT+SMSWBOOT?", false, h_swboot_q_app},
-	{"AT^RESET", false, h_reset},
-	{"AT+SMSTPU", false, h_smstpu_fff},
-	{"AT+SMUPGRADE", false, h_smupgrade},
-	{"AT+SMUPGRADE?", false, h_smupgrade_q},
-	{NULL, false, NULL},
+    {"AT", false, h_ok},
+    {"ATE0", false, h_ate0},
+    {"ATE1", false, h_ate1},
+    {"AT+BIND=AT", false, h_ok},
+    {"AT+SMOD?", false, h_smod},
+    {"AT+SMLOG?", false, h_smlog},
+    {"AT+CGSN", false, h_cgsn},
+    {"ATI1", false, h_ati1},
+    {"AT!=\"showver\"", false, h_showver},
+    {"AT+SQNSUPGRADENTF=", true, h_upgntf},
+    {"AT+SQNWL=\"sqndcc\",2", false, h_ok},
+    {"AT+CFUN=", true, h_cfun},
+    {"AT+SMSWBOOT=", true, h_swboot_set},
+    {"AT+SMSWBOOT?", false, h_swboot_q_app},
+    {"AT^RESET", false, h_reset},
+    {"AT+SMSTPU", false, h_smstpu_fff},
+    {"AT+SMUPGRADE", false, h_smupgrade},
+    {"AT+SMUPGRADE?", false, h_smupgrade_q},
+    {NULL, false, NULL},
 };
 
 /* ---- modes 3 and 4: updater ---- */
@@ -270,19 +270,19 @@ static enum at_result h_smstpu_otf(struct sim *s, const char *arg, struct at_rep
 }
 
 static const struct at_cmd updater_cmds[] = {
-	{"AT", false, h_ok},
-	{"ATE0", false, h_ate0},
-	{"AT+BIND=AT", false, h_ok},
-	{"AT+SMOD?", false, h_smod},
-	{"AT+SQNSUPGRADENTF=", true, h_upgntf},
-	{"AT+SQNWL=\"sqndcc\",2", false, h_ok},
-	{"AT+CFUN=", true, h_cfun},
-	{"AT+SMSWBOOT=", true, h_swboot_set},
-	{"AT+SMSWBOOT?", false, h_swboot_q_upd},
-	{"AT^RESET", false, h_reset},
-	{"AT+SMSTPU=\"ON_THE_FLY\"", false, h_smstpu_otf},
-	{"AT+SMUPGRADE?", false, h_smupgrade_q},
-	{NULL, false, NULL},
+    {"AT", false, h_ok},
+    {"ATE0", false, h_ate0},
+    {"AT+BIND=AT", false, h_ok},
+    {"AT+SMOD?", false, h_smod},
+    {"AT+SQNSUPGRADENTF=", true, h_upgntf},
+    {"AT+SQNWL=\"sqndcc\",2", false, h_ok},
+    {"AT+CFUN=", true, h_cfun},
+    {"AT+SMSWBOOT=", true, h_swboot_set},
+    {"AT+SMSWBOOT?", false, h_swboot_q_upd},
+    {"AT^RESET", false, h_reset},
+    {"AT+SMSTPU=\"ON_THE_FLY\"", false, h_smstpu_otf},
+    {"AT+SMUPGRADE?", false, h_smupgrade_q},
+    {NULL, false, NULL},
 };
 
 /* ---- mode 0: recovery (boot ROM) ---- */
@@ -318,18 +318,15 @@ static enum at_result h_stp(struct sim *s, const char *arg, struct at_reply *r)
 }
 
 static const struct at_cmd recovery_cmds[] = {
-	{"AT", false, h_ok},
-	{"AT+SMOD?", false, h_smod},
-	{"AT+IPR=", true, h_ipr},
-	{"AT+STP", false, h_stp},
-	{NULL, false, NULL},
+    {"AT", false, h_ok},      {"AT+SMOD?", false, h_smod}, {"AT+IPR=", true, h_ipr},
+    {"AT+STP", false, h_stp}, {NULL, false, NULL},
 };
 
 static const struct at_mode modes[] = {
-	{0, false, true, recovery_cmds},
-	{2, true, false, app_cmds},
-	{3, false, false, updater_cmds},
-	{4, false, false, updater_cmds},
+    {0, false, true, recovery_cmds},
+    {2, true, false, app_cmds},
+    {3, false, false, updater_cmds},
+    {4, false, false, updater_cmds},
 };
 
 static const struct at_mode *mode_def(int mode)

@@ -1,4 +1,3 @@
-#define _DEFAULT_SOURCE /* memmem */
 #include "image.h"
 
 #include <errno.h>
@@ -11,13 +10,13 @@
 #define TAG_MAGIC "SQNSIM-IMAGE "
 
 static const char *const kind_names[] = {
-	[IMAGE_UNKNOWN] = "unknown", [IMAGE_FULL] = "full",       [IMAGE_DIFF] = "diff",
-	[IMAGE_BOOTROM] = "bootrom", [IMAGE_UPDATER] = "updater",
+    [IMAGE_UNKNOWN] = "unknown", [IMAGE_FULL] = "full",	      [IMAGE_DIFF] = "diff",
+    [IMAGE_BOOTROM] = "bootrom", [IMAGE_UPDATER] = "updater",
 };
 
 /* e_ident of a 32-bit little-endian ELF file, then e_type ET_EXEC, e_machine ARM. */
-static const uint8_t elf_prefix[20] = {0x7f, 'E', 'L', 'F', 1, 1, 1, 0, 0, 0,
-				       0,    0,   0,   0,   0, 0, 2, 0, 40, 0};
+static const uint8_t elf_prefix[20] = {0x7f, 'E', 'L', 'F', 1, 1, 1, 0, 0,  0,
+				       0,    0,	  0,   0,   0, 0, 2, 0, 40, 0};
 
 const char *image_kind_name(enum image_kind kind)
 {
@@ -194,10 +193,13 @@ static void mkimage_usage(FILE *f)
 static int mkimage_args(int argc, char **argv, struct image_desc *d, const char **out)
 {
 	static const struct option opts[] = {
-		{"kind", required_argument, NULL, 'k'}, {"build", required_argument, NULL, 'b'},
-		{"from", required_argument, NULL, 'f'}, {"size", required_argument, NULL, 's'},
-		{"seed", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"kind", required_argument, NULL, 'k'},
+	    {"build", required_argument, NULL, 'b'},
+	    {"from", required_argument, NULL, 'f'},
+	    {"size", required_argument, NULL, 's'},
+	    {"seed", required_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	bool have_seed = false;
 	int c;

@@ -41,8 +41,8 @@ struct sim_config {
 /* What the modem is busy with. */
 enum phase {
 	PH_BOOTING,  /* silent, input discarded, until the timer emits +SYSSTART */
-	PH_AT,       /* command lines */
-	PH_STP,      /* binary STP frames */
+	PH_AT,	     /* command lines */
+	PH_STP,	     /* binary STP frames */
 	PH_APPLYING, /* silent, input discarded, until the timer reports the result */
 };
 
@@ -54,13 +54,14 @@ typedef void (*sim_action)(struct sim *s);
 
 struct sim {
 	struct sim_config cfg;
+	unsigned long long rx_bytes; /* every byte the host sent, understood or not */
 	struct modem_state st;
 	struct evlog log;
 	struct pty pty;
-	int mode;                  /* the running mode (st.mode is where the next boot goes) */
+	int mode; /* the running mode (st.mode is where the next boot goes) */
 	enum phase phase;
 	unsigned long listen_rate; /* what the modem's UART runs at now */
-	bool mismatch;             /* in a rate mismatch episode */
+	bool mismatch;		   /* in a rate mismatch episode */
 	bool echo;
 	/* the single timer */
 	bool timer_on;
@@ -71,7 +72,7 @@ struct sim {
 	size_t line_len;
 	bool line_overflow;
 	sim_action after_reply; /* runs once the final result code is on the wire */
-	long after_arg;         /* argument for after_reply */
+	long after_arg;		/* argument for after_reply */
 	/* STP */
 	struct stp_slave stp;
 	enum stp_method method;

@@ -6,10 +6,10 @@
 #include <string.h>
 
 static const char *const report_names[] = {
-	[REPORT_NONE] = "none",
-	[REPORT_SUCCESS] = "success",
-	[REPORT_FAIL] = "fail",
-	[REPORT_ONGOING] = "on-going",
+    [REPORT_NONE] = "none",
+    [REPORT_SUCCESS] = "success",
+    [REPORT_FAIL] = "fail",
+    [REPORT_ONGOING] = "on-going",
 };
 
 const char *report_name(enum report r)

@@ -23,12 +23,12 @@ struct image_info {
 };
 
 struct modem_state {
-	int mode;                  /* the mode the modem boots into */
-	unsigned long build;       /* application build in flash; 0: none (recovery) */
+	int mode;		   /* the mode the modem boots into */
+	unsigned long build;	   /* application build in flash; 0: none (recovery) */
 	unsigned long bootloader0; /* boot ROM build */
-	bool upgraded;             /* the last ON_THE_FLY image was applied successfully */
-	enum report report;        /* what AT+SMUPGRADE? says */
-	bool fff_present;          /* an image stored by AT+SMSTPU, waiting for AT+SMUPGRADE */
+	bool upgraded;		   /* the last ON_THE_FLY image was applied successfully */
+	enum report report;	   /* what AT+SMUPGRADE? says */
+	bool fff_present;	   /* an image stored by AT+SMSTPU, waiting for AT+SMUPGRADE */
 	struct image_info fff;
 };
 

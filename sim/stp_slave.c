@@ -47,8 +47,8 @@ static void respond(struct stp_slave *s, const uint8_t *payload, uint16_t len)
 {
 	uint8_t *r = s->last_resp;
 
-	stp_encode(r, STP_SIG_RESPONSE, (uint8_t)(s->h.op | STP_OP_RESPONSE), s->h.sid,
-		   s->h.tid, payload, len);
+	stp_encode(r, STP_SIG_RESPONSE, (uint8_t)(s->h.op | STP_OP_RESPONSE), s->h.sid, s->h.tid,
+		   payload, len);
 	if (s->h.op == STP_OP_RESET)
 		memset(r + 12, 0, 4); /* the real modem leaves both CRCs zero */
 	if (len)

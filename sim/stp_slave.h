@@ -43,7 +43,7 @@ struct stp_slave {
 	unsigned max_transfer; /* announced in OPEN_SESSION */
 	/* receiver */
 	enum stp_rx_step step;
-	uint32_t sig; /* the last four bytes seen while scanning */
+	uint32_t sig;	    /* the last four bytes seen while scanning */
 	unsigned long junk; /* bytes skipped before the next signature */
 	uint8_t hdr[STP_HDR_LEN];
 	size_t got;

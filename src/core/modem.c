@@ -48,10 +48,16 @@ int sqns_detect(struct sqns_ctx *ctx, int *mode)
 	int r = sqns_wakeup(ctx, ctx->cfg.timeouts.detect_ms);
 	if (r != SQNS_OK)
 		return r;
-	/* Echo off where the firmware knows ATE0; the updater and boot ROM never echo. */
-	r = sqns_at(ctx, "ATE0", NULL, 0, 0);
-	if (r != SQNS_OK && r != SQNS_ERR_MODEM)
-		return r;
+	/*
+	 * Bind the UART to the AT channel and turn echo off where the firmware
+	 * knows how; the updater and the boot ROM answer ERROR and never echo.
+	 */
+	static const char *const setup[] = {"AT+BIND=AT", "ATE0"};
+	for (size_t i = 0; i < sizeof setup / sizeof setup[0]; i++) {
+		r = sqns_at(ctx, setup[i], NULL, 0, 0);
+		if (r != SQNS_OK && r != SQNS_ERR_MODEM)
+			return r;
+	}
 	return sqns_get_mode(ctx, mode);
 }
 

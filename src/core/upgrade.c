@@ -17,10 +17,8 @@ struct at_step {
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Application mode, before any transfer (ON_THE_FLY and FFF alike). */
+/* Application mode, after sqns_detect, before any transfer (ON_THE_FLY and FFF alike). */
 static const struct at_step prepare_steps[] = {
-    {"AT+BIND=AT", 0},
-    {"ATE0", 0},
     {"AT+SQNSUPGRADENTF=\"started\"", STEP_OPTIONAL},
     {"AT+SQNWL=\"sqndcc\",2", STEP_OPTIONAL},
     {"AT+CFUN=4", 0},

@@ -109,16 +109,18 @@ static int serial_read(void *port, uint8_t *buf, size_t len, uint32_t timeout_ms
 {
 	struct posix_serial *s = port;
 	uint32_t end = posix_now_ms() + timeout_ms;
+	bool hung_up = false;
 	for (;;) {
+		/* Raw mode with VMIN = VTIME = 0: read answers 0 when nothing is there. */
 		ssize_t n = read(s->fd, buf, len);
 		if (n > 0) {
 			s->rx_bytes += (uint64_t)n;
 			return (int)n;
 		}
-		if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-			/* A tty that reads 0 after poll said readable has hung up. */
-			if (n == 0)
-				errno = EIO;
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return fail(s);
+		if (hung_up) {
+			errno = EIO;
 			return fail(s);
 		}
 		int32_t left = (int32_t)(end - posix_now_ms());
@@ -132,10 +134,9 @@ static int serial_read(void *port, uint8_t *buf, size_t len, uint32_t timeout_ms
 			errno = EIO;
 			return fail(s);
 		}
-		if (pr > 0 && (p.revents & POLLHUP) && !(p.revents & POLLIN)) {
-			errno = EIO;
-			return fail(s);
-		}
+		/* The device went away: read what is left, then fail. */
+		if (pr > 0 && (p.revents & POLLHUP))
+			hung_up = true;
 	}
 }
 

@@ -155,6 +155,10 @@ class SimTestCase(unittest.TestCase):
 
     def assertNothingSent(self, sim):
         """The modem received no byte: no AT command, no STP frame, no noise."""
-        for ev in sim.events():
-            self.assertIn(ev["ev"], ("start", "boot", "power_off", "mode"),
+        events = sim.events()
+        for ev in events:
+            self.assertIn(ev["ev"], ("power_on", "boot", "power_off", "mode"),
                           "the modem saw traffic: %r" % ev)
+        offs = [ev for ev in events if ev["ev"] == "power_off"]
+        self.assertTrue(offs, "stop the simulator before asserting on its byte count")
+        self.assertEqual(offs[-1]["rx_bytes"], 0, "the modem received bytes")

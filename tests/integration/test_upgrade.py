@@ -63,7 +63,10 @@ class UpgradeTest(SimTestCase):
         self.check_running(sim, 39529)
         cmds = sim.at_commands()
         self.assertTrue(subsequence(cmds, NORMAL_FLOW), cmds)
-        self.assertEqual(sim.events("stp_reject"), [])
+        # The one byte a modem may see as junk is the LF after the CR that switched it to STP.
+        rejects = sim.events("stp_reject")
+        self.assertTrue(all(e["reason"] == "junk" and e["value"] == 1 for e in rejects), rejects)
+        self.assertLessEqual(len(rejects), 1)
         modes = [(m["from"], m["to"]) for m in sim.events("mode")]
         self.assertEqual(modes, [(2, 4), (4, 2)])
 
@@ -126,7 +129,7 @@ class UpgradeTest(SimTestCase):
         self.assertExit(r, 0)
         self.assertIn("The modem is in upgrade mode: resuming the upgrade", r.out)
         cmds = sim.at_commands()
-        for prep in ("AT+BIND=AT", 'AT+SQNSUPGRADENTF="started"', "AT+SMSWBOOT=3,1"):
+        for prep in ('AT+SQNSUPGRADENTF="started"', 'AT+SQNWL="sqndcc",2', "AT+SMSWBOOT=3,1"):
             self.assertNotIn(prep, cmds)
         self.check_image_received(sim, image, "ON_THE_FLY")
         self.check_running(sim, 39529)
