@@ -41,6 +41,8 @@ enum sqns_err {
 	SQNS_ERR_UNSUPPORTED = -9, /* not implemented yet */
 	SQNS_ERR_IMAGE = -10,	   /* the image source could not be read */
 	SQNS_ERR_ABORTED = -11,	   /* the caller asked to stop */
+	SQNS_ERR_REFUSED = -12,	   /* a safety check refused: ctx->refusal says which */
+	SQNS_ERR_VERIFY = -13,	   /* after the upgrade the modem runs another build */
 };
 
 /* A short English sentence for an sqns_err value; never NULL. */
@@ -77,24 +79,33 @@ struct sqns_port_ops {
 
 /* A firmware image, streamed: read(ctx, offset, buf, len) returns SQNS_OK or < 0. */
 struct sqns_image {
+	const char *name; /* file name (no folder), for NAME-BUILD.dup parsing; may be NULL */
 	uint32_t size;
 	int (*read)(void *ctx, uint32_t offset, uint8_t *buf, size_t len);
 	void *ctx;
 };
 
 enum sqns_phase {
-	SQNS_PHASE_WAKEUP,	   /* "Attempting AT wakeup..." */
-	SQNS_PHASE_PREPARE,	   /* preparing the modem (application mode) */
-	SQNS_PHASE_REBOOT_UPGRADE, /* rebooting into upgrade mode */
-	SQNS_PHASE_RESUME,	   /* found in upgrade mode: resuming */
-	SQNS_PHASE_FFF_TOO_BIG,	   /* image over 4 MiB: FFF falls back to ON_THE_FLY */
-	SQNS_PHASE_STP_ON_THE_FLY, /* "Starting STP ON_THE_FLY" */
-	SQNS_PHASE_STP_FFF,	   /* "Starting STP FFF" */
-	SQNS_PHASE_TRANSFER,	   /* the transfer starts: event total = bytes */
-	SQNS_PHASE_DOWNLOAD_DONE,  /* "Code download done, returning to user mode" */
-	SQNS_PHASE_APPLYING,	   /* the modem checks / applies the image */
-	SQNS_PHASE_RESETTING,	   /* "Resetting (DO NOT DISCONNECT POWER!!!)" */
-	SQNS_PHASE_COMPLETED,	   /* "Upgrade completed!" */
+	SQNS_PHASE_WAKEUP,	    /* "Attempting AT wakeup..." */
+	SQNS_PHASE_PREPARE,	    /* preparing the modem (application mode) */
+	SQNS_PHASE_REBOOT_UPGRADE,  /* rebooting into upgrade mode */
+	SQNS_PHASE_RESUME,	    /* found in upgrade mode: resuming */
+	SQNS_PHASE_FFF_TOO_BIG,	    /* image over 4 MiB: FFF falls back to ON_THE_FLY */
+	SQNS_PHASE_STP_ON_THE_FLY,  /* "Starting STP ON_THE_FLY" */
+	SQNS_PHASE_STP_FFF,	    /* "Starting STP FFF" */
+	SQNS_PHASE_TRANSFER,	    /* the transfer starts: event total = bytes */
+	SQNS_PHASE_DOWNLOAD_DONE,   /* "Code download done, returning to user mode" */
+	SQNS_PHASE_APPLYING,	    /* the modem checks / applies the image */
+	SQNS_PHASE_RESETTING,	    /* "Resetting (DO NOT DISCONNECT POWER!!!)" */
+	SQNS_PHASE_COMPLETED,	    /* "Upgrade completed!" */
+	SQNS_PHASE_STP_BOOTROM,	    /* "Starting STP (DO NOT DISCONNECT POWER!!!)" */
+	SQNS_PHASE_BOOTROM_DONE,    /* "Bootrom updated successfully, switching to upgrade mode" */
+	SQNS_PHASE_NEGOTIATE,	    /* "Attempting AT auto-negotiation..." */
+	SQNS_PHASE_UPDATER_DONE,    /* "Upgrader loaded successfully, modem is in upgrade mode" */
+	SQNS_PHASE_PPP_ESCAPE,	    /* no answer: trying the +++ escape of a data session */
+	SQNS_PHASE_PLAN,	    /* ctx->plan is ready (dry run: nothing else follows) */
+	SQNS_PHASE_ALREADY_CURRENT, /* the modem already runs the target build */
+	SQNS_PHASE_VERIFIED,	    /* the modem runs the target build: event value = build */
 };
 
 enum sqns_event_type {
@@ -163,6 +174,48 @@ enum sqns_stage {
 	SQNS_STAGE_UPGRADE_MODE, /* rebooted into upgrade mode; image not (fully) written */
 	SQNS_STAGE_TRANSFERRED,	 /* image sent; the modem checks or applies it */
 	SQNS_STAGE_DONE,	 /* upgrade applied */
+	SQNS_STAGE_RECOVERY,	 /* in recovery mode (0): only updater.elf + a full image help */
+};
+
+/* What a file name says: NAME-BUILD.dup or upgdiff_FROM-to-TO.dup. */
+struct sqns_image_info {
+	bool differential;
+	uint32_t build; /* the build the image installs, 0 when the name does not say */
+	uint32_t from;	/* differential only: the build it applies to */
+};
+
+/* Parse a file name (a folder part is skipped). False when it follows neither pattern. */
+bool sqns_parse_image_name(const char *name, struct sqns_image_info *info);
+
+/* Why sqns_upgrade refused (SQNS_ERR_REFUSED), before anything changed on the modem. */
+enum sqns_refusal {
+	SQNS_REFUSE_NONE,
+	SQNS_REFUSE_UPDATER_NOT_ELF,	 /* updater.elf is not an ELF file */
+	SQNS_REFUSE_FIRMWARE_IS_ELF,	 /* the firmware is an ELF file: files swapped? */
+	SQNS_REFUSE_DIFF_WITH_UPDATER,	 /* a differential image cannot follow updater.elf */
+	SQNS_REFUSE_DIFF_WRONG_BASE,	 /* the modem runs another build than FROM (--force) */
+	SQNS_REFUSE_FACTORY_BOOTROM,	 /* first upgrade needs the recovery method (--force) */
+	SQNS_REFUSE_BOOTROM_MISSING,	 /* the boot ROM step is needed: no boot ROM given */
+	SQNS_REFUSE_RECOVERY_NO_UPDATER, /* modem in recovery mode: updater.elf needed */
+	SQNS_REFUSE_RECOVERY_DIFF,	 /* modem in recovery mode: a full image is needed */
+	SQNS_REFUSE_MTOOLS_UPDATER,	 /* mtools mode takes a .dup only */
+};
+
+/* What sqns_upgrade found and will do; filled before the first change. */
+struct sqns_plan {
+	int mode;		/* the mode found */
+	uint32_t rate;		/* the rate it answered at */
+	uint32_t running_build; /* Software build from showver, 0 unknown */
+	uint32_t bootloader0;	/* Bootloader0 build from showver, 0 unknown */
+	struct sqns_image_info target;
+	bool target_known;
+	bool bootrom_step;  /* send the boot ROM, reboot into recovery */
+	bool recovery_step; /* reboot into recovery without a boot ROM */
+	bool updater_step;  /* negotiate, send updater.elf */
+	bool fff;	    /* firmware by FFF, else ON_THE_FLY */
+	bool resume;	    /* found in upgrade mode: no preparation */
+	bool forced;	    /* a refusal was overridden by force */
+	enum sqns_refusal overridden;
 };
 
 /* One modem conversation. Caller-allocated; fields are private to the core. */
@@ -178,7 +231,10 @@ struct sqns_ctx {
 	uint32_t tid;
 	uint16_t max_transfer;
 	enum sqns_stage stage;
-	int mode; /* the last mode read, SQNS_MODE_UNKNOWN before */
+	int mode;      /* the last mode read, SQNS_MODE_UNKNOWN before */
+	uint32_t rate; /* the rate the host port runs at now */
+	struct sqns_plan plan;
+	enum sqns_refusal refusal;
 	uint8_t frame[16 + SQNS_STP_MAX_BLOCK];
 };
 
@@ -203,16 +259,22 @@ int sqns_at(struct sqns_ctx *ctx, const char *cmd, char *resp, size_t resp_len,
  */
 int sqns_wakeup(struct sqns_ctx *ctx, uint32_t timeout_ms);
 
-/* Wait for an unsolicited line that starts with `prefix`; emits TICK events. */
-int sqns_wait_line(struct sqns_ctx *ctx, const char *prefix, uint32_t timeout_ms,
-		   enum sqns_phase phase);
+/*
+ * Wait for a line that starts with `prefix`, for at most timeout_ms; a TICK
+ * event per second when phase >= 0. SQNS_OK, SQNS_ERR_TIMEOUT or an I/O error.
+ */
+int sqns_wait_line(struct sqns_ctx *ctx, const char *prefix, uint32_t timeout_ms, int phase);
 
 /* ---- modem queries ---- */
 
 /* AT+SMOD? into *mode. SQNS_OK, or an AT error. */
 int sqns_get_mode(struct sqns_ctx *ctx, int *mode);
 
-/* Wake the modem (detect_ms), AT+BIND=AT, ATE0, then AT+SMOD? into *mode. */
+/*
+ * Find the modem within detect_ms: AT at the configured rate, then the +++
+ * escape of a data session, then 115200 (the recovery bootloader); then
+ * AT+BIND=AT, ATE0 and AT+SMOD? into *mode. ctx->rate is the rate it answered.
+ */
 int sqns_detect(struct sqns_ctx *ctx, int *mode);
 
 /* AT!="showver" into buf (the SYSTEM VERSION block, '\n'-separated). */
@@ -248,11 +310,23 @@ int sqns_stp_send(struct sqns_ctx *ctx, const struct sqns_image *img);
 #define SQNS_FFF_MAX (4u * 1024u * 1024u)
 
 struct sqns_upgrade_opts {
-	const struct sqns_image *image;
-	bool fff;	/* store first, apply later (AT+SMSTPU + AT+SMUPGRADE) */
-	bool force_fff; /* keep FFF above SQNS_FFF_MAX */
-	bool resume;	/* the caller expects upgrade mode; the modem's mode decides */
+	const struct sqns_image *image;	  /* the firmware .dup */
+	const struct sqns_image *updater; /* updater.elf: the recovery method; NULL otherwise */
+	const struct sqns_image *bootrom; /* boot ROM, sent when Bootloader0 is the factory's */
+	bool force;			  /* override the refusals marked (--force) */
+	bool dry_run;			  /* detect and plan, then stop (SQNS_PHASE_PLAN) */
+	bool fff;			  /* store first, apply later (AT+SMSTPU + AT+SMUPGRADE) */
+	bool force_fff;			  /* keep FFF above SQNS_FFF_MAX */
+	bool resume; /* the caller expects upgrade mode; the modem's mode decides */
 };
+
+/*
+ * Checks that need the files only (run them before opening the port): ELF
+ * magic, swapped files, a differential image with updater.elf.
+ * SQNS_OK or SQNS_ERR_REFUSED with *why set; SQNS_ERR_IMAGE on read errors.
+ */
+int sqns_check_images(const struct sqns_upgrade_opts *opts, enum sqns_refusal *why);
+
 
 /*
  * The whole upgrade of a modem in application or upgrade mode (sqn3330.md

@@ -61,6 +61,24 @@ static void draw_bar(struct output *o, uint32_t done, uint32_t total)
 	fflush(o->out);
 }
 
+static void warn_forced(struct output *o)
+{
+	const struct sqns_plan *p = o->ctx ? &o->ctx->plan : NULL;
+	if (!p || !p->forced)
+		return;
+	output_break(o);
+	if (p->overridden == SQNS_REFUSE_DIFF_WRONG_BASE)
+		fprintf(o->err,
+			"sqnsupgrade: warning: --force: sending a differential image for build %u "
+			"to a modem on build %u; the modem will probably refuse it\n",
+			p->target.from, p->running_build);
+	else
+		fprintf(
+		    o->err,
+		    "sqnsupgrade: warning: --force: upgrading a modem with the factory boot ROM "
+		    "without the recovery method; the module may break\n");
+}
+
 static void phase(struct output *o, enum sqns_phase p)
 {
 	switch (p) {
@@ -98,9 +116,35 @@ static void phase(struct output *o, enum sqns_phase p)
 	case SQNS_PHASE_COMPLETED:
 		say(o, "Upgrade completed!");
 		break;
+	case SQNS_PHASE_STP_BOOTROM:
+		say(o, "Starting STP (DO NOT DISCONNECT POWER!!!)");
+		break;
+	case SQNS_PHASE_BOOTROM_DONE:
+		say(o, "Bootrom updated successfully, switching to upgrade mode");
+		break;
+	case SQNS_PHASE_NEGOTIATE:
+		say(o, "Attempting AT auto-negotiation...");
+		break;
+	case SQNS_PHASE_UPDATER_DONE:
+		say(o, "Upgrader loaded successfully, modem is in upgrade mode");
+		break;
+	case SQNS_PHASE_PPP_ESCAPE:
+		say(o, "No answer: trying the +++ escape of a data session...");
+		break;
+	case SQNS_PHASE_PLAN:
+		warn_forced(o);
+		break;
+	case SQNS_PHASE_ALREADY_CURRENT:
+		output_break(o);
+		fprintf(
+		    o->out,
+		    "The modem already runs build %u: nothing to do (--force flashes it again).\n",
+		    o->ctx ? o->ctx->plan.running_build : 0);
+		break;
 	case SQNS_PHASE_PREPARE:
 	case SQNS_PHASE_TRANSFER:
 	case SQNS_PHASE_APPLYING:
+	case SQNS_PHASE_VERIFIED:
 		break;
 	}
 }

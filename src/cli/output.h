@@ -7,14 +7,15 @@
 #include "sqnsupgrade.h"
 
 struct output {
-	FILE *out;	/* transcript (stdout) */
-	FILE *err;	/* diagnostics (stderr) */
-	bool tty;	/* out is a terminal: redraw the bar in place */
-	int verbose;	/* -v */
-	bool debug;	/* --debug: the wire, line by line */
-	bool fff;	/* the transfer in progress stores an FFF image */
-	int bar_shown;	/* last drawn percentage, -1 before the first */
-	bool line_open; /* a bar or a row of dots awaits its newline */
+	FILE *out;		    /* transcript (stdout) */
+	FILE *err;		    /* diagnostics (stderr) */
+	bool tty;		    /* out is a terminal: redraw the bar in place */
+	int verbose;		    /* -v */
+	bool debug;		    /* --debug: the wire, line by line */
+	bool fff;		    /* the transfer in progress stores an FFF image */
+	int bar_shown;		    /* last drawn percentage, -1 before the first */
+	bool line_open;		    /* a bar or a row of dots awaits its newline */
+	const struct sqns_ctx *ctx; /* for the plan's warnings */
 };
 
 void output_init(struct output *o, FILE *out, FILE *err, int verbose, bool debug);

@@ -46,6 +46,7 @@ int sqns_init(struct sqns_ctx *ctx, const struct sqns_config *cfg)
 	struct sqns_timeouts *t = &ctx->cfg.timeouts;
 	if (!ctx->cfg.baud)
 		ctx->cfg.baud = 921600;
+	ctx->rate = ctx->cfg.baud; /* the caller opened the port at this rate */
 	if (!t->at_ms)
 		t->at_ms = 5000;
 	if (!t->detect_ms)
@@ -270,8 +271,7 @@ int sqns_wakeup(struct sqns_ctx *ctx, uint32_t timeout_ms)
 	return sqns_wakeup_ticking(ctx, timeout_ms, -1);
 }
 
-int sqns_wait_line(struct sqns_ctx *ctx, const char *prefix, uint32_t timeout_ms,
-		   enum sqns_phase phase)
+int sqns_wait_line(struct sqns_ctx *ctx, const char *prefix, uint32_t timeout_ms, int phase)
 {
 	uint32_t end = deadline_in(ctx, timeout_ms);
 	uint32_t next_tick = deadline_in(ctx, TICK_MS);
@@ -286,8 +286,8 @@ int sqns_wait_line(struct sqns_ctx *ctx, const char *prefix, uint32_t timeout_ms
 			if (sqns_starts_with(ctx->line, prefix))
 				return SQNS_OK;
 		}
-		if (deadline_left(ctx, next_tick) == 0) {
-			tick(ctx, phase);
+		if (phase >= 0 && deadline_left(ctx, next_tick) == 0) {
+			tick(ctx, (enum sqns_phase)phase);
 			next_tick = deadline_in(ctx, TICK_MS);
 		}
 		if (deadline_left(ctx, end) == 0)

@@ -41,6 +41,9 @@ int sqns_read_line(struct sqns_ctx *ctx, uint32_t end);
 /* sqns_wakeup, with a TICK event per second of waiting when phase >= 0. */
 int sqns_wakeup_ticking(struct sqns_ctx *ctx, uint32_t timeout_ms, int phase);
 
+/* Switch the host's rate (no-op when already there); drains input. */
+int sqns_set_rate(struct sqns_ctx *ctx, uint32_t rate);
+
 /* Case-sensitive helpers; the core has no <string.h> dependency on purpose. */
 size_t sqns_strlen(const char *s);
 bool sqns_starts_with(const char *s, const char *prefix);

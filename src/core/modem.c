@@ -43,9 +43,84 @@ int sqns_get_mode(struct sqns_ctx *ctx, int *mode)
 	return SQNS_OK;
 }
 
+#define PROBE_MS 1500u	      /* one rate's wake-up attempt during detection */
+#define PPP_GUARD_MS 1100u    /* the silence a data session needs around +++ */
+#define RECOVERY_RATE 115200u /* the recovery bootloader's rate until AT+IPR */
+
+int sqns_set_rate(struct sqns_ctx *ctx, uint32_t rate)
+{
+	if (ctx->rate == rate)
+		return SQNS_OK;
+	if (!ctx->cfg.ops->set_rate)
+		return SQNS_ERR_UNSUPPORTED;
+	if (ctx->cfg.ops->set_rate(ctx->cfg.port, rate) != SQNS_OK)
+		return SQNS_ERR_IO;
+	ctx->rate = rate;
+	struct sqns_event ev = {.type = SQNS_EV_RATE, .value = (int)rate};
+	sqns_emit(ctx, &ev);
+	return sqns_drain(ctx, 0);
+}
+
+/* Discard input until `ms` have passed: the host keeps silent meanwhile. */
+static int keep_silent(struct sqns_ctx *ctx, uint32_t ms)
+{
+	uint32_t end = deadline_in(ctx, ms);
+	uint8_t c;
+	int r;
+	while ((r = sqns_rx_byte(ctx, &c, end)) == 1)
+		;
+	return r;
+}
+
+/* A modem in a PPP session ignores AT until +++ framed by a second of silence. */
+static int ppp_escape(struct sqns_ctx *ctx)
+{
+	sqns_emit_phase(ctx, SQNS_PHASE_PPP_ESCAPE);
+	int r = keep_silent(ctx, PPP_GUARD_MS);
+	if (r < 0)
+		return r;
+	struct sqns_event ev = {.type = SQNS_EV_AT_TX, .text = "+++", .len = 3};
+	sqns_emit(ctx, &ev);
+	if ((r = sqns_tx(ctx, (const uint8_t *)"+++", 3)) < 0)
+		return r;
+	return sqns_wait_line(ctx, "OK", PPP_GUARD_MS + ctx->cfg.timeouts.at_ms, -1);
+}
+
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/* One round of probing: the configured rate, the PPP escape once, then 115200. */
+static int probe_round(struct sqns_ctx *ctx, uint32_t end, bool try_ppp)
+{
+	int r = sqns_set_rate(ctx, ctx->cfg.baud);
+	if (r == SQNS_OK)
+		r = sqns_wakeup(ctx, min_u32(PROBE_MS, deadline_left(ctx, end)));
+	if (r != SQNS_ERR_NO_MODEM)
+		return r;
+	if (try_ppp && deadline_left(ctx, end) > 0) {
+		r = ppp_escape(ctx);
+		if (r == SQNS_OK || (r != SQNS_ERR_TIMEOUT && r != SQNS_ERR_NO_MODEM))
+			return r;
+	}
+	if (ctx->cfg.baud == RECOVERY_RATE || !ctx->cfg.ops->set_rate ||
+	    deadline_left(ctx, end) == 0)
+		return SQNS_ERR_NO_MODEM;
+	if ((r = sqns_set_rate(ctx, RECOVERY_RATE)) != SQNS_OK)
+		return r;
+	return sqns_wakeup(ctx, min_u32(PROBE_MS, deadline_left(ctx, end)));
+}
+
 int sqns_detect(struct sqns_ctx *ctx, int *mode)
 {
-	int r = sqns_wakeup(ctx, ctx->cfg.timeouts.detect_ms);
+	uint32_t end = deadline_in(ctx, ctx->cfg.timeouts.detect_ms);
+	int r;
+	bool first = true;
+	do {
+		r = probe_round(ctx, end, first);
+		first = false;
+	} while (r == SQNS_ERR_NO_MODEM && deadline_left(ctx, end) > 0);
 	if (r != SQNS_OK)
 		return r;
 	/*

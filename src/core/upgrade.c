@@ -1,10 +1,16 @@
 /*
  * The upgrade flows of sqn3330.md section 6. The AT dialogues are tables; the
- * code between them only waits on the modem (reboots, apply, +SYSSTART).
+ * code between them waits on the modem (reboots, apply, +SYSSTART) with
+ * deadlines. Planning (what to send, what to refuse) happens before the
+ * first command that changes the modem.
  */
 #include "internal.h"
 
 #define POLL_LINE_MS 1000u /* between two status polls: wait on the line, not a sleep */
+#define FACTORY_BOOTROM 33080u
+#define RECOVERY_RATE 115200u
+#define MODE_BIT(m) (1u << (m))
+#define UPGRADE_MODES (MODE_BIT(SQNS_MODE_UPGRADE) | MODE_BIT(SQNS_MODE_UPDATER))
 
 enum step_flags {
 	STEP_OPTIONAL = 1, /* an ERROR answer is tolerated */
@@ -17,7 +23,7 @@ struct at_step {
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Application mode, after sqns_detect, before any transfer (ON_THE_FLY and FFF alike). */
+/* Application mode, after sqns_detect, before any transfer. */
 static const struct at_step prepare_steps[] = {
     {"AT+SQNSUPGRADENTF=\"started\"", STEP_OPTIONAL},
     {"AT+SQNWL=\"sqndcc\",2", STEP_OPTIONAL},
@@ -54,24 +60,26 @@ static int run_steps(struct sqns_ctx *ctx, const struct at_step *steps, size_t n
 	return SQNS_OK;
 }
 
+/* ---- waiting on the modem ---- */
+
 /*
- * Wait until the modem answers AT and reports `want` (after a reboot that
- * may not have started yet when its OK arrived). Until `end`.
+ * Wait until the modem answers AT and reports a mode in `modes` (after a
+ * reboot that may not have started yet when its OK arrived). Until `end`.
  */
-static int wait_for_mode(struct sqns_ctx *ctx, int want, uint32_t end, enum sqns_phase phase)
+static int wait_for_mode(struct sqns_ctx *ctx, unsigned modes, uint32_t end, int phase)
 {
 	for (;;) {
 		uint32_t left = deadline_left(ctx, end);
 		if (left == 0)
 			return SQNS_ERR_TIMEOUT;
-		int r = sqns_wakeup_ticking(ctx, left, (int)phase);
+		int r = sqns_wakeup_ticking(ctx, left, phase);
 		if (r == SQNS_ERR_NO_MODEM)
 			return SQNS_ERR_TIMEOUT;
 		if (r != SQNS_OK)
 			return r;
 		int mode;
 		r = sqns_get_mode(ctx, &mode);
-		if (r == SQNS_OK && mode == want)
+		if (r == SQNS_OK && (modes & MODE_BIT(mode)))
 			return SQNS_OK;
 		if (r == SQNS_ERR_IO || r == SQNS_ERR_ABORTED)
 			return r;
@@ -91,12 +99,12 @@ static int reboot_into_upgrade_mode(struct sqns_ctx *ctx)
 	if (r != SQNS_OK)
 		return r;
 	ctx->stage = SQNS_STAGE_UPGRADE_MODE;
-	return wait_for_mode(ctx, SQNS_MODE_UPGRADE, deadline_in(ctx, ctx->cfg.timeouts.wake_ms),
+	return wait_for_mode(ctx, UPGRADE_MODES, deadline_in(ctx, ctx->cfg.timeouts.wake_ms),
 			     SQNS_PHASE_REBOOT_UPGRADE);
 }
 
 /* Ask until the modem's report is final: success (OK) or fail (REJECTED). */
-static int poll_upgrade_report(struct sqns_ctx *ctx, uint32_t end, enum sqns_phase phase)
+static int poll_upgrade_report(struct sqns_ctx *ctx, uint32_t end, int phase)
 {
 	char resp[80];
 	for (;;) {
@@ -116,17 +124,19 @@ static int poll_upgrade_report(struct sqns_ctx *ctx, uint32_t end, enum sqns_pha
 	}
 }
 
-/* After the transfer the modem checks the image, silent for a while. */
-static int wait_applied(struct sqns_ctx *ctx)
+/* After a transfer the modem checks the image, silent for a while. */
+static int wait_applied(struct sqns_ctx *ctx, int phase)
 {
 	uint32_t end = deadline_in(ctx, ctx->cfg.timeouts.apply_ms);
-	int r = sqns_wakeup_ticking(ctx, ctx->cfg.timeouts.apply_ms, SQNS_PHASE_RESETTING);
+	int r = sqns_wakeup_ticking(ctx, ctx->cfg.timeouts.apply_ms, phase);
 	if (r == SQNS_ERR_NO_MODEM)
 		return SQNS_ERR_TIMEOUT;
 	if (r == SQNS_OK)
-		r = poll_upgrade_report(ctx, end, SQNS_PHASE_RESETTING);
+		r = poll_upgrade_report(ctx, end, phase);
 	return r;
 }
+
+/* ---- the steps ---- */
 
 /* ON_THE_FLY from upgrade mode: transfer, check, reboot into the application. */
 static int on_the_fly(struct sqns_ctx *ctx, const struct sqns_image *img)
@@ -142,7 +152,7 @@ static int on_the_fly(struct sqns_ctx *ctx, const struct sqns_image *img)
 	ctx->stage = SQNS_STAGE_TRANSFERRED;
 	sqns_emit_phase(ctx, SQNS_PHASE_DOWNLOAD_DONE);
 	sqns_emit_phase(ctx, SQNS_PHASE_RESETTING);
-	if ((r = wait_applied(ctx)) != SQNS_OK)
+	if ((r = wait_applied(ctx, SQNS_PHASE_RESETTING)) != SQNS_OK)
 		return r;
 	char resp[80];
 	if ((r = sqns_at(ctx, "AT+SMSWBOOT?", resp, sizeof resp, 0)) != SQNS_OK)
@@ -152,12 +162,15 @@ static int on_the_fly(struct sqns_ctx *ctx, const struct sqns_image *img)
 		return SQNS_ERR_PROTOCOL;
 	if ((r = sqns_at(ctx, "AT+SMSWBOOT=1,1", NULL, 0, 0)) != SQNS_OK)
 		return r;
-	return wait_for_mode(ctx, SQNS_MODE_APPLICATION,
+	return wait_for_mode(ctx, MODE_BIT(SQNS_MODE_APPLICATION),
 			     deadline_in(ctx, ctx->cfg.timeouts.wake_ms), SQNS_PHASE_RESETTING);
 }
 
-/* FFF from application mode: store the image, then AT+SMUPGRADE applies it. */
-static int fff(struct sqns_ctx *ctx, const struct sqns_image *img)
+/*
+ * A stored image (FFF from application mode, or mtools mode): AT+SMSTPU, the
+ * transfer, then the modem applies it and comes back in application mode.
+ */
+static int stored(struct sqns_ctx *ctx, const struct sqns_image *img, bool apply_cmd)
 {
 	int r = sqns_at(ctx, "AT+SMSTPU", NULL, 0, 0);
 	if (r != SQNS_OK)
@@ -166,14 +179,215 @@ static int fff(struct sqns_ctx *ctx, const struct sqns_image *img)
 	if ((r = sqns_stp_send(ctx, img)) != SQNS_OK)
 		return r;
 	sqns_emit_phase(ctx, SQNS_PHASE_DOWNLOAD_DONE);
-	if ((r = sqns_at(ctx, "AT+SMUPGRADE", NULL, 0, 0)) != SQNS_OK)
+	if (apply_cmd && (r = sqns_at(ctx, "AT+SMUPGRADE", NULL, 0, 0)) != SQNS_OK)
 		return r;
 	ctx->stage = SQNS_STAGE_TRANSFERRED;
 	sqns_emit_phase(ctx, SQNS_PHASE_RESETTING);
-	if ((r = wait_applied(ctx)) != SQNS_OK)
+	uint32_t end = deadline_in(ctx, ctx->cfg.timeouts.apply_ms);
+	r = wait_for_mode(ctx, MODE_BIT(SQNS_MODE_APPLICATION), end, SQNS_PHASE_RESETTING);
+	if (r == SQNS_OK)
+		r = poll_upgrade_report(ctx, end, SQNS_PHASE_RESETTING);
+	return r;
+}
+
+/* Boot ROM (application mode): sent ON_THE_FLY, then a reboot into recovery. */
+static int bootrom_step(struct sqns_ctx *ctx, const struct sqns_image *img)
+{
+	int r = run_steps(ctx, prepare_steps, COUNT(prepare_steps));
+	if (r == SQNS_OK)
+		r = sqns_at(ctx, "AT+SMSTPU=\"ON_THE_FLY\"", NULL, 0, 0);
+	if (r != SQNS_OK)
 		return r;
-	return wait_for_mode(ctx, SQNS_MODE_APPLICATION,
-			     deadline_in(ctx, ctx->cfg.timeouts.wake_ms), SQNS_PHASE_RESETTING);
+	sqns_emit_phase(ctx, SQNS_PHASE_STP_BOOTROM);
+	if ((r = sqns_stp_send(ctx, img)) != SQNS_OK)
+		return r;
+	if ((r = wait_applied(ctx, SQNS_PHASE_APPLYING)) != SQNS_OK)
+		return r;
+	sqns_emit_phase(ctx, SQNS_PHASE_BOOTROM_DONE);
+	if ((r = sqns_at(ctx, "AT+SMSWBOOT=0,1", NULL, 0, 0)) != SQNS_OK)
+		return r;
+	ctx->stage = SQNS_STAGE_RECOVERY;
+	return SQNS_OK;
+}
+
+static int reboot_into_recovery(struct sqns_ctx *ctx)
+{
+	int r = run_steps(ctx, prepare_steps, COUNT(prepare_steps));
+	if (r == SQNS_OK)
+		r = sqns_at(ctx, "AT+SMSWBOOT=0,1", NULL, 0, 0);
+	if (r == SQNS_OK)
+		ctx->stage = SQNS_STAGE_RECOVERY;
+	return r;
+}
+
+/*
+ * The recovery bootloader listens at 115200 and may take minutes to boot:
+ * probe it until wake_ms, move it to the application rate with AT+IPR, and
+ * check that it answers there in mode 0.
+ */
+static int negotiate(struct sqns_ctx *ctx)
+{
+	sqns_emit_phase(ctx, SQNS_PHASE_NEGOTIATE);
+	uint32_t target = ctx->cfg.baud;
+	int r = SQNS_ERR_NO_MODEM;
+	if (ctx->rate != target || ctx->mode != SQNS_MODE_RECOVERY) {
+		if ((r = sqns_set_rate(ctx, RECOVERY_RATE)) != SQNS_OK)
+			return r;
+		r = sqns_wakeup_ticking(ctx, ctx->cfg.timeouts.wake_ms, SQNS_PHASE_NEGOTIATE);
+	}
+	if (r == SQNS_OK && target != RECOVERY_RATE) {
+		char cmd[24] = "AT+IPR=";
+		size_t n = 7, digits = 0;
+		char rev[10];
+		for (uint32_t v = target; v && digits < sizeof rev; v /= 10)
+			rev[digits++] = (char)('0' + v % 10);
+		while (digits)
+			cmd[n++] = rev[--digits];
+		cmd[n] = '\0';
+		if ((r = sqns_at(ctx, cmd, NULL, 0, 0)) != SQNS_OK)
+			return r;
+	} else if (r != SQNS_OK && r != SQNS_ERR_NO_MODEM) {
+		return r;
+	}
+	/* Also the path of a bootloader that was moved to the target rate earlier. */
+	if ((r = sqns_set_rate(ctx, target)) != SQNS_OK)
+		return r;
+	if ((r = sqns_wakeup(ctx, ctx->cfg.timeouts.at_ms)) != SQNS_OK)
+		return r;
+	int mode;
+	if ((r = sqns_get_mode(ctx, &mode)) != SQNS_OK)
+		return r;
+	return mode == SQNS_MODE_RECOVERY ? SQNS_OK : SQNS_ERR_STATE;
+}
+
+static int updater_step(struct sqns_ctx *ctx, const struct sqns_image *img)
+{
+	int r = negotiate(ctx);
+	if (r == SQNS_OK)
+		r = sqns_at(ctx, "AT+STP", NULL, 0, 0);
+	if (r != SQNS_OK)
+		return r;
+	if ((r = sqns_stp_send(ctx, img)) != SQNS_OK)
+		return r;
+	sqns_emit_phase(ctx, SQNS_PHASE_WAKEUP);
+	r = wait_for_mode(ctx, UPGRADE_MODES, deadline_in(ctx, ctx->cfg.timeouts.wake_ms),
+			  SQNS_PHASE_APPLYING);
+	if (r != SQNS_OK)
+		return r;
+	ctx->stage = SQNS_STAGE_UPGRADE_MODE;
+	sqns_emit_phase(ctx, SQNS_PHASE_UPDATER_DONE);
+	return SQNS_OK;
+}
+
+/* ---- planning ---- */
+
+static int refuse(struct sqns_ctx *ctx, enum sqns_refusal why)
+{
+	ctx->refusal = why;
+	return SQNS_ERR_REFUSED;
+}
+
+/* A refusal that --force may override: remembered in the plan, with a warning. */
+static int refuse_unless_forced(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts,
+				enum sqns_refusal why)
+{
+	if (!opts->force)
+		return refuse(ctx, why);
+	ctx->plan.forced = true;
+	ctx->plan.overridden = why;
+	return SQNS_OK;
+}
+
+static int read_versions(struct sqns_ctx *ctx)
+{
+	char showver[1024];
+	int r = sqns_showver(ctx, showver, sizeof showver);
+	if (r != SQNS_OK)
+		return r;
+	if (!sqns_parse_showver_build(showver, "Software", &ctx->plan.running_build))
+		ctx->plan.running_build = 0;
+	if (!sqns_parse_showver_build(showver, "Bootloader0", &ctx->plan.bootloader0))
+		ctx->plan.bootloader0 = 0;
+	return SQNS_OK;
+}
+
+/* Application mode: what the versions allow. Returns 1 when there is nothing to do. */
+static int plan_application(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts)
+{
+	struct sqns_plan *p = &ctx->plan;
+	int r = read_versions(ctx);
+	if (r != SQNS_OK)
+		return r;
+	if (p->target_known && p->running_build == p->target.build && !opts->force)
+		return 1;
+	if (p->target.differential && p->running_build != p->target.from &&
+	    (r = refuse_unless_forced(ctx, opts, SQNS_REFUSE_DIFF_WRONG_BASE)) != SQNS_OK)
+		return r;
+	bool factory = p->bootloader0 == FACTORY_BOOTROM;
+	if (opts->updater) {
+		if (factory && !opts->bootrom)
+			return refuse(ctx, SQNS_REFUSE_BOOTROM_MISSING);
+		p->bootrom_step = factory;
+		p->recovery_step = !factory;
+		p->updater_step = true;
+		return SQNS_OK;
+	}
+	if (factory &&
+	    (r = refuse_unless_forced(ctx, opts, SQNS_REFUSE_FACTORY_BOOTROM)) != SQNS_OK)
+		return r;
+	p->fff = opts->fff && (opts->image->size <= SQNS_FFF_MAX || opts->force_fff);
+	return SQNS_OK;
+}
+
+static int plan_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, int mode)
+{
+	struct sqns_plan *p = &ctx->plan;
+	p->mode = mode;
+	p->rate = ctx->rate;
+	p->target_known = sqns_parse_image_name(opts->image->name, &p->target);
+	switch (mode) {
+	case SQNS_MODE_APPLICATION:
+		return plan_application(ctx, opts);
+	case SQNS_MODE_RECOVERY:
+		if (!opts->updater)
+			return refuse(ctx, SQNS_REFUSE_RECOVERY_NO_UPDATER);
+		if (p->target.differential)
+			return refuse(ctx, SQNS_REFUSE_RECOVERY_DIFF);
+		p->updater_step = true;
+		return SQNS_OK;
+	case SQNS_MODE_MTOOLS:
+		if (opts->updater)
+			return refuse(ctx, SQNS_REFUSE_MTOOLS_UPDATER);
+		return SQNS_OK;
+	default:
+		/* Upgrade or updater mode: a failed or interrupted upgrade; resume it. */
+		p->resume = true;
+		return SQNS_OK;
+	}
+}
+
+/* ---- the whole upgrade ---- */
+
+static int firmware_step(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts)
+{
+	const struct sqns_plan *p = &ctx->plan;
+	int r;
+	if (p->mode == SQNS_MODE_MTOOLS)
+		return stored(ctx, opts->image, false);
+	if (p->resume || p->updater_step) {
+		ctx->stage = SQNS_STAGE_UPGRADE_MODE;
+		sqns_emit_phase(ctx, p->resume ? SQNS_PHASE_RESUME : SQNS_PHASE_WAKEUP);
+		if ((r = sqns_wakeup(ctx, ctx->cfg.timeouts.wake_ms)) != SQNS_OK)
+			return r;
+		return on_the_fly(ctx, opts->image);
+	}
+	if ((r = run_steps(ctx, prepare_steps, COUNT(prepare_steps))) != SQNS_OK)
+		return r;
+	if (p->fff)
+		return stored(ctx, opts->image, true);
+	if ((r = reboot_into_upgrade_mode(ctx)) != SQNS_OK)
+		return r;
+	return on_the_fly(ctx, opts->image);
 }
 
 static int finish(struct sqns_ctx *ctx, char *showver, size_t showver_len)
@@ -183,44 +397,65 @@ static int finish(struct sqns_ctx *ctx, char *showver, size_t showver_len)
 		return r;
 	ctx->stage = SQNS_STAGE_DONE;
 	sqns_emit_phase(ctx, SQNS_PHASE_COMPLETED);
-	return showver ? sqns_showver(ctx, showver, showver_len) : SQNS_OK;
+	char own[1024];
+	if (!showver) {
+		showver = own;
+		showver_len = sizeof own;
+	}
+	if ((r = sqns_showver(ctx, showver, showver_len)) != SQNS_OK)
+		return r;
+	if (!ctx->plan.target_known)
+		return SQNS_OK;
+	uint32_t running;
+	if (!sqns_parse_showver_build(showver, "Software", &running) ||
+	    running != ctx->plan.target.build) {
+		ctx->plan.running_build = running;
+		return SQNS_ERR_VERIFY;
+	}
+	ctx->plan.running_build = running;
+	struct sqns_event ev = {
+	    .type = SQNS_EV_PHASE, .phase = SQNS_PHASE_VERIFIED, .value = (int)running};
+	sqns_emit(ctx, &ev);
+	return SQNS_OK;
 }
 
 int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, char *showver,
 		 size_t showver_len)
 {
-	if (!opts || !opts->image || opts->image->size == 0)
-		return SQNS_ERR_ARG;
+	enum sqns_refusal why;
 	ctx->stage = SQNS_STAGE_UNTOUCHED;
-	sqns_emit_phase(ctx, SQNS_PHASE_WAKEUP);
-	int mode;
-	int r = sqns_detect(ctx, &mode);
+	ctx->refusal = SQNS_REFUSE_NONE;
+	ctx->plan = (struct sqns_plan){0};
+	int r = sqns_check_images(opts, &why);
+	if (r == SQNS_ERR_REFUSED)
+		return refuse(ctx, why);
 	if (r != SQNS_OK)
 		return r;
-	bool use_fff = opts->fff;
-	if (use_fff && opts->image->size > SQNS_FFF_MAX && !opts->force_fff) {
+	sqns_emit_phase(ctx, SQNS_PHASE_WAKEUP);
+	int mode;
+	if ((r = sqns_detect(ctx, &mode)) != SQNS_OK)
+		return r;
+	if (mode == SQNS_MODE_RECOVERY)
+		ctx->stage = SQNS_STAGE_RECOVERY;
+	r = plan_upgrade(ctx, opts, mode);
+	if (r == 1) {
+		sqns_emit_phase(ctx, SQNS_PHASE_ALREADY_CURRENT);
+		return SQNS_OK;
+	}
+	if (r != SQNS_OK)
+		return r;
+	sqns_emit_phase(ctx, SQNS_PHASE_PLAN);
+	if (opts->dry_run)
+		return SQNS_OK;
+	if (opts->fff && !ctx->plan.fff && mode == SQNS_MODE_APPLICATION && !opts->updater)
 		sqns_emit_phase(ctx, SQNS_PHASE_FFF_TOO_BIG);
-		use_fff = false;
-	}
-	switch (mode) {
-	case SQNS_MODE_APPLICATION:
-		if ((r = run_steps(ctx, prepare_steps, COUNT(prepare_steps))) != SQNS_OK)
-			return r;
-		if (use_fff)
-			r = fff(ctx, opts->image);
-		else if ((r = reboot_into_upgrade_mode(ctx)) == SQNS_OK)
-			r = on_the_fly(ctx, opts->image);
-		break;
-	case SQNS_MODE_UPGRADE:
-	case SQNS_MODE_UPDATER:
-		/* A failed or interrupted upgrade lands here: resume it. */
-		ctx->stage = SQNS_STAGE_UPGRADE_MODE;
-		sqns_emit_phase(ctx, SQNS_PHASE_RESUME);
-		r = on_the_fly(ctx, opts->image);
-		break;
-	default:
-		/* Recovery (0) needs updater.elf, mtools (1) its own transfer. */
-		return SQNS_ERR_STATE;
-	}
+	if (ctx->plan.bootrom_step)
+		r = bootrom_step(ctx, opts->bootrom);
+	else if (ctx->plan.recovery_step)
+		r = reboot_into_recovery(ctx);
+	if (r == SQNS_OK && ctx->plan.updater_step)
+		r = updater_step(ctx, opts->updater);
+	if (r == SQNS_OK)
+		r = firmware_step(ctx, opts);
 	return r == SQNS_OK ? finish(ctx, showver, showver_len) : r;
 }

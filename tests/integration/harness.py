@@ -24,7 +24,10 @@ SQNSIM = os.environ.get("SQNSIM_BIN", os.path.join(BUILD, "sim", "sqnsim"))
 HANG_GUARD = float(os.environ.get("SQNS_HANG_GUARD", "240"))
 
 # Fast modem timings for the tests (milliseconds).
-FAST = ["--boot-ms", "300", "--apply-ms", "400"]
+FAST = ["--boot-ms", "300", "--apply-ms", "400", "--bootloader-ms", "300"]
+# A modem whose boot ROM was replaced by an earlier recovery upgrade; the
+# simulator's default, like a real modem's, is the factory boot ROM (33080).
+UPGRADED_ONCE = ["--bootloader0", "38638"]
 
 
 def sha256_file(path):
@@ -131,12 +134,12 @@ class SimTestCase(unittest.TestCase):
             s.stop()
         self.tmp.cleanup()
 
-    def sim(self, *args, start=True, name=None):
+    def sim(self, *args, start=True, name=None, factory=False):
         wd = self.workdir
         if name:
             wd = os.path.join(self.workdir, name)
             os.makedirs(wd, exist_ok=True)
-        s = Sim(wd, *(FAST + list(args)))
+        s = Sim(wd, *(FAST + ([] if factory else UPGRADED_ONCE) + list(args)))
         self.sims.append(s)
         return s.start() if start else s
 
@@ -152,6 +155,11 @@ class SimTestCase(unittest.TestCase):
                 pos += 1
             self.assertLess(pos, len(got), "line %r missing or out of order in:\n%s" % (want, text))
             pos += 1
+
+    def assertModemUnchanged(self, sim):
+        """Queries only: no STP session, no mode change, no upgrade."""
+        for kind in ("stp_start", "stp_open", "image", "upgrade", "mode"):
+            self.assertEqual(sim.events(kind), [], "the modem was changed: %s" % kind)
 
     def assertNothingSent(self, sim):
         """The modem received no byte: no AT command, no STP frame, no noise."""

@@ -67,11 +67,30 @@ class BadInputTest(SimTestCase):
             os.close(fd)
         self.assertOneLineError(r, 4, "in use")
 
-    def test_updater_not_supported_yet(self):
+    def test_updater_that_is_not_elf(self):
+        image = self.modem.mkimage("CATM1-39529.dup", size=1000)
+        fake = self.modem.mkimage("updater.elf", kind="full", size=1000)
+        r = run_cli("run", image, fake, port=self.modem.link)
+        self.assertOneLineError(r, 10, "'updater.elf' is not an ELF file")
+
+    def test_files_swapped(self):
         image = self.modem.mkimage("CATM1-39529.dup", size=1000)
         elf = self.modem.mkimage("updater.elf", kind="updater", size=1000)
-        r = run_cli("run", image, elf, port=self.modem.link)
-        self.assertOneLineError(r, 2, "not supported yet")
+        r = run_cli("run", elf, image, port=self.modem.link)
+        self.assertOneLineError(r, 10, "'updater.elf' is an ELF file", "run FIRMWARE.dup UPDATER.elf")
+
+    def test_differential_with_updater(self):
+        diff = self.modem.mkimage("upgdiff_38638-to-39529.dup", kind="diff", frm=38638, size=1000)
+        elf = self.modem.mkimage("updater.elf", kind="updater", size=1000)
+        r = run_cli("run", diff, elf, port=self.modem.link)
+        self.assertOneLineError(r, 10, "differential", "never follows updater.elf")
+
+    def test_missing_bootrom_file(self):
+        image = self.modem.mkimage("CATM1-39529.dup", size=1000)
+        elf = self.modem.mkimage("updater.elf", kind="updater", size=1000)
+        r = run_cli("run", image, elf, "--bootrom", os.path.join(self.workdir, "nope.bin"),
+                    port=self.modem.link)
+        self.assertOneLineError(r, 3, "nope.bin")
 
     def test_usage_errors(self):
         for args, word in ((["frobnicate"], "unknown command"), (["run"], "needs a firmware"),

@@ -56,6 +56,7 @@ class UpgradeTest(SimTestCase):
         self.assertExit(r, 0)
         self.assertLinesInOrder(r.out, TRANSCRIPT + AFTER_TRANSFER)
         self.assertIn("Software     : 5.1.1.0 [39529]", r.out)
+        self.assertTrue(r.out.endswith("Verified: modem now runs build 39529\n"), r.out)
         self.assertIn("Sending 150000 bytes: [" + "#" * 40 + "] 100%", r.out)
         self.assertRegex(r.out, r"Resetting \(DO NOT DISCONNECT POWER!!!\)\.*\n")
         self.assertEqual(r.err, "")
@@ -142,19 +143,22 @@ class UpgradeTest(SimTestCase):
         self.check_running(sim, 39529)
 
     def test_rejected_image_says_state_and_next_command(self):
-        # A differential image for another base build: the modem refuses it.
+        # A differential image for another base build, forced past the host's check:
+        # the modem refuses it after the transfer.
         sim = self.sim("--build", "38638")
         image = sim.mkimage("upgdiff_33080-to-39529.dup", kind="diff", frm=33080, size=9000)
-        r = run_cli("run", image, port=sim.link)
+        r = run_cli("run", image, "--force", port=sim.link)
         self.assertExit(r, 7)
+        self.assertIn("warning: --force", r.err)
         self.assertIn("rejected", r.err)
-        self.assertIn("upgrade mode (4)", r.err)
         self.assertIn("refused '%s'" % image, r.err)
         self.assertIn("sqnsupgrade -p %s run FULL-IMAGE.dup --resume" % sim.link, r.err)
+        self.assertEqual([u["result"] for u in sim.events("upgrade")], ["fail"])
         # A full image then finishes the job.
         full = sim.mkimage("CATM1-39529.dup", size=9000)
         r = run_cli("run", full, "--resume", port=sim.link)
         self.assertExit(r, 0)
+        self.assertIn("Verified: modem now runs build 39529", r.out)
         self.check_running(sim, 39529)
 
 

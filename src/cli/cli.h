@@ -1,0 +1,65 @@
+/* The sqnsupgrade command: shared between its files. */
+#ifndef SQNS_CLI_H
+#define SQNS_CLI_H
+
+#include "image_file.h"
+#include "output.h"
+#include "posix_serial.h"
+#include "sqnsupgrade.h"
+
+/* Exit statuses (documented in README.md and `sqnsupgrade --help`). */
+enum exit_status {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,	      /* any other failure */
+	EXIT_USAGE = 2,	      /* bad command line */
+	EXIT_FILE = 3,	      /* a file is missing, unreadable or not a firmware image */
+	EXIT_PORT = 4,	      /* the port cannot be opened or is in use */
+	EXIT_NO_MODEM = 5,    /* the modem does not answer */
+	EXIT_TRANSFER = 6,    /* the transfer failed */
+	EXIT_REJECTED = 7,    /* the modem rejected the image */
+	EXIT_INTERRUPTED = 8, /* interrupted by a signal */
+	EXIT_STATE = 9,	      /* the modem's mode does not allow this */
+	EXIT_REFUSED = 10,    /* a safety check refused (--force overrides some) */
+	EXIT_VERIFY = 11,     /* after the upgrade the modem runs another build */
+};
+
+struct cli {
+	const char *port;
+	uint32_t baud;
+	bool rtscts;
+	int verbose;
+	bool debug;
+	struct sqns_timeouts timeouts;
+	const char *command;
+	const char *args[2];
+	int nargs;
+	bool fff, force_fff, resume;
+	bool force, dry_run;
+	const char *bootrom;
+};
+
+struct session {
+	struct cli *cli;
+	struct posix_serial serial;
+	struct output out;
+	struct sqns_ctx ctx;
+};
+
+/* Open the port of the command line; -1 when open, else the exit status (message printed). */
+int session_open_port(struct session *s);
+
+/* The exit status for a core error. */
+int exit_for(int err);
+
+/* Say what failed on the port, when err is SQNS_ERR_IO. */
+void port_error(struct session *s, int err);
+
+/* "no modem answered" with what to do; returns EXIT_NO_MODEM. */
+int no_modem(struct session *s);
+
+/* Quote for a POSIX shell when needed. */
+void shell_quote(char *out, size_t len, const char *s);
+
+int cmd_run(struct session *s);
+
+#endif

@@ -1,0 +1,330 @@
+/* `sqnsupgrade run`: files first, then the modem; every refusal and failure in words. */
+#define _DEFAULT_SOURCE
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct run_files {
+	struct image_file fw, updater, bootrom;
+	bool has_updater, has_bootrom;
+};
+
+static const char *name_of(const struct image_file *f)
+{
+	const char *slash = strrchr(f->path, '/');
+	return slash ? slash + 1 : f->path;
+}
+
+static void close_files(struct run_files *f)
+{
+	image_file_close(&f->fw);
+	if (f->has_updater)
+		image_file_close(&f->updater);
+	if (f->has_bootrom)
+		image_file_close(&f->bootrom);
+}
+
+static bool open_one(struct image_file *f, const char *path)
+{
+	char why[600];
+	if (image_file_open(f, path, why, sizeof why)) {
+		f->image.name = name_of(f);
+		return true;
+	}
+	fprintf(stderr, "sqnsupgrade: %s\n", why);
+	return false;
+}
+
+static int open_files(struct cli *c, struct run_files *f)
+{
+	*f = (struct run_files){0};
+	if (!open_one(&f->fw, c->args[0]))
+		return EXIT_FILE;
+	if (c->nargs > 1) {
+		if (!open_one(&f->updater, c->args[1])) {
+			image_file_close(&f->fw);
+			return EXIT_FILE;
+		}
+		f->has_updater = true;
+	}
+	if (c->bootrom) {
+		if (!open_one(&f->bootrom, c->bootrom)) {
+			close_files(f);
+			return EXIT_FILE;
+		}
+		f->has_bootrom = true;
+	}
+	return -1;
+}
+
+/* The command that runs the same upgrade again (it resumes from the modem's mode). */
+static void rerun_command(struct session *s, const struct run_files *f, const char *fw, char *out,
+			  size_t len)
+{
+	char port[600], file[4200], upd[4200] = "";
+	shell_quote(port, sizeof port, s->cli->port);
+	shell_quote(file, sizeof file, fw ? fw : f->fw.path);
+	if (f->has_updater) {
+		upd[0] = ' ';
+		shell_quote(upd + 1, sizeof upd - 1, f->updater.path);
+	}
+	snprintf(out, len, "sqnsupgrade -p %s run %s%s", port, file, upd);
+}
+
+static void refusal(struct session *s, const struct run_files *f, bool modem_seen)
+{
+	const struct sqns_plan *p = &s->ctx.plan;
+	const char *fw = name_of(&f->fw);
+	char cmd[9000];
+	output_break(&s->out);
+	fputs("sqnsupgrade: ", stderr);
+	switch (s->ctx.refusal) {
+	case SQNS_REFUSE_UPDATER_NOT_ELF:
+		fprintf(stderr,
+			"'%s' is not an ELF file, so it is not updater.elf; give the updater.elf "
+			"from the firmware archive as the second file\n",
+			name_of(&f->updater));
+		break;
+	case SQNS_REFUSE_FIRMWARE_IS_ELF:
+		fprintf(stderr,
+			"'%s' is an ELF file: that is updater.elf, not a firmware image. The order "
+			"is: run FIRMWARE.dup UPDATER.elf\n",
+			fw);
+		break;
+	case SQNS_REFUSE_DIFF_WITH_UPDATER:
+		fprintf(
+		    stderr,
+		    "'%s' is a differential image, and the recovery method (updater.elf) needs a "
+		    "full image such as NAME-%u.dup: a differential image never follows "
+		    "updater.elf\n",
+		    fw, p->target.build);
+		break;
+	case SQNS_REFUSE_DIFF_WRONG_BASE:
+		fprintf(stderr,
+			"'%s' applies only to build %u, and the modem runs build %u. Use "
+			"upgdiff_%u-to-%u.dup or the full image, or --force to send it anyway\n",
+			fw, p->target.from, p->running_build, p->running_build, p->target.build);
+		break;
+	case SQNS_REFUSE_FACTORY_BOOTROM:
+		rerun_command(s, f, NULL, cmd, sizeof cmd);
+		fprintf(
+		    stderr,
+		    "the modem still has its factory boot ROM (Bootloader0 %u): a first upgrade "
+		    "MUST use the recovery method, otherwise the module may break. Run:\n  %s "
+		    "updater.elf --bootrom BOOTROM\n(--force skips this check)\n",
+		    p->bootloader0, cmd);
+		break;
+	case SQNS_REFUSE_BOOTROM_MISSING:
+		rerun_command(s, f, NULL, cmd, sizeof cmd);
+		fprintf(
+		    stderr,
+		    "the modem still has its factory boot ROM (Bootloader0 %u), so the recovery "
+		    "method starts by replacing it, and no boot ROM file was given. Sequans' boot "
+		    "ROM is not shipped with this tool: get it from Pycom's module firmware, "
+		    "then run:\n  %s --bootrom BOOTROM\n",
+		    p->bootloader0, cmd);
+		break;
+	case SQNS_REFUSE_RECOVERY_NO_UPDATER:
+		fprintf(
+		    stderr,
+		    "the modem is in recovery mode (0): it needs updater.elf with a full (not "
+		    "differential) image: sqnsupgrade -p PORT run NAME-BUILD.dup updater.elf\n");
+		break;
+	case SQNS_REFUSE_RECOVERY_DIFF:
+		fprintf(stderr,
+			"the modem is in recovery mode (0) and '%s' is a differential image: "
+			"recovery needs a full image (NAME-BUILD.dup) with updater.elf\n",
+			fw);
+		break;
+	case SQNS_REFUSE_MTOOLS_UPDATER:
+		fprintf(stderr, "the modem is in mTools mode (1): it takes the .dup alone; run "
+				"again without updater.elf\n");
+		break;
+	case SQNS_REFUSE_NONE:
+		fprintf(stderr, "refused\n");
+		break;
+	}
+	if (modem_seen)
+		fputs("Nothing was changed on the modem.\n", stderr);
+}
+
+/* After a failed upgrade: what state the modem is in, and the command that finishes. */
+static void explain_failure(struct session *s, int err, const struct run_files *f)
+{
+	char cmd[9000];
+	output_break(&s->out);
+	fprintf(stderr, "sqnsupgrade: upgrade failed: %s.\n", sqns_strerror(err));
+	port_error(s, err);
+	rerun_command(s, f, NULL, cmd, sizeof cmd);
+	switch (s->ctx.stage) {
+	case SQNS_STAGE_UNTOUCHED:
+		fprintf(stderr, "The modem was not changed: it still runs its old firmware.\n");
+		if (err == SQNS_ERR_NO_MODEM)
+			(void)no_modem(s);
+		return;
+	case SQNS_STAGE_RECOVERY:
+		fprintf(stderr, "The modem is in recovery mode (0) and has no working firmware; "
+				"it needs updater.elf and a full image.\n");
+		if (!f->has_updater || s->ctx.plan.target.differential) {
+			fprintf(stderr, "To finish: sqnsupgrade -p PORT run NAME-BUILD.dup "
+					"updater.elf\n");
+			return;
+		}
+		break;
+	case SQNS_STAGE_UPGRADE_MODE:
+		fprintf(stderr, "The modem is in upgrade mode (4) and waits for a firmware image; "
+				"it will not work as a modem until the upgrade is finished.\n");
+		break;
+	case SQNS_STAGE_TRANSFERRED:
+		if (err == SQNS_ERR_REJECTED) {
+			rerun_command(s, f, "FULL-IMAGE.dup", cmd, sizeof cmd);
+			fprintf(stderr,
+				"The modem refused '%s' (a differential image made for another "
+				"build, or a damaged file) and stays in upgrade mode (4) until it "
+				"gets a good one. Send a full image (NAME-BUILD.dup):\n  %s "
+				"--resume\n",
+				f->fw.path, cmd);
+			return;
+		}
+		fprintf(stderr, "The whole image was sent; the modem was checking or applying it "
+				"and may be in upgrade mode (4).\n");
+		break;
+	case SQNS_STAGE_DONE:
+		if (err == SQNS_ERR_VERIFY)
+			fprintf(stderr, "The modem runs build %u, not build %u named by '%s'.\n",
+				s->ctx.plan.running_build, s->ctx.plan.target.build,
+				name_of(&f->fw));
+		else
+			fprintf(stderr, "The new firmware is installed; only the final steps "
+					"failed.\n");
+		return;
+	}
+	fprintf(
+	    stderr,
+	    "To finish: power-cycle the board if the modem does not answer (disconnect power; the "
+	    "reset button is not enough), then run:\n  %s --resume\n",
+	    cmd);
+}
+
+static double transfer_seconds(uint32_t bytes, uint32_t rate)
+{
+	/* 10 bits a byte on the line, plus STP's two request/response turns a block. */
+	return (double)bytes * 10.0 / rate * 1.035;
+}
+
+static void print_plan(struct session *s, const struct run_files *f)
+{
+	const struct sqns_plan *p = &s->ctx.plan;
+	uint32_t rate = s->cli->baud;
+	double secs = 0;
+	int step = 1;
+	FILE *o = s->out.out;
+	output_break(&s->out);
+	fprintf(o, "Plan (dry run: nothing on the modem was changed):\n");
+	fprintf(o, "  modem: %s mode (%d) at %u baud", sqns_mode_name(p->mode), p->mode, p->rate);
+	if (p->running_build)
+		fprintf(o, ", running build %u, boot ROM %u", p->running_build, p->bootloader0);
+	fputc('\n', o);
+	if (p->bootrom_step) {
+		fprintf(o, "  %d. boot ROM: send %s (%u bytes), reboot into recovery mode\n",
+			step++, name_of(&f->bootrom), f->bootrom.image.size);
+		secs += transfer_seconds(f->bootrom.image.size, rate);
+	}
+	if (p->recovery_step)
+		fprintf(o, "  %d. reboot into recovery mode\n", step++);
+	if (p->updater_step) {
+		fprintf(o,
+			"  %d. updater: negotiate 115200 -> %u baud, send %s (%u bytes), wait for "
+			"upgrade mode\n",
+			step++, rate, name_of(&f->updater), f->updater.image.size);
+		secs += transfer_seconds(f->updater.image.size, rate);
+	}
+	fprintf(o, "  %d. firmware: send %s (%u bytes, %s%s) %s\n", step++, name_of(&f->fw),
+		f->fw.image.size, p->target.differential ? "differential" : "full image",
+		p->target_known ? "" : ", build not named by the file",
+		p->fff ? "by FFF, then apply" : "ON_THE_FLY");
+	secs += transfer_seconds(f->fw.image.size, rate);
+	if (p->target_known)
+		fprintf(o, "  %d. reboot into application mode, verify build %u\n", step,
+			p->target.build);
+	else
+		fprintf(o, "  %d. reboot into application mode\n", step);
+	fprintf(o, "  estimated transfer time at %u baud: %.0f s\n", rate, secs);
+}
+
+static int after_upgrade(struct session *s, int r, const struct run_files *f, const char *showver)
+{
+	if (r == SQNS_ERR_REFUSED) {
+		refusal(s, f, true);
+		return EXIT_REFUSED;
+	}
+	if (r != SQNS_OK) {
+		explain_failure(s, r, f);
+		return exit_for(r);
+	}
+	if (s->cli->dry_run) {
+		if (s->ctx.plan.mode >= 0 && s->ctx.stage == SQNS_STAGE_UNTOUCHED &&
+		    s->ctx.plan.rate)
+			print_plan(s, f);
+		return EXIT_OK;
+	}
+	if (s->ctx.stage != SQNS_STAGE_DONE)
+		return EXIT_OK; /* already on the target build */
+	output_block(&s->out, "Here's the current firmware version:\n\n");
+	output_block(&s->out, showver);
+	if (s->ctx.plan.target_known)
+		fprintf(s->out.out, "Verified: modem now runs build %u\n",
+			s->ctx.plan.running_build);
+	else
+		fprintf(s->out.out,
+			"Not verified: the name '%s' does not say which build it "
+			"installs\n",
+			name_of(&f->fw));
+	return EXIT_OK;
+}
+
+int cmd_run(struct session *s)
+{
+	struct cli *c = s->cli;
+	struct run_files f;
+	int status = open_files(c, &f);
+	if (status >= 0)
+		return status;
+	struct sqns_upgrade_opts opts = {
+	    .image = &f.fw.image,
+	    .updater = f.has_updater ? &f.updater.image : NULL,
+	    .bootrom = f.has_bootrom ? &f.bootrom.image : NULL,
+	    .fff = c->fff,
+	    .force_fff = c->force_fff,
+	    .resume = c->resume,
+	    .force = c->force,
+	    .dry_run = c->dry_run,
+	};
+	/* Every check the files allow, before the port is even opened. */
+	enum sqns_refusal why;
+	int r = sqns_check_images(&opts, &why);
+	if (r == SQNS_ERR_REFUSED) {
+		s->ctx.refusal = why;
+		sqns_parse_image_name(f.fw.image.name, &s->ctx.plan.target);
+		refusal(s, &f, false);
+		close_files(&f);
+		return EXIT_REFUSED;
+	}
+	if (r != SQNS_OK) {
+		fprintf(stderr, "sqnsupgrade: cannot read the firmware files\n");
+		close_files(&f);
+		return EXIT_FILE;
+	}
+	if ((status = session_open_port(s)) >= 0) {
+		close_files(&f);
+		return status;
+	}
+	fputs("<<< Welcome to the SQN3330 firmware updater >>>\n", s->out.out);
+	static char showver[2048];
+	r = sqns_upgrade(&s->ctx, &opts, showver, sizeof showver);
+	status = after_upgrade(s, r, &f, showver);
+	close_files(&f);
+	return status;
+}

@@ -1,0 +1,111 @@
+/* The port and the words for failures, shared by every command. */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int session_open_port(struct session *s)
+{
+	struct cli *c = s->cli;
+	if (!c->port || !*c->port) {
+		fprintf(stderr, "sqnsupgrade: no port given: use -p PORT (e.g. -p /dev/ttyUSB0) or "
+				"set SQNSUPGRADE_PORT\n");
+		return EXIT_USAGE;
+	}
+	if (posix_serial_open(&s->serial, c->port, c->baud, c->rtscts) == SQNS_OK)
+		return -1;
+	int e = s->serial.os_errno;
+	if (e == ENOENT)
+		fprintf(stderr,
+			"sqnsupgrade: port '%s' does not exist: check the cable and the name "
+			"(ls /dev/ttyUSB* /dev/ttyACM*)\n",
+			c->port);
+	else if (e == EBUSY)
+		fprintf(stderr,
+			"sqnsupgrade: port '%s' is in use by another program (another sqnsupgrade, "
+			"a terminal?): close it and run this again\n",
+			c->port);
+	else if (e == ENOTTY)
+		fprintf(stderr, "sqnsupgrade: '%s' is not a serial port\n", c->port);
+	else if (e == EACCES)
+		fprintf(stderr,
+			"sqnsupgrade: no permission to open '%s': add yourself to the 'dialout' "
+			"group, then log in again\n",
+			c->port);
+	else
+		fprintf(stderr, "sqnsupgrade: cannot open port '%s': %s\n", c->port, strerror(e));
+	return EXIT_PORT;
+}
+
+void shell_quote(char *out, size_t len, const char *s)
+{
+	bool plain = *s != '\0';
+	for (const char *p = s; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:=",
+			    *p))
+			plain = false;
+	if (plain) {
+		snprintf(out, len, "%s", s);
+		return;
+	}
+	size_t n = 0;
+	out[n++] = '\'';
+	for (const char *p = s; *p && n + 5 < len; p++) {
+		if (*p == '\'') {
+			memcpy(out + n, "'\\''", 4);
+			n += 4;
+		} else {
+			out[n++] = *p;
+		}
+	}
+	out[n++] = '\'';
+	out[n] = '\0';
+}
+
+int exit_for(int err)
+{
+	switch (err) {
+	case SQNS_ERR_NO_MODEM:
+		return EXIT_NO_MODEM;
+	case SQNS_ERR_PROTOCOL:
+	case SQNS_ERR_TIMEOUT:
+		return EXIT_TRANSFER;
+	case SQNS_ERR_REJECTED:
+		return EXIT_REJECTED;
+	case SQNS_ERR_ABORTED:
+		return EXIT_INTERRUPTED;
+	case SQNS_ERR_STATE:
+		return EXIT_STATE;
+	case SQNS_ERR_IMAGE:
+		return EXIT_FILE;
+	case SQNS_ERR_REFUSED:
+		return EXIT_REFUSED;
+	case SQNS_ERR_VERIFY:
+		return EXIT_VERIFY;
+	case SQNS_ERR_IO:
+		return EXIT_PORT;
+	default:
+		return EXIT_FAIL;
+	}
+}
+
+void port_error(struct session *s, int err)
+{
+	if (err == SQNS_ERR_IO)
+		fprintf(stderr, "sqnsupgrade: port '%s' failed: %s (unplugged?)\n", s->cli->port,
+			strerror(s->serial.os_errno));
+}
+
+int no_modem(struct session *s)
+{
+	fprintf(stderr,
+		"sqnsupgrade: no modem answered AT on '%s' at %u baud. Check the port and the "
+		"rate; if it still does not answer, power-cycle the board (disconnect power: the "
+		"reset button is not enough) and try again.\n",
+		s->cli->port, s->cli->baud);
+	return EXIT_NO_MODEM;
+}
+
+/* After a failed upgrade: what state the modem is in, and the command that finishes. */
