@@ -87,13 +87,11 @@ struct sqns_image {
 
 enum sqns_phase {
 	SQNS_PHASE_WAKEUP,	    /* "Attempting AT wakeup..." */
-	SQNS_PHASE_PREPARE,	    /* preparing the modem (application mode) */
 	SQNS_PHASE_REBOOT_UPGRADE,  /* rebooting into upgrade mode */
 	SQNS_PHASE_RESUME,	    /* found in upgrade mode: resuming */
 	SQNS_PHASE_FFF_TOO_BIG,	    /* image over 4 MiB: FFF falls back to ON_THE_FLY */
 	SQNS_PHASE_STP_ON_THE_FLY,  /* "Starting STP ON_THE_FLY" */
 	SQNS_PHASE_STP_FFF,	    /* "Starting STP FFF" */
-	SQNS_PHASE_TRANSFER,	    /* the transfer starts: event total = bytes */
 	SQNS_PHASE_DOWNLOAD_DONE,   /* "Code download done, returning to user mode" */
 	SQNS_PHASE_APPLYING,	    /* the modem checks / applies the image */
 	SQNS_PHASE_RESETTING,	    /* "Resetting (DO NOT DISCONNECT POWER!!!)" */
@@ -228,6 +226,7 @@ struct sqns_ctx {
 	bool line_overflow;
 	const char *echo; /* the command just sent, to drop its echo */
 	bool sysstart;	  /* +SYSSTART seen since it was last cleared */
+	bool closing;	  /* sending the closing RESET: should_abort is not asked */
 	uint32_t tid;
 	uint16_t max_transfer;
 	enum sqns_stage stage;
@@ -326,7 +325,6 @@ struct sqns_upgrade_opts {
  * SQNS_OK or SQNS_ERR_REFUSED with *why set; SQNS_ERR_IMAGE on read errors.
  */
 int sqns_check_images(const struct sqns_upgrade_opts *opts, enum sqns_refusal *why);
-
 
 /*
  * The whole upgrade of a modem in application or upgrade mode (sqn3330.md

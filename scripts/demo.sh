@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSQNS_TESTS=OFF >/dev/null
-cmake --build build -j"$(nproc)" >/dev/null
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DSQNS_TESTS=OFF >/dev/null
+cmake --build build-release -j"$(nproc)" >/dev/null
 
 work=$(mktemp -d)
 sim_pid=""
@@ -16,14 +16,14 @@ cleanup() {
 trap cleanup EXIT
 
 # A 5,996,938-byte image, the size of the user's document's CATM1-39529.dup.
-./build/sim/sqnsim mkimage --kind full --build 39529 --size 5996938 "$work/CATM1-39529.dup"
+./build-release/sim/sqnsim mkimage --kind full --build 39529 --size 5996938 "$work/CATM1-39529.dup"
 
 # The simulator prints one ready line once its port exists; read it, then go.
-coproc SIM { exec ./build/sim/sqnsim --link "$work/ttyGPy" --build 38638 \
+coproc SIM { exec ./build-release/sim/sqnsim --link "$work/ttyGPy" --build 38638 \
     --state "$work/modem.state" --log "$work/modem-events.jsonl"; }
 sim_pid=$SIM_PID
 read -r ready <&"${SIM[0]}"
 echo "[demo] $ready"
 echo "[demo] sqnsupgrade -p $work/ttyGPy run CATM1-39529.dup"
 echo
-./build/sqnsupgrade -p "$work/ttyGPy" run "$work/CATM1-39529.dup"
+./build-release/sqnsupgrade -p "$work/ttyGPy" run "$work/CATM1-39529.dup"

@@ -11,12 +11,12 @@ files=$(git ls-files '*.c' '*.h' 2>/dev/null || find src include sim tests -name
 clang-format --dry-run --Werror $files
 
 echo "== build and test"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_SANITIZE=OFF >/dev/null
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure -j"$jobs")
 
 echo "== ASan + UBSan build and test"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSQNS_SANITIZE=ON >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j"$jobs")

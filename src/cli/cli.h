@@ -35,6 +35,8 @@ struct cli {
 	int nargs;
 	bool fff, force_fff, resume;
 	bool force, dry_run;
+	bool pkgdebug;
+	const char *log;
 	const char *bootrom;
 };
 

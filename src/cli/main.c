@@ -2,6 +2,7 @@
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,8 @@ static const char usage_text[] =
     "      --rtscts         RTS/CTS hardware flow control\n"
     "  -v, --verbose        say more (retries, reboots)\n"
     "      --debug          trace every AT line and STP frame on stderr\n"
+    "      --pkgdebug       hex dump of every byte on the port, on stderr\n"
+    "      --log FILE       append a timestamped transcript of the wire to FILE\n"
     "      --fff            store the image first, then apply it (images up to 4 MiB)\n"
     "      --force-fff      use FFF even above 4 MiB\n"
     "      --resume         the modem is in upgrade mode after a failed upgrade\n"
@@ -65,6 +68,8 @@ enum long_only {
 	OPT_BOOTROM,
 	OPT_FORCE,
 	OPT_DRY_RUN,
+	OPT_LOG,
+	OPT_PKGDEBUG,
 };
 
 static const struct option long_options[] = {
@@ -84,6 +89,8 @@ static const struct option long_options[] = {
     {"bootrom", required_argument, NULL, OPT_BOOTROM},
     {"force", no_argument, NULL, OPT_FORCE},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"log", required_argument, NULL, OPT_LOG},
+    {"pkgdebug", no_argument, NULL, OPT_PKGDEBUG},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -180,6 +187,12 @@ static int parse_option(struct cli *c, int opt, const char *arg)
 		break;
 	case OPT_DRY_RUN:
 		c->dry_run = true;
+		break;
+	case OPT_LOG:
+		c->log = arg;
+		break;
+	case OPT_PKGDEBUG:
+		c->pkgdebug = true;
 		break;
 	case OPT_AT_TIMEOUT:
 	case OPT_WAKE_TIMEOUT:
@@ -364,6 +377,50 @@ static const struct command *find_command(const char *name)
 	return NULL;
 }
 
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	if (interrupted) {
+		/* A second Ctrl-C: the user means it. */
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+	interrupted = 1;
+}
+
+static bool should_abort(void *user)
+{
+	(void)user;
+	return interrupted != 0;
+}
+
+/* Ctrl-C and SIGTERM end the current block, close the STP session, then stop. */
+static void catch_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static int open_log(struct session *s)
+{
+	if (!s->cli->log)
+		return -1;
+	s->out.log = fopen(s->cli->log, "a");
+	if (!s->out.log) {
+		fprintf(stderr, "sqnsupgrade: cannot write the log '%s': %s\n", s->cli->log,
+			strerror(errno));
+		return EXIT_FILE;
+	}
+	s->out.t0 = posix_now_ms();
+	fprintf(s->out.log, "# sqnsupgrade %s: %s on %s\n", SQNS_VERSION, s->cli->command,
+		s->cli->port ? s->cli->port : "(no port)");
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = {.port = getenv("SQNSUPGRADE_PORT"), .baud = 921600};
@@ -382,13 +439,21 @@ int main(int argc, char **argv)
 	    .user = &s.out,
 	    .baud = cli.baud,
 	    .timeouts = cli.timeouts,
+	    .should_abort = should_abort,
 	};
 	if (sqns_init(&s.ctx, &cfg) != SQNS_OK) {
 		fprintf(stderr, "sqnsupgrade: internal error: bad configuration\n");
 		return EXIT_FAIL;
 	}
+	if ((status = open_log(&s)) >= 0)
+		return status;
+	if (cli.pkgdebug)
+		s.serial.hexdump = stderr;
+	catch_signals();
 	status = find_command(cli.command)->fn(&s);
 	output_break(&s.out);
 	posix_serial_close(&s.serial);
+	if (s.out.log)
+		fclose(s.out.log);
 	return status;
 }

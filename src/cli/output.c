@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "output.h"
+#include "posix_serial.h"
 
 #define BAR_WIDTH 40
 
@@ -141,8 +142,6 @@ static void phase(struct output *o, enum sqns_phase p)
 		    "The modem already runs build %u: nothing to do (--force flashes it again).\n",
 		    o->ctx ? o->ctx->plan.running_build : 0);
 		break;
-	case SQNS_PHASE_PREPARE:
-	case SQNS_PHASE_TRANSFER:
 	case SQNS_PHASE_APPLYING:
 	case SQNS_PHASE_VERIFIED:
 		break;
@@ -156,33 +155,57 @@ static const char *op_name(uint8_t op)
 	return names[op & 3];
 }
 
-static void trace(struct output *o, const struct sqns_event *ev)
+/* One line for a wire event into f; false for events that are not on the wire. */
+static bool trace(FILE *f, const struct sqns_event *ev)
 {
 	switch (ev->type) {
 	case SQNS_EV_AT_TX:
-		fprintf(o->err, "[at] > %.*s\n", (int)ev->len, ev->text);
-		break;
+		fprintf(f, "[at] > %.*s\n", (int)ev->len, ev->text);
+		return true;
 	case SQNS_EV_AT_RX:
-		fprintf(o->err, "[at] < %.*s\n", (int)ev->len, ev->text);
-		break;
+		fprintf(f, "[at] < %.*s\n", (int)ev->len, ev->text);
+		return true;
 	case SQNS_EV_STP_TX:
 	case SQNS_EV_STP_RX:
-		fprintf(o->err, "[stp] %s %s%s sid=%u tid=%u len=%u\n",
+		fprintf(f, "[stp] %s %s%s sid=%u tid=%u len=%u\n",
 			ev->type == SQNS_EV_STP_TX ? ">" : "<", op_name(ev->frame.op),
 			ev->type == SQNS_EV_STP_RX ? " (answer)" : "", ev->frame.sid,
 			(unsigned)ev->frame.tid, ev->frame.len);
-		break;
+		return true;
 	case SQNS_EV_RATE:
-		fprintf(o->err, "[port] rate %d\n", ev->value);
-		break;
+		fprintf(f, "[port] rate %d\n", ev->value);
+		return true;
+	case SQNS_EV_RETRY:
+		fprintf(f, "[stp] answer invalid (%s): retry %d\n", sqns_strerror(ev->err),
+			ev->value);
+		return true;
+	case SQNS_EV_SESSION:
+		fprintf(f, "[stp] session open: version %d, max transfer %u\n", ev->value,
+			ev->total);
+		return true;
 	default:
-		break;
+		return false;
 	}
+}
+
+static void log_event(struct output *o, const struct sqns_event *ev)
+{
+	uint32_t t = posix_now_ms() - o->t0;
+	fprintf(o->log, "%6u.%03u ", t / 1000, t % 1000);
+	if (!trace(o->log, ev)) {
+		if (ev->type == SQNS_EV_PHASE)
+			fprintf(o->log, "[phase] %d\n", (int)ev->phase);
+		else
+			fprintf(o->log, "[event] %d\n", (int)ev->type);
+	}
+	fflush(o->log);
 }
 
 void output_event(void *user, const struct sqns_event *ev)
 {
 	struct output *o = user;
+	if (o->log && ev->type != SQNS_EV_PROGRESS && ev->type != SQNS_EV_TICK)
+		log_event(o, ev);
 	switch (ev->type) {
 	case SQNS_EV_PHASE:
 		phase(o, ev->phase);
@@ -212,11 +235,8 @@ void output_event(void *user, const struct sqns_event *ev)
 		}
 		break;
 	default:
-		if (o->debug) {
-			if (o->line_open && o->err == o->out)
-				output_break(o);
-			trace(o, ev);
-		}
+		if (o->debug)
+			(void)trace(o->err, ev);
 		break;
 	}
 }

@@ -16,6 +16,8 @@ struct output {
 	int bar_shown;		    /* last drawn percentage, -1 before the first */
 	bool line_open;		    /* a bar or a row of dots awaits its newline */
 	const struct sqns_ctx *ctx; /* for the plan's warnings */
+	FILE *log;		    /* --log: timestamped wire transcript, or NULL */
+	uint32_t t0;		    /* the log's time origin (ms) */
 };
 
 void output_init(struct output *o, FILE *out, FILE *err, int verbose, bool debug);

@@ -74,7 +74,7 @@ void sqns_emit_phase(struct sqns_ctx *ctx, enum sqns_phase phase)
 
 bool sqns_aborted(struct sqns_ctx *ctx)
 {
-	return ctx->cfg.should_abort && ctx->cfg.should_abort(ctx->cfg.user);
+	return !ctx->closing && ctx->cfg.should_abort && ctx->cfg.should_abort(ctx->cfg.user);
 }
 
 static int rx_fill(struct sqns_ctx *ctx, uint32_t timeout_ms)
@@ -247,6 +247,8 @@ int sqns_wakeup_ticking(struct sqns_ctx *ctx, uint32_t timeout_ms, int phase)
 	uint32_t next_tick = deadline_in(ctx, TICK_MS);
 	do {
 		uint32_t left = deadline_left(ctx, end);
+		if (left == 0)
+			break; /* 0 would mean "the default" to sqns_at */
 		int r = sqns_at(ctx, "AT", NULL, 0, left < WAKE_PROBE_MS ? left : WAKE_PROBE_MS);
 		if (r == SQNS_OK)
 			return SQNS_OK;
@@ -286,8 +288,9 @@ int sqns_wait_line(struct sqns_ctx *ctx, const char *prefix, uint32_t timeout_ms
 			if (sqns_starts_with(ctx->line, prefix))
 				return SQNS_OK;
 		}
-		if (phase >= 0 && deadline_left(ctx, next_tick) == 0) {
-			tick(ctx, (enum sqns_phase)phase);
+		if (deadline_left(ctx, next_tick) == 0) {
+			if (phase >= 0)
+				tick(ctx, (enum sqns_phase)phase);
 			next_tick = deadline_in(ctx, TICK_MS);
 		}
 		if (deadline_left(ctx, end) == 0)

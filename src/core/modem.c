@@ -30,9 +30,11 @@ int sqns_get_mode(struct sqns_ctx *ctx, int *mode)
 	int r = sqns_at(ctx, "AT+SMOD?", resp, sizeof resp, 0);
 	if (r != SQNS_OK)
 		return r;
-	/* The answer is one integer, possibly as "+SMOD: n". */
+	/* The answer is one integer, possibly as "+SMOD: n"; nothing else before it. */
 	const char *p = resp;
-	while (*p && !is_digit(*p) && *p != '\n')
+	if (sqns_starts_with(p, "+SMOD:"))
+		p += 6;
+	while (*p == ' ')
 		p++;
 	uint32_t v;
 	const char *rest;
@@ -72,9 +74,14 @@ static int keep_silent(struct sqns_ctx *ctx, uint32_t ms)
 	return r;
 }
 
-/* A modem in a PPP session ignores AT until +++ framed by a second of silence. */
-static int ppp_escape(struct sqns_ctx *ctx)
+/*
+ * A modem in a PPP session ignores AT until +++ framed by a second of silence.
+ * The guard times are the protocol's, not a wait for an event. Until `end`.
+ */
+static int ppp_escape(struct sqns_ctx *ctx, uint32_t end)
 {
+	if (deadline_left(ctx, end) < 2 * PPP_GUARD_MS)
+		return SQNS_ERR_NO_MODEM;
 	sqns_emit_phase(ctx, SQNS_PHASE_PPP_ESCAPE);
 	int r = keep_silent(ctx, PPP_GUARD_MS);
 	if (r < 0)
@@ -83,7 +90,8 @@ static int ppp_escape(struct sqns_ctx *ctx)
 	sqns_emit(ctx, &ev);
 	if ((r = sqns_tx(ctx, (const uint8_t *)"+++", 3)) < 0)
 		return r;
-	return sqns_wait_line(ctx, "OK", PPP_GUARD_MS + ctx->cfg.timeouts.at_ms, -1);
+	r = sqns_wait_line(ctx, "OK", deadline_left(ctx, end), -1);
+	return r == SQNS_ERR_TIMEOUT ? SQNS_ERR_NO_MODEM : r;
 }
 
 static uint32_t min_u32(uint32_t a, uint32_t b)
@@ -91,25 +99,34 @@ static uint32_t min_u32(uint32_t a, uint32_t b)
 	return a < b ? a : b;
 }
 
-/* One round of probing: the configured rate, the PPP escape once, then 115200. */
+static int probe(struct sqns_ctx *ctx, uint32_t rate, uint32_t end)
+{
+	int r = sqns_set_rate(ctx, rate);
+	if (r != SQNS_OK)
+		return r;
+	uint32_t left = deadline_left(ctx, end);
+	return left ? sqns_wakeup(ctx, min_u32(PROBE_MS, left)) : SQNS_ERR_NO_MODEM;
+}
+
+/*
+ * One round of probing: the application rate, the recovery bootloader's
+ * 115200, then (first round only) the +++ escape of a data session.
+ */
 static int probe_round(struct sqns_ctx *ctx, uint32_t end, bool try_ppp)
 {
-	int r = sqns_set_rate(ctx, ctx->cfg.baud);
-	if (r == SQNS_OK)
-		r = sqns_wakeup(ctx, min_u32(PROBE_MS, deadline_left(ctx, end)));
+	int r = probe(ctx, ctx->cfg.baud, end);
 	if (r != SQNS_ERR_NO_MODEM)
 		return r;
-	if (try_ppp && deadline_left(ctx, end) > 0) {
-		r = ppp_escape(ctx);
-		if (r == SQNS_OK || (r != SQNS_ERR_TIMEOUT && r != SQNS_ERR_NO_MODEM))
+	if (ctx->cfg.baud != RECOVERY_RATE && ctx->cfg.ops->set_rate) {
+		r = probe(ctx, RECOVERY_RATE, end);
+		if (r != SQNS_ERR_NO_MODEM)
 			return r;
 	}
-	if (ctx->cfg.baud == RECOVERY_RATE || !ctx->cfg.ops->set_rate ||
-	    deadline_left(ctx, end) == 0)
+	if (!try_ppp)
 		return SQNS_ERR_NO_MODEM;
-	if ((r = sqns_set_rate(ctx, RECOVERY_RATE)) != SQNS_OK)
+	if ((r = sqns_set_rate(ctx, ctx->cfg.baud)) != SQNS_OK)
 		return r;
-	return sqns_wakeup(ctx, min_u32(PROBE_MS, deadline_left(ctx, end)));
+	return ppp_escape(ctx, end);
 }
 
 int sqns_detect(struct sqns_ctx *ctx, int *mode)

@@ -161,12 +161,14 @@ static void close_session(struct sqns_ctx *ctx)
 {
 	struct stp_rsp rsp;
 	uint8_t buf[STP_HDR_LEN];
+	ctx->closing = true; /* an interrupted transfer still ends cleanly */
 	/* Best effort: real modems often never answer it. */
 	stp_encode(buf, STP_SIG_REQUEST, STP_OP_RESET, 1, ctx->tid, NULL, 0);
 	emit_frame(ctx, SQNS_EV_STP_TX, buf);
 	if (sqns_tx(ctx, buf, sizeof buf) == SQNS_OK)
 		(void)read_response(ctx, &rsp, deadline_in(ctx, STP_CLOSE_MS));
 	ctx->tid++;
+	ctx->closing = false;
 }
 
 static void emit_progress(struct sqns_ctx *ctx, uint32_t done, uint32_t total)
@@ -175,15 +177,8 @@ static void emit_progress(struct sqns_ctx *ctx, uint32_t done, uint32_t total)
 	sqns_emit(ctx, &ev);
 }
 
-int sqns_stp_send(struct sqns_ctx *ctx, const struct sqns_image *img)
+static int send_image(struct sqns_ctx *ctx, const struct sqns_image *img)
 {
-	if (!img || !img->read)
-		return SQNS_ERR_ARG;
-	int r = sqns_drain(ctx, 0);
-	if (r == SQNS_OK)
-		r = open_session(ctx);
-	if (r != SQNS_OK)
-		return r;
 	uint32_t block = ctx->max_transfer - STP_HDR_LEN;
 	if (block > STP_MAX_BLOCK)
 		block = STP_MAX_BLOCK;
@@ -198,7 +193,8 @@ int sqns_stp_send(struct sqns_ctx *ctx, const struct sqns_image *img)
 		if (img->read(img->ctx, offset, ctx->frame + STP_HDR_LEN, len) != SQNS_OK)
 			return SQNS_ERR_IMAGE;
 		uint16_t consumed;
-		if ((r = send_block(ctx, len, &consumed)) != SQNS_OK)
+		int r = send_block(ctx, len, &consumed);
+		if (r != SQNS_OK)
 			return r;
 		if (consumed == 0 && ++stuck > STP_RETRIES)
 			return SQNS_ERR_PROTOCOL;
@@ -207,6 +203,21 @@ int sqns_stp_send(struct sqns_ctx *ctx, const struct sqns_image *img)
 		offset += consumed;
 		emit_progress(ctx, offset, img->size);
 	}
-	close_session(ctx);
 	return SQNS_OK;
+}
+
+int sqns_stp_send(struct sqns_ctx *ctx, const struct sqns_image *img)
+{
+	if (!img || !img->read)
+		return SQNS_ERR_ARG;
+	int r = sqns_drain(ctx, 0);
+	if (r == SQNS_OK)
+		r = open_session(ctx);
+	if (r != SQNS_OK)
+		return r;
+	r = send_image(ctx, img);
+	/* Interrupted or done, the session ends with a RESET the modem understands. */
+	if (r == SQNS_OK || r == SQNS_ERR_ABORTED || r == SQNS_ERR_IMAGE)
+		close_session(ctx);
+	return r;
 }

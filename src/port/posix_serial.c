@@ -35,6 +35,27 @@ bool posix_serial_rate_ok(uint32_t baud)
 	return rate_code(baud) != B0;
 }
 
+/* One hex dump line per 16 bytes, with the printable ASCII beside it. */
+static void dump(struct posix_serial *s, const char *dir, const uint8_t *buf, size_t len)
+{
+	for (size_t off = 0; off < len; off += 16) {
+		size_t n = len - off < 16 ? len - off : 16;
+		fprintf(s->hexdump, "[%s] %04zx:", dir, off);
+		for (size_t i = 0; i < 16; i++) {
+			if (i < n)
+				fprintf(s->hexdump, " %02x", buf[off + i]);
+			else
+				fputs("   ", s->hexdump);
+		}
+		fputs("  |", s->hexdump);
+		for (size_t i = 0; i < n; i++) {
+			uint8_t c = buf[off + i];
+			fputc(c >= 0x20 && c < 0x7f ? c : '.', s->hexdump);
+		}
+		fputs("|\n", s->hexdump);
+	}
+}
+
 static int fail(struct posix_serial *s)
 {
 	s->os_errno = errno;
@@ -68,7 +89,7 @@ static int configure(struct posix_serial *s, uint32_t baud)
 
 int posix_serial_open(struct posix_serial *s, const char *path, uint32_t baud, bool rtscts)
 {
-	*s = (struct posix_serial){.fd = -1, .rtscts = rtscts};
+	*s = (struct posix_serial){.fd = -1, .rtscts = rtscts, .hexdump = s->hexdump};
 	snprintf(s->path, sizeof s->path, "%s", path);
 	s->fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (s->fd < 0)
@@ -115,6 +136,8 @@ static int serial_read(void *port, uint8_t *buf, size_t len, uint32_t timeout_ms
 		ssize_t n = read(s->fd, buf, len);
 		if (n > 0) {
 			s->rx_bytes += (uint64_t)n;
+			if (s->hexdump)
+				dump(s, "rx", buf, (size_t)n);
 			return (int)n;
 		}
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
@@ -143,6 +166,8 @@ static int serial_read(void *port, uint8_t *buf, size_t len, uint32_t timeout_ms
 static int serial_write(void *port, const uint8_t *buf, size_t len)
 {
 	struct posix_serial *s = port;
+	if (s->hexdump)
+		dump(s, "tx", buf, len);
 	while (len > 0) {
 		ssize_t n = write(s->fd, buf, len);
 		if (n > 0) {

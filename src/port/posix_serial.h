@@ -2,6 +2,8 @@
 #ifndef SQNS_POSIX_SERIAL_H
 #define SQNS_POSIX_SERIAL_H
 
+#include <stdio.h>
+
 #include "sqnsupgrade.h"
 
 struct posix_serial {
@@ -10,6 +12,7 @@ struct posix_serial {
 	char path[512];
 	bool rtscts;
 	uint64_t rx_bytes, tx_bytes;
+	FILE *hexdump; /* --pkgdebug: every byte in and out, when not NULL */
 };
 
 extern const struct sqns_port_ops posix_serial_ops;

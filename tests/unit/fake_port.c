@@ -139,11 +139,42 @@ void fp_reply_stp(struct fake_port *fp, uint8_t op, uint8_t sid, uint32_t tid,
 	free(buf);
 }
 
+void fp_script_stp_session(struct fake_port *fp, const uint8_t *data, uint32_t size,
+			   uint16_t max_transfer)
+{
+	static const uint8_t zeros[STP_MAX_BLOCK];
+	uint32_t tid = 0;
+	fp_expect_stp(fp, STP_OP_RESET, 0, tid, NULL, 0);
+	fp_reply_stp(fp, STP_OP_RESET | STP_OP_RESPONSE, 0, tid, NULL, 0);
+	tid++;
+	const uint8_t open[4] = {1, 1, (uint8_t)(max_transfer >> 8), (uint8_t)max_transfer};
+	fp_expect_stp(fp, STP_OP_OPEN_SESSION, 1, tid, NULL, 0);
+	fp_reply_stp(fp, STP_OP_OPEN_SESSION | STP_OP_RESPONSE, 1, tid, open, 4);
+	tid++;
+	uint32_t block = max_transfer - STP_HDR_LEN;
+	if (block > STP_MAX_BLOCK)
+		block = STP_MAX_BLOCK;
+	for (uint32_t off = 0; off < size; off += block) {
+		uint16_t len = (uint16_t)(size - off < block ? size - off : block);
+		uint8_t a[2];
+		stp_put16(a, len);
+		fp_expect_stp(fp, STP_OP_TRANSFER_BLOCK_CMD, 1, tid, a, 2);
+		fp_reply_stp(fp, STP_OP_TRANSFER_BLOCK_CMD | STP_OP_RESPONSE, 1, tid, NULL, 0);
+		tid++;
+		fp_expect_stp(fp, STP_OP_TRANSFER_BLOCK, 1, tid, data ? data + off : zeros, len);
+		const uint8_t residue[2] = {0, 0};
+		fp_reply_stp(fp, STP_OP_TRANSFER_BLOCK | STP_OP_RESPONSE, 1, tid, residue, 2);
+		tid++;
+	}
+	fp_expect_stp(fp, STP_OP_RESET, 1, tid, NULL, 0);
+	fp_reply_stp(fp, STP_OP_RESET | STP_OP_RESPONSE, 1, tid, NULL, 0);
+}
+
 /* Release every reply that the script has reached (all writes before it done). */
 static void release(struct fake_port *fp)
 {
-	while (fp->cur < fp->n && (fp->steps[fp->cur].kind == FP_REPLY ||
-				   fp->steps[fp->cur].kind == FP_READ_ERROR)) {
+	while (fp->cur < fp->n &&
+	       (fp->steps[fp->cur].kind == FP_REPLY || fp->steps[fp->cur].kind == FP_READ_ERROR)) {
 		struct fp_step *s = &fp->steps[fp->cur];
 		uint32_t base = (int32_t)(fp->last_at - fp->now) > 0 ? fp->last_at : fp->now;
 		s->at = base + s->delay;
@@ -175,6 +206,7 @@ static int fp_write(void *port, const uint8_t *buf, size_t len)
 {
 	struct fake_port *fp = port;
 	fp->writes++;
+	fp->idle_polls = 0;
 	if (fp->wlen + len > fp->wcap) {
 		fp->wcap = (fp->wlen + len) * 2 + 256;
 		fp->written = xrealloc(fp->written, fp->wcap);
@@ -217,8 +249,10 @@ static int fp_write(void *port, const uint8_t *buf, size_t len)
 				    fp->cur, s->pos, buf[i], s->data[s->pos], want, got);
 			fail();
 		}
-		if (++s->pos == s->len)
+		if (++s->pos == s->len) {
+			s->done_at = fp->now;
 			fp->cur++;
+		}
 	}
 	release(fp);
 	return SQNS_OK;
@@ -240,8 +274,21 @@ static int fp_read(void *port, uint8_t *buf, size_t len, uint32_t timeout_ms)
 	if (fp->rxhead == fp->nrx ||
 	    (int32_t)(fp->steps[fp->rxq[fp->rxhead]].at - fp->now) > (int32_t)timeout_ms) {
 		fp->now += timeout_ms;
+		/*
+		 * A core that polls with timeout 0 over and over spins the CPU on a
+		 * real port; on the virtual clock it would hang the test.
+		 */
+		if (timeout_ms == 0 && ++fp->idle_polls > 100000) {
+			print_error("fake_port: %zu reads in a row with timeout 0 and nothing to "
+				    "read: the core busy-polls\n",
+				    fp->idle_polls);
+			fail();
+		}
+		if (timeout_ms)
+			fp->idle_polls = 0;
 		return 0;
 	}
+	fp->idle_polls = 0;
 	struct fp_step *s = &fp->steps[fp->rxq[fp->rxhead]];
 	if ((int32_t)(s->at - fp->now) > 0)
 		fp->now = s->at;
@@ -291,6 +338,11 @@ const struct sqns_port_ops fake_port_ops = {
     .set_rate = fp_set_rate,
     .now_ms = fp_now,
 };
+
+size_t fp_next_step(const struct fake_port *fp)
+{
+	return fp->n;
+}
 
 size_t fp_steps_left(const struct fake_port *fp)
 {
@@ -398,9 +450,7 @@ void mem_image_init(struct sqns_image *img, struct mem_image *mi, const uint8_t 
 	memset(mi, 0, sizeof *mi);
 	mi->data = data;
 	mi->size = size;
-	img->size = size;
-	img->read = mem_image_read;
-	img->ctx = mi;
+	*img = (struct sqns_image){.size = size, .read = mem_image_read, .ctx = mi};
 }
 
 void fill_pattern(uint8_t *buf, size_t len, uint32_t seed)

@@ -38,13 +38,14 @@ struct fp_step {
 	uint32_t delay;
 	/* run time */
 	size_t pos;
-	uint32_t at; /* when a released reply becomes readable */
+	uint32_t at;	  /* when a released reply becomes readable */
+	uint32_t done_at; /* when an expect-write step was completed */
 };
 
 struct fake_port {
 	struct fp_step *steps;
 	size_t n, cap;
-	size_t cur; /* the next step not yet done (write) or released (reply) */
+	size_t cur;  /* the next step not yet done (write) or released (reply) */
 	size_t *rxq; /* released replies / read errors, as step indices */
 	size_t nrx, rxcap, rxhead;
 	uint32_t now;
@@ -58,6 +59,7 @@ struct fake_port {
 	size_t nrates;
 	int set_rate_result;
 	size_t reads, writes, now_calls;
+	size_t idle_polls; /* zero-timeout reads in a row that found nothing */
 };
 
 extern const struct sqns_port_ops fake_port_ops;
@@ -83,9 +85,19 @@ void fp_expect_stp(struct fake_port *fp, uint8_t op, uint8_t sid, uint32_t tid,
 		   const uint8_t *payload, uint16_t len);
 void fp_reply_stp(struct fake_port *fp, uint8_t op, uint8_t sid, uint32_t tid,
 		  const uint8_t *payload, uint16_t len);
+/*
+ * A whole clean session for an image (data NULL: zeros): RESET, OPEN_SESSION
+ * answered with max_transfer, full blocks of min(max_transfer - 16, 2016)
+ * all consumed, an answered closing RESET.
+ */
+void fp_script_stp_session(struct fake_port *fp, const uint8_t *data, uint32_t size,
+			   uint16_t max_transfer);
 /* Build a response frame (header + payload) into out; returns its length. */
 size_t fp_build_stp(uint8_t *out, uint32_t signature, uint8_t op, uint8_t sid, uint32_t tid,
 		    const uint8_t *payload, uint16_t len);
+
+/* The index the next scripted step will get (to find it again: steps[i].done_at). */
+size_t fp_next_step(const struct fake_port *fp);
 
 /* Every step done and every scripted reply byte read (if all_read). */
 void fp_assert_done(struct fake_port *fp, bool all_read);

@@ -112,17 +112,19 @@ static void test_at_sysstart_before_and_inside(void **state)
 {
 	struct fix *f = *state;
 	assert_false(f->ctx.sysstart);
-	at_case(f, "AT+SMOD?",
-		"\r\n+SYSSTART\r\n\r\n2\r\n+SYSSTART\r\n+SHUTDOWN\r\n\r\nOK\r\n", SQNS_OK, "2\n");
+	at_case(f, "AT+SMOD?", "\r\n+SYSSTART\r\n\r\n2\r\n+SYSSTART\r\n+SHUTDOWN\r\n\r\nOK\r\n",
+		SQNS_OK, "2\n");
 	assert_true(f->ctx.sysstart);
 }
 
 static void test_at_garbage_lines_dropped(void **state)
 {
 	struct fix *f = *state;
+	/* A line with any byte that is not printable is dropped whole, even "ERROR". */
 	AT_CASE_BIN(f, "AT+SMOD?",
-		    "\xff\xfe\x00\x80\r\n\r\n2\r\n\x00\r\n\xffOK\x00\r\n\x1b[0m\r\nOK\r\n", SQNS_OK,
-		    "2\n");
+		    "\xff\xfe\x00\x80\r\n\x1b[0m\r\n\r\n2\r\n\x00\r\n\xff"
+		    "ERROR\x00\r\nOK\r\n",
+		    SQNS_OK, "2\n");
 	AT_CASE_BIN(f, "AT+CGSN", "\r\n\x00\x00\x00\x00\n354346099225475\r\n\xfe\xfe\r\nOK\r\n",
 		    SQNS_OK, "354346099225475\n");
 }
@@ -242,8 +244,7 @@ static void test_at_stale_input_drained(void **state)
 	fp_reply_str(f->fp, "\r\nOK\r\n");
 	fp_expect_cmd(f->fp, "AT+SMSWBOOT=3,1");
 	fp_reply_str_after(f->fp, 100, "\r\nERROR\r\n");
-	assert_int_equal(sqns_at(&f->ctx, "AT+SMSWBOOT=3,1", resp, sizeof resp, 0),
-			 SQNS_ERR_MODEM);
+	assert_int_equal(sqns_at(&f->ctx, "AT+SMSWBOOT=3,1", resp, sizeof resp, 0), SQNS_ERR_MODEM);
 	fp_assert_done(f->fp, false);
 }
 
@@ -309,7 +310,8 @@ static void test_wakeup_after_garbage_and_error(void **state)
 	struct fix *f = *state;
 	fp_expect_cmd(f->fp, "AT");
 	fp_reply_str(f->fp, "\xff\xff\xf0\r\n\r\nERROR\r\n");
-	fp_reply_str_after(f->fp, 30, "\xfe\xfe");
+	/* The mangled line is answered twice: the second ERROR must be drained. */
+	fp_reply_str_after(f->fp, 30, "\xfe\xfe\r\nERROR\r\n");
 	fp_expect_cmd(f->fp, "AT");
 	fp_reply_str(f->fp, "\r\nOK\r\n");
 	assert_int_equal(sqns_wakeup(&f->ctx, 5000), SQNS_OK);
@@ -380,7 +382,8 @@ static void test_wakeup_deadline_with_moving_clock(void **state)
 		fp_free(fp);
 	}
 	if (worst > 100)
-		print_error("sqns_wakeup(%u) ended %u ms after its deadline\n", worst_timeout, worst);
+		print_error("sqns_wakeup(%u) ended %u ms after its deadline\n", worst_timeout,
+			    worst);
 	assert_true(worst <= 100);
 }
 
@@ -414,7 +417,7 @@ static void test_get_mode_junk(void **state)
 {
 	struct fix *f = *state;
 	static const char *const junk[] = {
-	    "\r\njunk\r\nOK\r\n", "\r\nOK\r\n", "\r\n5\r\nOK\r\n", "\r\n2x\r\nOK\r\n",
+	    "\r\njunk\r\nOK\r\n",	 "\r\nOK\r\n",	      "\r\n5\r\nOK\r\n", "\r\n2x\r\nOK\r\n",
 	    "\r\n99999999999\r\nOK\r\n", "\r\n2 3\r\nOK\r\n",
 	};
 	for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
@@ -483,9 +486,7 @@ static void test_imei_bad(void **state)
 	static const char *const bad[] = {
 	    "\r\n35434609922547\r\nOK\r\n",   /* 14 digits */
 	    "\r\n3543460992254751\r\nOK\r\n", /* 16 digits */
-	    "\r\n35434609922547A\r\nOK\r\n",
-	    "\r\nOK\r\n",
-	    "\r\n354346099225475 \r\nOK\r\n",
+	    "\r\n35434609922547A\r\nOK\r\n",  "\r\nOK\r\n", "\r\n354346099225475 \r\nOK\r\n",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char imei[16];
@@ -555,17 +556,32 @@ static void test_detect_bind_and_ate0_errors_tolerated(void **state)
 	fp_assert_done(f->fp, false);
 }
 
-static void test_detect_no_modem(void **state)
+static void test_detect_no_modem_within_deadline(void **state)
 {
 	struct fix *f = *state;
 	uint32_t start = f->fp->now;
 	int mode = -7;
-	for (unsigned i = 0; i < f->cfg.timeouts.detect_ms / 500; i++)
-		fp_expect_cmd(f->fp, "AT");
+	f->fp->sink = true;
+	/* 3 s: AT at the application rate and at 115200 fit; the +++ escape (2.2 s of guard
+	 * time) does not, and must not push detection past its deadline. */
+	assert_int_equal(f->cfg.timeouts.detect_ms, 3000);
 	assert_int_equal(sqns_detect(&f->ctx, &mode), SQNS_ERR_NO_MODEM);
-	assert_int_equal(f->fp->now - start, f->cfg.timeouts.detect_ms);
 	assert_int_equal(mode, -7);
-	fp_assert_done(f->fp, false);
+	uint32_t took = f->fp->now - start;
+	if (took > f->cfg.timeouts.detect_ms + f->cfg.timeouts.at_ms || f->fp->nrates == 0)
+		print_error("sqns_detect(detect_ms 3000) took %u ms; 115200 tried: %s\n", took,
+			    f->fp->nrates ? "yes" : "no");
+	assert_true(took >= f->cfg.timeouts.detect_ms);
+	assert_true(took <= f->cfg.timeouts.detect_ms + f->cfg.timeouts.at_ms);
+	/* AT at the application rate, then AT at 115200; no room left for +++. */
+	assert_memory_equal(f->fp->written, "AT\r\n", 4);
+	size_t escapes = 0;
+	for (size_t i = 0; i + 3 <= f->fp->wlen; i++)
+		if (memcmp(f->fp->written + i, "+++", 3) == 0)
+			escapes++;
+	assert_int_equal(escapes, 0);
+	assert_true(f->fp->nrates >= 1);
+	assert_int_equal(f->fp->rates[0], 115200);
 }
 
 /* ---- waiting for a line ---- */
@@ -592,6 +608,23 @@ static void test_wait_line_timeout(void **state)
 			 SQNS_ERR_TIMEOUT);
 	assert_int_equal(f->fp->now, START + 3000);
 	assert_int_equal(ev_log_count(&f->log, SQNS_EV_TICK), 3);
+}
+
+/*
+ * Without ticks (phase < 0) the wait must still sleep in the port's read, not
+ * poll it with a zero timeout once the first second has gone by.
+ */
+static void test_wait_line_without_ticks_waits_in_read(void **state)
+{
+	struct fix *f = *state;
+	fp_reply_str_after(f->fp, 2200, "\r\n+SYSSTART\r\n");
+	assert_int_equal(sqns_wait_line(&f->ctx, "+SYSSTART", 5000, -1), SQNS_OK);
+	assert_int_equal(f->fp->now, START + 2200);
+	assert_int_equal(sqns_wait_line(&f->ctx, "OK", 2500, -1), SQNS_ERR_TIMEOUT);
+	assert_int_equal(f->fp->now, START + 4700);
+	assert_int_equal(ev_log_count(&f->log, SQNS_EV_TICK), 0);
+	/* A handful of reads, not a spin. */
+	assert_true(f->fp->reads < 50);
 }
 
 /* ---- init, names ---- */
@@ -701,9 +734,10 @@ int main(void)
 	    T7(test_showver_ati1_commands),
 	    T1(test_detect),
 	    T7(test_detect_bind_and_ate0_errors_tolerated),
-	    T1(test_detect_no_modem),
+	    T1(test_detect_no_modem_within_deadline),
 	    T1(test_wait_line_found_with_ticks),
 	    T7(test_wait_line_timeout),
+	    T1(test_wait_line_without_ticks_waits_in_read),
 	    cmocka_unit_test(test_init_checks_and_defaults),
 	    cmocka_unit_test(test_names),
 	};

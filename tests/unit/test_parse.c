@@ -78,8 +78,8 @@ static void test_showver_crlf_and_bad_brackets(void **state)
 	(void)state;
 	uint32_t b = 7;
 	/* Raw text with CR LF line ends still parses. */
-	assert_true(sqns_parse_showver_build("  Software     : 5.1.1.0 [39529] by x\r\n", "Software",
-					     &b));
+	assert_true(
+	    sqns_parse_showver_build("  Software     : 5.1.1.0 [39529] by x\r\n", "Software", &b));
 	assert_int_equal(b, 39529);
 	b = 7;
 	assert_false(sqns_parse_showver_build("Software : [] x\n", "Software", &b));

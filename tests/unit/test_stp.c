@@ -124,8 +124,7 @@ static void reply_residue(struct fake_port *fp, uint32_t tid, uint16_t residue)
 }
 
 /* TRANSFER_BLOCK_CMD (tid) and TRANSFER_BLOCK (tid + 1) of data[off, off + len). */
-static void script_block(struct fix *f, uint32_t tid, uint32_t off, uint16_t len,
-			 uint16_t residue)
+static void script_block(struct fix *f, uint32_t tid, uint32_t off, uint16_t len, uint16_t residue)
 {
 	expect_cmd(f->fp, tid, len);
 	reply_cmd(f->fp, tid);
@@ -213,7 +212,7 @@ static void test_session_5000_max8192(void **state)
 	static const struct {
 		uint8_t op, sid;
 		uint16_t len;
-	} tx[] = {{0, 0, 0},    {1, 1, 0}, {2, 1, 2}, {3, 1, 2016}, {2, 1, 2},
+	} tx[] = {{0, 0, 0},	{1, 1, 0}, {2, 1, 2},	{3, 1, 2016}, {2, 1, 2},
 		  {3, 1, 2016}, {2, 1, 2}, {3, 1, 968}, {0, 1, 0}};
 	size_t k = 0, rx = 0;
 	for (size_t i = 0; i < f->log.n; i++) {
@@ -433,6 +432,25 @@ static void test_wrong_tid_op_sid_retried(void **state)
 	assert_int_equal(count_retries(f, SQNS_ERR_PROTOCOL), 4);
 }
 
+/* An answer longer than any response payload (4 bytes) is refused, not stored. */
+static void test_oversized_answer_retried(void **state)
+{
+	struct fix *f = *state;
+	set_image(f, 100);
+	script_open(f->fp, 8192);
+	expect_cmd(f->fp, 2, 100);
+	reply_cmd(f->fp, 2);
+	fp_expect_stp(f->fp, STP_OP_TRANSFER_BLOCK, 1, 3, f->data, 100);
+	static const uint8_t big[64] = {0, 0, 0xaa, 0xbb};
+	fp_reply_stp(f->fp, 0x83, 1, 3, big, sizeof big);
+	fp_expect_stp(f->fp, STP_OP_TRANSFER_BLOCK, 1, 3, f->data, 100);
+	reply_residue(f->fp, 3, 0);
+	script_close(f->fp, 4, true);
+	assert_int_equal(sqns_stp_send(&f->ctx, &f->img), SQNS_OK);
+	fp_assert_done(f->fp, true);
+	assert_int_equal(count_retries(f, SQNS_ERR_PROTOCOL), 1);
+}
+
 static void test_missing_answer_retried(void **state)
 {
 	struct fix *f = *state;
@@ -631,6 +649,7 @@ static void test_image_read_error(void **state)
 	f->mi.fail_at_read = 2;
 	script_open(f->fp, 8192);
 	script_block(f, 2, 0, 2016, 0);
+	script_close(f->fp, 4, true); /* the session is closed cleanly */
 	assert_int_equal(sqns_stp_send(&f->ctx, &f->img), SQNS_ERR_IMAGE);
 	fp_assert_done(f->fp, true);
 
@@ -645,7 +664,9 @@ static void test_abort_between_blocks(void **state)
 	set_image(f, 5000);
 	script_open(f->fp, 8192);
 	script_block(f, 2, 0, 2016, 0);
-	/* Stop as soon as the first block's progress is reported: nothing more is sent. */
+	/* The session still ends with the closing RESET, answered or not. */
+	script_close(f->fp, 4, false);
+	/* Stop as soon as the first block's progress is reported: no more blocks. */
 	f->abort_on_progress = true;
 	assert_int_equal(sqns_stp_send(&f->ctx, &f->img), SQNS_ERR_ABORTED);
 	fp_assert_done(f->fp, true);
@@ -725,6 +746,7 @@ int main(void)
 	    T7(test_bad_payload_crc_retried),
 	    TB(test_bad_payload_crc_retried),
 	    T7(test_wrong_tid_op_sid_retried),
+	    T7(test_oversized_answer_retried),
 	    T7(test_missing_answer_retried),
 	    TW(test_missing_answer_retried),
 	    T7(test_five_bad_answers_protocol),

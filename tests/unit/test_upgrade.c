@@ -1,11 +1,568 @@
+/*
+ * The upgrade flows of sqn3330.md section 6, end to end against a scripted
+ * modem. Each script is the expected dialogue: a command sent out of order,
+ * or one too many, fails the test at the write.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
-static void test_placeholder(void **state) { (void)state; }
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_port.h"
+#include "stp_frame.h"
+
+#define IMG_SIZE 3000u
+
+struct fix {
+	struct fake_port *fp;
+	struct ev_log log;
+	struct sqns_ctx ctx;
+	struct sqns_config cfg;
+	uint8_t data[IMG_SIZE];
+	struct mem_image mi;
+	struct sqns_image img;
+	struct sqns_upgrade_opts opts;
+	char showver[512];
+};
+
+static int setup_chunk(void **state, size_t chunk)
+{
+	struct fix *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	f->fp = fp_new(100000, chunk);
+	ev_log_init(&f->log);
+	fp_config(&f->cfg, f->fp, &f->log);
+	assert_int_equal(sqns_init(&f->ctx, &f->cfg), SQNS_OK);
+	fill_pattern(f->data, sizeof f->data, 7);
+	mem_image_init(&f->img, &f->mi, f->data, IMG_SIZE);
+	f->opts.image = &f->img;
+	*state = f;
+	return 0;
+}
+
+static int setup1(void **state)
+{
+	return setup_chunk(state, 1);
+}
+
+static int setup7(void **state)
+{
+	return setup_chunk(state, 7);
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+	fp_free(f->fp);
+	ev_log_free(&f->log);
+	free(f);
+	return 0;
+}
+
+/* ---- dialogue helpers ---- */
+
+/* The modem answers cmd with reply (NULL: says nothing). */
+static void say(struct fix *f, const char *cmd, const char *reply)
+{
+	fp_expect_cmd(f->fp, cmd);
+	if (reply)
+		fp_reply_str(f->fp, reply);
+}
+
+/* Application firmware right after boot: it echoes until ATE0. */
+static void say_echo(struct fix *f, const char *cmd, const char *answer)
+{
+	fp_expect_cmd(f->fp, cmd);
+	fp_reply_str(f->fp, cmd);
+	fp_reply_str(f->fp, "\r\r\n");
+	fp_reply_str(f->fp, answer);
+}
+
+#define OK "\r\nOK\r\n"
+
+/* The versions read for planning: not the factory boot ROM (33080). */
+static const char plan_showver[] = "\r\nSYSTEM VERSION\r\n==============\r\n"
+				   "    Bootloader0  : 5.1.1.0 [38638]\r\n"
+				   "    Software     : 5.1.1.0 [38638] by robot-soft\r\n\r\nOK\r\n";
+
+static void script_detect_application(struct fix *f)
+{
+	say(f, "AT", NULL); /* the first probe goes unanswered */
+	say_echo(f, "AT", "OK\r\n");
+	say_echo(f, "AT+BIND=AT", "OK\r\n");
+	say_echo(f, "ATE0", "OK\r\n");
+	say(f, "AT+SMOD?", "\r\n2\r\nOK\r\n");
+	say(f, "AT!=\"showver\"", plan_showver);
+}
+
+static void script_prepare(struct fix *f)
+{
+	say(f, "AT+SQNSUPGRADENTF=\"started\"", OK);
+	say(f, "AT+SQNWL=\"sqndcc\",2", OK);
+	say(f, "AT+CFUN=4", OK);
+}
+
+/* After AT+SMSWBOOT=3,1: silent while rebooting, then the updater (mode 4). */
+static void script_reboot_to_upgrade_mode(struct fix *f)
+{
+	say(f, "AT", NULL);
+	say(f, "AT", NULL);
+	fp_expect_cmd(f->fp, "AT");
+	fp_reply_str_after(f->fp, 120, "\r\n+SYSSTART\r\n" OK);
+	say(f, "AT+SMOD?", "\r\n4\r\nOK\r\n");
+}
+
+static void script_wait_applied_success(struct fix *f)
+{
+	say(f, "AT", NULL);
+	say(f, "AT", NULL);
+	say(f, "AT", OK);
+	say(f, "AT+SMUPGRADE?", "\r\n+SMUPGRADE: on-going\r\n" OK);
+	say(f, "AT+SMUPGRADE?", "\r\n+SMUPGRADE: on-going\r\n" OK);
+	say(f, "AT+SMUPGRADE?", "\r\n+SMUPGRADE: success\r\n" OK);
+}
+
+/* After AT+SMSWBOOT=1,1 (or AT+SMUPGRADE): back in the application, echoing again. */
+static void script_back_to_application(struct fix *f)
+{
+	say(f, "AT", NULL);
+	fp_expect_cmd(f->fp, "AT");
+	fp_reply_str_after(f->fp, 300, "\r\n+SYSSTART\r\nAT\r\r\nOK\r\n");
+	say_echo(f, "AT+SMOD?", "\r\n2\r\nOK\r\n");
+}
+
+static const char showver_block[] = "\r\nSYSTEM VERSION\r\n==============\r\n  FIRMWARE VERSION\r\n"
+				    "    Software     : 5.1.1.0 [39529] by robot-soft\r\n" OK;
+
+/* showver: the caller asked for the final version block. */
+static void script_finish(struct fix *f, bool showver)
+{
+	say_echo(f, "ATE0", "OK\r\n");
+	say(f, "AT+SQNSUPGRADENTF=\"success\"", OK);
+	(void)showver; /* the final version is always read (and checked when the name says) */
+	say(f, "AT!=\"showver\"", showver_block);
+}
+
+static void check_phases(const struct fix *f, const enum sqns_phase *want, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < f->log.n; i++) {
+		const struct sqns_event *ev = &f->log.recs[i].ev;
+		if (ev->type != SQNS_EV_PHASE)
+			continue;
+		if (k >= n || ev->phase != want[k])
+			print_error("phase event %zu is %d\n", k, (int)ev->phase);
+		assert_true(k < n);
+		assert_int_equal(ev->phase, want[k]);
+		k++;
+	}
+	assert_int_equal(k, n);
+}
+
+/* The AT commands sent, in order, as the AT_TX events name them. */
+static void check_commands(const struct fix *f, const char *const *want, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < f->log.n; i++) {
+		const struct ev_rec *e = &f->log.recs[i];
+		if (e->ev.type != SQNS_EV_AT_TX)
+			continue;
+		/* Wake-up probes are "AT" repeated: count them as one. */
+		if (k > 0 && strcmp(e->text, "AT") == 0 && strcmp(want[k - 1], "AT") == 0)
+			continue;
+		if (k >= n || strcmp(e->text, want[k]) != 0)
+			print_error("command %zu is %s, expected %s\n", k, e->text,
+				    k < n ? want[k] : "(none)");
+		assert_true(k < n);
+		assert_string_equal(e->text, want[k]);
+		k++;
+	}
+	assert_int_equal(k, n);
+}
+
+/* ---- the flows ---- */
+
+static void test_on_the_fly_from_application(void **state)
+{
+	struct fix *f = *state;
+	script_detect_application(f);
+	script_prepare(f);
+	say(f, "AT+SMSWBOOT=3,1", OK);
+	script_reboot_to_upgrade_mode(f);
+	say(f, "ATE0", OK);
+	say(f, "AT+CFUN=4", OK);
+	say(f, "AT+SMSTPU=\"ON_THE_FLY\"", OK);
+	fp_script_stp_session(f->fp, f->data, IMG_SIZE, 8192);
+	script_wait_applied_success(f);
+	say(f, "AT+SMSWBOOT?", "\r\n+SMSWBOOT: FFH\r\n" OK);
+	say(f, "AT+SMSWBOOT=1,1", OK);
+	script_back_to_application(f);
+	script_finish(f, true);
+
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, f->showver, sizeof f->showver), SQNS_OK);
+	fp_assert_done(f->fp, false);
+	assert_int_equal(f->ctx.stage, SQNS_STAGE_DONE);
+	assert_string_equal(f->showver, "SYSTEM VERSION\n==============\n  FIRMWARE VERSION\n"
+					"    Software     : 5.1.1.0 [39529] by robot-soft\n");
+
+	/* sqn3330.md section 6, "Normal", command by command. */
+	static const char *const dialogue[] = {
+	    "AT",
+	    "AT+BIND=AT",
+	    "ATE0",
+	    "AT+SMOD?",
+	    "AT!=\"showver\"",
+	    "AT+SQNSUPGRADENTF=\"started\"",
+	    "AT+SQNWL=\"sqndcc\",2",
+	    "AT+CFUN=4",
+	    "AT+SMSWBOOT=3,1",
+	    "AT",
+	    "AT+SMOD?",
+	    "ATE0",
+	    "AT+CFUN=4",
+	    "AT+SMSTPU=\"ON_THE_FLY\"",
+	    "AT",
+	    "AT+SMUPGRADE?",
+	    "AT+SMUPGRADE?",
+	    "AT+SMUPGRADE?",
+	    "AT+SMSWBOOT?",
+	    "AT+SMSWBOOT=1,1",
+	    "AT",
+	    "AT+SMOD?",
+	    "ATE0",
+	    "AT+SQNSUPGRADENTF=\"success\"",
+	    "AT!=\"showver\"",
+	};
+	check_commands(f, dialogue, sizeof dialogue / sizeof dialogue[0]);
+	static const enum sqns_phase phases[] = {
+	    SQNS_PHASE_WAKEUP,	       SQNS_PHASE_PLAN,		 SQNS_PHASE_REBOOT_UPGRADE,
+	    SQNS_PHASE_STP_ON_THE_FLY, SQNS_PHASE_DOWNLOAD_DONE, SQNS_PHASE_RESETTING,
+	    SQNS_PHASE_COMPLETED,
+	};
+	check_phases(f, phases, sizeof phases / sizeof phases[0]);
+
+	/* The transfer reported every byte, ending at the image size. */
+	uint32_t last = 0;
+	size_t progress = 0;
+	for (size_t i = 0; i < f->log.n; i++) {
+		const struct sqns_event *ev = &f->log.recs[i].ev;
+		if (ev->type != SQNS_EV_PROGRESS)
+			continue;
+		assert_true(ev->done >= last);
+		assert_int_equal(ev->total, IMG_SIZE);
+		last = ev->done;
+		progress++;
+	}
+	assert_int_equal(last, IMG_SIZE);
+	assert_int_equal(progress, 3);
+	/* Seconds of waiting on the modem were ticked. */
+	assert_true(ev_log_count(&f->log, SQNS_EV_TICK) > 0);
+}
+
+static void test_fff_small_image(void **state)
+{
+	struct fix *f = *state;
+	f->opts.fff = true;
+	script_detect_application(f);
+	script_prepare(f);
+	say(f, "AT+SMSTPU", OK);
+	fp_script_stp_session(f->fp, f->data, IMG_SIZE, 8192);
+	say(f, "AT+SMUPGRADE", OK);
+	script_back_to_application(f);
+	say(f, "AT+SMUPGRADE?", "\r\n+SMUPGRADE: on-going\r\n" OK);
+	say(f, "AT+SMUPGRADE?", "\r\n+SMUPGRADE: success\r\n" OK);
+	script_finish(f, false);
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_OK);
+	fp_assert_done(f->fp, false);
+	assert_int_equal(f->ctx.stage, SQNS_STAGE_DONE);
+	static const enum sqns_phase phases[] = {
+	    SQNS_PHASE_WAKEUP,	      SQNS_PHASE_PLAN,	    SQNS_PHASE_STP_FFF,
+	    SQNS_PHASE_DOWNLOAD_DONE, SQNS_PHASE_RESETTING, SQNS_PHASE_COMPLETED,
+	};
+	check_phases(f, phases, sizeof phases / sizeof phases[0]);
+}
+
+static void test_fff_too_big_falls_back_to_on_the_fly(void **state)
+{
+	struct fix *f = *state;
+	struct mem_image zeros;
+	struct sqns_image big;
+	mem_image_init(&big, &zeros, NULL, SQNS_FFF_MAX + 1);
+	f->opts.image = &big;
+	f->opts.fff = true;
+	script_detect_application(f);
+	script_prepare(f);
+	/* ON_THE_FLY, not AT+SMSTPU: the reboot into upgrade mode comes next. */
+	say(f, "AT+SMSWBOOT=3,1", "\r\nERROR\r\n");
+	say(f, "AT+SMSWBOOT=3,0", "\r\nERROR\r\n");
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_MODEM);
+	fp_assert_done(f->fp, false);
+	assert_int_equal(f->ctx.stage, SQNS_STAGE_UNTOUCHED);
+	static const enum sqns_phase phases[] = {
+	    SQNS_PHASE_WAKEUP,
+	    SQNS_PHASE_PLAN,
+	    SQNS_PHASE_FFF_TOO_BIG,
+	    SQNS_PHASE_REBOOT_UPGRADE,
+	};
+	check_phases(f, phases, sizeof phases / sizeof phases[0]);
+	assert_true(zeros.reads <= 1); /* the ELF check at most: nothing sent */
+}
+
+static void test_fff_exactly_4mib_stays_fff(void **state)
+{
+	struct fix *f = *state;
+	struct mem_image zeros;
+	struct sqns_image big;
+	mem_image_init(&big, &zeros, NULL, SQNS_FFF_MAX);
+	f->opts.image = &big;
+	f->opts.fff = true;
+	script_detect_application(f);
+	script_prepare(f);
+	say(f, "AT+SMSTPU", "\r\nERROR\r\n");
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_MODEM);
+	fp_assert_done(f->fp, false);
+	static const enum sqns_phase phases[] = {SQNS_PHASE_WAKEUP, SQNS_PHASE_PLAN};
+	check_phases(f, phases, sizeof phases / sizeof phases[0]);
+}
+
+static void test_force_fff_keeps_fff(void **state)
+{
+	struct fix *f = *state;
+	struct mem_image zeros;
+	struct sqns_image big;
+	mem_image_init(&big, &zeros, NULL, SQNS_FFF_MAX + 1);
+	f->opts.image = &big;
+	f->opts.fff = true;
+	f->opts.force_fff = true;
+	script_detect_application(f);
+	script_prepare(f);
+	say(f, "AT+SMSTPU", OK);
+	/* The modem refuses the session: the flow stops there. */
+	fp_expect_stp(f->fp, STP_OP_RESET, 0, 0, NULL, 0);
+	fp_reply_stp(f->fp, 0x80, 0, 0, NULL, 0);
+	fp_expect_stp(f->fp, STP_OP_OPEN_SESSION, 1, 1, NULL, 0);
+	fp_reply_stp(f->fp, 0x81, 1, 1, (const uint8_t *)"\x00\x01\x20\x00", 4);
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_PROTOCOL);
+	fp_assert_done(f->fp, false);
+	static const enum sqns_phase phases[] = {SQNS_PHASE_WAKEUP, SQNS_PHASE_PLAN,
+						 SQNS_PHASE_STP_FFF};
+	check_phases(f, phases, sizeof phases / sizeof phases[0]);
+	assert_int_equal(f->ctx.stage, SQNS_STAGE_UNTOUCHED);
+}
+
+static void test_old_firmware_smswboot_fallback(void **state)
+{
+	struct fix *f = *state;
+	script_detect_application(f);
+	script_prepare(f);
+	say(f, "AT+SMSWBOOT=3,1", "\r\nERROR\r\n");
+	say(f, "AT+SMSWBOOT=3,0", OK);
+	say(f, "AT^RESET", OK);
+	script_reboot_to_upgrade_mode(f);
+	say(f, "ATE0", "\r\nERROR\r\n"); /* optional in upgrade mode */
+	say(f, "AT+CFUN=4", "\r\nERROR\r\n");
+	say(f, "AT+SMSTPU=\"ON_THE_FLY\"", "\r\nERROR\r\n");
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_MODEM);
+	fp_assert_done(f->fp, false);
+	assert_int_equal(f->ctx.stage, SQNS_STAGE_UPGRADE_MODE);
+}
+
+static void test_resume_from_upgrade_mode(void **state)
+{
+	struct fix *f = *state;
+	f->opts.resume = true;
+	say(f, "AT", OK);
+	say(f, "AT+BIND=AT", "\r\nERROR\r\n");
+	say(f, "ATE0", "\r\nERROR\r\n");
+	say(f, "AT+SMOD?", "\r\n4\r\nOK\r\n");
+	say(f, "AT", OK);
+	say(f, "ATE0", OK);
+	say(f, "AT+CFUN=4", OK);
+	say(f, "AT+SMSTPU=\"ON_THE_FLY\"", OK);
+	fp_script_stp_session(f->fp, f->data, IMG_SIZE, 8192);
+	script_wait_applied_success(f);
+	say(f, "AT+SMSWBOOT?", "\r\n+SMSWBOOT: FFH\r\n" OK);
+	say(f, "AT+SMSWBOOT=1,1", OK);
+	script_back_to_application(f);
+	script_finish(f, false);
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_OK);
+	fp_assert_done(f->fp, false);
+	static const enum sqns_phase phases[] = {
+	    SQNS_PHASE_WAKEUP,	       SQNS_PHASE_PLAN,		 SQNS_PHASE_RESUME,
+	    SQNS_PHASE_STP_ON_THE_FLY, SQNS_PHASE_DOWNLOAD_DONE, SQNS_PHASE_RESETTING,
+	    SQNS_PHASE_COMPLETED,
+	};
+	check_phases(f, phases, sizeof phases / sizeof phases[0]);
+}
+
+static void test_rejected_image(void **state)
+{
+	struct fix *f = *state;
+	say(f, "AT", OK);
+	say(f, "AT+BIND=AT", "\r\nERROR\r\n");
+	say(f, "ATE0", "\r\nERROR\r\n");
+	say(f, "AT+SMOD?", "\r\n4\r\nOK\r\n");
+	say(f, "AT", OK);
+	say(f, "ATE0", OK);
+	say(f, "AT+CFUN=4", OK);
+	say(f, "AT+SMSTPU=\"ON_THE_FLY\"", OK);
+	fp_script_stp_session(f->fp, f->data, IMG_SIZE, 8192);
+	say(f, "AT", OK);
+	say(f, "AT+SMUPGRADE?", "\r\n+SMUPGRADE: No report\r\n" OK);
+	say(f, "AT+SMUPGRADE?", "\r\n+SMUPGRADE: fail\r\n" OK);
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_REJECTED);
+	fp_assert_done(f->fp, false);
+	assert_int_equal(f->ctx.stage, SQNS_STAGE_TRANSFERRED);
+}
+
+static void test_smswboot_query_without_target(void **state)
+{
+	struct fix *f = *state;
+	say(f, "AT", OK);
+	say(f, "AT+BIND=AT", "\r\nERROR\r\n");
+	say(f, "ATE0", "\r\nERROR\r\n");
+	say(f, "AT+SMOD?", "\r\n4\r\nOK\r\n");
+	say(f, "AT", OK);
+	say(f, "ATE0", OK);
+	say(f, "AT+CFUN=4", OK);
+	say(f, "AT+SMSTPU=\"ON_THE_FLY\"", OK);
+	fp_script_stp_session(f->fp, f->data, IMG_SIZE, 8192);
+	say(f, "AT", OK);
+	say(f, "AT+SMUPGRADE?", "\r\n+SMUPGRADE: success\r\n" OK);
+	say(f, "AT+SMSWBOOT?", "\r\n+SMSWBOOT: 7\r\n" OK);
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_PROTOCOL);
+	fp_assert_done(f->fp, false);
+}
+
+/* Preparation: the notifications may be refused, AT+CFUN=4 may not. */
+static void test_prepare_cfun_refused(void **state)
+{
+	struct fix *f = *state;
+	script_detect_application(f);
+	say(f, "AT+SQNSUPGRADENTF=\"started\"", "\r\nERROR\r\n");
+	say(f, "AT+SQNWL=\"sqndcc\",2", "\r\n+CME ERROR: 4\r\n");
+	say(f, "AT+CFUN=4", "\r\nERROR\r\n");
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_MODEM);
+	fp_assert_done(f->fp, false);
+	assert_int_equal(f->ctx.stage, SQNS_STAGE_UNTOUCHED);
+}
+
+/*
+ * AT+SMSWBOOT=3,1 answered OK, but the modem still answers as the application
+ * for a moment: the flow waits for its +SYSSTART rather than polling hard.
+ */
+static void test_reboot_waits_for_sysstart(void **state)
+{
+	struct fix *f = *state;
+	script_detect_application(f);
+	script_prepare(f);
+	say(f, "AT+SMSWBOOT=3,1", OK);
+	say(f, "AT", OK);
+	fp_expect_cmd(f->fp, "AT+SMOD?");
+	fp_reply_str(f->fp, "\r\n2\r\nOK\r\n");
+	fp_reply_str_after(f->fp, 800, "\r\n+SYSSTART\r\n");
+	uint32_t sysstart_at = f->fp->now; /* filled in below */
+	size_t smod = fp_next_step(f->fp) - 3;
+	size_t probe = fp_next_step(f->fp);
+	say(f, "AT", OK);
+	say(f, "AT+SMOD?", "\r\n4\r\nOK\r\n");
+	say(f, "ATE0", OK);
+	say(f, "AT+CFUN=4", OK);
+	say(f, "AT+SMSTPU=\"ON_THE_FLY\"", "\r\nERROR\r\n");
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_MODEM);
+	fp_assert_done(f->fp, false);
+	sysstart_at = f->fp->steps[smod].done_at + 800;
+	/* The next probe went out once +SYSSTART was in, not before. */
+	assert_true((int32_t)(f->fp->steps[probe].done_at - sysstart_at) >= 0);
+	assert_true(f->fp->steps[probe].done_at - sysstart_at < 100);
+}
+
+static void test_recovery_without_updater_refused(void **state)
+{
+	struct fix *f = *state;
+	say(f, "AT", "OK\r\n");
+	say(f, "AT+BIND=AT", "ERROR\r\n");
+	say(f, "ATE0", "ERROR\r\n");
+	say(f, "AT+SMOD?", "0\r\nOK\r\n");
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_REFUSED);
+	fp_assert_done(f->fp, false);
+	assert_int_equal(f->ctx.refusal, SQNS_REFUSE_RECOVERY_NO_UPDATER);
+	assert_int_equal(f->ctx.stage, SQNS_STAGE_RECOVERY);
+}
+
+static void test_factory_bootrom_refused(void **state)
+{
+	struct fix *f = *state;
+	say(f, "AT", OK);
+	say(f, "AT+BIND=AT", OK);
+	say(f, "ATE0", OK);
+	say(f, "AT+SMOD?", "\r\n2\r\nOK\r\n");
+	say(f, "AT!=\"showver\"",
+	    "\r\n    Bootloader0  : 5.1.1.0 [33080]\r\n"
+	    "    Software     : 5.1.1.0 [38638] by robot-soft\r\n" OK);
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_REFUSED);
+	fp_assert_done(f->fp, false);
+	assert_int_equal(f->ctx.refusal, SQNS_REFUSE_FACTORY_BOOTROM);
+	assert_int_equal(f->ctx.stage, SQNS_STAGE_UNTOUCHED);
+}
+
+static void test_no_modem(void **state)
+{
+	struct fix *f = *state;
+	f->fp->sink = true; /* AT at two rates and +++: nobody answers */
+	f->cfg.timeouts.detect_ms = 20000;
+	assert_int_equal(sqns_init(&f->ctx, &f->cfg), SQNS_OK);
+	uint32_t start = f->fp->now;
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_NO_MODEM);
+	assert_int_equal(f->ctx.stage, SQNS_STAGE_UNTOUCHED);
+	assert_true(f->fp->wlen > 0);
+	assert_true(f->fp->now - start >= f->cfg.timeouts.detect_ms);
+	/* Within detect_ms, give or take one AT timeout. */
+	assert_true(f->fp->now - start <= f->cfg.timeouts.detect_ms + f->cfg.timeouts.at_ms);
+	assert_true(f->fp->nrates >= 1);
+	assert_int_equal(f->fp->rates[0], 115200);
+}
+
+static void test_bad_arguments(void **state)
+{
+	struct fix *f = *state;
+	assert_int_equal(sqns_upgrade(&f->ctx, NULL, NULL, 0), SQNS_ERR_ARG);
+	struct sqns_upgrade_opts opts = {0};
+	assert_int_equal(sqns_upgrade(&f->ctx, &opts, NULL, 0), SQNS_ERR_ARG);
+	struct mem_image mi;
+	struct sqns_image empty;
+	mem_image_init(&empty, &mi, f->data, 0);
+	opts.image = &empty;
+	assert_int_equal(sqns_upgrade(&f->ctx, &opts, NULL, 0), SQNS_ERR_ARG);
+	assert_int_equal(f->fp->wlen, 0);
+}
+
+#define T1(fn) cmocka_unit_test_setup_teardown(fn, setup1, teardown)
+#define T7(fn) cmocka_unit_test_setup_teardown(fn, setup7, teardown)
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_placeholder)};
+	const struct CMUnitTest tests[] = {
+	    T1(test_on_the_fly_from_application),
+	    T7(test_on_the_fly_from_application),
+	    T7(test_fff_small_image),
+	    T7(test_fff_too_big_falls_back_to_on_the_fly),
+	    T7(test_fff_exactly_4mib_stays_fff),
+	    T7(test_force_fff_keeps_fff),
+	    T7(test_old_firmware_smswboot_fallback),
+	    T7(test_resume_from_upgrade_mode),
+	    T7(test_rejected_image),
+	    T7(test_smswboot_query_without_target),
+	    T7(test_prepare_cfun_refused),
+	    T7(test_reboot_waits_for_sysstart),
+	    T1(test_recovery_without_updater_refused),
+	    T7(test_factory_bootrom_refused),
+	    T7(test_no_modem),
+	    T7(test_bad_arguments),
+	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
