@@ -69,6 +69,11 @@ static void act_stp_otf(struct sim *s)
 	sim_start_stp(s, METHOD_ON_THE_FLY, s->cfg.max_transfer);
 }
 
+static void act_stp_mtools(struct sim *s)
+{
+	sim_start_stp(s, METHOD_MTOOLS, s->cfg.max_transfer);
+}
+
 static void act_stp_recovery(struct sim *s)
 {
 	sim_start_stp(s, METHOD_STP, STP_RECOVERY_MAX_TRANSFER);
@@ -142,6 +147,9 @@ static enum at_result h_swboot_set(struct sim *s, const char *arg, struct at_rep
 	if (sscanf(arg, "%d,%d%c", &t, &now, &extra) != 2 || t < 0 || t > 3 || target_mode[t] < 0 ||
 	    (now != 0 && now != 1))
 		return AT_ERROR;
+	/* Older application firmware cannot reboot into the updater in one go. */
+	if (s->cfg.old_firmware && s->mode == 2 && t == 3 && now)
+		return AT_ERROR;
 	/* The updater leaves only after an image it applied: the old firmware is gone. */
 	if (target_mode[t] == 2 && s->mode != 2 && !s->st.upgraded)
 		return AT_ERROR;
@@ -150,6 +158,41 @@ static enum at_result h_swboot_set(struct sim *s, const char *arg, struct at_rep
 	if (now)
 		s->after_reply = act_reboot;
 	return AT_OK;
+}
+
+/* ON_THE_FLY: the updater's firmware path, and the application's boot ROM step. */
+static enum at_result h_smstpu_otf(struct sim *s, const char *arg, struct at_reply *r)
+{
+	(void)arg, (void)r;
+	s->after_reply = act_stp_otf;
+	return AT_OK;
+}
+
+static void act_ipr(struct sim *s)
+{
+	s->listen_rate = (unsigned long)s->after_arg;
+}
+
+/* AT+IPR=<rate>: OK at the old rate, then the UART switches; rates above --max-rate fail. */
+static enum at_result h_ipr(struct sim *s, const char *arg, struct at_reply *r)
+{
+	static const unsigned long rates[] = {9600,   19200,  38400,   57600,   115200,
+					      230400, 460800, 921600,  1000000, 1843200,
+					      2000000, 3000000, 3686400, 4000000};
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	(void)r;
+	if (!*arg || *arg < '0' || *arg > '9' || *end || v > s->cfg.max_rate)
+		return AT_ERROR;
+	for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		if (rates[i] == v) {
+			s->after_arg = (long)v;
+			s->after_reply = act_ipr;
+			return AT_OK;
+		}
+	}
+	return AT_ERROR;
 }
 
 /* ---- mode 2: application ---- */
@@ -185,11 +228,16 @@ static enum at_result h_showver(struct sim *s, const char *arg, struct at_reply 
 	info(r, "==============");
 	info(r, "  FIRMWARE VERSION");
 	info(r, "    Bootloader0  : 5.1.1.0 [%lu]", s->st.bootloader0);
-	info(r, "    Bootloader1* : 5.1.1.0 [%lu]", b);
-	info(r, "    Bootloader2  : 5.1.1.0 [%lu]", b);
+	if (s->st.factory) {
+		info(r, "    Bootloader1  : NA");
+		info(r, "    Bootloader2  : NA");
+	} else {
+		info(r, "    Bootloader1* : 5.1.1.0 [%lu]", b);
+		info(r, "    Bootloader2  : 5.1.1.0 [%lu]", b);
+	}
 	info(r, "    NV Info      : 1.1,0,0");
 	info(r, "    Software     : 5.1.1.0 [%lu] by robot-soft at 2018-08-20 09:51:46", b);
-	info(r, "    UE           : 5.0.0.0d");
+	info(r, "    UE           : %s", s->st.factory ? "Unknown" : "5.0.0.0d");
 	info(r, "  COMPONENTS");
 	info(r, "    ZSP0         : 1.0.99-13604");
 	info(r, "    ZSP1         : 1.0.99-12341");
@@ -248,6 +296,8 @@ static const struct at_cmd app_cmds[] = {
     {"AT+SMSWBOOT?", false, h_swboot_q_app},
     {"AT^RESET", false, h_reset},
     {"AT+SMSTPU", false, h_smstpu_fff},
+    {"AT+SMSTPU=\"ON_THE_FLY\"", false, h_smstpu_otf},
+    {"AT+IPR=", true, h_ipr},
     {"AT+SMUPGRADE", false, h_smupgrade},
     {"AT+SMUPGRADE?", false, h_smupgrade_q},
     {NULL, false, NULL},
@@ -259,13 +309,6 @@ static enum at_result h_swboot_q_upd(struct sim *s, const char *arg, struct at_r
 {
 	(void)s, (void)arg;
 	info(r, "+SMSWBOOT: FFH");
-	return AT_OK;
-}
-
-static enum at_result h_smstpu_otf(struct sim *s, const char *arg, struct at_reply *r)
-{
-	(void)arg, (void)r;
-	s->after_reply = act_stp_otf;
 	return AT_OK;
 }
 
@@ -282,33 +325,29 @@ static const struct at_cmd updater_cmds[] = {
     {"AT^RESET", false, h_reset},
     {"AT+SMSTPU=\"ON_THE_FLY\"", false, h_smstpu_otf},
     {"AT+SMUPGRADE?", false, h_smupgrade_q},
+    {"AT+IPR=", true, h_ipr},
+    {NULL, false, NULL},
+};
+
+/* ---- mode 1: mtools ---- */
+
+static enum at_result h_smstpu_mtools(struct sim *s, const char *arg, struct at_reply *r)
+{
+	(void)arg, (void)r;
+	s->after_reply = act_stp_mtools;
+	return AT_OK;
+}
+
+static const struct at_cmd mtools_cmds[] = {
+    {"AT", false, h_ok},
+    {"ATE0", false, h_ate0},
+    {"AT+BIND=AT", false, h_ok},
+    {"AT+SMOD?", false, h_smod},
+    {"AT+SMSTPU", false, h_smstpu_mtools},
     {NULL, false, NULL},
 };
 
 /* ---- mode 0: recovery (boot ROM) ---- */
-
-static void act_ipr(struct sim *s)
-{
-	s->listen_rate = (unsigned long)s->after_arg;
-}
-
-static enum at_result h_ipr(struct sim *s, const char *arg, struct at_reply *r)
-{
-	static const unsigned long rates[] = {9600,   19200,  38400,  57600,
-					      115200, 230400, 460800, 921600};
-	char *end;
-	unsigned long v = strtoul(arg, &end, 10);
-
-	(void)r;
-	for (size_t i = 0; *arg && !*end && i < sizeof(rates) / sizeof(rates[0]); i++) {
-		if (rates[i] == v) {
-			s->after_arg = (long)v;
-			s->after_reply = act_ipr;
-			return AT_OK;
-		}
-	}
-	return AT_ERROR;
-}
 
 static enum at_result h_stp(struct sim *s, const char *arg, struct at_reply *r)
 {
@@ -324,6 +363,7 @@ static const struct at_cmd recovery_cmds[] = {
 
 static const struct at_mode modes[] = {
     {0, false, true, recovery_cmds},
+    {1, true, false, mtools_cmds},
     {2, true, false, app_cmds},
     {3, false, false, updater_cmds},
     {4, false, false, updater_cmds},
@@ -378,15 +418,32 @@ static void emit_reply(struct sim *s, bool terse, const struct at_reply *r, enum
 	sim_emit_str(s, res == AT_OK ? "OK\r\n" : "ERROR\r\n");
 }
 
-static void log_command(struct sim *s, int mode, const char *line, enum at_result res)
+static void log_command(struct sim *s, int mode, const char *line, const char *result)
 {
 	struct ev e;
 
 	ev_begin(&e, "at");
 	ev_int(&e, "mode", mode);
 	ev_str(&e, "cmd", line);
-	ev_str(&e, "result", res == AT_OK ? "OK" : "ERROR");
+	ev_str(&e, "result", result);
 	ev_end(&s->log, &e);
+}
+
+/* A broken modem (--nonsense, --endless-line) talks instead of answering; true if it did. */
+static bool babbled(struct sim *s)
+{
+	switch (s->cfg.faults.babble) {
+	case BABBLE_NONSENSE:
+		log_command(s, s->mode, s->line, "nonsense");
+		babble_nonsense(s);
+		return true;
+	case BABBLE_ENDLESS:
+		log_command(s, s->mode, s->line, "endless_line");
+		babble_stream(s);
+		return true;
+	default:
+		return false;
+	}
 }
 
 static void run_line(struct sim *s)
@@ -400,7 +457,9 @@ static void run_line(struct sim *s)
 
 	s->line[s->line_len] = '\0';
 	s->after_reply = NULL;
-	if (!s->line_overflow)
+	if (babbled(s))
+		return;
+	if (!s->line_overflow && !faults_at_error(&s->faults, &s->cfg.faults, s->line, &s->log))
 		c = lookup(m->cmds, s->line, &arg);
 	if (c)
 		res = c->fn(s, arg, &r);
@@ -409,7 +468,8 @@ static void run_line(struct sim *s)
 		s->after_reply = NULL;
 	}
 	emit_reply(s, m->terse, &r, res);
-	log_command(s, mode, s->line, res);
+	sim_hold(s, s->cfg.latency_ms);
+	log_command(s, mode, s->line, res == AT_OK ? "OK" : "ERROR");
 	if (s->after_reply) {
 		sim_action act = s->after_reply;
 

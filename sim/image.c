@@ -177,6 +177,32 @@ void image_rx_finish(struct image_rx *rx)
 		rx_check_head(rx, (size_t)rx->bytes);
 }
 
+void image_rx_restore(struct image_rx *rx, const struct image_desc *d, bool tagged,
+		      uint64_t bytes, bool corrupt, uint64_t bad_at)
+{
+	struct image_gen g;
+	uint8_t buf[4096];
+
+	image_rx_init(rx);
+	if (!tagged || corrupt || bytes > d->size) {
+		rx->bytes = bytes;
+		rx->tagged = tagged;
+		rx->desc = *d;
+		rx->corrupt = true;
+		rx->bad_at = corrupt ? bad_at : 0;
+		return;
+	}
+	image_gen_init(&g, d);
+	for (uint64_t left = bytes; left > 0;) {
+		size_t n = left < sizeof(buf) ? (size_t)left : sizeof(buf);
+
+		for (size_t i = 0; i < n; i++)
+			buf[i] = image_gen_next(&g);
+		image_rx_feed(rx, buf, n);
+		left -= n;
+	}
+}
+
 bool image_rx_complete(const struct image_rx *rx)
 {
 	return rx->tagged && !rx->corrupt && rx->bytes == rx->desc.size;

@@ -1,57 +1,12 @@
 /*
- * What the modem does: boots, mode changes, the UART's rate, STP sessions and
- * what becomes of the images they carry.
+ * What the modem does: boots, mode changes, the UART's rate and byte faults,
+ * and what becomes of the images STP sessions carry.
  */
 #include "sim.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-static const char *const method_names[] = {
-    [METHOD_FFF] = "FFF",
-    [METHOD_ON_THE_FLY] = "ON_THE_FLY",
-    [METHOD_STP] = "STP",
-};
-
-/* ---- timer ---- */
-
-static void timer_set(struct sim *s, unsigned long ms, sim_action act)
-{
-	clock_gettime(CLOCK_MONOTONIC, &s->deadline);
-	s->deadline.tv_sec += (time_t)(ms / 1000);
-	s->deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (s->deadline.tv_nsec >= 1000000000L) {
-		s->deadline.tv_sec++;
-		s->deadline.tv_nsec -= 1000000000L;
-	}
-	s->on_timer = act;
-	s->timer_on = true;
-}
-
-long sim_timer_ms(const struct sim *s)
-{
-	struct timespec now;
-	long long ms;
-
-	if (!s->timer_on)
-		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (s->deadline.tv_sec - now.tv_sec) * 1000LL +
-	     (s->deadline.tv_nsec - now.tv_nsec + 999999L) / 1000000L;
-	return ms > 0 ? (long)ms : 0;
-}
-
-void sim_timer(struct sim *s)
-{
-	sim_action act;
-
-	if (!s->timer_on || sim_timer_ms(s) > 0)
-		return;
-	s->timer_on = false;
-	act = s->on_timer;
-	act(s);
-}
 
 /* ---- the UART ---- */
 
@@ -72,14 +27,40 @@ static bool rate_ok(struct sim *s)
 	return ok;
 }
 
+/* Byte faults strike while the port speaks STP, or always with --faults-in all. */
+static bool faults_apply(const struct sim *s, bool rx)
+{
+	return faults_byte_active(&s->cfg.faults, rx) &&
+	       (s->cfg.faults.everywhere || s->phase == PH_STP);
+}
+
+static void emit_with_faults(struct sim *s, const uint8_t *p, size_t len)
+{
+	uint8_t buf[256];
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		uint8_t b = p[i];
+
+		if (!faults_byte(&s->faults, &s->cfg.faults, false, &b, &s->log))
+			buf[n++] = b;
+		if (n == sizeof(buf) || i + 1 == len) {
+			pty_queue(&s->pty, buf, n);
+			n = 0;
+		}
+	}
+}
+
 void sim_emit(struct sim *s, const void *data, size_t len)
 {
-	if (s->cfg.silent || len == 0)
+	if (s->cfg.silent || len == 0 || s->halt)
 		return;
-	if (rate_ok(s))
-		pty_queue(&s->pty, data, len);
-	else
+	if (!rate_ok(s))
 		pty_queue_noise(&s->pty, len);
+	else if (faults_apply(s, false))
+		emit_with_faults(s, data, len);
+	else
+		pty_queue(&s->pty, data, len);
 }
 
 void sim_emit_str(struct sim *s, const char *str)
@@ -112,12 +93,24 @@ static void boot_done(struct sim *s)
 	ev_end(&s->log, &e);
 	s->echo = at_mode_echo(s->mode);
 	s->phase = PH_AT;
+	if (s->cfg.faults.babble == BABBLE_FLOOD) {
+		babble_stream(s);
+		return;
+	}
 	sim_emit_str(s, "\r\n+SYSSTART\r\n");
+	if (s->st.ppp && s->mode == 2) {
+		ppp_enter(s);
+	} else if (s->st.ppp) {
+		s->st.ppp = false; /* only the application runs a data session */
+		sim_save(s);
+	}
 }
 
-/* Silent for boot-ms, input discarded, then +SYSSTART. */
+/* Silent for boot-ms (bootloader-ms into recovery), input discarded, then +SYSSTART. */
 static void boot(struct sim *s)
 {
+	unsigned long ms = s->mode == 0 ? s->cfg.bootloader_ms : s->cfg.boot_ms;
+
 	if (s->mode == 0)
 		s->st.build = 0; /* recovery: no application firmware to run */
 	s->phase = PH_BOOTING;
@@ -125,7 +118,8 @@ static void boot(struct sim *s)
 	s->line_len = 0;
 	s->line_overflow = false;
 	s->listen_rate = at_mode_rate(s, s->mode);
-	timer_set(s, s->cfg.boot_ms, boot_done);
+	timer_stop(s, TM_BABBLE);
+	timer_start(s, TM_MODEM, ms, boot_done, true);
 }
 
 static void log_mode(struct sim *s, int from, int to)
@@ -155,6 +149,8 @@ void sim_power_on(struct sim *s)
 {
 	struct ev e;
 
+	if (transfer_resume(s))
+		return; /* the modem never lost power: it is still in its session */
 	if (s->st.report == REPORT_ONGOING)
 		s->st.report = REPORT_FAIL; /* power lost during a transfer or an apply */
 	s->mode = s->st.mode;
@@ -172,28 +168,45 @@ void sim_power_off(struct sim *s)
 
 	ev_begin(&e, "power_off");
 	ev_int(&e, "rx_bytes", (long long)s->rx_bytes);
+	ev_int(&e, "imposed_ms", (long long)s->imposed_ms);
 	ev_end(&s->log, &e);
 	sim_save(s);
 }
 
 /* ---- input ---- */
 
-void sim_input(struct sim *s, const uint8_t *data, size_t len)
+static void feed_byte(struct sim *s, uint8_t b)
 {
-	if (s->cfg.silent || !rate_ok(s))
-		return;
-	while (len > 0) {
-		size_t n = 0;
-
-		if (s->phase == PH_AT)
-			n = at_feed(s, data, len);
-		else if (s->phase == PH_STP)
-			n = stp_slave_feed(&s->stp, data, len);
-		if (n == 0)
-			return; /* booting or applying: discarded */
-		data += n;
-		len -= n;
+	switch (s->phase) {
+	case PH_AT:
+		at_feed(s, &b, 1);
+		break;
+	case PH_STP:
+		stp_slave_feed(&s->stp, &b, 1);
+		break;
+	case PH_PPP:
+		ppp_feed(s, b);
+		break;
+	default:
+		break; /* booting, applying, babbling: discarded */
 	}
+}
+
+/* Byte by byte, so that faults, stalls and halts never depend on the chunking. */
+size_t sim_input(struct sim *s, const uint8_t *data, size_t len)
+{
+	size_t used = 0;
+
+	if (s->cfg.silent || !rate_ok(s))
+		return len;
+	while (used < len && !s->held && !s->halt) {
+		uint8_t b = data[used++];
+
+		if (faults_apply(s, true) && faults_byte(&s->faults, &s->cfg.faults, true, &b, &s->log))
+			continue;
+		feed_byte(s, b);
+	}
+	return used;
 }
 
 /* ---- upgrades ---- */
@@ -201,6 +214,13 @@ void sim_input(struct sim *s, const uint8_t *data, size_t len)
 static bool image_applies(const struct sim *s, enum image_kind kind, unsigned long from)
 {
 	return kind == IMAGE_FULL || (kind == IMAGE_DIFF && from == s->st.build);
+}
+
+/* New application firmware in flash: the bootloaders are written too. */
+static void install(struct sim *s, unsigned long build)
+{
+	s->st.build = build;
+	s->st.factory = false;
 }
 
 static void log_upgrade(struct sim *s, bool ok, const char *kind, unsigned long build)
@@ -214,17 +234,31 @@ static void log_upgrade(struct sim *s, bool ok, const char *kind, unsigned long 
 	ev_end(&s->log, &e);
 }
 
+/*
+ * A boot ROM applies anywhere; the application writes nothing else over
+ * ON_THE_FLY (it would run from what it overwrites).
+ */
+static bool otf_ok(const struct sim *s)
+{
+	const struct image_desc *d = &s->rx.desc;
+
+	if (!image_rx_complete(&s->rx))
+		return false;
+	if (d->kind == IMAGE_BOOTROM)
+		return true;
+	return s->mode != 2 && image_applies(s, d->kind, d->from);
+}
+
 /* After the closing RESET of an ON_THE_FLY transfer and apply-ms of silence. */
 static void otf_applied(struct sim *s)
 {
 	const struct image_desc *d = &s->rx.desc;
-	bool complete = image_rx_complete(&s->rx);
-	bool ok = complete && (image_applies(s, d->kind, d->from) || d->kind == IMAGE_BOOTROM);
+	bool ok = otf_ok(s);
 
 	if (ok && d->kind == IMAGE_BOOTROM) {
 		s->st.bootloader0 = d->build;
 	} else if (ok) {
-		s->st.build = d->build;
+		install(s, d->build);
 		s->st.upgraded = true;
 		s->st.mode = 2; /* the next boot, however it comes, runs the new firmware */
 	}
@@ -235,6 +269,25 @@ static void otf_applied(struct sim *s)
 	s->phase = PH_AT;
 }
 
+/* Mode 1: a complete full image is written and the application booted. */
+static void mtools_applied(struct sim *s)
+{
+	const struct image_desc *d = &s->rx.desc;
+	bool ok = image_rx_complete(&s->rx) && d->kind == IMAGE_FULL;
+
+	if (ok) {
+		install(s, d->build);
+		s->st.mode = 2;
+	}
+	s->st.report = ok ? REPORT_SUCCESS : REPORT_FAIL;
+	sim_save(s);
+	log_upgrade(s, ok, image_kind_name(d->kind), s->st.build);
+	if (ok)
+		sim_reboot(s, 2, false);
+	else
+		s->phase = PH_AT;
+}
+
 static void fff_applied(struct sim *s)
 {
 	const struct image_info *f = &s->st.fff;
@@ -242,7 +295,7 @@ static void fff_applied(struct sim *s)
 		  image_applies(s, f->kind, f->from);
 
 	if (ok)
-		s->st.build = f->build;
+		install(s, f->build);
 	s->st.fff_present = false;
 	s->st.report = ok ? REPORT_SUCCESS : REPORT_FAIL;
 	sim_save(s);
@@ -258,156 +311,31 @@ void sim_fff_apply(struct sim *s)
 	s->st.report = REPORT_ONGOING;
 	sim_save(s);
 	s->phase = PH_APPLYING;
-	timer_set(s, s->cfg.apply_ms, fff_applied);
+	timer_start(s, TM_MODEM, s->cfg.apply_ms, fff_applied, true);
 }
 
-/* ---- STP ---- */
-
-static void image_info_of(const struct image_rx *rx, struct image_info *info)
+void sim_stp_finished(struct sim *s, const struct image_info *info)
 {
-	memset(info, 0, sizeof(*info));
-	info->kind = rx->tagged ? rx->desc.kind : IMAGE_UNKNOWN;
-	info->build = rx->desc.build;
-	info->from = rx->desc.from;
-	info->bytes = rx->bytes;
-	info->complete = image_rx_complete(rx);
-	sha256_hex(&rx->sha, info->sha256);
-}
-
-static void log_image(struct sim *s, const struct image_info *info)
-{
-	struct ev e;
-
-	ev_begin(&e, "image");
-	ev_str(&e, "method", method_names[s->method]);
-	ev_str(&e, "kind", image_kind_name(info->kind));
-	ev_int(&e, "build", (long long)info->build);
-	ev_int(&e, "from", (long long)info->from);
-	ev_int(&e, "bytes", (long long)info->bytes);
-	ev_str(&e, "sha256", info->sha256);
-	ev_bool(&e, "complete", info->complete);
-	if (s->rx.corrupt)
-		ev_int(&e, "bad_at", (long long)s->rx.bad_at);
-	ev_end(&s->log, &e);
-}
-
-/* The closing RESET has been answered. */
-static void stp_finished(struct sim *s)
-{
-	struct image_info info;
-
-	image_rx_finish(&s->rx);
-	image_info_of(&s->rx, &info);
-	log_image(s, &info);
 	switch (s->method) {
 	case METHOD_FFF:
-		s->st.fff = info;
+		s->st.fff = *info;
 		s->st.fff_present = true;
 		sim_save(s);
 		s->phase = PH_AT;
 		break;
 	case METHOD_ON_THE_FLY:
 		s->phase = PH_APPLYING;
-		timer_set(s, s->cfg.apply_ms, otf_applied);
+		timer_start(s, TM_MODEM, s->cfg.apply_ms, otf_applied, true);
+		break;
+	case METHOD_MTOOLS:
+		s->phase = PH_APPLYING;
+		timer_start(s, TM_MODEM, s->cfg.apply_ms, mtools_applied, true);
 		break;
 	case METHOD_STP:
-		if (info.complete && info.kind == IMAGE_UPDATER)
+		if (info->complete && info->kind == IMAGE_UPDATER)
 			sim_reboot(s, 4, false); /* the updater runs from RAM: st.mode stays */
 		else
 			s->phase = PH_AT;
 		break;
 	}
-}
-
-static void cb_send(void *ctx, const uint8_t *frame, size_t len)
-{
-	sim_emit(ctx, frame, len);
-}
-
-static void cb_opened(void *ctx, unsigned max_transfer)
-{
-	struct sim *s = ctx;
-	struct ev e;
-
-	ev_begin(&e, "stp_open");
-	ev_str(&e, "method", method_names[s->method]);
-	ev_int(&e, "max_transfer", max_transfer);
-	ev_end(&s->log, &e);
-}
-
-/* The first ON_THE_FLY block overwrites the old firmware. */
-static void first_block(struct sim *s)
-{
-	if (s->method != METHOD_ON_THE_FLY)
-		return;
-	s->st.upgraded = false;
-	s->st.report = REPORT_ONGOING;
-	sim_save(s);
-}
-
-static uint16_t cb_block(void *ctx, const uint8_t *data, uint16_t len)
-{
-	struct sim *s = ctx;
-	uint16_t residue = 0;
-
-	if (s->blocks++ == 0)
-		first_block(s);
-	if (s->cfg.residue_every && s->blocks % s->cfg.residue_every == 0 && len > 16)
-		residue = 16;
-	image_rx_feed(&s->rx, data, (size_t)(len - residue));
-	return residue;
-}
-
-static void cb_closed(void *ctx)
-{
-	stp_finished(ctx);
-}
-
-static void cb_reject(void *ctx, const char *reason, unsigned long detail)
-{
-	struct sim *s = ctx;
-	struct ev e;
-
-	ev_begin(&e, "stp_reject");
-	ev_str(&e, "reason", reason);
-	ev_int(&e, "value", (long long)detail);
-	ev_end(&s->log, &e);
-}
-
-static void cb_repeat(void *ctx, unsigned op, uint32_t tid)
-{
-	struct sim *s = ctx;
-	struct ev e;
-
-	ev_begin(&e, "stp_repeat");
-	ev_int(&e, "op", op);
-	ev_int(&e, "tid", tid);
-	ev_end(&s->log, &e);
-}
-
-static const struct stp_slave_ops stp_ops = {
-    .send = cb_send,
-    .opened = cb_opened,
-    .block = cb_block,
-    .closed = cb_closed,
-    .reject = cb_reject,
-    .repeat = cb_repeat,
-};
-
-void sim_start_stp(struct sim *s, enum stp_method method, unsigned max_transfer)
-{
-	struct ev e;
-
-	s->phase = PH_STP;
-	s->method = method;
-	s->blocks = 0;
-	stp_slave_init(&s->stp, &stp_ops, s, max_transfer);
-	image_rx_init(&s->rx);
-	if (method == METHOD_FFF && s->st.fff_present) {
-		s->st.fff_present = false; /* the store is rewritten */
-		sim_save(s);
-	}
-	ev_begin(&e, "stp_start");
-	ev_str(&e, "method", method_names[method]);
-	ev_end(&s->log, &e);
 }

@@ -139,10 +139,12 @@ void pty_queue_noise(struct pty *p, size_t len)
 	}
 }
 
-int pty_flush(struct pty *p)
+int pty_flush(struct pty *p, size_t max, size_t *written)
 {
-	while (p->out_len > 0) {
-		ssize_t n = write(p->master, p->out, p->out_len);
+	*written = 0;
+	while (p->out_len > 0 && *written < max) {
+		size_t want = p->out_len < max - *written ? p->out_len : max - *written;
+		ssize_t n = write(p->master, p->out, want);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -151,6 +153,7 @@ int pty_flush(struct pty *p)
 		}
 		memmove(p->out, p->out + n, p->out_len - (size_t)n);
 		p->out_len -= (size_t)n;
+		*written += (size_t)n;
 	}
 	return 0;
 }

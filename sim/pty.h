@@ -40,7 +40,10 @@ unsigned long pty_host_rate(const struct pty *p);
 void pty_queue(struct pty *p, const uint8_t *data, size_t len);
 /* Queues len bytes of what a UART at the wrong rate delivers: noise. */
 void pty_queue_noise(struct pty *p, size_t len);
-/* Writes what the master accepts now. Returns 0, or -1 with errno on a real error. */
-int pty_flush(struct pty *p);
+/*
+ * Writes up to max queued bytes, as many as the master accepts now, and sets
+ * *written. Returns 0, or -1 with errno on a real error.
+ */
+int pty_flush(struct pty *p, size_t max, size_t *written);
 
 #endif

@@ -3,8 +3,12 @@
  *
  * One struct sim holds everything; the only global is the signal flag in
  * main.c. The loop (main.c) feeds received bytes to sim_input() and fires the
- * single timer with sim_timer(). What the modem does lives in modem.c (boot,
- * modes, transfers, upgrades), the AT command tables in at.c.
+ * timers with sim_timer(); options.c reads the command line. What the modem
+ * does lives in modem.c (boot, modes, upgrades), transfer.c (STP sessions and
+ * the faults that strike them), at.c (the AT command tables), ppp.c (a PPP
+ * data session and its escape), babble.c (modems that talk nonsense), timer.c
+ * (the timers), faults.c (fault configuration and the seeded streams) and
+ * pace.c (line-rate pacing).
  */
 #ifndef SQNSIM_SIM_H
 #define SQNSIM_SIM_H
@@ -15,7 +19,9 @@
 #include <time.h>
 
 #include "eventlog.h"
+#include "faults.h"
 #include "image.h"
+#include "pace.h"
 #include "pty.h"
 #include "state.h"
 #include "stp_slave.h"
@@ -36,6 +42,15 @@ struct sim_config {
 	unsigned long long fff_capacity;
 	unsigned long residue_every;
 	bool silent;
+	unsigned long bootloader0;   /* the boot ROM build without state */
+	bool factory;		     /* fresh from the factory, without state */
+	unsigned long bootloader_ms; /* a boot into recovery (mode 0) takes this long */
+	unsigned long max_rate;	     /* AT+IPR above this: ERROR */
+	bool ppp;		     /* start in a PPP data session, without state */
+	bool old_firmware;	     /* AT+SMSWBOOT=3,1 answers ERROR */
+	bool pace;		     /* move bytes no faster than the UART */
+	unsigned long latency_ms;    /* before every answer */
+	struct fault_config faults;
 };
 
 /* What the modem is busy with. */
@@ -44,13 +59,44 @@ enum phase {
 	PH_AT,	     /* command lines */
 	PH_STP,	     /* binary STP frames */
 	PH_APPLYING, /* silent, input discarded, until the timer reports the result */
+	PH_PPP,	     /* a PPP data session: AT ignored until the +++ escape */
+	PH_BABBLE,   /* a broken modem streaming bytes: input ignored */
 };
 
-/* How the current STP session was opened. */
-enum stp_method { METHOD_FFF, METHOD_ON_THE_FLY, METHOD_STP };
+/* Why the process ends before a SIGTERM. */
+enum sim_halt {
+	HALT_NONE = 0,
+	HALT_POWER_CUT = 3, /* the exit status */
+	HALT_VANISH = 4,
+};
 
 struct sim;
 typedef void (*sim_action)(struct sim *s);
+
+/* The timers: the poll loop sleeps until the earliest one. */
+enum sim_timer_id {
+	TM_MODEM,  /* boot, apply, the PPP escape's closing guard */
+	TM_HOLD,   /* the end of a stall or of an answer's latency */
+	TM_BABBLE, /* PPP noise frames, floods */
+	TM_COUNT,
+};
+
+struct sim_timer {
+	bool on;
+	bool imposed;	  /* a wait of the modem's own, counted in imposed_ms */
+	unsigned long ms; /* as set (and extended) */
+	struct timespec deadline;
+	sim_action act;
+};
+
+struct ppp_session {
+	struct timespec last_rx; /* the last byte from the host (or the session's start) */
+	unsigned plus;		 /* '+' seen in a row after a guard time */
+	uint8_t id;		 /* of the next noise frame */
+	uint32_t magic;
+};
+
+#define SIM_IN_MAX 4096u
 
 struct sim {
 	struct sim_config cfg;
@@ -63,10 +109,16 @@ struct sim {
 	unsigned long listen_rate; /* what the modem's UART runs at now */
 	bool mismatch;		   /* in a rate mismatch episode */
 	bool echo;
-	/* the single timer */
-	bool timer_on;
-	struct timespec deadline;
-	sim_action on_timer;
+	enum sim_halt halt;
+	unsigned long long imposed_ms; /* waits of the modem's own that ran out */
+	struct sim_timer timers[TM_COUNT];
+	bool held; /* stalled: neither reads nor writes until TM_HOLD */
+	/* bytes read but not yet consumed (a stall began part way) */
+	uint8_t in[SIM_IN_MAX];
+	size_t in_len;
+	struct pace pace_rx, pace_tx;
+	struct faults faults;
+	struct ppp_session ppp;
 	/* AT */
 	char line[SIM_LINE_MAX];
 	size_t line_len;
@@ -78,26 +130,60 @@ struct sim {
 	enum stp_method method;
 	struct image_rx rx;
 	unsigned long blocks;
+	bool stall_done[FAULT_MAX_STALLS]; /* in this transfer */
 };
+
+/* options.c: parses the command line into c; exits on a bad one. */
+void options_parse(int argc, char **argv, struct sim_config *c);
+
+/* timer.c */
+void timer_start(struct sim *s, enum sim_timer_id id, unsigned long ms, sim_action act,
+		 bool imposed);
+void timer_stop(struct sim *s, enum sim_timer_id id);
+/* Milliseconds until the earliest timer fires (0 if due), -1 when all are off. */
+long sim_timer_ms(const struct sim *s);
+/* Fires every timer that is due. */
+void sim_timer(struct sim *s);
+/* Stops reading and writing for ms (added to a hold already running). */
+void sim_hold(struct sim *s, unsigned long ms);
+/* Milliseconds from since to now. */
+long long sim_elapsed_ms(const struct timespec *since);
 
 /* modem.c */
 void sim_power_on(struct sim *s);
 void sim_power_off(struct sim *s);
-void sim_input(struct sim *s, const uint8_t *data, size_t len);
-/* Milliseconds until the timer fires (0 if due), -1 when it is off. */
-long sim_timer_ms(const struct sim *s);
-void sim_timer(struct sim *s);
+/* Feeds received bytes; returns how many were taken (fewer when a hold or a halt began). */
+size_t sim_input(struct sim *s, const uint8_t *data, size_t len);
 /* Output through the UART: noise instead when the host's rate differs. */
 void sim_emit(struct sim *s, const void *data, size_t len);
 void sim_emit_str(struct sim *s, const char *str);
 void sim_save(struct sim *s);
 void sim_reboot(struct sim *s, int mode, bool shutdown_notice);
-void sim_start_stp(struct sim *s, enum stp_method method, unsigned max_transfer);
 void sim_fff_apply(struct sim *s);
+/* An STP session ended with its closing RESET: judges and applies the image. */
+void sim_stp_finished(struct sim *s, const struct image_info *info);
+
+/* transfer.c */
+void sim_start_stp(struct sim *s, enum stp_method method, unsigned max_transfer);
+/* Picks up the session a vanished link left (state xfer); false if there is none. */
+bool transfer_resume(struct sim *s);
+/* Carries out a halt requested during input: power cut or vanished link. */
+void transfer_halt(struct sim *s);
+
+/* ppp.c */
+void ppp_enter(struct sim *s);
+void ppp_feed(struct sim *s, uint8_t b);
+
+/* babble.c */
+/* Answers a command line with garbage lines (--nonsense). */
+void babble_nonsense(struct sim *s);
+/* Starts an endless stream (--flood, --endless-line); the phase becomes PH_BABBLE. */
+void babble_stream(struct sim *s);
 
 /* at.c */
 /* Whether the simulator implements a mode. */
 bool at_mode_supported(int mode);
+/* A boot into this mode is done: +SYSSTART, then the mode's start (PPP, flood). */
 /* The rate a mode listens at after boot, echo after boot. */
 unsigned long at_mode_rate(const struct sim *s, int mode);
 bool at_mode_echo(int mode);

@@ -12,6 +12,26 @@ static const char *const report_names[] = {
     [REPORT_ONGOING] = "on-going",
 };
 
+static const char *const method_names[] = {
+    [METHOD_FFF] = "FFF",
+    [METHOD_ON_THE_FLY] = "ON_THE_FLY",
+    [METHOD_STP] = "STP",
+    [METHOD_MTOOLS] = "MTOOLS",
+};
+
+const char *stp_method_name(enum stp_method m)
+{
+	return method_names[m];
+}
+
+static enum stp_method method_parse(const char *v)
+{
+	for (unsigned i = 0; i < sizeof(method_names) / sizeof(method_names[0]); i++)
+		if (strcmp(v, method_names[i]) == 0)
+			return (enum stp_method)i;
+	return METHOD_ON_THE_FLY;
+}
+
 const char *report_name(enum report r)
 {
 	return report_names[r];
@@ -30,9 +50,50 @@ static void copy_hex(char *dst, const char *v)
 	snprintf(dst, SHA256_HEX_LEN, "%s", v);
 }
 
+/* The xfer_ keys; returns false for a key it does not know. */
+static bool xfer_set(struct xfer_snapshot *x, const char *k, const char *v)
+{
+	if (strcmp(k, "method") == 0)
+		x->method = method_parse(v);
+	else if (strcmp(k, "mode") == 0)
+		x->mode = atoi(v);
+	else if (strcmp(k, "rate") == 0)
+		x->rate = strtoul(v, NULL, 10);
+	else if (strcmp(k, "max_transfer") == 0)
+		x->max_transfer = (unsigned)strtoul(v, NULL, 10);
+	else if (strcmp(k, "tid") == 0)
+		x->next_tid = strtoul(v, NULL, 10);
+	else if (strcmp(k, "blocks") == 0)
+		x->blocks = strtoul(v, NULL, 10);
+	else if (strcmp(k, "bytes") == 0)
+		x->bytes = strtoull(v, NULL, 10);
+	else if (strcmp(k, "kind") == 0)
+		x->tagged = true, x->desc.kind = image_kind_parse(v);
+	else if (strcmp(k, "build") == 0)
+		x->desc.build = strtoul(v, NULL, 10);
+	else if (strcmp(k, "from") == 0)
+		x->desc.from = strtoul(v, NULL, 10);
+	else if (strcmp(k, "size") == 0)
+		x->desc.size = strtoull(v, NULL, 10);
+	else if (strcmp(k, "seed") == 0)
+		x->desc.seed = strtoull(v, NULL, 10);
+	else if (strcmp(k, "bad_at") == 0)
+		x->corrupt = true, x->bad_at = strtoull(v, NULL, 10);
+	else
+		return false;
+	return true;
+}
+
 /* Returns false for a key it does not know. */
 static bool state_set(struct modem_state *st, const char *k, const char *v)
 {
+	if (strcmp(k, "xfer") == 0) {
+		st->xfer.present = true;
+		st->xfer.method = method_parse(v);
+		return true;
+	}
+	if (strncmp(k, "xfer_", 5) == 0)
+		return xfer_set(&st->xfer, k + 5, v);
 	if (strcmp(k, "mode") == 0)
 		st->mode = atoi(v);
 	else if (strcmp(k, "build") == 0)
@@ -57,6 +118,10 @@ static bool state_set(struct modem_state *st, const char *k, const char *v)
 		st->fff.complete = atoi(v) != 0;
 	else if (strcmp(k, "fff_sha256") == 0)
 		copy_hex(st->fff.sha256, v);
+	else if (strcmp(k, "factory") == 0)
+		st->factory = atoi(v) != 0;
+	else if (strcmp(k, "ppp") == 0)
+		st->ppp = atoi(v) != 0;
 	else
 		return false;
 	return true;
@@ -92,11 +157,30 @@ int state_load(struct modem_state *st, const char *path)
 	return 1;
 }
 
+static void xfer_write(const struct xfer_snapshot *x, FILE *f)
+{
+	const struct image_desc *d = &x->desc;
+
+	fprintf(f, "xfer=%s\nxfer_mode=%d\nxfer_rate=%lu\nxfer_max_transfer=%u\n",
+		stp_method_name(x->method), x->mode, x->rate, x->max_transfer);
+	fprintf(f, "xfer_tid=%lu\nxfer_blocks=%lu\nxfer_bytes=%llu\n", x->next_tid, x->blocks,
+		x->bytes);
+	if (x->tagged)
+		fprintf(f, "xfer_kind=%s\nxfer_build=%lu\nxfer_from=%lu\nxfer_size=%llu\n"
+			   "xfer_seed=%llu\n",
+			image_kind_name(d->kind), d->build, d->from, d->size, d->seed);
+	if (x->corrupt)
+		fprintf(f, "xfer_bad_at=%llu\n", x->bad_at);
+}
+
 static void state_write(const struct modem_state *st, FILE *f)
 {
 	fprintf(f, "mode=%d\nbuild=%lu\nbootloader0=%lu\nupgraded=%d\nreport=%s\nfff=%d\n",
 		st->mode, st->build, st->bootloader0, st->upgraded, report_name(st->report),
 		st->fff_present);
+	fprintf(f, "factory=%d\nppp=%d\n", st->factory, st->ppp);
+	if (st->xfer.present)
+		xfer_write(&st->xfer, f);
 	if (!st->fff_present)
 		return;
 	fprintf(f, "fff_kind=%s\nfff_build=%lu\nfff_from=%lu\nfff_bytes=%llu\n",

@@ -13,6 +13,20 @@ void stp_slave_init(struct stp_slave *s, const struct stp_slave_ops *ops, void *
 	s->sess = STP_S_IDLE;
 }
 
+void stp_slave_resume(struct stp_slave *s, const struct stp_slave_ops *ops, void *ctx,
+		      unsigned max_transfer, uint32_t next_tid)
+{
+	stp_slave_init(s, ops, ctx, max_transfer);
+	s->sess = STP_S_OPEN;
+	s->next_tid = next_tid;
+	s->data_seen = true;
+}
+
+uint32_t stp_slave_next_tid(const struct stp_slave *s)
+{
+	return s->next_tid;
+}
+
 uint16_t stp_slave_block_limit(const struct stp_slave *s)
 {
 	unsigned limit = s->max_transfer > STP_HDR_LEN ? s->max_transfer - STP_HDR_LEN : 0;
@@ -203,6 +217,8 @@ static void frame_done(struct stp_slave *s)
 		reject(s, "payload_crc", s->h.tid);
 		return;
 	}
+	if (s->ops->accept && !s->ops->accept(s->ctx, &s->h))
+		return;
 	dispatch(s);
 }
 

@@ -32,6 +32,11 @@ struct stp_slave_ops {
 	void (*reject)(void *ctx, const char *reason, unsigned long detail);
 	/* A repeated request answered again. */
 	void (*repeat)(void *ctx, unsigned op, uint32_t tid);
+	/*
+	 * Optional: a request passed its CRCs; returning false ignores it (no
+	 * answer, not applied, not remembered for repeats).
+	 */
+	bool (*accept)(void *ctx, const struct stp_header *h);
 };
 
 enum stp_rx_step { STP_RX_SIG, STP_RX_HDR, STP_RX_PAYLOAD, STP_RX_SKIP };
@@ -65,6 +70,15 @@ struct stp_slave {
 
 void stp_slave_init(struct stp_slave *s, const struct stp_slave_ops *ops, void *ctx,
 		    unsigned max_transfer);
+/*
+ * Picks up an open session in which data was transferred (the modem kept
+ * running while the simulator process was gone): the next request must be
+ * TRANSFER_BLOCK_CMD or the closing RESET with tid next_tid.
+ */
+void stp_slave_resume(struct stp_slave *s, const struct stp_slave_ops *ops, void *ctx,
+		      unsigned max_transfer, uint32_t next_tid);
+/* The tid the open session expects next. */
+uint32_t stp_slave_next_tid(const struct stp_slave *s);
 /*
  * Feeds received bytes. Returns how many were consumed: all of them, unless the
  * session closed (ops->closed) part way, in which case the rest is no longer STP.

@@ -5,6 +5,7 @@
 #include "image_file.h"
 #include "output.h"
 #include "posix_serial.h"
+#include "tcp.h"
 #include "sqnsupgrade.h"
 
 /* Exit statuses (documented in README.md and `sqnsupgrade --help`). */
@@ -43,12 +44,17 @@ struct cli {
 struct session {
 	struct cli *cli;
 	struct posix_serial serial;
+	struct tcp_port tcp;
+	bool is_tcp; /* the port is socket://HOST:PORT */
 	struct output out;
 	struct sqns_ctx ctx;
 };
 
 /* Open the port of the command line; -1 when open, else the exit status (message printed). */
 int session_open_port(struct session *s);
+
+/* Close whichever port session_open_port opened. */
+void session_close(struct session *s);
 
 /* The exit status for a core error. */
 int exit_for(int err);

@@ -452,7 +452,7 @@ int main(int argc, char **argv)
 	catch_signals();
 	status = find_command(cli.command)->fn(&s);
 	output_break(&s.out);
-	posix_serial_close(&s.serial);
+	session_close(&s);
 	if (s.out.log)
 		fclose(s.out.log);
 	return status;

@@ -317,6 +317,15 @@ int cmd_run(struct session *s)
 		close_files(&f);
 		return EXIT_FILE;
 	}
+	if (f.has_updater && c->port && strncmp(c->port, "socket://", 9) == 0) {
+		fprintf(stderr,
+			"sqnsupgrade: the recovery method moves the modem from 115200 to %u "
+			"baud, which a raw socket:// connection cannot do; use the serial port "
+			"itself\n",
+			c->baud);
+		close_files(&f);
+		return EXIT_USAGE;
+	}
 	if ((status = session_open_port(s)) >= 0) {
 		close_files(&f);
 		return status;

@@ -1,10 +1,31 @@
 /* The port and the words for failures, shared by every command. */
 #define _DEFAULT_SOURCE
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+
+/* socket://HOST:PORT: a serial server sets the line rate; we cannot. */
+static int open_tcp(struct session *s, const char *host, const char *service)
+{
+	if (!*host || !*service) {
+		fprintf(stderr, "sqnsupgrade: '%s' needs a host and a port: socket://HOST:PORT\n",
+			s->cli->port);
+		return EXIT_USAGE;
+	}
+	if (tcp_port_open(&s->tcp, host, service, 5000) != SQNS_OK) {
+		fprintf(stderr, "sqnsupgrade: cannot connect to %s: %s\n", s->cli->port,
+			s->tcp.gai_error ? gai_strerror(s->tcp.gai_error)
+					 : strerror(s->tcp.os_errno));
+		return EXIT_PORT;
+	}
+	s->is_tcp = true;
+	s->ctx.cfg.ops = &tcp_port_ops;
+	s->ctx.cfg.port = &s->tcp;
+	return -1;
+}
 
 int session_open_port(struct session *s)
 {
@@ -14,8 +35,15 @@ int session_open_port(struct session *s)
 				"set SQNSUPGRADE_PORT\n");
 		return EXIT_USAGE;
 	}
-	if (posix_serial_open(&s->serial, c->port, c->baud, c->rtscts) == SQNS_OK)
+	char buf[512];
+	const char *host, *service;
+	if (tcp_parse_url(c->port, buf, sizeof buf, &host, &service))
+		return open_tcp(s, host, service);
+	if (posix_serial_open(&s->serial, c->port, c->baud, c->rtscts) == SQNS_OK) {
+		s->ctx.cfg.ops = &posix_serial_ops;
+		s->ctx.cfg.port = &s->serial;
 		return -1;
+	}
 	int e = s->serial.os_errno;
 	if (e == ENOENT)
 		fprintf(stderr,
@@ -93,6 +121,11 @@ int exit_for(int err)
 
 void port_error(struct session *s, int err)
 {
+	if (err == SQNS_ERR_IO && s->is_tcp) {
+		fprintf(stderr, "sqnsupgrade: connection to '%s' failed: %s\n", s->cli->port,
+			strerror(s->tcp.os_errno));
+		return;
+	}
 	if (err == SQNS_ERR_IO)
 		fprintf(stderr, "sqnsupgrade: port '%s' failed: %s (unplugged?)\n", s->cli->port,
 			strerror(s->serial.os_errno));
@@ -109,3 +142,11 @@ int no_modem(struct session *s)
 }
 
 /* After a failed upgrade: what state the modem is in, and the command that finishes. */
+
+void session_close(struct session *s)
+{
+	if (s->is_tcp)
+		tcp_port_close(&s->tcp);
+	else
+		posix_serial_close(&s->serial);
+}

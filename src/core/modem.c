@@ -74,6 +74,11 @@ static int keep_silent(struct sqns_ctx *ctx, uint32_t ms)
 	return r;
 }
 
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
 /*
  * A modem in a PPP session ignores AT until +++ framed by a second of silence.
  * The guard times are the protocol's, not a wait for an event. Until `end`.
@@ -90,13 +95,10 @@ static int ppp_escape(struct sqns_ctx *ctx, uint32_t end)
 	sqns_emit(ctx, &ev);
 	if ((r = sqns_tx(ctx, (const uint8_t *)"+++", 3)) < 0)
 		return r;
-	r = sqns_wait_line(ctx, "OK", deadline_left(ctx, end), -1);
+	r = sqns_wait_line(ctx, "OK",
+			   min_u32(PPP_GUARD_MS + ctx->cfg.timeouts.at_ms, deadline_left(ctx, end)),
+			   -1);
 	return r == SQNS_ERR_TIMEOUT ? SQNS_ERR_NO_MODEM : r;
-}
-
-static uint32_t min_u32(uint32_t a, uint32_t b)
-{
-	return a < b ? a : b;
 }
 
 static int probe(struct sqns_ctx *ctx, uint32_t rate, uint32_t end)

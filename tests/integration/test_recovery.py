@@ -95,7 +95,15 @@ class RecoveryTest(SimTestCase):
                                 "to flash new firmware.\n")
 
     def test_slow_bootloader_still_negotiates(self):
-        # 12 s of boot: longer than the reference tool's 10 one-second tries.
+        # 12 s of boot after the boot ROM step: longer than the reference tool's
+        # 10 one-second tries.
+        sim = self.sim("--factory", "--bootloader-ms", "12000", factory=True)
+        fw, elf, rom = self.files(sim, fw_size=5000)
+        r = run_cli("run", fw, elf, "--bootrom", rom, port=sim.link)
+        self.assertExit(r, 0)
+        self.assertEqual(sim.events("boot")[-1]["mode"], 2)
+
+    def test_slow_bootloader_found_at_start(self):
         sim = self.sim("--mode", "0", "--bootloader-ms", "12000")
         fw, elf, _ = self.files(sim, fw_size=5000)
         r = run_cli("run", fw, elf, port=sim.link)

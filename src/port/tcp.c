@@ -1,0 +1,149 @@
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "posix_serial.h"
+#include "tcp.h"
+
+bool tcp_parse_url(const char *url, char *buf, size_t len, const char **host, const char **port)
+{
+	static const char scheme[] = "socket://";
+	if (strncmp(url, scheme, sizeof scheme - 1) != 0)
+		return false;
+	snprintf(buf, len, "%s", url + sizeof scheme - 1);
+	char *colon = strrchr(buf, ':');
+	*host = buf;
+	*port = "";
+	if (colon) {
+		*colon = '\0';
+		*port = colon + 1;
+	}
+	/* [::1]:2000 */
+	if (buf[0] == '[' && colon && colon > buf && colon[-1] == ']') {
+		colon[-1] = '\0';
+		*host = buf + 1;
+	}
+	return true;
+}
+
+static int fail(struct tcp_port *t)
+{
+	t->os_errno = errno;
+	return SQNS_ERR_IO;
+}
+
+static int connect_one(struct tcp_port *t, const struct addrinfo *ai, uint32_t timeout_ms)
+{
+	int fd =
+	    socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
+		t->os_errno = errno;
+		close(fd);
+		return -1;
+	}
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+	int err = 0;
+	socklen_t elen = sizeof err;
+	if (poll(&p, 1, (int)timeout_ms) != 1 ||
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0 || err) {
+		t->os_errno = err ? err : ETIMEDOUT;
+		close(fd);
+		return -1;
+	}
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	return fd;
+}
+
+int tcp_port_open(struct tcp_port *t, const char *host, const char *port, uint32_t timeout_ms)
+{
+	*t = (struct tcp_port){.fd = -1};
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res;
+	int g = getaddrinfo(host, port, &hints, &res);
+	if (g != 0) {
+		t->gai_error = g;
+		return SQNS_ERR_IO;
+	}
+	for (struct addrinfo *ai = res; ai && t->fd < 0; ai = ai->ai_next)
+		t->fd = connect_one(t, ai, timeout_ms);
+	freeaddrinfo(res);
+	return t->fd >= 0 ? SQNS_OK : SQNS_ERR_IO;
+}
+
+void tcp_port_close(struct tcp_port *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+}
+
+static int tcp_read(void *port, uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+	struct tcp_port *t = port;
+	uint32_t end = posix_now_ms() + timeout_ms;
+	for (;;) {
+		ssize_t n = recv(t->fd, buf, len, 0);
+		if (n > 0)
+			return (int)n;
+		if (n == 0) {
+			errno = ECONNRESET; /* the server closed the connection */
+			return fail(t);
+		}
+		if (errno != EAGAIN && errno != EINTR)
+			return fail(t);
+		int32_t left = (int32_t)(end - posix_now_ms());
+		if (left <= 0)
+			return 0;
+		struct pollfd p = {.fd = t->fd, .events = POLLIN};
+		if (poll(&p, 1, left) < 0 && errno != EINTR)
+			return fail(t);
+	}
+}
+
+static int tcp_write(void *port, const uint8_t *buf, size_t len)
+{
+	struct tcp_port *t = port;
+	while (len > 0) {
+		ssize_t n = send(t->fd, buf, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return fail(t);
+		struct pollfd p = {.fd = t->fd, .events = POLLOUT};
+		int pr = poll(&p, 1, 10000);
+		if (pr == 0) {
+			errno = ETIMEDOUT;
+			return fail(t);
+		}
+		if (pr < 0 && errno != EINTR)
+			return fail(t);
+	}
+	return SQNS_OK;
+}
+
+static uint32_t tcp_now(void *port)
+{
+	(void)port;
+	return posix_now_ms();
+}
+
+const struct sqns_port_ops tcp_port_ops = {
+    .read = tcp_read,
+    .write = tcp_write,
+    .set_rate = NULL,
+    .now_ms = tcp_now,
+};
