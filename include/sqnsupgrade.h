@@ -101,6 +101,7 @@ enum sqns_phase {
 	SQNS_PHASE_NEGOTIATE,	    /* "Attempting AT auto-negotiation..." */
 	SQNS_PHASE_UPDATER_DONE,    /* "Upgrader loaded successfully, modem is in upgrade mode" */
 	SQNS_PHASE_PPP_ESCAPE,	    /* no answer: trying the +++ escape of a data session */
+	SQNS_PHASE_STP_ABANDONED,   /* the modem was stuck in an earlier transfer: closed it */
 	SQNS_PHASE_PLAN,	    /* ctx->plan is ready (dry run: nothing else follows) */
 	SQNS_PHASE_ALREADY_CURRENT, /* the modem already runs the target build */
 	SQNS_PHASE_VERIFIED,	    /* the modem runs the target build: event value = build */

@@ -14,6 +14,7 @@ echo "== build and test"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_SANITIZE=OFF >/dev/null
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure -j"$jobs")
+cat build/fault-matrix.txt
 
 echo "== ASan + UBSan build and test"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_SANITIZE=ON >/dev/null

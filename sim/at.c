@@ -176,8 +176,8 @@ static void act_ipr(struct sim *s)
 /* AT+IPR=<rate>: OK at the old rate, then the UART switches; rates above --max-rate fail. */
 static enum at_result h_ipr(struct sim *s, const char *arg, struct at_reply *r)
 {
-	static const unsigned long rates[] = {9600,   19200,  38400,   57600,   115200,
-					      230400, 460800, 921600,  1000000, 1843200,
+	static const unsigned long rates[] = {9600,    19200,	38400,	 57600,	  115200,
+					      230400,  460800,	921600,	 1000000, 1843200,
 					      2000000, 3000000, 3686400, 4000000};
 	char *end;
 	unsigned long v = strtoul(arg, &end, 10);
@@ -362,11 +362,8 @@ static const struct at_cmd recovery_cmds[] = {
 };
 
 static const struct at_mode modes[] = {
-    {0, false, true, recovery_cmds},
-    {1, true, false, mtools_cmds},
-    {2, true, false, app_cmds},
-    {3, false, false, updater_cmds},
-    {4, false, false, updater_cmds},
+    {0, false, true, recovery_cmds}, {1, true, false, mtools_cmds},   {2, true, false, app_cmds},
+    {3, false, false, updater_cmds}, {4, false, false, updater_cmds},
 };
 
 static const struct at_mode *mode_def(int mode)

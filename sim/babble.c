@@ -51,7 +51,8 @@ static void stream_tick(struct sim *s)
 		n = sizeof(buf);
 	if (s->pty.out_len < BABBLE_QUEUE_MAX) {
 		for (size_t i = 0; i < n; i++)
-			buf[i] = s->cfg.faults.babble == BABBLE_FLOOD ? flood_byte(s) : printable(s);
+			buf[i] =
+			    s->cfg.faults.babble == BABBLE_FLOOD ? flood_byte(s) : printable(s);
 		sim_emit(s, buf, n);
 	}
 	timer_start(s, TM_BABBLE, BABBLE_TICK_MS, stream_tick, false);

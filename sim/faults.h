@@ -3,9 +3,9 @@
  * one, configured from the command line and driven by one seed so that every
  * run with the same seed and the same host bytes injects the same faults.
  *
- * Each direction of byte faults has its own pseudo-random stream, consumed one
- * draw per byte exposed to faults, so the chunking of the input never changes
- * which byte is hit.
+ * Each direction of byte faults has its own pseudo-random stream, consumed by
+ * the same number of draws for every byte exposed to faults, so the chunking
+ * of the input never changes which byte is hit.
  */
 #ifndef SQNSIM_FAULTS_H
 #define SQNSIM_FAULTS_H
@@ -33,16 +33,16 @@ struct stall_point {
 };
 
 struct at_error_rule {
-	const char *cmd;   /* the exact command line (cmd_len bytes), compared without case */
+	const char *cmd; /* the exact command line (cmd_len bytes), compared without case */
 	size_t cmd_len;
 	unsigned long nth; /* the occurrence that fails, from 1 */
 };
 
 struct fault_config {
 	unsigned long long seed;
-	double flip_rx, flip_tx; /* per-byte probability of one flipped bit */
-	double drop_rx, drop_tx; /* per-byte probability of a lost byte */
-	bool everywhere;	 /* --faults-in all: byte faults outside STP too */
+	double flip_rx, flip_tx;	/* per-byte probability of one flipped bit */
+	double drop_rx, drop_tx;	/* per-byte probability of a lost byte */
+	bool everywhere;		/* --faults-in all: byte faults outside STP too */
 	unsigned long drop_request;	/* the Nth STP request is ignored; 0: never */
 	unsigned long corrupt_response; /* the Nth STP response gets a bad header CRC; 0: never */
 	struct stall_point stalls[FAULT_MAX_STALLS];

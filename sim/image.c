@@ -177,8 +177,8 @@ void image_rx_finish(struct image_rx *rx)
 		rx_check_head(rx, (size_t)rx->bytes);
 }
 
-void image_rx_restore(struct image_rx *rx, const struct image_desc *d, bool tagged,
-		      uint64_t bytes, bool corrupt, uint64_t bad_at)
+void image_rx_restore(struct image_rx *rx, const struct image_desc *d, bool tagged, uint64_t bytes,
+		      bool corrupt, uint64_t bad_at)
 {
 	struct image_gen g;
 	uint8_t buf[4096];

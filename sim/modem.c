@@ -106,7 +106,10 @@ static void boot_done(struct sim *s)
 	}
 }
 
-/* Silent for boot-ms (bootloader-ms into recovery), input discarded, then +SYSSTART. */
+/*
+ * Silent for boot-ms, input discarded, then +SYSSTART. Every boot into
+ * recovery, power-on included, waits bootloader-ms instead.
+ */
 static void boot(struct sim *s)
 {
 	unsigned long ms = s->mode == 0 ? s->cfg.bootloader_ms : s->cfg.boot_ms;
@@ -202,7 +205,8 @@ size_t sim_input(struct sim *s, const uint8_t *data, size_t len)
 	while (used < len && !s->held && !s->halt) {
 		uint8_t b = data[used++];
 
-		if (faults_apply(s, true) && faults_byte(&s->faults, &s->cfg.faults, true, &b, &s->log))
+		if (faults_apply(s, true) &&
+		    faults_byte(&s->faults, &s->cfg.faults, true, &b, &s->log))
 			continue;
 		feed_byte(s, b);
 	}

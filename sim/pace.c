@@ -1,9 +1,12 @@
 #include "pace.h"
 
-/* The bucket holds at most 10 ms of line time (and at least one byte). */
+/*
+ * The bucket holds at most 2 ms of line time (and at least one byte): bursts
+ * stay short, and a loop that wakes a little late loses no throughput.
+ */
 static double capacity(double bytes_per_s)
 {
-	double c = bytes_per_s / 100.0;
+	double c = bytes_per_s / 500.0;
 
 	return c < 1.0 ? 1.0 : c;
 }

@@ -166,8 +166,9 @@ static void xfer_write(const struct xfer_snapshot *x, FILE *f)
 	fprintf(f, "xfer_tid=%lu\nxfer_blocks=%lu\nxfer_bytes=%llu\n", x->next_tid, x->blocks,
 		x->bytes);
 	if (x->tagged)
-		fprintf(f, "xfer_kind=%s\nxfer_build=%lu\nxfer_from=%lu\nxfer_size=%llu\n"
-			   "xfer_seed=%llu\n",
+		fprintf(f,
+			"xfer_kind=%s\nxfer_build=%lu\nxfer_from=%lu\nxfer_size=%llu\n"
+			"xfer_seed=%llu\n",
 			image_kind_name(d->kind), d->build, d->from, d->size, d->seed);
 	if (x->corrupt)
 		fprintf(f, "xfer_bad_at=%llu\n", x->bad_at);

@@ -257,8 +257,8 @@ static void mark_passed_stalls(struct sim *s)
 	const struct fault_config *c = &s->cfg.faults;
 
 	for (size_t i = 0; i < c->n_stalls; i++)
-		s->stall_done[i] = s->rx.tagged && s->rx.bytes * 100 >= c->stalls[i].pct *
-									     s->rx.desc.size;
+		s->stall_done[i] =
+		    s->rx.tagged && s->rx.bytes * 100 >= c->stalls[i].pct * s->rx.desc.size;
 }
 
 bool transfer_resume(struct sim *s)

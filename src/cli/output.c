@@ -132,6 +132,10 @@ static void phase(struct output *o, enum sqns_phase p)
 	case SQNS_PHASE_PPP_ESCAPE:
 		say(o, "No answer: trying the +++ escape of a data session...");
 		break;
+	case SQNS_PHASE_STP_ABANDONED:
+		say(o, "The modem was still in an interrupted transfer: closed it, waiting for the "
+		       "modem...");
+		break;
 	case SQNS_PHASE_PLAN:
 		warn_forced(o);
 		break;

@@ -163,6 +163,7 @@ static void explain_failure(struct session *s, int err, const struct run_files *
 		fprintf(stderr, "The modem was not changed: it still runs its old firmware.\n");
 		if (err == SQNS_ERR_NO_MODEM)
 			(void)no_modem(s);
+		fprintf(stderr, "To try again:\n  %s\n", cmd);
 		return;
 	case SQNS_STAGE_RECOVERY:
 		fprintf(stderr, "The modem is in recovery mode (0) and has no working firmware; "

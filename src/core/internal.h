@@ -44,6 +44,12 @@ int sqns_wakeup_ticking(struct sqns_ctx *ctx, uint32_t timeout_ms, int phase);
 /* Switch the host's rate (no-op when already there); drains input. */
 int sqns_set_rate(struct sqns_ctx *ctx, uint32_t rate);
 
+/*
+ * Is the modem stuck in an STP session (its host vanished mid-transfer)? Send
+ * a RESET; SQNS_OK when it answers, which also ends that session.
+ */
+int sqns_stp_probe(struct sqns_ctx *ctx, uint32_t timeout_ms);
+
 /* Case-sensitive helpers; the core has no <string.h> dependency on purpose. */
 size_t sqns_strlen(const char *s);
 bool sqns_starts_with(const char *s, const char *prefix);

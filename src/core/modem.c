@@ -48,6 +48,7 @@ int sqns_get_mode(struct sqns_ctx *ctx, int *mode)
 #define PROBE_MS 1500u	      /* one rate's wake-up attempt during detection */
 #define PPP_GUARD_MS 1100u    /* the silence a data session needs around +++ */
 #define RECOVERY_RATE 115200u /* the recovery bootloader's rate until AT+IPR */
+#define STP_PROBE_MS 500u     /* an STP RESET's answer, from a modem stuck in STP */
 
 int sqns_set_rate(struct sqns_ctx *ctx, uint32_t rate)
 {
@@ -119,6 +120,13 @@ static int probe_round(struct sqns_ctx *ctx, uint32_t end, bool try_ppp)
 	int r = probe(ctx, ctx->cfg.baud, end);
 	if (r != SQNS_ERR_NO_MODEM)
 		return r;
+	/* A modem whose host vanished mid-transfer still speaks STP: close that session. */
+	if (deadline_left(ctx, end) > 0 && sqns_stp_probe(ctx, STP_PROBE_MS) == SQNS_OK) {
+		sqns_emit_phase(ctx, SQNS_PHASE_STP_ABANDONED);
+		r = sqns_wakeup(ctx, deadline_left(ctx, end));
+		if (r != SQNS_ERR_NO_MODEM)
+			return r;
+	}
 	if (ctx->cfg.baud != RECOVERY_RATE && ctx->cfg.ops->set_rate) {
 		r = probe(ctx, RECOVERY_RATE, end);
 		if (r != SQNS_ERR_NO_MODEM)

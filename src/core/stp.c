@@ -157,18 +157,43 @@ static int send_block(struct sqns_ctx *ctx, uint16_t len, uint16_t *consumed)
 	return SQNS_OK;
 }
 
+/*
+ * The closing RESET. Real modems often never answer it, but a modem that did
+ * not get it stays in STP and never applies the image: send it twice when the
+ * first one goes unanswered (a modem that has left STP ignores the second).
+ */
 static void close_session(struct sqns_ctx *ctx)
 {
 	struct stp_rsp rsp;
 	uint8_t buf[STP_HDR_LEN];
 	ctx->closing = true; /* an interrupted transfer still ends cleanly */
-	/* Best effort: real modems often never answer it. */
 	stp_encode(buf, STP_SIG_REQUEST, STP_OP_RESET, 1, ctx->tid, NULL, 0);
-	emit_frame(ctx, SQNS_EV_STP_TX, buf);
-	if (sqns_tx(ctx, buf, sizeof buf) == SQNS_OK)
-		(void)read_response(ctx, &rsp, deadline_in(ctx, STP_CLOSE_MS));
+	for (int attempt = 0; attempt < 2; attempt++) {
+		emit_frame(ctx, SQNS_EV_STP_TX, buf);
+		if (sqns_tx(ctx, buf, sizeof buf) != SQNS_OK)
+			break;
+		if (read_response(ctx, &rsp, deadline_in(ctx, STP_CLOSE_MS)) != SQNS_ERR_TIMEOUT)
+			break;
+	}
 	ctx->tid++;
 	ctx->closing = false;
+}
+
+int sqns_stp_probe(struct sqns_ctx *ctx, uint32_t timeout_ms)
+{
+	struct stp_rsp rsp;
+	uint8_t buf[STP_HDR_LEN];
+	int r = sqns_drain(ctx, 0);
+	if (r != SQNS_OK)
+		return r;
+	stp_encode(buf, STP_SIG_REQUEST, STP_OP_RESET, 0, 0, NULL, 0);
+	emit_frame(ctx, SQNS_EV_STP_TX, buf);
+	if ((r = sqns_tx(ctx, buf, sizeof buf)) != SQNS_OK)
+		return r;
+	r = read_response(ctx, &rsp, deadline_in(ctx, timeout_ms));
+	if (r == SQNS_OK && rsp.h.op == (STP_OP_RESET | STP_OP_RESPONSE))
+		return SQNS_OK;
+	return r == SQNS_ERR_IO || r == SQNS_ERR_ABORTED ? r : SQNS_ERR_NO_MODEM;
 }
 
 static void emit_progress(struct sqns_ctx *ctx, uint32_t done, uint32_t total)

@@ -48,10 +48,23 @@ static const struct at_step finish_steps[] = {
     {"AT+SQNSUPGRADENTF=\"success\"", STEP_OPTIONAL},
 };
 
+/*
+ * A command the flow cannot do without: an ERROR may be the modem being busy
+ * for a moment, so it is asked once more before the answer counts.
+ */
+static int at_required(struct sqns_ctx *ctx, const char *cmd, char *resp, size_t resp_len)
+{
+	int r = sqns_at(ctx, cmd, resp, resp_len, 0);
+	if (r == SQNS_ERR_MODEM)
+		r = sqns_at(ctx, cmd, resp, resp_len, 0);
+	return r;
+}
+
 static int run_steps(struct sqns_ctx *ctx, const struct at_step *steps, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		int r = sqns_at(ctx, steps[i].cmd, NULL, 0, 0);
+		int r = (steps[i].flags & STEP_OPTIONAL) ? sqns_at(ctx, steps[i].cmd, NULL, 0, 0)
+							 : at_required(ctx, steps[i].cmd, NULL, 0);
 		if (r == SQNS_ERR_MODEM && (steps[i].flags & STEP_OPTIONAL))
 			continue;
 		if (r != SQNS_OK)
@@ -143,7 +156,7 @@ static int on_the_fly(struct sqns_ctx *ctx, const struct sqns_image *img)
 {
 	int r = run_steps(ctx, upgrade_mode_steps, COUNT(upgrade_mode_steps));
 	if (r == SQNS_OK)
-		r = sqns_at(ctx, "AT+SMSTPU=\"ON_THE_FLY\"", NULL, 0, 0);
+		r = at_required(ctx, "AT+SMSTPU=\"ON_THE_FLY\"", NULL, 0);
 	if (r != SQNS_OK)
 		return r;
 	sqns_emit_phase(ctx, SQNS_PHASE_STP_ON_THE_FLY);
@@ -155,12 +168,12 @@ static int on_the_fly(struct sqns_ctx *ctx, const struct sqns_image *img)
 	if ((r = wait_applied(ctx, SQNS_PHASE_RESETTING)) != SQNS_OK)
 		return r;
 	char resp[80];
-	if ((r = sqns_at(ctx, "AT+SMSWBOOT?", resp, sizeof resp, 0)) != SQNS_OK)
+	if ((r = at_required(ctx, "AT+SMSWBOOT?", resp, sizeof resp)) != SQNS_OK)
 		return r;
 	/* The answer must name a boot target; anything else is not this modem. */
 	if (!sqns_contains(resp, "FF") && !sqns_contains(resp, "RECOVERY"))
 		return SQNS_ERR_PROTOCOL;
-	if ((r = sqns_at(ctx, "AT+SMSWBOOT=1,1", NULL, 0, 0)) != SQNS_OK)
+	if ((r = at_required(ctx, "AT+SMSWBOOT=1,1", NULL, 0)) != SQNS_OK)
 		return r;
 	return wait_for_mode(ctx, MODE_BIT(SQNS_MODE_APPLICATION),
 			     deadline_in(ctx, ctx->cfg.timeouts.wake_ms), SQNS_PHASE_RESETTING);
@@ -172,14 +185,14 @@ static int on_the_fly(struct sqns_ctx *ctx, const struct sqns_image *img)
  */
 static int stored(struct sqns_ctx *ctx, const struct sqns_image *img, bool apply_cmd)
 {
-	int r = sqns_at(ctx, "AT+SMSTPU", NULL, 0, 0);
+	int r = at_required(ctx, "AT+SMSTPU", NULL, 0);
 	if (r != SQNS_OK)
 		return r;
 	sqns_emit_phase(ctx, SQNS_PHASE_STP_FFF);
 	if ((r = sqns_stp_send(ctx, img)) != SQNS_OK)
 		return r;
 	sqns_emit_phase(ctx, SQNS_PHASE_DOWNLOAD_DONE);
-	if (apply_cmd && (r = sqns_at(ctx, "AT+SMUPGRADE", NULL, 0, 0)) != SQNS_OK)
+	if (apply_cmd && (r = at_required(ctx, "AT+SMUPGRADE", NULL, 0)) != SQNS_OK)
 		return r;
 	ctx->stage = SQNS_STAGE_TRANSFERRED;
 	sqns_emit_phase(ctx, SQNS_PHASE_RESETTING);
@@ -195,7 +208,7 @@ static int bootrom_step(struct sqns_ctx *ctx, const struct sqns_image *img)
 {
 	int r = run_steps(ctx, prepare_steps, COUNT(prepare_steps));
 	if (r == SQNS_OK)
-		r = sqns_at(ctx, "AT+SMSTPU=\"ON_THE_FLY\"", NULL, 0, 0);
+		r = at_required(ctx, "AT+SMSTPU=\"ON_THE_FLY\"", NULL, 0);
 	if (r != SQNS_OK)
 		return r;
 	sqns_emit_phase(ctx, SQNS_PHASE_STP_BOOTROM);
@@ -204,7 +217,7 @@ static int bootrom_step(struct sqns_ctx *ctx, const struct sqns_image *img)
 	if ((r = wait_applied(ctx, SQNS_PHASE_APPLYING)) != SQNS_OK)
 		return r;
 	sqns_emit_phase(ctx, SQNS_PHASE_BOOTROM_DONE);
-	if ((r = sqns_at(ctx, "AT+SMSWBOOT=0,1", NULL, 0, 0)) != SQNS_OK)
+	if ((r = at_required(ctx, "AT+SMSWBOOT=0,1", NULL, 0)) != SQNS_OK)
 		return r;
 	ctx->stage = SQNS_STAGE_RECOVERY;
 	return SQNS_OK;
@@ -214,7 +227,7 @@ static int reboot_into_recovery(struct sqns_ctx *ctx)
 {
 	int r = run_steps(ctx, prepare_steps, COUNT(prepare_steps));
 	if (r == SQNS_OK)
-		r = sqns_at(ctx, "AT+SMSWBOOT=0,1", NULL, 0, 0);
+		r = at_required(ctx, "AT+SMSWBOOT=0,1", NULL, 0);
 	if (r == SQNS_OK)
 		ctx->stage = SQNS_STAGE_RECOVERY;
 	return r;
@@ -244,7 +257,7 @@ static int negotiate(struct sqns_ctx *ctx)
 		while (digits)
 			cmd[n++] = rev[--digits];
 		cmd[n] = '\0';
-		if ((r = sqns_at(ctx, cmd, NULL, 0, 0)) != SQNS_OK)
+		if ((r = at_required(ctx, cmd, NULL, 0)) != SQNS_OK)
 			return r;
 	} else if (r != SQNS_OK && r != SQNS_ERR_NO_MODEM) {
 		return r;
@@ -264,7 +277,7 @@ static int updater_step(struct sqns_ctx *ctx, const struct sqns_image *img)
 {
 	int r = negotiate(ctx);
 	if (r == SQNS_OK)
-		r = sqns_at(ctx, "AT+STP", NULL, 0, 0);
+		r = at_required(ctx, "AT+STP", NULL, 0);
 	if (r != SQNS_OK)
 		return r;
 	if ((r = sqns_stp_send(ctx, img)) != SQNS_OK)
