@@ -1,0 +1,65 @@
+"""A hostile or broken modem, and an impatient user: no crash, no hang, bounded memory."""
+import signal
+import subprocess
+import unittest
+
+from harness import HANG_GUARD, SimTestCase, cli_command, run_cli, sha256_file
+
+MAX_RSS_KB = 8 * 1024  # the CLI's peak resident set: no growth from a hostile modem
+
+
+class HostileModemTest(SimTestCase):
+    def check_clean_failure(self, *simargs):
+        sim = self.sim(*simargs)
+        r = run_cli("--wake-timeout", "3", "state", port=sim.link, measure=True)
+        self.assertExit(r, 5)
+        self.assertIn("no modem answered AT", r.err)
+        self.assertLess(r.max_rss_kb, MAX_RSS_KB)
+        image = sim.mkimage("CATM1-39529.dup", size=5000)
+        r = run_cli("--wake-timeout", "3", "run", image, port=sim.link, measure=True)
+        self.assertExit(r, 5)
+        self.assertIn("The modem was not changed", r.err)
+        self.assertLess(r.max_rss_kb, MAX_RSS_KB)
+
+    def test_nonsense_answers(self):
+        self.check_clean_failure("--nonsense")
+
+    def test_flooding_modem(self):
+        self.check_clean_failure("--flood")
+
+    def test_endless_line(self):
+        sim = self.sim("--endless-line")
+        r = run_cli("--wake-timeout", "3", "--at-timeout", "2", "info", port=sim.link,
+                    measure=True)
+        self.assertNotEqual(r.status, 0, repr(r))
+        self.assertLess(r.max_rss_kb, MAX_RSS_KB)
+
+
+class InterruptTest(SimTestCase):
+    def test_ctrl_c_during_transfer_closes_the_session_and_says_how_to_resume(self):
+        sim = self.sim("--pace")  # a transfer long enough to be interrupted
+        image = sim.mkimage("CATM1-39529.dup", size=600000)
+        proc = subprocess.Popen(cli_command("run", image, port=sim.link),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        sim.wait_for("stp_open")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=HANG_GUARD)
+        err = err.decode()
+        self.assertEqual(proc.returncode, 8, err)
+        self.assertIn("interrupted", err)
+        self.assertIn("upgrade mode (4)", err)
+        self.assertIn("sqnsupgrade -p %s run %s --resume" % (sim.link, image), err)
+        # The session was closed with a RESET: the modem left STP and judged the image.
+        images = sim.events("image")
+        self.assertEqual(len(images), 1)
+        self.assertFalse(images[0]["complete"])
+        # The printed command finishes the job.
+        r = run_cli("run", image, "--resume", port=sim.link)
+        self.assertExit(r, 0)
+        last = sim.events("image")[-1]
+        self.assertTrue(last["complete"])
+        self.assertEqual(last["sha256"], sha256_file(image))
+
+
+if __name__ == "__main__":
+    unittest.main()
