@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""make bench: the CLI against the paced simulator, one table.
+
+For each case the simulator paces its pty like a UART at the link rate
+(rate/10 bytes a second each way). Each case runs RUNS times; the table shows
+medians. Columns:
+  payload     image bytes
+  stp_s       STP wall time: first RESET sent -> closing RESET sent (the CLI's --log)
+  limit_s     line-rate limit: payload * 10 / rate
+  eff         limit_s / stp_s (the protocol's own ceiling is ~0.967)
+  cpu_s/MiB   the CLI's user + sys CPU seconds per MiB of image
+  rss_KiB     the CLI's peak resident set
+  overhead_s  whole upgrade wall - the modem's own waits (boots, applies) - line time
+"""
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+os.environ.setdefault("SQNS_BUILD_DIR", os.path.join(HERE, "..", "build-release"))
+
+import harness  # noqa: E402
+
+RUNS = int(os.environ.get("SQNS_BENCH_RUNS", "3"))
+MiB = 1024 * 1024
+CASES = [  # (label, image bytes, rate)
+    ("1 MiB @ 921600", 1 * MiB, 921600),
+    ("4 MiB @ 921600", 4 * MiB, 921600),
+    ("16 MiB @ 4000000", 16 * MiB, 4000000),
+]
+SIM_TIMING = ["--boot-ms", "300", "--apply-ms", "500", "--bootloader0", "38638", "--pace"]
+
+
+def parse_log(path):
+    """Times (s) of the first and the closing STP RESET the CLI sent."""
+    first = last = None
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"\s*(\d+)\.(\d+) \[stp\] > RESET", line)
+            if m:
+                t = int(m.group(1)) + int(m.group(2)) / 1000
+                first = t if first is None else first
+                last = t
+    return first, last
+
+
+def one_run(label, size, rate, workdir):
+    sim = harness.Sim(workdir, *(SIM_TIMING + ["--rate", str(rate), "--max-rate", str(rate)]))
+    sim.start()
+    try:
+        image = sim.mkimage("CATM1-39529.dup", size=size, seed=3)
+        log = os.path.join(workdir, "wire.log")
+        timing = os.path.join(workdir, "time.txt")
+        cmd = ["/usr/bin/time", "-q", "-f", "%e %U %S %M", "-o", timing, harness.SQNSUPGRADE,
+               "-p", sim.link, "-b", str(rate), "--log", log, "run", image]
+        r = subprocess.run(cmd, capture_output=True, timeout=3600)
+        if r.returncode != 0:
+            raise RuntimeError("%s failed: %s" % (label, r.stderr.decode()))
+    finally:
+        sim.stop()
+    wall, user, sys_, rss = open(timing).read().split()
+    first, last = parse_log(log)
+    imposed = [e for e in sim.events("power_off")][-1]["imposed_ms"] / 1000
+    stp = last - first
+    limit = size * 10 / rate
+    return {
+        "stp_s": stp, "limit_s": limit, "eff": limit / stp,
+        "cpu_s_per_mib": (float(user) + float(sys_)) / (size / MiB),
+        "rss_kib": int(rss),
+        "overhead_s": float(wall) - imposed - limit,
+    }
+
+
+def main():
+    print("sqnsupgrade benchmark: %s, %d cores, %s; simulator paced at the link rate, "
+          "no added latency; median of %d runs" % (platform.machine(), os.cpu_count(),
+                                                   platform.platform(), RUNS))
+    header = "%-18s %10s %8s %8s %6s %10s %8s %10s" % (
+        "case", "payload", "stp_s", "limit_s", "eff", "cpu_s/MiB", "rss_KiB", "overhead_s")
+    print(header)
+    rows = []
+    for label, size, rate in CASES:
+        runs = []
+        for _ in range(RUNS):
+            with tempfile.TemporaryDirectory(prefix="sqns-bench-") as wd:
+                runs.append(one_run(label, size, rate, wd))
+        med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        rows.append(dict(case=label, payload=size, **med))
+        print("%-18s %10d %8.2f %8.2f %6.3f %10.4f %8d %10.2f" % (
+            label, size, med["stp_s"], med["limit_s"], med["eff"], med["cpu_s_per_mib"],
+            med["rss_kib"], med["overhead_s"]), flush=True)
+    out = os.environ.get("SQNS_BENCH_JSON")
+    if out:
+        with open(out, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
