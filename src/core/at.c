@@ -1,9 +1,13 @@
 /* Receive buffer, line assembly and the AT command channel. */
 #include "internal.h"
 
-#define WAKE_PROBE_MS 500u /* how long one AT probe waits for its OK */
-#define TICK_MS 1000u	   /* one TICK event per second of waiting */
-#define DRAIN_MAX 65536u   /* a flooding modem cannot hold us in a drain */
+#define WAKE_PROBE_FIRST_MS 200u /* the first AT probe's wait for its OK... */
+#define WAKE_PROBE_MAX_MS 1000u
+#define SYSSTART_GRACE_MS                                                                          \
+	100u /* an answer still due once +SYSSTART has come */ /* ...growing to this, for slow     \
+								  answerers */
+#define TICK_MS 1000u	 /* one TICK event per second of waiting */
+#define DRAIN_MAX 65536u /* a flooding modem cannot hold us in a drain */
 
 size_t sqns_strlen(const char *s)
 {
@@ -212,6 +216,15 @@ static int collect(struct sqns_ctx *ctx, const char *cmd, char *resp, size_t res
 		if (r < 0)
 			return r;
 		const char *line = ctx->line;
+		if (sqns_starts_with(line, "+SYSSTART") && used == 0) {
+			/*
+			 * The modem booted while the command was on its way: it
+			 * answers at once or it has lost it; do not wait it out.
+			 */
+			uint32_t grace = deadline_in(ctx, SYSSTART_GRACE_MS);
+			if ((int32_t)(grace - end) < 0)
+				end = grace;
+		}
 		if (sqns_streq(line, cmd) || is_urc(ctx, line))
 			continue; /* echo or unsolicited */
 		if (sqns_streq(line, "OK"))
@@ -245,21 +258,25 @@ int sqns_wakeup_ticking(struct sqns_ctx *ctx, uint32_t timeout_ms, int phase)
 {
 	uint32_t end = deadline_in(ctx, timeout_ms ? timeout_ms : ctx->cfg.timeouts.wake_ms);
 	uint32_t next_tick = deadline_in(ctx, TICK_MS);
+	uint32_t probe_ms = WAKE_PROBE_FIRST_MS;
 	do {
 		uint32_t left = deadline_left(ctx, end);
 		if (left == 0)
 			break; /* 0 would mean "the default" to sqns_at */
-		int r = sqns_at(ctx, "AT", NULL, 0, left < WAKE_PROBE_MS ? left : WAKE_PROBE_MS);
+		int r = sqns_at(ctx, "AT", NULL, 0, left < probe_ms ? left : probe_ms);
 		if (r == SQNS_OK)
 			return SQNS_OK;
 		if (r == SQNS_ERR_IO || r == SQNS_ERR_ABORTED)
 			return r;
 		if (r == SQNS_ERR_MODEM) {
 			/* Alive but unhappy (a half line got mangled): let the line go quiet. */
-			r = sqns_drain(ctx, WAKE_PROBE_MS / 5);
+			r = sqns_drain(ctx, WAKE_PROBE_FIRST_MS / 4);
 			if (r < 0)
 				return r;
 		}
+		/* Back off, so that a modem slower to answer than a probe still gets heard. */
+		probe_ms =
+		    probe_ms * 3 / 2 > WAKE_PROBE_MAX_MS ? WAKE_PROBE_MAX_MS : probe_ms * 3 / 2;
 		if (phase >= 0 && deadline_left(ctx, next_tick) == 0) {
 			tick(ctx, (enum sqns_phase)phase);
 			next_tick = deadline_in(ctx, TICK_MS);
