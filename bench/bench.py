@@ -10,7 +10,8 @@ medians. Columns:
   eff         limit_s / stp_s (the protocol's own ceiling is ~0.967)
   cpu_s/MiB   the CLI's user + sys CPU seconds per MiB of image
   rss_KiB     the CLI's peak resident set
-  overhead_s  whole upgrade wall - the modem's own waits (boots, applies) - line time
+  wire_s      every byte the host sent, at 10 bits a byte: the time the line was busy
+  overhead_s  whole upgrade wall - the modem's own waits (boots, applies) - wire_s
 """
 import json
 import os
@@ -39,16 +40,20 @@ SIM_TIMING = ["--boot-ms", "300", "--apply-ms", "500", "--bootloader0", "38638",
 
 
 def parse_log(path):
-    """Times (s) of the first and the closing STP RESET the CLI sent."""
+    """Times (s) of the first and the closing STP RESET the CLI sent, and bytes sent."""
     first = last = None
+    sent = 0
     with open(path) as f:
         for line in f:
+            m = re.match(r"# port totals: sent (\d+) bytes", line)
+            if m:
+                sent = int(m.group(1))
             m = re.match(r"\s*(\d+)\.(\d+) \[stp\] > RESET", line)
             if m:
                 t = int(m.group(1)) + int(m.group(2)) / 1000
                 first = t if first is None else first
                 last = t
-    return first, last
+    return first, last, sent
 
 
 def one_run(label, size, rate, workdir):
@@ -66,15 +71,17 @@ def one_run(label, size, rate, workdir):
     finally:
         sim.stop()
     wall, user, sys_, rss = open(timing).read().split()
-    first, last = parse_log(log)
+    first, last, sent = parse_log(log)
     imposed = [e for e in sim.events("power_off")][-1]["imposed_ms"] / 1000
     stp = last - first
     limit = size * 10 / rate
+    wire = sent * 10 / rate
     return {
         "stp_s": stp, "limit_s": limit, "eff": limit / stp,
         "cpu_s_per_mib": (float(user) + float(sys_)) / (size / MiB),
         "rss_kib": int(rss),
-        "overhead_s": float(wall) - imposed - limit,
+        "wire_s": wire,
+        "overhead_s": float(wall) - imposed - wire,
     }
 
 
@@ -82,8 +89,9 @@ def main():
     print("sqnsupgrade benchmark: %s, %d cores, %s; simulator paced at the link rate, "
           "no added latency; median of %d runs" % (platform.machine(), os.cpu_count(),
                                                    platform.platform(), RUNS))
-    header = "%-18s %10s %8s %8s %6s %10s %8s %10s" % (
-        "case", "payload", "stp_s", "limit_s", "eff", "cpu_s/MiB", "rss_KiB", "overhead_s")
+    header = "%-18s %10s %8s %8s %6s %10s %8s %8s %10s" % (
+        "case", "payload", "stp_s", "limit_s", "eff", "cpu_s/MiB", "rss_KiB", "wire_s",
+        "overhead_s")
     print(header)
     rows = []
     for label, size, rate in CASES:
@@ -93,9 +101,9 @@ def main():
                 runs.append(one_run(label, size, rate, wd))
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
         rows.append(dict(case=label, payload=size, **med))
-        print("%-18s %10d %8.2f %8.2f %6.3f %10.4f %8d %10.2f" % (
+        print("%-18s %10d %8.2f %8.2f %6.3f %10.4f %8d %8.2f %10.2f" % (
             label, size, med["stp_s"], med["limit_s"], med["eff"], med["cpu_s_per_mib"],
-            med["rss_kib"], med["overhead_s"]), flush=True)
+            med["rss_kib"], med["wire_s"], med["overhead_s"]), flush=True)
     out = os.environ.get("SQNS_BENCH_JSON")
     if out:
         with open(out, "w") as f:

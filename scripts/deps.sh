@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build, the demo and the tests need.
 set -euo pipefail
-PACKAGES=(build-essential cmake pkg-config libcmocka-dev python3 clang-format socat time valgrind)
+PACKAGES=(build-essential cmake pkg-config libcmocka-dev python3 clang-format socat time valgrind
+    gcc-arm-none-eabi libnewlib-arm-none-eabi clang libclang-rt-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -21,3 +21,11 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_SANITIZ
 cmake --build build-asan -j"$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j"$jobs")
+
+# ---- Issue 7: the core cross-built for a Cortex-M4, its size and RAM (scripts/cross.sh) ----
+echo "== cross build: the core for a Cortex-M4 (arm-none-eabi), sizes"
+bash scripts/cross.sh
+# ---- end of issue 7 ----
+
+echo "== fuzz smoke: each libFuzzer harness for 20 s (make fuzz runs them longer)"
+FUZZ_SECONDS=20 bash scripts/fuzz.sh

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "sqnsupgrade_cli.h"
 
 #ifndef SQNS_VERSION
 #define SQNS_VERSION "0.1.0"
@@ -395,14 +396,24 @@ static bool should_abort(void *user)
 	return interrupted != 0;
 }
 
-/* Ctrl-C and SIGTERM end the current block, close the STP session, then stop. */
-static void catch_signals(void)
+static const int caught[] = {SIGINT, SIGTERM, SIGHUP};
+
+/*
+ * Ctrl-C and SIGTERM end the current block, close the STP session, then stop.
+ * The handlers in place before are kept in old[] (a host process, e.g. Python).
+ */
+static void catch_signals(struct sigaction old[3])
 {
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	for (int i = 0; i < 3; i++)
+		sigaction(caught[i], &sa, &old[i]);
+}
+
+static void restore_signals(const struct sigaction old[3])
+{
+	for (int i = 0; i < 3; i++)
+		sigaction(caught[i], &old[i], NULL);
 }
 
 static int open_log(struct session *s)
@@ -421,13 +432,19 @@ static int open_log(struct session *s)
 	return -1;
 }
 
-int main(int argc, char **argv)
+/* The whole command line; also exported by libsqnsupgrade (sqnsupgrade_cli.h). */
+int sqns_cli_main(int argc, char **argv)
 {
 	struct cli cli = {.port = getenv("SQNSUPGRADE_PORT"), .baud = 921600};
+	optind = 0; /* a second call in the same process parses from scratch */
+	interrupted = 0;
 	int status = parse_args(&cli, argc, argv);
-	if (status >= 0)
+	if (status >= 0) {
+		fflush(stdout);
 		return status;
+	}
 	static struct session s;
+	memset(&s, 0, sizeof s);
 	s.cli = &cli;
 	s.serial.fd = -1;
 	output_init(&s.out, stdout, stderr, cli.verbose, cli.debug);
@@ -449,11 +466,13 @@ int main(int argc, char **argv)
 		return status;
 	if (cli.pkgdebug)
 		s.serial.hexdump = stderr;
-	catch_signals();
+	struct sigaction old[3];
+	catch_signals(old);
 	status = find_command(cli.command)->fn(&s);
 	output_break(&s.out);
 	session_close(&s);
 	if (s.out.log)
 		fclose(s.out.log);
+	restore_signals(old);
 	return status;
 }

@@ -334,6 +334,10 @@ int cmd_run(struct session *s)
 	fputs("<<< Welcome to the SQN3330 firmware updater >>>\n", s->out.out);
 	static char showver[2048];
 	r = sqns_upgrade(&s->ctx, &opts, showver, sizeof showver);
+	if (s->out.log && !s->is_tcp)
+		fprintf(s->out.log, "# port totals: sent %llu bytes, received %llu bytes\n",
+			(unsigned long long)s->serial.tx_bytes,
+			(unsigned long long)s->serial.rx_bytes);
 	status = after_upgrade(s, r, &f, showver);
 	close_files(&f);
 	return status;

@@ -1,13 +1,10 @@
 /* Receive buffer, line assembly and the AT command channel. */
 #include "internal.h"
 
-#define WAKE_PROBE_FIRST_MS 200u /* the first AT probe's wait for its OK... */
-#define WAKE_PROBE_MAX_MS 1000u
-#define SYSSTART_GRACE_MS                                                                          \
-	100u /* an answer still due once +SYSSTART has come */ /* ...growing to this, for slow     \
-								  answerers */
-#define TICK_MS 1000u	 /* one TICK event per second of waiting */
-#define DRAIN_MAX 65536u /* a flooding modem cannot hold us in a drain */
+#define WAKE_PROBE_MS 200u    /* between two AT probes; a late OK still counts */
+#define SYSSTART_GRACE_MS 20u /* an answer still due once +SYSSTART has come */
+#define TICK_MS 1000u	      /* one TICK event per second of waiting */
+#define DRAIN_MAX 65536u      /* a flooding modem cannot hold us in a drain */
 
 size_t sqns_strlen(const char *s)
 {
@@ -254,35 +251,33 @@ static void tick(struct sqns_ctx *ctx, enum sqns_phase phase)
 	sqns_emit(ctx, &ev);
 }
 
+/*
+ * Probe with AT until an OK. Unlike sqns_at, a probe does not drain what came
+ * before it: an OK that answers an earlier probe late proves the modem alive
+ * just as well, so a modem slower to answer than WAKE_PROBE_MS is still heard.
+ */
 int sqns_wakeup_ticking(struct sqns_ctx *ctx, uint32_t timeout_ms, int phase)
 {
 	uint32_t end = deadline_in(ctx, timeout_ms ? timeout_ms : ctx->cfg.timeouts.wake_ms);
 	uint32_t next_tick = deadline_in(ctx, TICK_MS);
-	uint32_t probe_ms = WAKE_PROBE_FIRST_MS;
-	do {
+	int r = sqns_drain(ctx, 0);
+	while (r == SQNS_OK && deadline_left(ctx, end) > 0) {
 		uint32_t left = deadline_left(ctx, end);
-		if (left == 0)
-			break; /* 0 would mean "the default" to sqns_at */
-		int r = sqns_at(ctx, "AT", NULL, 0, left < probe_ms ? left : probe_ms);
-		if (r == SQNS_OK)
-			return SQNS_OK;
-		if (r == SQNS_ERR_IO || r == SQNS_ERR_ABORTED)
+		if ((r = send_line(ctx, "AT")) != SQNS_OK)
+			break;
+		r = collect(ctx, "AT", NULL, 0,
+			    sqns_now(ctx) + (left < WAKE_PROBE_MS ? left : WAKE_PROBE_MS));
+		if (r == SQNS_OK || r == SQNS_ERR_IO || r == SQNS_ERR_ABORTED)
 			return r;
-		if (r == SQNS_ERR_MODEM) {
-			/* Alive but unhappy (a half line got mangled): let the line go quiet. */
-			r = sqns_drain(ctx, WAKE_PROBE_FIRST_MS / 4);
-			if (r < 0)
-				return r;
-		}
-		/* Back off, so that a modem slower to answer than a probe still gets heard. */
-		probe_ms =
-		    probe_ms * 3 / 2 > WAKE_PROBE_MAX_MS ? WAKE_PROBE_MAX_MS : probe_ms * 3 / 2;
+		/* A timeout, or ERROR from a modem that got a mangled line: probe again,
+		 * after the other answers to that mangled line have gone by. */
+		r = r == SQNS_ERR_MODEM ? sqns_drain(ctx, WAKE_PROBE_MS / 5) : SQNS_OK;
 		if (phase >= 0 && deadline_left(ctx, next_tick) == 0) {
 			tick(ctx, (enum sqns_phase)phase);
 			next_tick = deadline_in(ctx, TICK_MS);
 		}
-	} while (deadline_left(ctx, end) > 0);
-	return SQNS_ERR_NO_MODEM;
+	}
+	return r == SQNS_OK ? SQNS_ERR_NO_MODEM : r;
 }
 
 int sqns_wakeup(struct sqns_ctx *ctx, uint32_t timeout_ms)

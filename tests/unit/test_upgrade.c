@@ -131,7 +131,7 @@ static void script_back_to_application(struct fix *f)
 {
 	say(f, "AT", NULL);
 	fp_expect_cmd(f->fp, "AT");
-	fp_reply_str_after(f->fp, 300, "\r\n+SYSSTART\r\nAT\r\r\nOK\r\n");
+	fp_reply_str_after(f->fp, 150, "\r\n+SYSSTART\r\nAT\r\r\nOK\r\n");
 	say_echo(f, "AT+SMOD?", "\r\n2\r\nOK\r\n");
 }
 

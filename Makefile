@@ -1,0 +1,44 @@
+# A wrapper over CMake for the usual targets:
+#   make                        build into $(BUILD) (default: build/)
+#   make test                   every test, as CI runs them (scripts/test.sh)
+#   make install PREFIX=DIR     install into DIR (default /usr/local); DESTDIR is honoured
+#   make uninstall              remove exactly the files the last install listed
+#   make demo                   the README's first command (scripts/demo.sh)
+#   make bench                  the benchmark table (Release build, paced simulator)
+#   make fuzz                   libFuzzer harnesses, FUZZ_SECONDS each (default 600)
+BUILD ?= build
+PREFIX ?= /usr/local
+CMAKE_FLAGS ?=
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all test install uninstall demo bench fuzz
+
+all:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j$(JOBS)
+
+test:
+	bash scripts/test.sh
+
+demo:
+	bash scripts/demo.sh
+
+bench:
+	bash scripts/deps.sh
+	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DSQNS_TESTS=OFF >/dev/null
+	cmake --build build-release -j$(JOBS) >/dev/null
+	python3 bench/bench.py
+
+fuzz:
+	bash scripts/fuzz.sh
+
+install: all
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+
+# install_manifest.txt is written by `cmake --install` (with DESTDIR in each path).
+uninstall:
+	@test -f $(BUILD)/install_manifest.txt || \
+		{ echo "make uninstall: no $(BUILD)/install_manifest.txt: nothing was installed from $(BUILD)" >&2; exit 1; }
+	@while IFS= read -r f || [ -n "$$f" ]; do \
+		if [ -e "$$f" ] || [ -L "$$f" ]; then echo "Removing $$f"; rm -f -- "$$f"; fi; \
+	done < $(BUILD)/install_manifest.txt
