@@ -24,6 +24,7 @@ target_include_directories(sqnsupgrade_objects
           ${PROJECT_SOURCE_DIR}/src/cli)
 
 add_library(sqnsupgrade_shared SHARED $<TARGET_OBJECTS:sqnsupgrade_objects>)
+target_link_libraries(sqnsupgrade_shared PRIVATE Threads::Threads)
 # Exported: exactly the functions the public headers declare; the core's
 # internal sqns_* helpers, the CLI's and the ports' functions stay inside.
 set(sqns_public_headers ${PROJECT_SOURCE_DIR}/include/sqnsupgrade.h

@@ -38,6 +38,9 @@ struct cli {
 	bool force, dry_run;
 	bool pkgdebug;
 	const char *log;
+	const char *ports[16]; /* -p given several times: a fleet, upgraded at once */
+	int nports;
+	bool json; /* --json: machine-readable summary */
 	const char *bootrom;
 };
 
@@ -69,5 +72,11 @@ int no_modem(struct session *s);
 void shell_quote(char *out, size_t len, const char *s);
 
 int cmd_run(struct session *s);
+
+/* `run` on several ports at once (fleet.c). */
+int fleet_run(struct session *s);
+
+/* True once Ctrl-C / SIGTERM arrived: the core's should_abort. */
+bool cli_should_abort(void *user);
 
 #endif

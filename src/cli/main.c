@@ -29,7 +29,10 @@ static const char usage_text[] =
     "  imei           print the modem's IMEI\n"
     "\n"
     "Options:\n"
-    "  -p, --port PORT      serial port (default: $SQNSUPGRADE_PORT); a symlink is fine\n"
+    "  -p, --port PORT      serial port (default: $SQNSUPGRADE_PORT); a symlink is fine;\n"
+    "                       socket://HOST:PORT for a serial server; repeat -p to\n"
+    "                       upgrade several modems at once (run only)\n"
+    "      --json           with several ports: a JSON summary on stdout\n"
     "  -b, --baud RATE      the modem's rate (default 921600)\n"
     "      --rtscts         RTS/CTS hardware flow control\n"
     "  -v, --verbose        say more (retries, reboots)\n"
@@ -71,6 +74,7 @@ enum long_only {
 	OPT_DRY_RUN,
 	OPT_LOG,
 	OPT_PKGDEBUG,
+	OPT_JSON,
 };
 
 static const struct option long_options[] = {
@@ -92,6 +96,7 @@ static const struct option long_options[] = {
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"log", required_argument, NULL, OPT_LOG},
     {"pkgdebug", no_argument, NULL, OPT_PKGDEBUG},
+    {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -148,7 +153,10 @@ static int parse_option(struct cli *c, int opt, const char *arg)
 {
 	switch (opt) {
 	case 'p':
-		c->port = arg;
+		if (c->nports == (int)(sizeof c->ports / sizeof c->ports[0]))
+			return usage_error("at most %s ports at once", "16");
+		c->ports[c->nports++] = arg;
+		c->port = c->ports[0];
 		break;
 	case 'b':
 		if (!parse_baud(arg, &c->baud))
@@ -195,6 +203,9 @@ static int parse_option(struct cli *c, int opt, const char *arg)
 	case OPT_PKGDEBUG:
 		c->pkgdebug = true;
 		break;
+	case OPT_JSON:
+		c->json = true;
+		break;
 	case OPT_AT_TIMEOUT:
 	case OPT_WAKE_TIMEOUT:
 	case OPT_BOOT_TIMEOUT:
@@ -240,6 +251,8 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		return usage_error("too many arguments for '%s'", c->command);
 	for (int i = 0; i < c->nargs; i++)
 		c->args[i] = argv[optind + i];
+	if (c->nports > 1 && strcmp(c->command, "run") != 0)
+		return usage_error("several ports go with 'run' only, not '%s'", c->command);
 	if ((c->fff || c->resume || c->force || c->dry_run || c->bootrom) &&
 	    strcmp(c->command, "run") != 0)
 		return usage_error(
@@ -390,7 +403,7 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
-static bool should_abort(void *user)
+bool cli_should_abort(void *user)
 {
 	(void)user;
 	return interrupted != 0;
@@ -456,7 +469,7 @@ int sqns_cli_main(int argc, char **argv)
 	    .user = &s.out,
 	    .baud = cli.baud,
 	    .timeouts = cli.timeouts,
-	    .should_abort = should_abort,
+	    .should_abort = cli_should_abort,
 	};
 	if (sqns_init(&s.ctx, &cfg) != SQNS_OK) {
 		fprintf(stderr, "sqnsupgrade: internal error: bad configuration\n");

@@ -26,31 +26,31 @@ static void close_files(struct run_files *f)
 		image_file_close(&f->bootrom);
 }
 
-static bool open_one(struct image_file *f, const char *path)
+static bool open_one(struct image_file *f, const char *path, FILE *err)
 {
 	char why[600];
 	if (image_file_open(f, path, why, sizeof why)) {
 		f->image.name = name_of(f);
 		return true;
 	}
-	fprintf(stderr, "sqnsupgrade: %s\n", why);
+	fprintf(err, "sqnsupgrade: %s\n", why);
 	return false;
 }
 
-static int open_files(struct cli *c, struct run_files *f)
+static int open_files(struct cli *c, struct run_files *f, FILE *err)
 {
 	*f = (struct run_files){0};
-	if (!open_one(&f->fw, c->args[0]))
+	if (!open_one(&f->fw, c->args[0], err))
 		return EXIT_FILE;
 	if (c->nargs > 1) {
-		if (!open_one(&f->updater, c->args[1])) {
+		if (!open_one(&f->updater, c->args[1], err)) {
 			image_file_close(&f->fw);
 			return EXIT_FILE;
 		}
 		f->has_updater = true;
 	}
 	if (c->bootrom) {
-		if (!open_one(&f->bootrom, c->bootrom)) {
+		if (!open_one(&f->bootrom, c->bootrom, err)) {
 			close_files(f);
 			return EXIT_FILE;
 		}
@@ -79,30 +79,30 @@ static void refusal(struct session *s, const struct run_files *f, bool modem_see
 	const char *fw = name_of(&f->fw);
 	char cmd[9000];
 	output_break(&s->out);
-	fputs("sqnsupgrade: ", stderr);
+	fputs("sqnsupgrade: ", s->out.err);
 	switch (s->ctx.refusal) {
 	case SQNS_REFUSE_UPDATER_NOT_ELF:
-		fprintf(stderr,
+		fprintf(s->out.err,
 			"'%s' is not an ELF file, so it is not updater.elf; give the updater.elf "
 			"from the firmware archive as the second file\n",
 			name_of(&f->updater));
 		break;
 	case SQNS_REFUSE_FIRMWARE_IS_ELF:
-		fprintf(stderr,
+		fprintf(s->out.err,
 			"'%s' is an ELF file: that is updater.elf, not a firmware image. The order "
 			"is: run FIRMWARE.dup UPDATER.elf\n",
 			fw);
 		break;
 	case SQNS_REFUSE_DIFF_WITH_UPDATER:
 		fprintf(
-		    stderr,
+		    s->out.err,
 		    "'%s' is a differential image, and the recovery method (updater.elf) needs a "
 		    "full image such as NAME-%u.dup: a differential image never follows "
 		    "updater.elf\n",
 		    fw, p->target.build);
 		break;
 	case SQNS_REFUSE_DIFF_WRONG_BASE:
-		fprintf(stderr,
+		fprintf(s->out.err,
 			"'%s' applies only to build %u, and the modem runs build %u. Use "
 			"upgdiff_%u-to-%u.dup or the full image, or --force to send it anyway\n",
 			fw, p->target.from, p->running_build, p->running_build, p->target.build);
@@ -110,7 +110,7 @@ static void refusal(struct session *s, const struct run_files *f, bool modem_see
 	case SQNS_REFUSE_FACTORY_BOOTROM:
 		rerun_command(s, f, NULL, cmd, sizeof cmd);
 		fprintf(
-		    stderr,
+		    s->out.err,
 		    "the modem still has its factory boot ROM (Bootloader0 %u): a first upgrade "
 		    "MUST use the recovery method, otherwise the module may break. Run:\n  %s "
 		    "updater.elf --bootrom BOOTROM\n(--force skips this check)\n",
@@ -119,7 +119,7 @@ static void refusal(struct session *s, const struct run_files *f, bool modem_see
 	case SQNS_REFUSE_BOOTROM_MISSING:
 		rerun_command(s, f, NULL, cmd, sizeof cmd);
 		fprintf(
-		    stderr,
+		    s->out.err,
 		    "the modem still has its factory boot ROM (Bootloader0 %u), so the recovery "
 		    "method starts by replacing it, and no boot ROM file was given. Sequans' boot "
 		    "ROM is not shipped with this tool: get it from Pycom's module firmware, "
@@ -128,26 +128,26 @@ static void refusal(struct session *s, const struct run_files *f, bool modem_see
 		break;
 	case SQNS_REFUSE_RECOVERY_NO_UPDATER:
 		fprintf(
-		    stderr,
+		    s->out.err,
 		    "the modem is in recovery mode (0): it needs updater.elf with a full (not "
 		    "differential) image: sqnsupgrade -p PORT run NAME-BUILD.dup updater.elf\n");
 		break;
 	case SQNS_REFUSE_RECOVERY_DIFF:
-		fprintf(stderr,
+		fprintf(s->out.err,
 			"the modem is in recovery mode (0) and '%s' is a differential image: "
 			"recovery needs a full image (NAME-BUILD.dup) with updater.elf\n",
 			fw);
 		break;
 	case SQNS_REFUSE_MTOOLS_UPDATER:
-		fprintf(stderr, "the modem is in mTools mode (1): it takes the .dup alone; run "
-				"again without updater.elf\n");
+		fprintf(s->out.err, "the modem is in mTools mode (1): it takes the .dup alone; run "
+				    "again without updater.elf\n");
 		break;
 	case SQNS_REFUSE_NONE:
-		fprintf(stderr, "refused\n");
+		fprintf(s->out.err, "refused\n");
 		break;
 	}
 	if (modem_seen)
-		fputs("Nothing was changed on the modem.\n", stderr);
+		fputs("Nothing was changed on the modem.\n", s->out.err);
 }
 
 /* After a failed upgrade: what state the modem is in, and the command that finishes. */
@@ -155,33 +155,35 @@ static void explain_failure(struct session *s, int err, const struct run_files *
 {
 	char cmd[9000];
 	output_break(&s->out);
-	fprintf(stderr, "sqnsupgrade: upgrade failed: %s.\n", sqns_strerror(err));
+	fprintf(s->out.err, "sqnsupgrade: upgrade failed: %s.\n", sqns_strerror(err));
 	port_error(s, err);
 	rerun_command(s, f, NULL, cmd, sizeof cmd);
 	switch (s->ctx.stage) {
 	case SQNS_STAGE_UNTOUCHED:
-		fprintf(stderr, "The modem was not changed: it still runs its old firmware.\n");
+		fprintf(s->out.err, "The modem was not changed: it still runs its old firmware.\n");
 		if (err == SQNS_ERR_NO_MODEM)
 			(void)no_modem(s);
-		fprintf(stderr, "To try again:\n  %s\n", cmd);
+		fprintf(s->out.err, "To try again:\n  %s\n", cmd);
 		return;
 	case SQNS_STAGE_RECOVERY:
-		fprintf(stderr, "The modem is in recovery mode (0) and has no working firmware; "
-				"it needs updater.elf and a full image.\n");
+		fprintf(s->out.err,
+			"The modem is in recovery mode (0) and has no working firmware; "
+			"it needs updater.elf and a full image.\n");
 		if (!f->has_updater || s->ctx.plan.target.differential) {
-			fprintf(stderr, "To finish: sqnsupgrade -p PORT run NAME-BUILD.dup "
-					"updater.elf\n");
+			fprintf(s->out.err, "To finish: sqnsupgrade -p PORT run NAME-BUILD.dup "
+					    "updater.elf\n");
 			return;
 		}
 		break;
 	case SQNS_STAGE_UPGRADE_MODE:
-		fprintf(stderr, "The modem is in upgrade mode (4) and waits for a firmware image; "
-				"it will not work as a modem until the upgrade is finished.\n");
+		fprintf(s->out.err,
+			"The modem is in upgrade mode (4) and waits for a firmware image; "
+			"it will not work as a modem until the upgrade is finished.\n");
 		break;
 	case SQNS_STAGE_TRANSFERRED:
 		if (err == SQNS_ERR_REJECTED) {
 			rerun_command(s, f, "FULL-IMAGE.dup", cmd, sizeof cmd);
-			fprintf(stderr,
+			fprintf(s->out.err,
 				"The modem refused '%s' (a differential image made for another "
 				"build, or a damaged file) and stays in upgrade mode (4) until it "
 				"gets a good one. Send a full image (NAME-BUILD.dup):\n  %s "
@@ -189,21 +191,22 @@ static void explain_failure(struct session *s, int err, const struct run_files *
 				f->fw.path, cmd);
 			return;
 		}
-		fprintf(stderr, "The whole image was sent; the modem was checking or applying it "
-				"and may be in upgrade mode (4).\n");
+		fprintf(s->out.err,
+			"The whole image was sent; the modem was checking or applying it "
+			"and may be in upgrade mode (4).\n");
 		break;
 	case SQNS_STAGE_DONE:
 		if (err == SQNS_ERR_VERIFY)
-			fprintf(stderr, "The modem runs build %u, not build %u named by '%s'.\n",
-				s->ctx.plan.running_build, s->ctx.plan.target.build,
-				name_of(&f->fw));
+			fprintf(
+			    s->out.err, "The modem runs build %u, not build %u named by '%s'.\n",
+			    s->ctx.plan.running_build, s->ctx.plan.target.build, name_of(&f->fw));
 		else
-			fprintf(stderr, "The new firmware is installed; only the final steps "
-					"failed.\n");
+			fprintf(s->out.err, "The new firmware is installed; only the final steps "
+					    "failed.\n");
 		return;
 	}
 	fprintf(
-	    stderr,
+	    s->out.err,
 	    "To finish: power-cycle the board if the modem does not answer (disconnect power; the "
 	    "reset button is not enough), then run:\n  %s --resume\n",
 	    cmd);
@@ -289,8 +292,10 @@ static int after_upgrade(struct session *s, int r, const struct run_files *f, co
 int cmd_run(struct session *s)
 {
 	struct cli *c = s->cli;
+	if (c->nports > 1)
+		return fleet_run(s);
 	struct run_files f;
-	int status = open_files(c, &f);
+	int status = open_files(c, &f, s->out.err);
 	if (status >= 0)
 		return status;
 	struct sqns_upgrade_opts opts = {
@@ -314,12 +319,12 @@ int cmd_run(struct session *s)
 		return EXIT_REFUSED;
 	}
 	if (r != SQNS_OK) {
-		fprintf(stderr, "sqnsupgrade: cannot read the firmware files\n");
+		fprintf(s->out.err, "sqnsupgrade: cannot read the firmware files\n");
 		close_files(&f);
 		return EXIT_FILE;
 	}
 	if (f.has_updater && c->port && strncmp(c->port, "socket://", 9) == 0) {
-		fprintf(stderr,
+		fprintf(s->out.err,
 			"sqnsupgrade: the recovery method moves the modem from 115200 to %u "
 			"baud, which a raw socket:// connection cannot do; use the serial port "
 			"itself\n",

@@ -11,12 +11,13 @@
 static int open_tcp(struct session *s, const char *host, const char *service)
 {
 	if (!*host || !*service) {
-		fprintf(stderr, "sqnsupgrade: '%s' needs a host and a port: socket://HOST:PORT\n",
+		fprintf(s->out.err,
+			"sqnsupgrade: '%s' needs a host and a port: socket://HOST:PORT\n",
 			s->cli->port);
 		return EXIT_USAGE;
 	}
 	if (tcp_port_open(&s->tcp, host, service, 5000) != SQNS_OK) {
-		fprintf(stderr, "sqnsupgrade: cannot connect to %s: %s\n", s->cli->port,
+		fprintf(s->out.err, "sqnsupgrade: cannot connect to %s: %s\n", s->cli->port,
 			s->tcp.gai_error ? gai_strerror(s->tcp.gai_error)
 					 : strerror(s->tcp.os_errno));
 		return EXIT_PORT;
@@ -31,8 +32,9 @@ int session_open_port(struct session *s)
 {
 	struct cli *c = s->cli;
 	if (!c->port || !*c->port) {
-		fprintf(stderr, "sqnsupgrade: no port given: use -p PORT (e.g. -p /dev/ttyUSB0) or "
-				"set SQNSUPGRADE_PORT\n");
+		fprintf(s->out.err,
+			"sqnsupgrade: no port given: use -p PORT (e.g. -p /dev/ttyUSB0) or "
+			"set SQNSUPGRADE_PORT\n");
 		return EXIT_USAGE;
 	}
 	char buf[512];
@@ -46,24 +48,25 @@ int session_open_port(struct session *s)
 	}
 	int e = s->serial.os_errno;
 	if (e == ENOENT)
-		fprintf(stderr,
+		fprintf(s->out.err,
 			"sqnsupgrade: port '%s' does not exist: check the cable and the name "
 			"(ls /dev/ttyUSB* /dev/ttyACM*)\n",
 			c->port);
 	else if (e == EBUSY)
-		fprintf(stderr,
+		fprintf(s->out.err,
 			"sqnsupgrade: port '%s' is in use by another program (another sqnsupgrade, "
 			"a terminal?): close it and run this again\n",
 			c->port);
 	else if (e == ENOTTY)
-		fprintf(stderr, "sqnsupgrade: '%s' is not a serial port\n", c->port);
+		fprintf(s->out.err, "sqnsupgrade: '%s' is not a serial port\n", c->port);
 	else if (e == EACCES)
-		fprintf(stderr,
+		fprintf(s->out.err,
 			"sqnsupgrade: no permission to open '%s': add yourself to the 'dialout' "
 			"group, then log in again\n",
 			c->port);
 	else
-		fprintf(stderr, "sqnsupgrade: cannot open port '%s': %s\n", c->port, strerror(e));
+		fprintf(s->out.err, "sqnsupgrade: cannot open port '%s': %s\n", c->port,
+			strerror(e));
 	return EXIT_PORT;
 }
 
@@ -122,18 +125,18 @@ int exit_for(int err)
 void port_error(struct session *s, int err)
 {
 	if (err == SQNS_ERR_IO && s->is_tcp) {
-		fprintf(stderr, "sqnsupgrade: connection to '%s' failed: %s\n", s->cli->port,
+		fprintf(s->out.err, "sqnsupgrade: connection to '%s' failed: %s\n", s->cli->port,
 			strerror(s->tcp.os_errno));
 		return;
 	}
 	if (err == SQNS_ERR_IO)
-		fprintf(stderr, "sqnsupgrade: port '%s' failed: %s (unplugged?)\n", s->cli->port,
-			strerror(s->serial.os_errno));
+		fprintf(s->out.err, "sqnsupgrade: port '%s' failed: %s (unplugged?)\n",
+			s->cli->port, strerror(s->serial.os_errno));
 }
 
 int no_modem(struct session *s)
 {
-	fprintf(stderr,
+	fprintf(s->out.err,
 		"sqnsupgrade: no modem answered AT on '%s' at %u baud. Check the port and the "
 		"rate; if it still does not answer, power-cycle the board (disconnect power: the "
 		"reset button is not enough) and try again.\n",

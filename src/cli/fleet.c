@@ -1,0 +1,280 @@
+/*
+ * `run` with several -p: one thread a modem, each with its own port, core
+ * context and output. Each modem's transcript goes to memory; the screen
+ * shows one live line a modem (a line per phase or 10 % when not a terminal),
+ * then a table, and the failures' full explanations.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define MAX_MODEMS 16
+#define REDRAW_MS 200u
+
+struct modem {
+	struct fleet *fleet;
+	struct cli cli; /* a copy, with this modem's port */
+	struct session s;
+	pthread_t thread;
+	char *out_text, *err_text;
+	size_t out_len, err_len;
+	/* live state, under fleet->lock */
+	const char *doing;
+	uint32_t done, total;
+	uint32_t old_build;
+	uint32_t t_start, t_stp, t_end, stp_ms;
+	int status;
+};
+
+struct fleet {
+	pthread_mutex_t lock;
+	struct modem m[MAX_MODEMS];
+	int n;
+	bool tty;
+	bool drawn;
+	uint32_t last_draw;
+	FILE *out;  /* the table, or the JSON summary */
+	FILE *live; /* the live lines: stderr when stdout carries JSON */
+};
+
+static const char *phase_words(enum sqns_phase p)
+{
+	switch (p) {
+	case SQNS_PHASE_WAKEUP:
+		return "waking up";
+	case SQNS_PHASE_REBOOT_UPGRADE:
+		return "rebooting into upgrade mode";
+	case SQNS_PHASE_RESUME:
+		return "resuming";
+	case SQNS_PHASE_STP_ON_THE_FLY:
+	case SQNS_PHASE_STP_FFF:
+		return "sending firmware";
+	case SQNS_PHASE_STP_BOOTROM:
+		return "sending boot ROM";
+	case SQNS_PHASE_NEGOTIATE:
+		return "negotiating the rate";
+	case SQNS_PHASE_RESETTING:
+		return "applying, resetting";
+	case SQNS_PHASE_COMPLETED:
+		return "completed";
+	case SQNS_PHASE_ALREADY_CURRENT:
+		return "already on the target build";
+	default:
+		return NULL;
+	}
+}
+
+static void draw_line(struct fleet *f, const struct modem *m)
+{
+	int pct = m->total ? (int)((uint64_t)m->done * 100 / m->total) : 0;
+	fprintf(f->out, "%-28.28s %-28s", m->cli.port, m->doing ? m->doing : "starting");
+	if (m->total)
+		fprintf(f->out, " %3d%%", pct);
+	fputc('\n', f->out);
+}
+
+/* On a terminal: all lines again, in place. Called with the lock held. */
+static void redraw(struct fleet *f, bool force)
+{
+	uint32_t now = posix_now_ms();
+	if (!force && f->drawn && now - f->last_draw < REDRAW_MS)
+		return;
+	if (f->drawn)
+		fprintf(f->out, "\033[%dA", f->n);
+	for (int i = 0; i < f->n; i++) {
+		fputs("\033[2K", f->out);
+		draw_line(f, &f->m[i]);
+	}
+	fflush(f->out);
+	f->drawn = true;
+	f->last_draw = now;
+}
+
+static void note(struct modem *m, const char *doing, bool step)
+{
+	struct fleet *f = m->fleet;
+	if (doing)
+		m->doing = doing;
+	if (f->tty) {
+		redraw(f, false);
+	} else if (step) {
+		fprintf(f->live, "[%s] %s", m->cli.port, m->doing ? m->doing : "");
+		if (m->total && m->doing && strcmp(m->doing, "sending firmware") == 0)
+			fprintf(f->live, " %3d%%", (int)((uint64_t)m->done * 100 / m->total));
+		fputc('\n', f->live);
+		fflush(f->live);
+	}
+}
+
+static void on_event(void *user, const struct sqns_event *ev)
+{
+	struct modem *m = user;
+	struct fleet *f = m->fleet;
+	pthread_mutex_lock(&f->lock);
+	if (ev->type == SQNS_EV_PHASE) {
+		if (ev->phase == SQNS_PHASE_PLAN || ev->phase == SQNS_PHASE_ALREADY_CURRENT)
+			m->old_build = m->s.ctx.plan.running_build;
+		const char *words = phase_words(ev->phase);
+		if (words)
+			note(m, words, true);
+	} else if (ev->type == SQNS_EV_PROGRESS) {
+		uint32_t before = m->total ? (uint32_t)((uint64_t)m->done * 10 / m->total) : 0;
+		if (ev->done == 0)
+			m->t_stp = posix_now_ms();
+		if (ev->done == ev->total)
+			m->stp_ms = posix_now_ms() - m->t_stp;
+		m->done = ev->done;
+		m->total = ev->total;
+		note(m, NULL,
+		     ev->done && (uint32_t)((uint64_t)ev->done * 10 / ev->total) != before);
+	}
+	pthread_mutex_unlock(&f->lock);
+	output_event(&m->s.out, ev); /* the modem's own transcript, in memory */
+}
+
+static void *modem_main(void *arg)
+{
+	struct modem *m = arg;
+	m->t_start = posix_now_ms();
+	m->status = cmd_run(&m->s);
+	m->t_end = posix_now_ms();
+	output_break(&m->s.out);
+	session_close(&m->s);
+	fclose(m->s.out.out);
+	fclose(m->s.out.err);
+	pthread_mutex_lock(&m->fleet->lock);
+	note(m, m->status == 0 ? "done" : "FAILED", true);
+	pthread_mutex_unlock(&m->fleet->lock);
+	return NULL;
+}
+
+static bool setup(struct fleet *f, struct modem *m, const struct session *proto, const char *port)
+{
+	*m = (struct modem){.fleet = f, .cli = *proto->cli};
+	m->cli.port = port;
+	m->cli.nports = 1;
+	m->s.cli = &m->cli;
+	m->s.serial.fd = -1;
+	FILE *out = open_memstream(&m->out_text, &m->out_len);
+	FILE *err = open_memstream(&m->err_text, &m->err_len);
+	if (!out || !err)
+		return false;
+	output_init(&m->s.out, out, err, m->cli.verbose, m->cli.debug);
+	m->s.out.tty = false;
+	m->s.out.ctx = &m->s.ctx;
+	struct sqns_config cfg = proto->ctx.cfg;
+	cfg.on_event = on_event;
+	cfg.user = m;
+	cfg.port = &m->s.serial;
+	return sqns_init(&m->s.ctx, &cfg) == SQNS_OK;
+}
+
+static void print_table(struct fleet *f)
+{
+	fprintf(f->out, "\n%-28s %-8s %-15s %9s %12s\n", "port", "result", "build", "time (s)",
+		"KiB/s");
+	for (int i = 0; i < f->n; i++) {
+		const struct modem *m = &f->m[i];
+		char build[40] = "-", result[16];
+		const struct sqns_plan *p = &m->s.ctx.plan;
+		if (m->s.ctx.stage == SQNS_STAGE_DONE)
+			snprintf(build, sizeof build, "%u -> %u", m->old_build, p->running_build);
+		else if (m->old_build && m->status == 0)
+			snprintf(build, sizeof build, "%u (current)", m->old_build);
+		else if (m->old_build)
+			snprintf(build, sizeof build, "%u", m->old_build);
+		snprintf(result, sizeof result, m->status ? "exit %d" : "ok", m->status);
+		double kibps = m->stp_ms ? m->total / 1024.0 / (m->stp_ms / 1000.0) : 0;
+		fprintf(f->out, "%-28.28s %-8s %-15s %9.1f %12.1f\n", m->cli.port, result, build,
+			(m->t_end - m->t_start) / 1000.0, kibps);
+	}
+}
+
+static void json_string(FILE *o, const char *s)
+{
+	fputc('"', o);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(o, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(o, "\\u%04x", *s);
+		else
+			fputc(*s, o);
+	}
+	fputc('"', o);
+}
+
+static void print_json(struct fleet *f)
+{
+	fputs("[", f->out);
+	for (int i = 0; i < f->n; i++) {
+		const struct modem *m = &f->m[i];
+		fprintf(f->out, "%s\n {\"port\": ", i ? "," : "");
+		json_string(f->out, m->cli.port);
+		fprintf(
+		    f->out,
+		    ", \"status\": %d, \"old_build\": %u, \"new_build\": %u, \"seconds\": %.3f, "
+		    "\"bytes\": %u, \"stp_seconds\": %.3f, \"error\": ",
+		    m->status, m->old_build,
+		    m->s.ctx.stage == SQNS_STAGE_DONE ? m->s.ctx.plan.running_build : 0,
+		    (m->t_end - m->t_start) / 1000.0, m->total, m->stp_ms / 1000.0);
+		json_string(f->out, m->status ? m->err_text : "");
+		fputs("}", f->out);
+	}
+	fputs("\n]\n", f->out);
+}
+
+int fleet_run(struct session *proto)
+{
+	static struct fleet f;
+	memset(&f, 0, sizeof f);
+	pthread_mutex_init(&f.lock, NULL);
+	f.out = proto->out.out;
+	f.live = proto->cli->json ? stderr : f.out;
+	f.tty = proto->out.tty && !proto->cli->json;
+	f.n = proto->cli->nports;
+	for (int i = 0; i < f.n; i++)
+		for (int j = 0; j < i; j++)
+			if (strcmp(proto->cli->ports[i], proto->cli->ports[j]) == 0) {
+				fprintf(stderr, "sqnsupgrade: port '%s' is given twice\n",
+					proto->cli->ports[i]);
+				return EXIT_USAGE;
+			}
+	for (int i = 0; i < f.n; i++)
+		if (!setup(&f, &f.m[i], proto, proto->cli->ports[i])) {
+			fprintf(stderr, "sqnsupgrade: out of memory\n");
+			return EXIT_FAIL;
+		}
+	if (!proto->cli->json)
+		fprintf(f.out, "<<< Welcome to the SQN3330 firmware updater >>> (%d modems)\n",
+			f.n);
+	for (int i = 0; i < f.n; i++)
+		pthread_create(&f.m[i].thread, NULL, modem_main, &f.m[i]);
+	int status = EXIT_OK;
+	for (int i = 0; i < f.n; i++) {
+		pthread_join(f.m[i].thread, NULL);
+		if (f.m[i].status && status == EXIT_OK)
+			status = f.m[i].status;
+	}
+	if (f.tty)
+		redraw(&f, true);
+	if (proto->cli->json) {
+		print_json(&f);
+	} else {
+		print_table(&f);
+		for (int i = 0; i < f.n; i++)
+			if (f.m[i].status)
+				fprintf(stderr, "\n== %s\n%s", f.m[i].cli.port, f.m[i].err_text);
+	}
+	for (int i = 0; i < f.n; i++) {
+		free(f.m[i].out_text);
+		free(f.m[i].err_text);
+	}
+	pthread_mutex_destroy(&f.lock);
+	return status;
+}
