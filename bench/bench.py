@@ -85,6 +85,37 @@ def one_run(label, size, rate, workdir):
     }
 
 
+FLEET = 16  # paced simulators at once
+FLEET_SIZE = 1 * MiB
+
+
+def fleet_run(workdir):
+    """16 paced modems upgraded by one CLI: each link's STP efficiency."""
+    rate = 921600
+    sims = []
+    try:
+        for i in range(FLEET):
+            wd = os.path.join(workdir, "m%d" % i)
+            os.makedirs(wd)
+            sims.append(harness.Sim(wd, *SIM_TIMING).start())
+        image = sims[0].mkimage("CATM1-39529.dup", size=FLEET_SIZE, seed=5)
+        cmd = [harness.SQNSUPGRADE, "--json"]
+        for s in sims:
+            cmd += ["-p", s.link]
+        start = time.monotonic()
+        r = subprocess.run(cmd + ["run", image], capture_output=True, timeout=3600)
+        wall = time.monotonic() - start
+        if r.returncode != 0:
+            raise RuntimeError("fleet failed: %s" % r.stderr.decode()[-2000:])
+        summary = json.loads(r.stdout)
+    finally:
+        for s in sims:
+            s.stop()
+    limit = FLEET_SIZE * 10 / rate
+    effs = sorted(limit / m["stp_seconds"] for m in summary)
+    return wall, effs
+
+
 def main():
     print("sqnsupgrade benchmark: %s, %d cores, %s; simulator paced at the link rate, "
           "no added latency; median of %d runs" % (platform.machine(), os.cpu_count(),
@@ -104,6 +135,13 @@ def main():
         print("%-18s %10d %8.2f %8.2f %6.3f %10.4f %8d %8.2f %10.2f" % (
             label, size, med["stp_s"], med["limit_s"], med["eff"], med["cpu_s_per_mib"],
             med["rss_kib"], med["wire_s"], med["overhead_s"]), flush=True)
+    with tempfile.TemporaryDirectory(prefix="sqns-fleet-") as wd:
+        wall, effs = fleet_run(wd)
+    print("%d modems x 1 MiB @ 921600 at once: wall %.1f s, per-link STP efficiency "
+          "min %.3f, median %.3f, max %.3f" % (FLEET, wall, effs[0], statistics.median(effs),
+                                                effs[-1]))
+    rows.append({"case": "fleet", "modems": FLEET, "wall_s": wall, "eff_min": effs[0],
+                 "eff_median": statistics.median(effs)})
     out = os.environ.get("SQNS_BENCH_JSON")
     if out:
         with open(out, "w") as f:

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The main job: build, start a simulated SQN3330 on a pseudo-terminal, and
-# upgrade it from build 38638 to 39529 with the real CLI.
+# upgrade it from build 38638 to 39529 with the real CLI. The simulated modem
+# had its boot ROM replaced by an earlier recovery upgrade (Bootloader0 38638),
+# so the normal method applies; a factory modem would need the recovery method.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -19,7 +21,7 @@ trap cleanup EXIT
 ./build-release/sim/sqnsim mkimage --kind full --build 39529 --size 5996938 "$work/CATM1-39529.dup"
 
 # The simulator prints one ready line once its port exists; read it, then go.
-coproc SIM { exec ./build-release/sim/sqnsim --link "$work/ttyGPy" --build 38638 \
+coproc SIM { exec ./build-release/sim/sqnsim --link "$work/ttyGPy" --build 38638 --bootloader0 38638 \
     --state "$work/modem.state" --log "$work/modem-events.jsonl"; }
 sim_pid=$SIM_PID
 read -r ready <&"${SIM[0]}"

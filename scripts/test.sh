@@ -20,7 +20,8 @@ echo "== ASan + UBSan build and test"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j"$jobs")
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j"$jobs" \
+    -LE "valgrind|demo")
 
 # ---- Issue 7: the core cross-built for a Cortex-M4, its size and RAM (scripts/cross.sh) ----
 echo "== cross build: the core for a Cortex-M4 (arm-none-eabi), sizes"
