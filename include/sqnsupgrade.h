@@ -102,6 +102,7 @@ enum sqns_phase {
 	SQNS_PHASE_UPDATER_DONE,    /* "Upgrader loaded successfully, modem is in upgrade mode" */
 	SQNS_PHASE_PPP_ESCAPE,	    /* no answer: trying the +++ escape of a data session */
 	SQNS_PHASE_STP_ABANDONED,   /* the modem was stuck in an earlier transfer: closed it */
+	SQNS_PHASE_FAST_LINK,	    /* value: the faster rate in use, or 0: staying at baud */
 	SQNS_PHASE_PLAN,	    /* ctx->plan is ready (dry run: nothing else follows) */
 	SQNS_PHASE_ALREADY_CURRENT, /* the modem already runs the target build */
 	SQNS_PHASE_VERIFIED,	    /* the modem runs the target build: event value = build */
@@ -154,7 +155,8 @@ struct sqns_config {
 	void *port;
 	sqns_event_fn on_event; /* may be NULL */
 	void *user;
-	uint32_t baud; /* application rate [921600] */
+	uint32_t baud;	    /* application rate [921600] */
+	uint32_t fast_baud; /* a faster rate for the transfer, negotiated (0: none) */
 	struct sqns_timeouts timeouts;
 	/* Polled between blocks and waits; returning true stops with SQNS_ERR_ABORTED. */
 	bool (*should_abort)(void *user);

@@ -33,7 +33,8 @@ static const char usage_text[] =
     "                       socket://HOST:PORT for a serial server; repeat -p to\n"
     "                       upgrade several modems at once (run only)\n"
     "      --json           with several ports: a JSON summary on stdout\n"
-    "  -b, --baud RATE      the modem's rate (default 921600)\n"
+    "  -b, --baud RATE      the modem's rate (default 921600); above 921600, the rate\n"
+    "                       the transfer is moved to with AT+IPR (921600 if refused)\n"
     "      --rtscts         RTS/CTS hardware flow control\n"
     "  -v, --verbose        say more (retries, reboots)\n"
     "      --debug          trace every AT line and STP frame on stderr\n"
@@ -467,7 +468,9 @@ int sqns_cli_main(int argc, char **argv)
 	    .port = &s.serial,
 	    .on_event = output_event,
 	    .user = &s.out,
-	    .baud = cli.baud,
+	    /* Above 921600 the modem starts at 921600; -b is then the transfer's rate. */
+	    .baud = cli.baud > 921600 ? 921600 : cli.baud,
+	    .fast_baud = cli.baud > 921600 ? cli.baud : 0,
 	    .timeouts = cli.timeouts,
 	    .should_abort = cli_should_abort,
 	};

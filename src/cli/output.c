@@ -136,6 +136,16 @@ static void phase(struct output *o, enum sqns_phase p)
 		say(o, "The modem was still in an interrupted transfer: closed it, waiting for the "
 		       "modem...");
 		break;
+	case SQNS_PHASE_FAST_LINK:
+		output_break(o);
+		if (o->ctx && o->ctx->rate != o->ctx->cfg.baud)
+			fprintf(o->out, "Transfer at %u baud\n", o->ctx->rate);
+		else
+			fprintf(o->err,
+				"sqnsupgrade: the modem or the port refused %u baud: the transfer "
+				"runs at %u\n",
+				o->ctx ? o->ctx->cfg.fast_baud : 0, o->ctx ? o->ctx->cfg.baud : 0);
+		break;
 	case SQNS_PHASE_PLAN:
 		warn_forced(o);
 		break;

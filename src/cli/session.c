@@ -41,7 +41,7 @@ int session_open_port(struct session *s)
 	const char *host, *service;
 	if (tcp_parse_url(c->port, buf, sizeof buf, &host, &service))
 		return open_tcp(s, host, service);
-	if (posix_serial_open(&s->serial, c->port, c->baud, c->rtscts) == SQNS_OK) {
+	if (posix_serial_open(&s->serial, c->port, s->ctx.cfg.baud, c->rtscts) == SQNS_OK) {
 		s->ctx.cfg.ops = &posix_serial_ops;
 		s->ctx.cfg.port = &s->serial;
 		return -1;

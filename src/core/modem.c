@@ -120,6 +120,14 @@ static int probe_round(struct sqns_ctx *ctx, uint32_t end, bool try_ppp)
 	int r = probe(ctx, ctx->cfg.baud, end);
 	if (r != SQNS_ERR_NO_MODEM)
 		return r;
+	/* A faster transfer rate that an interrupted run left the modem at. */
+	if (ctx->cfg.fast_baud > ctx->cfg.baud) {
+		r = probe(ctx, ctx->cfg.fast_baud, end);
+		if (r != SQNS_ERR_NO_MODEM)
+			return r;
+		if ((r = sqns_set_rate(ctx, ctx->cfg.baud)) != SQNS_OK)
+			return r;
+	}
 	/* A modem whose host vanished mid-transfer still speaks STP: close that session. */
 	if (deadline_left(ctx, end) > 0 && sqns_stp_probe(ctx, STP_PROBE_MS) == SQNS_OK) {
 		sqns_emit_phase(ctx, SQNS_PHASE_STP_ABANDONED);

@@ -60,6 +60,8 @@ static int at_required(struct sqns_ctx *ctx, const char *cmd, char *resp, size_t
 	return r;
 }
 
+static int raise_rate(struct sqns_ctx *ctx);
+
 static int run_steps(struct sqns_ctx *ctx, const struct at_step *steps, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -156,6 +158,8 @@ static int on_the_fly(struct sqns_ctx *ctx, const struct sqns_image *img)
 {
 	int r = run_steps(ctx, upgrade_mode_steps, COUNT(upgrade_mode_steps));
 	if (r == SQNS_OK)
+		r = raise_rate(ctx);
+	if (r == SQNS_OK)
 		r = at_required(ctx, "AT+SMSTPU=\"ON_THE_FLY\"", NULL, 0);
 	if (r != SQNS_OK)
 		return r;
@@ -174,6 +178,9 @@ static int on_the_fly(struct sqns_ctx *ctx, const struct sqns_image *img)
 	if (!sqns_contains(resp, "FF") && !sqns_contains(resp, "RECOVERY"))
 		return SQNS_ERR_PROTOCOL;
 	if ((r = at_required(ctx, "AT+SMSWBOOT=1,1", NULL, 0)) != SQNS_OK)
+		return r;
+	/* The application boots at its own rate, whatever the transfer ran at. */
+	if ((r = sqns_set_rate(ctx, ctx->cfg.baud)) != SQNS_OK)
 		return r;
 	return wait_for_mode(ctx, MODE_BIT(SQNS_MODE_APPLICATION),
 			     deadline_in(ctx, ctx->cfg.timeouts.wake_ms), SQNS_PHASE_RESETTING);
@@ -233,6 +240,67 @@ static int reboot_into_recovery(struct sqns_ctx *ctx)
 	return r;
 }
 
+/* "AT+IPR=<rate>" into cmd[24]. */
+static void ipr_command(char cmd[24], uint32_t rate)
+{
+	static const char head[] = "AT+IPR=";
+	char rev[10];
+	size_t n = 0, digits = 0;
+	for (; head[n]; n++)
+		cmd[n] = head[n];
+	for (uint32_t v = rate; v && digits < sizeof rev; v /= 10)
+		rev[digits++] = (char)('0' + v % 10);
+	while (digits)
+		cmd[n++] = rev[--digits];
+	cmd[n] = '\0';
+}
+
+static void fast_link_event(struct sqns_ctx *ctx, uint32_t rate)
+{
+	struct sqns_event ev = {
+	    .type = SQNS_EV_PHASE, .phase = SQNS_PHASE_FAST_LINK, .value = (int)rate};
+	sqns_emit(ctx, &ev);
+}
+
+/*
+ * For the transfer only: move the link above the application rate. The host
+ * port must accept the rate first; the modem may refuse it (ERROR); the new
+ * rate must carry an AT before the transfer trusts it. Falling back leaves the
+ * modem at the application rate, reachable. The modem forgets AT+IPR at its
+ * next boot, which ends the upgrade anyway.
+ */
+static int raise_rate(struct sqns_ctx *ctx)
+{
+	uint32_t fast = ctx->cfg.fast_baud, base = ctx->rate;
+	const struct sqns_port_ops *ops = ctx->cfg.ops;
+	if (!fast || fast <= base || !ops->set_rate)
+		return SQNS_OK;
+	bool host_ok = ops->set_rate(ctx->cfg.port, fast) == SQNS_OK;
+	if (ops->set_rate(ctx->cfg.port, base) != SQNS_OK)
+		return SQNS_ERR_IO;
+	char cmd[24];
+	ipr_command(cmd, fast);
+	int r = host_ok ? sqns_at(ctx, cmd, NULL, 0, 0) : SQNS_ERR_UNSUPPORTED;
+	if (r == SQNS_OK && (r = sqns_set_rate(ctx, fast)) == SQNS_OK &&
+	    (r = sqns_wakeup(ctx, ctx->cfg.timeouts.at_ms)) == SQNS_OK) {
+		fast_link_event(ctx, fast);
+		return SQNS_OK;
+	}
+	if (r == SQNS_ERR_IO || r == SQNS_ERR_ABORTED)
+		return r;
+	if (ctx->rate == fast) {
+		/* The modem took the rate but the line does not carry it: ask it back blindly. */
+		ipr_command(cmd, base);
+		(void)sqns_at(ctx, cmd, NULL, 0, ctx->cfg.timeouts.at_ms);
+		if ((r = sqns_set_rate(ctx, base)) != SQNS_OK)
+			return r;
+		if ((r = sqns_wakeup(ctx, ctx->cfg.timeouts.wake_ms)) != SQNS_OK)
+			return r;
+	}
+	fast_link_event(ctx, 0);
+	return SQNS_OK;
+}
+
 /*
  * The recovery bootloader listens at 115200 and may take minutes to boot:
  * probe it until wake_ms, move it to the application rate with AT+IPR, and
@@ -249,14 +317,8 @@ static int negotiate(struct sqns_ctx *ctx)
 		r = sqns_wakeup_ticking(ctx, ctx->cfg.timeouts.wake_ms, SQNS_PHASE_NEGOTIATE);
 	}
 	if (r == SQNS_OK && target != RECOVERY_RATE) {
-		char cmd[24] = "AT+IPR=";
-		size_t n = 7, digits = 0;
-		char rev[10];
-		for (uint32_t v = target; v && digits < sizeof rev; v /= 10)
-			rev[digits++] = (char)('0' + v % 10);
-		while (digits)
-			cmd[n++] = rev[--digits];
-		cmd[n] = '\0';
+		char cmd[24];
+		ipr_command(cmd, target);
 		if ((r = at_required(ctx, cmd, NULL, 0)) != SQNS_OK)
 			return r;
 	} else if (r != SQNS_OK && r != SQNS_ERR_NO_MODEM) {

@@ -1,0 +1,41 @@
+"""--baud above 921600: the transfer moves to the faster rate with AT+IPR, or stays."""
+import unittest
+
+from harness import SimTestCase, run_cli, sha256_file
+
+
+class FastLinkTest(SimTestCase):
+    def check_done(self, sim, image):
+        last = sim.events("image")[-1]
+        self.assertTrue(last["complete"])
+        self.assertEqual(last["sha256"], sha256_file(image))
+        self.assertEqual(sim.events("boot")[-1]["mode"], 2)
+
+    def test_transfer_at_4000000(self):
+        sim = self.sim("--max-rate", "4000000")
+        image = sim.mkimage("CATM1-39529.dup", size=80000)
+        r = run_cli("-b", "4000000", "run", image, port=sim.link)
+        self.assertExit(r, 0)
+        self.assertLinesInOrder(r.out, ["Attempting AT wakeup...", "Transfer at 4000000 baud",
+                                        "Starting STP ON_THE_FLY", "Upgrade completed!"])
+        ipr = [e for e in sim.events("at") if e["cmd"] == "AT+IPR=4000000"]
+        self.assertEqual([(e["mode"], e["result"]) for e in ipr], [(4, "OK")])
+        self.assertEqual(sim.events("rate_mismatch"), [])
+        self.check_done(sim, image)
+        # The application came back at its own rate and answers there.
+        r = run_cli("state", port=sim.link)
+        self.assertEqual(r.out, "2 application\n")
+
+    def test_modem_refuses_the_rate(self):
+        sim = self.sim("--max-rate", "921600")
+        image = sim.mkimage("CATM1-39529.dup", size=40000)
+        r = run_cli("-b", "4000000", "run", image, port=sim.link)
+        self.assertExit(r, 0)
+        self.assertIn("refused 4000000 baud: the transfer runs at 921600", r.err)
+        self.assertEqual([e["result"] for e in sim.events("at") if e["cmd"].startswith("AT+IPR")],
+                         ["ERROR"])
+        self.check_done(sim, image)
+
+
+if __name__ == "__main__":
+    unittest.main()
