@@ -5,18 +5,7 @@
 # (the STP buffer in struct sqns_ctx, the UART ring, the stack) for the example.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi cmake python3)
-missing=()
-for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    SUDO=""
-    [ "$(id -u)" -ne 0 ] && SUDO=sudo
-    echo "Installing: ${missing[*]}"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+bash scripts/deps.sh # gcc-arm-none-eabi and libnewlib-arm-none-eabi among them
 
 FLASH_BUDGET=$((24 * 1024))
 RAM_BUDGET=$((10 * 1024))
