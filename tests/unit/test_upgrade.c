@@ -554,6 +554,100 @@ static void test_bad_arguments(void **state)
 #define T1(fn) cmocka_unit_test_setup_teardown(fn, setup1, teardown)
 #define T7(fn) cmocka_unit_test_setup_teardown(fn, setup7, teardown)
 
+/* ---- a faster link for the transfer (-b above 921600) ---- */
+
+static void script_resume_until_cfun(struct fix *f)
+{
+	say(f, "AT", OK);
+	say(f, "AT+BIND=AT", "\r\nERROR\r\n");
+	say(f, "ATE0", "\r\nERROR\r\n");
+	say(f, "AT+SMOD?", "\r\n4\r\nOK\r\n");
+	say(f, "AT", OK);
+	say(f, "ATE0", OK);
+	say(f, "AT+CFUN=4", OK);
+}
+
+static void script_resume_after_transfer(struct fix *f)
+{
+	say(f, "AT+SMSTPU=\"ON_THE_FLY\"", OK);
+	fp_script_stp_session(f->fp, f->data, IMG_SIZE, 8192);
+	script_wait_applied_success(f);
+	say(f, "AT+SMSWBOOT?", "\r\n+SMSWBOOT: FFH\r\n" OK);
+	say(f, "AT+SMSWBOOT=1,1", OK);
+	script_back_to_application(f);
+	script_finish(f, false);
+}
+
+static void use_fast_link(struct fix *f)
+{
+	f->cfg.fast_baud = 4000000;
+	assert_int_equal(sqns_init(&f->ctx, &f->cfg), SQNS_OK);
+	f->opts.resume = true;
+}
+
+static void test_fast_link_used_for_the_transfer(void **state)
+{
+	struct fix *f = *state;
+	use_fast_link(f);
+	script_resume_until_cfun(f);
+	say(f, "AT+IPR=4000000", OK);
+	say(f, "AT", OK); /* verified at the new rate */
+	script_resume_after_transfer(f);
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_OK);
+	fp_assert_done(f->fp, false);
+	/* The host's port was tried first, then the modem moved, then back after the reboot. */
+	static const uint32_t want[] = {4000000, 921600, 4000000, 921600};
+	assert_int_equal(f->fp->nrates, 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(f->fp->rates[i], want[i]);
+	assert_int_equal(f->ctx.rate, 921600);
+}
+
+static void test_fast_link_that_does_not_carry_falls_back(void **state)
+{
+	struct fix *f = *state;
+	use_fast_link(f);
+	script_resume_until_cfun(f);
+	say(f, "AT+IPR=4000000", OK);
+	/* Nothing answers at 4000000 for a whole AT timeout... */
+	for (unsigned i = 0; i < (f->cfg.timeouts.at_ms + 199) / 200; i++)
+		say(f, "AT", NULL);
+	/* ...so the modem is asked back blindly, and answers at 921600. */
+	say(f, "AT+IPR=921600", NULL);
+	say(f, "AT", OK);
+	script_resume_after_transfer(f);
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_OK);
+	fp_assert_done(f->fp, false);
+	static const uint32_t want[] = {4000000, 921600, 4000000, 921600};
+	assert_int_equal(f->fp->nrates, 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(f->fp->rates[i], want[i]);
+	size_t fast_events = 0;
+	for (size_t i = 0; i < f->log.n; i++) {
+		const struct sqns_event *ev = &f->log.recs[i].ev;
+		if (ev->type == SQNS_EV_PHASE && ev->phase == SQNS_PHASE_FAST_LINK) {
+			assert_int_equal(ev->value, 0);
+			fast_events++;
+		}
+	}
+	assert_int_equal(fast_events, 1);
+}
+
+static void test_fast_link_refused_by_the_modem(void **state)
+{
+	struct fix *f = *state;
+	use_fast_link(f);
+	script_resume_until_cfun(f);
+	say(f, "AT+IPR=4000000", "\r\nERROR\r\n");
+	script_resume_after_transfer(f);
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_OK);
+	fp_assert_done(f->fp, false);
+	/* Only the host's own check; the modem stayed at 921600 throughout. */
+	assert_int_equal(f->fp->nrates, 2);
+	assert_int_equal(f->fp->rates[0], 4000000);
+	assert_int_equal(f->fp->rates[1], 921600);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -572,6 +666,9 @@ int main(void)
 	    T1(test_recovery_without_updater_refused),
 	    T7(test_factory_bootrom_refused),
 	    T7(test_no_modem),
+	    T7(test_fast_link_used_for_the_transfer),
+	    T7(test_fast_link_that_does_not_carry_falls_back),
+	    T7(test_fast_link_refused_by_the_modem),
 	    T7(test_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
