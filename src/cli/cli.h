@@ -42,6 +42,10 @@ struct cli {
 	int nports;
 	bool json; /* --json: machine-readable summary */
 	const char *bootrom;
+	bool quiet;		/* -q: errors and the final result line only */
+	bool help;		/* --help: the command's help, or the whole usage */
+	const char *sysfs_root; /* --sysfs-root (tests): where list-ports looks, not /sys */
+	uint32_t baud_a, baud_b; /* bridge: --baud-a, --baud-b (0: -b's rate) */
 };
 
 struct session {
@@ -51,6 +55,7 @@ struct session {
 	bool is_tcp; /* the port is socket://HOST:PORT */
 	struct output out;
 	struct sqns_ctx ctx;
+	char showver[2048]; /* the final SYSTEM VERSION block: one per session (fleet threads) */
 };
 
 /* Open the port of the command line; -1 when open, else the exit status (message printed). */
@@ -75,6 +80,25 @@ int cmd_run(struct session *s);
 
 /* `run` on several ports at once (fleet.c). */
 int fleet_run(struct session *s);
+
+/* A serial port found in sysfs (ports.c). */
+struct serial_port_info {
+	char path[300]; /* /dev/NAME */
+	char vid[8], pid[8];
+	char manufacturer[128], product[128], serial[128];
+	const char *note; /* a USB-serial chip Pycom boards use, or NULL */
+};
+
+/* The serial ports with a device behind them, sorted; returns how many (at most max). */
+int ports_scan(const struct cli *c, struct serial_port_info *out, int max);
+
+/* No port given: take the only one there is (-1), else say so and list them (exit status). */
+int ports_default(struct cli *c);
+
+int cmd_list_ports(struct session *s);
+
+/* Copy bytes both ways between two ports (bridge.c). */
+int cmd_bridge(struct session *s);
 
 /* True once Ctrl-C / SIGTERM arrived: the core's should_abort. */
 bool cli_should_abort(void *user);

@@ -27,6 +27,11 @@ static const char usage_text[] =
     "  version        print the modem's SYSTEM VERSION block (AT!=\"showver\")\n"
     "  state          print the modem's mode: its number and name\n"
     "  imei           print the modem's IMEI\n"
+    "  list-ports     list the serial ports, marking the USB-serial chips of Pycom boards\n"
+    "  bridge PORT_A PORT_B [--baud-a RATE] [--baud-b RATE]\n"
+    "                 copy bytes both ways between two ports until one closes or Ctrl-C\n"
+    "Without -p and $SQNSUPGRADE_PORT, the only serial port there is is used.\n"
+    "'sqnsupgrade COMMAND --help' describes one command.\n"
     "\n"
     "Options:\n"
     "  -p, --port PORT      serial port (default: $SQNSUPGRADE_PORT); a symlink is fine;\n"
@@ -37,6 +42,7 @@ static const char usage_text[] =
     "                       the transfer is moved to with AT+IPR (921600 if refused)\n"
     "      --rtscts         RTS/CTS hardware flow control\n"
     "  -v, --verbose        say more (retries, reboots)\n"
+    "  -q, --quiet          print only errors and the final result line\n"
     "      --debug          trace every AT line and STP frame on stderr\n"
     "      --pkgdebug       hex dump of every byte on the port, on stderr\n"
     "      --log FILE       append a timestamped transcript of the wire to FILE\n"
@@ -76,6 +82,9 @@ enum long_only {
 	OPT_LOG,
 	OPT_PKGDEBUG,
 	OPT_JSON,
+	OPT_SYSFS_ROOT,
+	OPT_BAUD_A,
+	OPT_BAUD_B,
 };
 
 static const struct option long_options[] = {
@@ -98,6 +107,10 @@ static const struct option long_options[] = {
     {"log", required_argument, NULL, OPT_LOG},
     {"pkgdebug", no_argument, NULL, OPT_PKGDEBUG},
     {"json", no_argument, NULL, OPT_JSON},
+    {"quiet", no_argument, NULL, 'q'},
+    {"sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT},
+    {"baud-a", required_argument, NULL, OPT_BAUD_A},
+    {"baud-b", required_argument, NULL, OPT_BAUD_B},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -169,8 +182,21 @@ static int parse_option(struct cli *c, int opt, const char *arg)
 		c->verbose++;
 		break;
 	case 'h':
-		fputs(usage_text, stdout);
-		return EXIT_OK;
+		c->help = true;
+		break;
+	case 'q':
+		c->quiet = true;
+		break;
+	case OPT_SYSFS_ROOT:
+		c->sysfs_root = arg;
+		break;
+	case OPT_BAUD_A:
+	case OPT_BAUD_B:
+		if (!parse_baud(arg, opt == OPT_BAUD_A ? &c->baud_a : &c->baud_b))
+			return usage_error("unsupported rate '%s': use a standard rate such as "
+					   "115200 or 921600",
+					   arg);
+		break;
 	case OPT_VERSION:
 		printf("sqnsupgrade %s\n", SQNS_VERSION);
 		return EXIT_OK;
@@ -225,6 +251,9 @@ struct command {
 	const char *name;
 	int min_args, max_args;
 	int (*fn)(struct session *s);
+	const char *synopsis; /* after "sqnsupgrade [OPTIONS] " */
+	const char *help;     /* `sqnsupgrade COMMAND --help` */
+	bool needs_port;      /* talks to one modem: -p, $SQNSUPGRADE_PORT or the only port */
 };
 
 static const struct command *find_command(const char *name);
@@ -233,10 +262,19 @@ static int parse_args(struct cli *c, int argc, char **argv)
 {
 	int opt;
 	opterr = 1;
-	while ((opt = getopt_long(argc, argv, "p:b:vh", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:b:vqh", long_options, NULL)) != -1) {
 		int r = parse_option(c, opt, optarg);
 		if (r >= 0)
 			return r;
+	}
+	if (c->help && optind < argc && find_command(argv[optind])) {
+		const struct command *h = find_command(argv[optind]);
+		printf("Usage: sqnsupgrade [OPTIONS] %s\n%s", h->synopsis, h->help);
+		return EXIT_OK;
+	}
+	if (c->help) {
+		fputs(usage_text, stdout);
+		return EXIT_OK;
 	}
 	if (optind >= argc)
 		return usage_error("%sno command given", "");
@@ -246,8 +284,7 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		return usage_error("unknown command '%s'", c->command);
 	c->nargs = argc - optind;
 	if (c->nargs < cmd->min_args)
-		return usage_error("'%s' needs a firmware file: sqnsupgrade run FIRMWARE.dup",
-				   c->command);
+		return usage_error("missing arguments: sqnsupgrade %s", cmd->synopsis);
 	if (c->nargs > cmd->max_args)
 		return usage_error("too many arguments for '%s'", c->command);
 	for (int i = 0; i < c->nargs; i++)
@@ -380,8 +417,40 @@ static int cmd_imei(struct session *s)
 }
 
 static const struct command commands[] = {
-    {"run", 1, 2, cmd_run},	{"info", 0, 0, cmd_info}, {"version", 0, 0, cmd_version},
-    {"state", 0, 0, cmd_state}, {"imei", 0, 0, cmd_imei},
+    {"run", 1, 2, cmd_run,
+     "run FIRMWARE.dup [UPDATER.elf] [--fff] [--force-fff] [--resume] [--bootrom FILE] "
+     "[--force] [--dry-run]",
+     "Upgrade the modem's firmware with FIRMWARE.dup (full or differential image); with\n"
+     "UPDATER.elf by the recovery method (serial ports only, not socket://).\n"
+     "  --fff         store the image first, then apply it (images up to 4 MiB)\n"
+     "  --force-fff   use FFF even above 4 MiB\n"
+     "  --resume      the modem is in upgrade mode after a failed upgrade\n"
+     "  --bootrom FILE  the boot ROM, for a recovery upgrade of a factory modem\n"
+     "  --force       override a refused differential base or factory boot ROM\n"
+     "  --dry-run     detect the modem, print the plan, change nothing\n"
+     "Repeat -p to upgrade several modems at once (--json for a JSON summary).\n",
+     true},
+    {"info", 0, 0, cmd_info, "info",
+     "Say which mode the modem is in; in application mode, its version and IMEI.\n", true},
+    {"version", 0, 0, cmd_version, "version",
+     "Print the modem's SYSTEM VERSION block (AT!=\"showver\"); application mode only.\n",
+     true},
+    {"state", 0, 0, cmd_state, "state",
+     "Print the modem's mode: its number and name (e.g. \"2 application\").\n", true},
+    {"imei", 0, 0, cmd_imei, "imei", "Print the modem's IMEI; application mode only.\n",
+     true},
+    {"list-ports", 0, 0, cmd_list_ports, "list-ports",
+     "List the serial ports (ttyUSB*, ttyACM*, ttyS* with a device), one a line,\n"
+     "tab-separated: path, USB VID:PID, manufacturer, product, serial number, and\n"
+     "the USB-serial chip when it is one Pycom boards use (FTDI, CP210x, expansion\n"
+     "board, Pysense, Pytrack). '-' marks what is unknown.\n",
+     false},
+    {"bridge", 2, 2, cmd_bridge, "bridge PORT_A PORT_B [--baud-a RATE] [--baud-b RATE]",
+     "Copy bytes both ways between two ports (serial or socket://HOST:PORT) until one\n"
+     "closes or Ctrl-C; e.g. to reach a modem through another computer's port.\n"
+     "  --baud-a RATE  PORT_A's rate (default -b's, 921600)\n"
+     "  --baud-b RATE  PORT_B's rate (default -b's, 921600)\n",
+     false},
 };
 
 static const struct command *find_command(const char *name)
@@ -453,6 +522,8 @@ int sqns_cli_main(int argc, char **argv)
 	optind = 0; /* a second call in the same process parses from scratch */
 	interrupted = 0;
 	int status = parse_args(&cli, argc, argv);
+	if (status < 0 && (!cli.port || !*cli.port) && find_command(cli.command)->needs_port)
+		status = ports_default(&cli);
 	if (status >= 0) {
 		fflush(stdout);
 		return status;

@@ -337,13 +337,12 @@ int cmd_run(struct session *s)
 		return status;
 	}
 	fputs("<<< Welcome to the SQN3330 firmware updater >>>\n", s->out.out);
-	static char showver[2048];
-	r = sqns_upgrade(&s->ctx, &opts, showver, sizeof showver);
+	r = sqns_upgrade(&s->ctx, &opts, s->showver, sizeof s->showver);
 	if (s->out.log && !s->is_tcp)
 		fprintf(s->out.log, "# port totals: sent %llu bytes, received %llu bytes\n",
 			(unsigned long long)s->serial.tx_bytes,
 			(unsigned long long)s->serial.rx_bytes);
-	status = after_upgrade(s, r, &f, showver);
+	status = after_upgrade(s, r, &f, s->showver);
 	close_files(&f);
 	return status;
 }
