@@ -10,7 +10,11 @@ static const char *base_name(const char *path)
 	return base;
 }
 
-/* Digits at s up to `stop`; false when empty, not digits, or too long. */
+/*
+ * A build number at s, up to `stop`; false when empty, not digits, too long,
+ * or 0 (no firmware has build 0: "NAME-0.dup" would pass for a modem whose
+ * build could not be read).
+ */
 static bool digits_until(const char *s, char stop, uint32_t *v, const char **rest)
 {
 	uint32_t n = 0;
@@ -20,7 +24,7 @@ static bool digits_until(const char *s, char stop, uint32_t *v, const char **res
 			return false;
 		n = n * 10 + (uint32_t)(*s - '0');
 	}
-	if (count == 0 || *s != stop)
+	if (count == 0 || *s != stop || n == 0)
 		return false;
 	*v = n;
 	*rest = s;

@@ -135,6 +135,13 @@ class FaultMatrix(SimTestCase):
             with self.subTest(step=step):
                 self.run_case("ERROR " + step, "-", ["--at-error", step])
 
+    def test_persistent_at_error(self):
+        # ERROR to the command and to its one retry: a clean stop, then the printed command.
+        for step in ["AT+CFUN=4", "AT+SMSTPU=\"ON_THE_FLY\"", "AT+SMSWBOOT=1,1"]:
+            with self.subTest(step=step):
+                self.run_case("ERROR x2 " + step, "-",
+                              ["--at-error", step + ":1", "--at-error", step + ":2"])
+
 
 if __name__ == "__main__":
     unittest.main()

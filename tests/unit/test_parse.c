@@ -123,6 +123,38 @@ static void test_ati1_junk(void **state)
 	assert_int_equal(b, 5);
 }
 
+static void test_image_names(void **state)
+{
+	(void)state;
+	struct sqns_image_info i;
+	assert_true(sqns_parse_image_name("CATM1-39529.dup", &i));
+	assert_false(i.differential);
+	assert_int_equal(i.build, 39529);
+	assert_true(sqns_parse_image_name("/sd/NB1-37781.dup", &i));
+	assert_int_equal(i.build, 37781);
+	assert_true(sqns_parse_image_name("upgdiff_38638-to-39529.dup", &i));
+	assert_true(i.differential);
+	assert_int_equal(i.from, 38638);
+	assert_int_equal(i.build, 39529);
+	/* Names that say nothing reliable. */
+	static const char *const bad[] = {
+	    "updater.elf",
+	    "CATM1.dup",
+	    "-39529.dup",
+	    "CATM1-39529.bin",
+	    "CATM1-39x29.dup",
+	    "upgdiff_38638-39529.dup",
+	    "upgdiff_-to-1.dup",
+	    "CATM1-1234567890.dup",
+	    /* Found by fuzz_parse: build 0 would match a modem whose build is unknown (0). */
+	    "upgdiff_0-to-0.dup",
+	    "CATM1-0.dup",
+	    "upgdiff_0-to-39529.dup",
+	};
+	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+		assert_false(sqns_parse_image_name(bad[k], &i));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -132,6 +164,7 @@ int main(void)
 	    cmocka_unit_test(test_showver_crlf_and_bad_brackets),
 	    cmocka_unit_test(test_ati1_build),
 	    cmocka_unit_test(test_ati1_junk),
+	    cmocka_unit_test(test_image_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
