@@ -27,7 +27,8 @@ static int open_end(struct end *e, bool rtscts, FILE *err)
 	e->tcp.fd = -1;
 	if (tcp_parse_url(e->name, buf, sizeof buf, &host, &service)) {
 		if (!*host || !*service) {
-			fprintf(err, "sqnsupgrade: '%s' needs a host and a port: socket://HOST:PORT\n",
+			fprintf(err,
+				"sqnsupgrade: '%s' needs a host and a port: socket://HOST:PORT\n",
 				e->name);
 			return EXIT_USAGE;
 		}
@@ -116,7 +117,8 @@ int cmd_bridge(struct session *s)
 		return status;
 	}
 	if (!c->quiet) {
-		fprintf(s->out.err, "sqnsupgrade: bridging %s (%u baud) and %s (%u baud); Ctrl-C stops\n",
+		fprintf(s->out.err,
+			"sqnsupgrade: bridging %s (%u baud) and %s (%u baud); Ctrl-C stops\n",
 			ends[0].name, ends[0].baud, ends[1].name, ends[1].baud);
 		fflush(s->out.err);
 	}

@@ -42,9 +42,9 @@ struct cli {
 	int nports;
 	bool json; /* --json: machine-readable summary */
 	const char *bootrom;
-	bool quiet;		/* -q: errors and the final result line only */
-	bool help;		/* --help: the command's help, or the whole usage */
-	const char *sysfs_root; /* --sysfs-root (tests): where list-ports looks, not /sys */
+	bool quiet;		 /* -q: errors and the final result line only */
+	bool help;		 /* --help: the command's help, or the whole usage */
+	const char *sysfs_root;	 /* --sysfs-root (tests): where list-ports looks, not /sys */
 	uint32_t baud_a, baud_b; /* bridge: --baud-a, --baud-b (0: -b's rate) */
 };
 
@@ -99,6 +99,12 @@ int cmd_list_ports(struct session *s);
 
 /* Copy bytes both ways between two ports (bridge.c). */
 int cmd_bridge(struct session *s);
+
+/* Colour the result and error lines of o's streams when each is a terminal and NO_COLOR is
+ * unset (colour.c); colour_close_streams puts the plain streams back. */
+bool colour_wanted(FILE *f);
+void colour_streams(struct output *o);
+void colour_close_streams(struct output *o, FILE *out, FILE *err);
 
 /* True once Ctrl-C / SIGTERM arrived: the core's should_abort. */
 bool cli_should_abort(void *user);

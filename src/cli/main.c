@@ -283,6 +283,9 @@ static int parse_args(struct cli *c, int argc, char **argv)
 	if (!cmd)
 		return usage_error("unknown command '%s'", c->command);
 	c->nargs = argc - optind;
+	if (c->nargs < cmd->min_args && cmd->fn == cmd_run)
+		return usage_error("'%s' needs a firmware file: sqnsupgrade run FIRMWARE.dup",
+				   c->command);
 	if (c->nargs < cmd->min_args)
 		return usage_error("missing arguments: sqnsupgrade %s", cmd->synopsis);
 	if (c->nargs > cmd->max_args)
@@ -291,6 +294,8 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		c->args[i] = argv[optind + i];
 	if (c->nports > 1 && strcmp(c->command, "run") != 0)
 		return usage_error("several ports go with 'run' only, not '%s'", c->command);
+	if ((c->baud_a || c->baud_b) && strcmp(c->command, "bridge") != 0)
+		return usage_error("--baud-a and --baud-b go with 'bridge', not '%s'", c->command);
 	if ((c->fff || c->resume || c->force || c->dry_run || c->bootrom) &&
 	    strcmp(c->command, "run") != 0)
 		return usage_error(
@@ -433,12 +438,10 @@ static const struct command commands[] = {
     {"info", 0, 0, cmd_info, "info",
      "Say which mode the modem is in; in application mode, its version and IMEI.\n", true},
     {"version", 0, 0, cmd_version, "version",
-     "Print the modem's SYSTEM VERSION block (AT!=\"showver\"); application mode only.\n",
-     true},
+     "Print the modem's SYSTEM VERSION block (AT!=\"showver\"); application mode only.\n", true},
     {"state", 0, 0, cmd_state, "state",
      "Print the modem's mode: its number and name (e.g. \"2 application\").\n", true},
-    {"imei", 0, 0, cmd_imei, "imei", "Print the modem's IMEI; application mode only.\n",
-     true},
+    {"imei", 0, 0, cmd_imei, "imei", "Print the modem's IMEI; application mode only.\n", true},
     {"list-ports", 0, 0, cmd_list_ports, "list-ports",
      "List the serial ports (ttyUSB*, ttyACM*, ttyS* with a device), one a line,\n"
      "tab-separated: path, USB VID:PID, manufacturer, product, serial number, and\n"
@@ -515,6 +518,31 @@ static int open_log(struct session *s)
 	return -1;
 }
 
+static bool quiet_run(const struct cli *c)
+{
+	return c->quiet && c->nports <= 1 && !c->dry_run && strcmp(c->command, "run") == 0;
+}
+
+/* `run -q`: the one line that says how it ended. */
+static void quiet_result(struct session *s)
+{
+	const struct sqns_plan *p = &s->ctx.plan;
+	if (s->ctx.stage != SQNS_STAGE_DONE) {
+		fprintf(s->out.out,
+			"The modem already runs build %u: nothing to do (--force flashes it "
+			"again).\n",
+			p->running_build);
+	} else if (p->target_known) {
+		fprintf(s->out.out, "Verified: modem now runs build %u\n", p->running_build);
+	} else {
+		const char *slash = strrchr(s->cli->args[0], '/');
+		fprintf(s->out.out,
+			"Not verified: the name '%s' does not say which build it installs\n",
+			slash ? slash + 1 : s->cli->args[0]);
+	}
+	fflush(s->out.out);
+}
+
 /* The whole command line; also exported by libsqnsupgrade (sqnsupgrade_cli.h). */
 int sqns_cli_main(int argc, char **argv)
 {
@@ -555,8 +583,19 @@ int sqns_cli_main(int argc, char **argv)
 		s.serial.hexdump = stderr;
 	struct sigaction old[3];
 	catch_signals(old);
+	colour_streams(&s.out);
+	FILE *shown = s.out.out, *sink = NULL;
+	if (quiet_run(&cli) && (sink = fopen("/dev/null", "w")) != NULL)
+		s.out.out = sink; /* -q: the transcript goes nowhere; the result line below */
 	status = find_command(cli.command)->fn(&s);
 	output_break(&s.out);
+	if (sink) {
+		fclose(sink);
+		s.out.out = shown;
+		if (status == EXIT_OK)
+			quiet_result(&s);
+	}
+	colour_close_streams(&s.out, stdout, stderr);
 	session_close(&s);
 	if (s.out.log)
 		fclose(s.out.log);

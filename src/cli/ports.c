@@ -166,25 +166,31 @@ int cmd_list_ports(struct session *s)
 	return EXIT_OK;
 }
 
+/*
+ * A Pycom board is always on USB: the candidates are the USB serial ports, so
+ * that a PC's built-in ttyS0 does not stand in the way of its one adapter.
+ */
 int ports_default(struct cli *c)
 {
 	static struct serial_port_info ports[64];
-	int n = ports_scan(c, ports, 64);
+	int all = ports_scan(c, ports, 64), n = 0;
+	for (int i = 0; i < all; i++)
+		if (*ports[i].vid)
+			ports[n++] = ports[i];
 	if (n == 1) {
 		c->port = ports[0].path;
 		if (!c->quiet)
-			fprintf(stderr, "sqnsupgrade: using %s (the only serial port found)\n",
+			fprintf(stderr, "sqnsupgrade: using %s (the only USB serial port found)\n",
 				c->port);
 		return -1;
 	}
 	fprintf(stderr,
 		"sqnsupgrade: no port given: use -p PORT (e.g. -p /dev/ttyUSB0) or set "
-		"SQNSUPGRADE_PORT\n");
-	if (n == 0) {
-		fprintf(stderr, "sqnsupgrade: no serial port found\n");
+		"SQNSUPGRADE_PORT%s\n",
+		n ? "" : " (no USB serial port found)");
+	if (n == 0)
 		return EXIT_USAGE;
-	}
-	fprintf(stderr, "sqnsupgrade: %d serial ports found, pick one:\n", n);
+	fprintf(stderr, "sqnsupgrade: %d USB serial ports found, pick one:\n", n);
 	for (int i = 0; i < n; i++)
 		fprintf(stderr, "  %s%s%s%s\n", ports[i].path, ports[i].note ? "  (" : "",
 			ports[i].note ? ports[i].note : "", ports[i].note ? ")" : "");

@@ -1,0 +1,77 @@
+"""The progress bar on a real terminal (tmux): one screen line, redrawn in place."""
+import os
+import shlex
+import subprocess
+import time
+import unittest
+
+from harness import HANG_GUARD, SimTestCase, cli_command
+
+
+class TmuxTest(SimTestCase):
+    socket = None
+
+    def tearDown(self):
+        # Before the temporary folder (and the server's socket in it) goes.
+        if self.socket:
+            subprocess.run(["tmux", "-S", self.socket, "kill-server"], stderr=subprocess.DEVNULL,
+                           timeout=HANG_GUARD)
+        super().tearDown()
+
+    def tmux(self, *args):
+        proc = subprocess.run(["tmux", "-S", self.socket] + list(args), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=HANG_GUARD)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return proc.stdout.decode(errors="replace")
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p", "-t", "sqns").splitlines()
+
+    def wait_screen(self, predicate):
+        """Capture the pane until predicate(lines) holds; returns every capture taken."""
+        captures = []
+        end = time.monotonic() + HANG_GUARD
+        while time.monotonic() < end:
+            lines = self.screen()
+            captures.append(lines)
+            if predicate(lines):
+                return captures
+            # Between captures: a short wait on nothing, bounded by HANG_GUARD overall.
+            time.sleep(0.02)
+        self.fail("the pane never showed what was awaited:\n%s" % "\n".join(captures[-1]))
+
+    def test_bar_is_redrawn_in_place(self):
+        sim = self.sim("--build", "38638", "--pace")
+        image = sim.mkimage("CATM1-39529.dup", build=39529, size=300000)
+        self.socket = os.path.join(self.workdir, "tmux.sock")
+        cmd = " ".join(shlex.quote(a) for a in cli_command("run", image, port=sim.link))
+        shell = "env -u SQNSUPGRADE_PORT %s; echo \"EXIT=$?\"; exec cat" % cmd
+        self.tmux("new-session", "-d", "-s", "sqns", "-x", "160", "-y", "60", shell)
+
+        def sending(lines):
+            return [i for i, l in enumerate(lines) if "Sending 300000 bytes: [" in l]
+
+        self.wait_screen(lambda lines: sending(lines))
+        during = self.wait_screen(
+            lambda lines: any(l.startswith("EXIT=") for l in lines) or
+            any(l.endswith("100%") for l in lines))
+        final = self.wait_screen(lambda lines: any(l.startswith("EXIT=") for l in lines))[-1]
+        self.assertIn("EXIT=0", final, "\n".join(final))
+        self.assertIn("Verified: modem now runs build 39529", final)
+        # Every capture: exactly one screen line holds the bar, always the same line.
+        rows = set()
+        bars = []
+        for lines in during + [final]:
+            found = sending(lines)
+            self.assertEqual(len(found), 1, "\n".join(lines))
+            rows.add(found[0])
+            bars.append(lines[found[0]].rstrip())
+        self.assertEqual(len(rows), 1, rows)
+        # ... and it changed between captures: redrawn, not appended.
+        self.assertGreater(len(set(bars)), 2, bars)
+        self.assertTrue(bars[-1].endswith("[" + "#" * 40 + "] 100%"), bars[-1])
+        self.assertEqual(len(sim.events("image")), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
