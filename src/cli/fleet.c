@@ -195,27 +195,13 @@ static void print_table(struct fleet *f)
 	}
 }
 
-static void json_string(FILE *o, const char *s)
-{
-	fputc('"', o);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(o, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(o, "\\u%04x", *s);
-		else
-			fputc(*s, o);
-	}
-	fputc('"', o);
-}
-
 static void print_json(struct fleet *f)
 {
 	fputs("[", f->out);
 	for (int i = 0; i < f->n; i++) {
 		const struct modem *m = &f->m[i];
 		fprintf(f->out, "%s\n {\"port\": ", i ? "," : "");
-		json_string(f->out, m->cli.port);
+		output_json_string(f->out, m->cli.port);
 		fprintf(
 		    f->out,
 		    ", \"status\": %d, \"old_build\": %u, \"new_build\": %u, \"seconds\": %.3f, "
@@ -223,7 +209,7 @@ static void print_json(struct fleet *f)
 		    m->status, m->old_build,
 		    m->s.ctx.stage == SQNS_STAGE_DONE ? m->s.ctx.plan.running_build : 0,
 		    (m->t_end - m->t_start) / 1000.0, m->total, m->stp_ms / 1000.0);
-		json_string(f->out, m->status ? m->err_text : "");
+		output_json_string(f->out, m->status ? m->err_text : "");
 		fputs("}", f->out);
 	}
 	fputs("\n]\n", f->out);

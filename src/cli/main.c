@@ -37,7 +37,8 @@ static const char usage_text[] =
     "  -p, --port PORT      serial port (default: $SQNSUPGRADE_PORT); a symlink is fine;\n"
     "                       socket://HOST:PORT for a serial server; repeat -p to\n"
     "                       upgrade several modems at once (run only)\n"
-    "      --json           with several ports: a JSON summary on stdout\n"
+    "      --json           JSON lines on stdout: every phase and percent, then a result\n"
+    "                       object (with several ports: one summary array)\n"
     "  -b, --baud RATE      the modem's rate (default 921600); above 921600, the rate\n"
     "                       the transfer is moved to with AT+IPR (921600 if refused)\n"
     "      --rtscts         RTS/CTS hardware flow control\n"
@@ -346,10 +347,10 @@ static int cmd_state(struct session *s)
 	int mode;
 	int status = detect(s, &mode);
 	if (status == EXIT_NO_MODEM)
-		printf("none unknown\n");
+		fprintf(s->out.out, "none unknown\n");
 	if (status >= 0)
 		return status;
-	printf("%d %s\n", mode, sqns_mode_name(mode));
+	fprintf(s->out.out, "%d %s\n", mode, sqns_mode_name(mode));
 	return EXIT_OK;
 }
 
@@ -358,7 +359,7 @@ static int cmd_info(struct session *s)
 	int mode;
 	int status = detect(s, &mode);
 	if (status == EXIT_NO_MODEM)
-		printf("Cannot determine modem state!\n");
+		fprintf(s->out.out, "Cannot determine modem state!\n");
 	if (status >= 0)
 		return status;
 	switch (mode) {
@@ -370,20 +371,23 @@ static int cmd_info(struct session *s)
 			r = sqns_imei(&s->ctx, imei);
 		if (r != SQNS_OK)
 			return query_failed(s, r);
-		printf("Your modem is in application mode. Here is the current version:\n");
+		fprintf(s->out.out,
+			"Your modem is in application mode. Here is the current version:\n");
 		output_block(&s->out, ati1);
-		printf("IMEI: %s\n", imei);
+		fprintf(s->out.out, "IMEI: %s\n", imei);
 		break;
 	}
 	case SQNS_MODE_MTOOLS:
-		printf("Your modem is in mTools mode.\n");
+		fprintf(s->out.out, "Your modem is in mTools mode.\n");
 		break;
 	case SQNS_MODE_RECOVERY:
-		printf("Your modem is in recovery mode! Use firmware.dup and updater.elf to flash "
-		       "new firmware.\n");
+		fprintf(s->out.out,
+			"Your modem is in recovery mode! Use firmware.dup and updater.elf to flash "
+			"new firmware.\n");
 		break;
 	default:
-		printf("Your modem is in upgrade mode! Use firmware.dup to flash new firmware.\n");
+		fprintf(s->out.out,
+			"Your modem is in upgrade mode! Use firmware.dup to flash new firmware.\n");
 		break;
 	}
 	return EXIT_OK;
@@ -417,7 +421,7 @@ static int cmd_imei(struct session *s)
 	int r = sqns_imei(&s->ctx, imei);
 	if (r != SQNS_OK)
 		return query_failed(s, r);
-	printf("%s\n", imei);
+	fprintf(s->out.out, "%s\n", imei);
 	return EXIT_OK;
 }
 
@@ -543,6 +547,52 @@ static void quiet_result(struct session *s)
 	fflush(s->out.out);
 }
 
+static const char *stage_name(enum sqns_stage st)
+{
+	switch (st) {
+	case SQNS_STAGE_UNTOUCHED:
+		return "untouched";
+	case SQNS_STAGE_UPGRADE_MODE:
+		return "upgrade_mode";
+	case SQNS_STAGE_TRANSFERRED:
+		return "transferred";
+	case SQNS_STAGE_DONE:
+		return "done";
+	case SQNS_STAGE_RECOVERY:
+		return "recovery";
+	}
+	return "unknown";
+}
+
+/*
+ * --json with one modem: the events went out as they came; the human text and
+ * the messages were captured, and end the stream as one result object.
+ */
+static void json_result(struct session *s, int status, const char *text, const char *err)
+{
+	FILE *f = s->out.json;
+	const struct sqns_ctx *c = &s->ctx;
+	fputs("{\"event\": \"result\", \"command\": ", f);
+	output_json_string(f, s->cli->command);
+	fprintf(f, ", \"status\": %d, \"mode\": %d, \"mode_name\": \"%s\"", status, c->mode,
+		sqns_mode_name(c->mode));
+	if (strcmp(s->cli->command, "run") == 0)
+		fprintf(f,
+			", \"stage\": \"%s\", \"running_build\": %u, \"target_build\": %u, "
+			"\"verified\": %s",
+			stage_name(c->stage), c->plan.running_build,
+			c->plan.target_known ? c->plan.target.build : 0,
+			c->stage == SQNS_STAGE_DONE && c->plan.target_known && status == 0
+			    ? "true"
+			    : "false");
+	fputs(", \"text\": ", f);
+	output_json_string(f, text ? text : "");
+	fputs(", \"error\": ", f);
+	output_json_string(f, err ? err : "");
+	fputs("}\n", f);
+	fflush(f);
+}
+
 /* The whole command line; also exported by libsqnsupgrade (sqnsupgrade_cli.h). */
 int sqns_cli_main(int argc, char **argv)
 {
@@ -583,12 +633,36 @@ int sqns_cli_main(int argc, char **argv)
 		s.serial.hexdump = stderr;
 	struct sigaction old[3];
 	catch_signals(old);
-	colour_streams(&s.out);
+	char *json_text = NULL, *json_err = NULL;
+	size_t json_text_len = 0, json_err_len = 0;
+	bool json_one = cli.json && cli.nports <= 1;
+	if (json_one) {
+		s.out.json = stdout;
+		s.out.out = open_memstream(&json_text, &json_text_len);
+		s.out.err = open_memstream(&json_err, &json_err_len);
+		s.out.tty = false;
+		if (!s.out.out || !s.out.err) {
+			fprintf(stderr, "sqnsupgrade: out of memory\n");
+			return EXIT_FAIL;
+		}
+	} else {
+		colour_streams(&s.out);
+	}
 	FILE *shown = s.out.out, *sink = NULL;
-	if (quiet_run(&cli) && (sink = fopen("/dev/null", "w")) != NULL)
+	if (!json_one && quiet_run(&cli) && (sink = fopen("/dev/null", "w")) != NULL)
 		s.out.out = sink; /* -q: the transcript goes nowhere; the result line below */
 	status = find_command(cli.command)->fn(&s);
 	output_break(&s.out);
+	if (json_one) {
+		fclose(s.out.out);
+		fclose(s.out.err);
+		fputs(json_err, stderr); /* the messages still reach a person */
+		json_result(&s, status, json_text, json_err);
+		free(json_text);
+		free(json_err);
+		s.out.out = stdout;
+		s.out.err = stderr;
+	}
 	if (sink) {
 		fclose(sink);
 		s.out.out = shown;

@@ -215,9 +215,93 @@ static void log_event(struct output *o, const struct sqns_event *ev)
 	fflush(o->log);
 }
 
+void output_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+const char *output_phase_name(enum sqns_phase p)
+{
+	static const char *const names[] = {
+	    [SQNS_PHASE_WAKEUP] = "wakeup",
+	    [SQNS_PHASE_REBOOT_UPGRADE] = "reboot_upgrade",
+	    [SQNS_PHASE_RESUME] = "resume",
+	    [SQNS_PHASE_FFF_TOO_BIG] = "fff_too_big",
+	    [SQNS_PHASE_STP_ON_THE_FLY] = "stp_on_the_fly",
+	    [SQNS_PHASE_STP_FFF] = "stp_fff",
+	    [SQNS_PHASE_DOWNLOAD_DONE] = "download_done",
+	    [SQNS_PHASE_APPLYING] = "applying",
+	    [SQNS_PHASE_RESETTING] = "resetting",
+	    [SQNS_PHASE_COMPLETED] = "completed",
+	    [SQNS_PHASE_STP_BOOTROM] = "stp_bootrom",
+	    [SQNS_PHASE_BOOTROM_DONE] = "bootrom_done",
+	    [SQNS_PHASE_NEGOTIATE] = "negotiate",
+	    [SQNS_PHASE_UPDATER_DONE] = "updater_done",
+	    [SQNS_PHASE_PPP_ESCAPE] = "ppp_escape",
+	    [SQNS_PHASE_STP_ABANDONED] = "stp_abandoned",
+	    [SQNS_PHASE_FAST_LINK] = "fast_link",
+	    [SQNS_PHASE_PLAN] = "plan",
+	    [SQNS_PHASE_ALREADY_CURRENT] = "already_current",
+	    [SQNS_PHASE_VERIFIED] = "verified",
+	};
+	return (unsigned)p < sizeof names / sizeof names[0] && names[p] ? names[p] : "unknown";
+}
+
+/* --json: phases, sessions, retries and each percent of progress, one object a line. */
+static void json_event(struct output *o, const struct sqns_event *ev)
+{
+	FILE *f = o->json;
+	switch (ev->type) {
+	case SQNS_EV_PHASE:
+		fprintf(f, "{\"event\": \"phase\", \"phase\": \"%s\"",
+			output_phase_name(ev->phase));
+		if (ev->phase == SQNS_PHASE_VERIFIED || ev->phase == SQNS_PHASE_FAST_LINK)
+			fprintf(f, ", \"value\": %d", ev->value);
+		fputs("}\n", f);
+		o->json_pct = -1;
+		break;
+	case SQNS_EV_SESSION:
+		fprintf(f, "{\"event\": \"session\", \"version\": %d, \"max_transfer\": %u}\n",
+			ev->value, ev->total);
+		break;
+	case SQNS_EV_PROGRESS: {
+		int pct = ev->total ? (int)((uint64_t)ev->done * 100 / ev->total) : 100;
+		if (pct == o->json_pct)
+			return;
+		o->json_pct = pct;
+		fprintf(f,
+			"{\"event\": \"progress\", \"done\": %u, \"total\": %u, \"percent\": %d}\n",
+			ev->done, ev->total, pct);
+		break;
+	}
+	case SQNS_EV_RETRY:
+		fprintf(f, "{\"event\": \"retry\", \"attempt\": %d, \"error\": ", ev->value);
+		output_json_string(f, sqns_strerror(ev->err));
+		fputs("}\n", f);
+		break;
+	default:
+		return;
+	}
+	fflush(f);
+}
+
 void output_event(void *user, const struct sqns_event *ev)
 {
 	struct output *o = user;
+	if (o->json)
+		json_event(o, ev);
 	if (o->log && ev->type != SQNS_EV_PROGRESS && ev->type != SQNS_EV_TICK)
 		log_event(o, ev);
 	switch (ev->type) {

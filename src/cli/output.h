@@ -17,6 +17,8 @@ struct output {
 	bool line_open;		    /* a bar or a row of dots awaits its newline */
 	const struct sqns_ctx *ctx; /* for the plan's warnings */
 	FILE *log;		    /* --log: timestamped wire transcript, or NULL */
+	FILE *json;		    /* --json: one JSON object a line for every event, or NULL */
+	int json_pct;		    /* the last progress percentage written as JSON */
 	uint32_t t0;		    /* the log's time origin (ms) */
 };
 
@@ -27,6 +29,12 @@ void output_event(void *user, const struct sqns_event *ev);
 
 /* End a pending bar or dots line (before printing anything else). */
 void output_break(struct output *o);
+
+/* A JSON string literal for s (quotes, backslashes, control bytes escaped). */
+void output_json_string(FILE *f, const char *s);
+
+/* The name of a phase in the JSON stream ("wakeup", "stp_on_the_fly"...). */
+const char *output_phase_name(enum sqns_phase p);
 
 /* Print a '\n'-separated block, one line each. */
 void output_block(struct output *o, const char *text);

@@ -1,0 +1,57 @@
+"""--json: one JSON object a line for every phase and percent, then a result object."""
+import json
+import unittest
+
+from harness import SimTestCase, run_cli
+
+
+def parse(out):
+    return [json.loads(line) for line in out.splitlines()]
+
+
+class JsonTest(SimTestCase):
+    def test_upgrade_event_stream(self):
+        sim = self.sim()
+        image = sim.mkimage("CATM1-39529.dup", size=50000)
+        r = run_cli("--json", "run", image, port=sim.link)
+        self.assertExit(r, 0)
+        events = parse(r.out)  # every line is JSON, nothing else on stdout
+        phases = [e["phase"] for e in events if e["event"] == "phase"]
+        self.assertEqual(phases, ["wakeup", "plan", "reboot_upgrade", "stp_on_the_fly",
+                                  "download_done", "resetting", "completed", "verified"])
+        progress = [e["percent"] for e in events if e["event"] == "progress"]
+        self.assertEqual(progress[0], 0)
+        self.assertEqual(progress[-1], 100)
+        self.assertEqual(progress, sorted(set(progress)))
+        self.assertIn({"event": "session", "version": 1, "max_transfer": 8192}, events)
+        result = events[-1]
+        self.assertEqual((result["event"], result["command"], result["status"], result["stage"],
+                          result["running_build"], result["target_build"], result["verified"]),
+                         ("result", "run", 0, "done", 39529, 39529, True))
+        self.assertIn("SYSTEM VERSION", result["text"])
+        self.assertEqual(result["error"], "")
+
+    def test_failure_result_carries_the_message(self):
+        sim = self.sim("--build", "38638")
+        diff = sim.mkimage("upgdiff_33080-to-39529.dup", kind="diff", frm=33080, size=9000)
+        r = run_cli("--json", "run", diff, port=sim.link)
+        self.assertExit(r, 10)
+        result = parse(r.out)[-1]
+        self.assertEqual((result["status"], result["stage"], result["verified"]),
+                         (10, "untouched", False))
+        self.assertIn("applies only to build 33080", result["error"])
+        self.assertIn("applies only to build 33080", r.err)  # still shown to a person
+
+    def test_queries(self):
+        sim = self.sim()
+        r = run_cli("--json", "state", port=sim.link)
+        self.assertExit(r, 0)
+        result = parse(r.out)[-1]
+        self.assertEqual((result["command"], result["mode"], result["mode_name"], result["text"]),
+                         ("state", 2, "application", "2 application\n"))
+        r = run_cli("--json", "imei", port=sim.link)
+        self.assertEqual(parse(r.out)[-1]["text"], "354346099225475\n")
+
+
+if __name__ == "__main__":
+    unittest.main()
