@@ -26,7 +26,7 @@ _sqnsupgrade_files()
 _sqnsupgrade()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="run info version state imei list-ports bridge"
+    local commands="run info version state imei list-ports bridge uart"
     local global="-p --port -b --baud --rtscts -v --verbose -q --quiet --debug --pkgdebug --log
         --json --at-timeout --wake-timeout --boot-timeout --stp-timeout --apply-timeout
         -h --help --version"
@@ -56,7 +56,7 @@ _sqnsupgrade()
     local i command=
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
-        -p | --port | -b | --baud | --baud-a | --baud-b | --bootrom | --log | --sysfs-root | --*-timeout)
+        -p | --port | -b | --baud | --baud-a | --baud-b | --bootrom | --log | --sysfs-root | --*-timeout | --host | --updater)
             ((i++))
             ;;
         -*) ;;
@@ -93,6 +93,10 @@ _sqnsupgrade()
             mapfile -t COMPREPLY < <(compgen -W "$(_sqnsupgrade_ports)" -- "$cur")
             compopt -o nospace 2>/dev/null
         fi
+        ;;
+    uart)
+        [[ $cur == -* ]] && mapfile -t COMPREPLY < <(compgen -W "--host --recovery --updater
+            --bootrom --help $global" -- "$cur")
         ;;
     *)
         [[ $cur == -* ]] && mapfile -t COMPREPLY < <(compgen -W "--help $global" -- "$cur")

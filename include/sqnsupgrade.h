@@ -338,6 +338,16 @@ int sqns_check_images(const struct sqns_upgrade_opts *opts, enum sqns_refusal *w
 int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, char *showver,
 		 size_t showver_len);
 
+/*
+ * Mirror mode's first half (the user's document's sqnsupgrade.uart()): bring
+ * the modem to upgrade mode and stop, for a host that sends the firmware
+ * later through a bridge. With opts->updater, by the recovery method (boot
+ * ROM step when Bootloader0 is the factory's, then updater.elf); opts->image
+ * is not used. Returns SQNS_OK with the modem in upgrade mode, or an error;
+ * ctx->stage and ctx->refusal as for sqns_upgrade.
+ */
+int sqns_prepare(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts);
+
 #ifdef __cplusplus
 }
 #endif

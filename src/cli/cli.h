@@ -46,6 +46,9 @@ struct cli {
 	bool help;		 /* --help: the command's help, or the whole usage */
 	const char *sysfs_root;	 /* --sysfs-root (tests): where list-ports looks, not /sys */
 	uint32_t baud_a, baud_b; /* bridge: --baud-a, --baud-b (0: -b's rate) */
+	bool recovery;		 /* uart: --recovery */
+	const char *updater;	 /* uart: --updater FILE */
+	const char *host;	 /* uart: --host PORT, the side facing the computer */
 };
 
 struct session {
@@ -99,6 +102,9 @@ int cmd_list_ports(struct session *s);
 
 /* Copy bytes both ways between two ports (bridge.c). */
 int cmd_bridge(struct session *s);
+
+/* Mirror mode: prepare the modem, then bridge it to the host-facing port (uart.c). */
+int cmd_uart(struct session *s);
 
 /* Colour the result and error lines of o's streams when each is a terminal and NO_COLOR is
  * unset (colour.c); colour_close_streams puts the plain streams back. */

@@ -28,6 +28,8 @@ static const char usage_text[] =
     "  state          print the modem's mode: its number and name\n"
     "  imei           print the modem's IMEI\n"
     "  list-ports     list the serial ports, marking the USB-serial chips of Pycom boards\n"
+    "  uart --host PORT [--recovery --updater FILE [--bootrom FILE]]\n"
+    "                 mirror mode: prepare the modem, then bridge it to --host\n"
     "  bridge PORT_A PORT_B [--baud-a RATE] [--baud-b RATE]\n"
     "                 copy bytes both ways between two ports until one closes or Ctrl-C\n"
     "Without -p and $SQNSUPGRADE_PORT, the only serial port there is is used.\n"
@@ -85,6 +87,9 @@ enum long_only {
 	OPT_JSON,
 	OPT_SYSFS_ROOT,
 	OPT_BAUD_A,
+	OPT_RECOVERY,
+	OPT_UPDATER,
+	OPT_HOST,
 	OPT_BAUD_B,
 };
 
@@ -111,6 +116,9 @@ static const struct option long_options[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT},
     {"baud-a", required_argument, NULL, OPT_BAUD_A},
+    {"recovery", no_argument, NULL, OPT_RECOVERY},
+    {"updater", required_argument, NULL, OPT_UPDATER},
+    {"host", required_argument, NULL, OPT_HOST},
     {"baud-b", required_argument, NULL, OPT_BAUD_B},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -190,6 +198,15 @@ static int parse_option(struct cli *c, int opt, const char *arg)
 		break;
 	case OPT_SYSFS_ROOT:
 		c->sysfs_root = arg;
+		break;
+	case OPT_RECOVERY:
+		c->recovery = true;
+		break;
+	case OPT_UPDATER:
+		c->updater = arg;
+		break;
+	case OPT_HOST:
+		c->host = arg;
 		break;
 	case OPT_BAUD_A:
 	case OPT_BAUD_B:
@@ -297,7 +314,11 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		return usage_error("several ports go with 'run' only, not '%s'", c->command);
 	if ((c->baud_a || c->baud_b) && strcmp(c->command, "bridge") != 0)
 		return usage_error("--baud-a and --baud-b go with 'bridge', not '%s'", c->command);
-	if ((c->fff || c->resume || c->force || c->dry_run || c->bootrom) &&
+	bool is_uart = strcmp(c->command, "uart") == 0;
+	if ((c->recovery || c->updater || c->host) && !is_uart)
+		return usage_error("--recovery, --updater and --host go with 'uart', not '%s'",
+				   c->command);
+	if ((c->fff || c->resume || c->force || c->dry_run || (c->bootrom && !is_uart)) &&
 	    strcmp(c->command, "run") != 0)
 		return usage_error(
 		    "--fff, --force-fff, --resume, --force, --dry-run and --bootrom go "
@@ -452,6 +473,17 @@ static const struct command commands[] = {
      "the USB-serial chip when it is one Pycom boards use (FTDI, CP210x, expansion\n"
      "board, Pysense, Pytrack). '-' marks what is unknown.\n",
      false},
+    {"uart", 0, 0, cmd_uart, "uart --host PORT [--recovery --updater FILE [--bootrom FILE]]",
+     "Mirror mode, as the user's document's sqnsupgrade.uart(): bring the modem (-p)\n"
+     "to upgrade mode, print \"Going into MIRROR mode...\", then copy bytes between it\n"
+     "and the port facing the computer (--host) until one closes or Ctrl-C. The\n"
+     "computer then runs: sqnsupgrade -p ITS_PORT run FIRMWARE.dup\n"
+     "  --host PORT      the port the computer's sqnsupgrade talks to\n"
+     "  --recovery       the recovery method: needs --updater (the mirror cannot\n"
+     "                   follow the rate change of loading updater.elf later)\n"
+     "  --updater FILE   updater.elf, loaded here before mirroring\n"
+     "  --bootrom FILE   the boot ROM, when the modem still has the factory one\n",
+     true},
     {"bridge", 2, 2, cmd_bridge, "bridge PORT_A PORT_B [--baud-a RATE] [--baud-b RATE]",
      "Copy bytes both ways between two ports (serial or socket://HOST:PORT) until one\n"
      "closes or Ctrl-C; e.g. to reach a modem through another computer's port.\n"

@@ -534,3 +534,53 @@ int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, cha
 		r = firmware_step(ctx, opts);
 	return r == SQNS_OK ? finish(ctx, showver, showver_len) : r;
 }
+
+/*
+ * Mirror mode's first half (the user's document's uart()): bring the modem to
+ * upgrade mode — by the recovery method when opts->updater is given — and
+ * stop there; the firmware comes later, from the host behind the mirror.
+ */
+int sqns_prepare(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts)
+{
+	ctx->stage = SQNS_STAGE_UNTOUCHED;
+	ctx->refusal = SQNS_REFUSE_NONE;
+	ctx->plan = (struct sqns_plan){0};
+	if (opts->updater) {
+		uint8_t magic[4];
+		if (opts->updater->size < sizeof magic ||
+		    opts->updater->read(opts->updater->ctx, 0, magic, sizeof magic) != SQNS_OK)
+			return SQNS_ERR_IMAGE;
+		if (magic[0] != 0x7f || magic[1] != 'E' || magic[2] != 'L' || magic[3] != 'F')
+			return refuse(ctx, SQNS_REFUSE_UPDATER_NOT_ELF);
+	}
+	sqns_emit_phase(ctx, SQNS_PHASE_WAKEUP);
+	int mode;
+	int r = sqns_detect(ctx, &mode);
+	if (r != SQNS_OK)
+		return r;
+	struct sqns_plan *p = &ctx->plan;
+	p->mode = mode;
+	p->rate = ctx->rate;
+	if (mode == SQNS_MODE_RECOVERY) {
+		ctx->stage = SQNS_STAGE_RECOVERY;
+		if (!opts->updater)
+			return refuse(ctx, SQNS_REFUSE_RECOVERY_NO_UPDATER);
+		return updater_step(ctx, opts->updater);
+	}
+	if (mode != SQNS_MODE_APPLICATION)
+		return SQNS_OK; /* upgrade, updater or mtools mode: ready as it is */
+	if (!opts->updater) {
+		r = run_steps(ctx, prepare_steps, COUNT(prepare_steps));
+		return r == SQNS_OK ? reboot_into_upgrade_mode(ctx) : r;
+	}
+	if ((r = read_versions(ctx)) != SQNS_OK)
+		return r;
+	bool factory = p->bootloader0 == FACTORY_BOOTROM;
+	if (factory && !opts->bootrom)
+		return refuse(ctx, SQNS_REFUSE_BOOTROM_MISSING);
+	p->bootrom_step = factory;
+	p->recovery_step = !factory;
+	p->updater_step = true;
+	r = factory ? bootrom_step(ctx, opts->bootrom) : reboot_into_recovery(ctx);
+	return r == SQNS_OK ? updater_step(ctx, opts->updater) : r;
+}

@@ -1,0 +1,118 @@
+/*
+ * `sqnsupgrade uart`: the user's document's sqnsupgrade.uart() for a machine
+ * that sits between the modem and the computer (a board's MCU running this
+ * code, or a PC with two ports): prepare the modem, say so, then mirror.
+ */
+#define _DEFAULT_SOURCE
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static bool open_optional(struct image_file *f, const char *path, FILE *err)
+{
+	char why[600];
+	if (!path)
+		return true;
+	if (image_file_open(f, path, why, sizeof why))
+		return true;
+	fprintf(err, "sqnsupgrade: %s\n", why);
+	return false;
+}
+
+static int check_options(struct session *s)
+{
+	struct cli *c = s->cli;
+	if (!c->host) {
+		fprintf(s->out.err, "sqnsupgrade: uart needs --host PORT: the port facing the "
+				    "computer that sends the firmware\n");
+		return EXIT_USAGE;
+	}
+	if (c->recovery && !c->updater) {
+		fprintf(s->out.err,
+			"sqnsupgrade: uart --recovery needs --updater FILE: loading updater.elf "
+			"later, through the mirror, changes the modem's rate and the mirror cannot "
+			"follow\n");
+		return EXIT_USAGE;
+	}
+	if (c->updater && !c->recovery) {
+		fprintf(s->out.err, "sqnsupgrade: --updater goes with --recovery\n");
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+static int prepare_failed(struct session *s, int r)
+{
+	const struct sqns_ctx *ctx = &s->ctx;
+	output_break(&s->out);
+	if (r == SQNS_ERR_REFUSED) {
+		if (ctx->refusal == SQNS_REFUSE_UPDATER_NOT_ELF)
+			fprintf(s->out.err,
+				"sqnsupgrade: '%s' is not an ELF file, so it is not "
+				"updater.elf\n",
+				s->cli->updater);
+		else if (ctx->refusal == SQNS_REFUSE_BOOTROM_MISSING)
+			fprintf(
+			    s->out.err,
+			    "sqnsupgrade: the modem still has its factory boot ROM "
+			    "(Bootloader0 %u): the recovery method starts by replacing it; give "
+			    "--bootrom FILE\n",
+			    ctx->plan.bootloader0);
+		else
+			fprintf(s->out.err, "sqnsupgrade: the modem is in recovery mode (0): use "
+					    "uart --recovery --updater updater.elf\n");
+		fputs("Nothing was changed on the modem.\n", s->out.err);
+		return EXIT_REFUSED;
+	}
+	port_error(s, r);
+	fprintf(s->out.err, "sqnsupgrade: cannot prepare the modem: %s.\n", sqns_strerror(r));
+	if (ctx->stage == SQNS_STAGE_RECOVERY)
+		fprintf(s->out.err, "The modem is in recovery mode (0): run uart again with "
+				    "--recovery --updater updater.elf.\n");
+	else if (ctx->stage != SQNS_STAGE_UNTOUCHED)
+		fprintf(s->out.err, "The modem is in upgrade mode (4): run uart again, or the "
+				    "upgrade from the computer.\n");
+	return exit_for(r);
+}
+
+int cmd_uart(struct session *s)
+{
+	struct cli *c = s->cli;
+	int status = check_options(s);
+	if (status >= 0)
+		return status;
+	struct image_file updater = {.fd = -1}, bootrom = {.fd = -1};
+	if (!open_optional(&updater, c->updater, s->out.err) ||
+	    !open_optional(&bootrom, c->bootrom, s->out.err)) {
+		image_file_close(&updater);
+		return EXIT_FILE;
+	}
+	struct sqns_upgrade_opts opts = {
+	    .updater = c->updater ? &updater.image : NULL,
+	    .bootrom = c->bootrom ? &bootrom.image : NULL,
+	};
+	if ((status = session_open_port(s)) < 0) {
+		fputs("<<< Welcome to the SQN3330 firmware updater >>>\n", s->out.out);
+		int r = sqns_prepare(&s->ctx, &opts);
+		status = r == SQNS_OK ? -1 : prepare_failed(s, r);
+	}
+	image_file_close(&updater);
+	image_file_close(&bootrom);
+	if (status >= 0)
+		return status;
+	output_break(&s->out);
+	fputs("Going into MIRROR mode... please close this terminal to resume the upgrade via "
+	      "UART\n",
+	      s->out.out);
+	fflush(s->out.out);
+	/* The bridge opens both ends itself: hand the modem's port over. */
+	uint32_t modem_rate = s->ctx.rate;
+	const char *modem = c->port;
+	session_close(s);
+	c->args[0] = c->host;
+	c->args[1] = modem;
+	c->baud_a = c->baud > 921600 ? 921600 : c->baud;
+	c->baud_b = modem_rate;
+	return cmd_bridge(s);
+}
