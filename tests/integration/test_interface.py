@@ -10,7 +10,7 @@ from test_ports import FakeSysfs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COMPLETION = os.path.join(HERE, "..", "..", "completion", "sqnsupgrade.bash")
-COMMANDS = ["run", "info", "version", "state", "imei", "list-ports", "bridge"]
+COMMANDS = ["run", "info", "version", "state", "imei", "list-ports", "bridge", "uart"]
 
 
 def run_on_tty(args, env):

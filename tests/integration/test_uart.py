@@ -20,16 +20,17 @@ class UartTest(SimTestCase):
         proc = subprocess.Popen(cli_command("uart", "--host", host, *args, port=sim.link),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.addCleanup(self.reap, proc)
-        lines = []
-        while True:
-            ready, _, _ = select.select([proc.stdout], [], [], HANG_GUARD)
-            line = proc.stdout.readline().decode() if ready else ""
-            if not line:
+        # Read the raw pipe (never the buffered reader, whose lines select() cannot see).
+        fd = proc.stdout.fileno()
+        text = b""
+        while MIRROR.encode() + b"\n" not in text:
+            ready, _, _ = select.select([fd], [], [], HANG_GUARD)
+            chunk = os.read(fd, 65536) if ready else b""
+            if not chunk:
                 self.fail("uart ended before mirroring: %s%s" % (
-                    "".join(lines), proc.stderr.read().decode()))
-            lines.append(line)
-            if line.rstrip("\n") == MIRROR:
-                return proc, "".join(lines)
+                    text.decode(), proc.stderr.read().decode()))
+            text += chunk
+        return proc, text.decode()
 
     def stop_uart(self, proc):
         proc.send_signal(signal.SIGINT)
