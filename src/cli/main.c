@@ -338,7 +338,7 @@ static int detect(struct session *s, int *mode)
 		return no_modem(s);
 	if (r != SQNS_OK) {
 		port_error(s, r);
-		fprintf(stderr, "sqnsupgrade: cannot read the modem's mode: %s\n",
+		fprintf(s->out.err, "sqnsupgrade: cannot read the modem's mode: %s\n",
 			sqns_strerror(r));
 		return exit_for(r);
 	}
@@ -349,7 +349,7 @@ static int need_application(struct session *s, int mode)
 {
 	if (mode == SQNS_MODE_APPLICATION)
 		return -1;
-	fprintf(stderr,
+	fprintf(s->out.err,
 		"sqnsupgrade: the modem is in %s mode (%d); '%s' needs application mode (2). "
 		"'sqnsupgrade info' says what to do.\n",
 		sqns_mode_name(mode), mode, s->cli->command);
@@ -359,7 +359,7 @@ static int need_application(struct session *s, int mode)
 static int query_failed(struct session *s, int r)
 {
 	port_error(s, r);
-	fprintf(stderr, "sqnsupgrade: %s failed: %s\n", s->cli->command, sqns_strerror(r));
+	fprintf(s->out.err, "sqnsupgrade: %s failed: %s\n", s->cli->command, sqns_strerror(r));
 	return exit_for(r);
 }
 

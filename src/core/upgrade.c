@@ -386,6 +386,23 @@ static int read_versions(struct sqns_ctx *ctx)
 	return SQNS_OK;
 }
 
+/*
+ * The recovery method from application mode (versions read): the boot ROM
+ * step when Bootloader0 is the factory's (the file is then required), else a
+ * plain reboot into recovery; updater.elf after either.
+ */
+static int plan_recovery_route(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts)
+{
+	struct sqns_plan *p = &ctx->plan;
+	bool factory = p->bootloader0 == FACTORY_BOOTROM;
+	if (factory && !opts->bootrom)
+		return refuse(ctx, SQNS_REFUSE_BOOTROM_MISSING);
+	p->bootrom_step = factory;
+	p->recovery_step = !factory;
+	p->updater_step = true;
+	return SQNS_OK;
+}
+
 /* Application mode: what the versions allow. Returns 1 when there is nothing to do. */
 static int plan_application(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts)
 {
@@ -399,14 +416,8 @@ static int plan_application(struct sqns_ctx *ctx, const struct sqns_upgrade_opts
 	    (r = refuse_unless_forced(ctx, opts, SQNS_REFUSE_DIFF_WRONG_BASE)) != SQNS_OK)
 		return r;
 	bool factory = p->bootloader0 == FACTORY_BOOTROM;
-	if (opts->updater) {
-		if (factory && !opts->bootrom)
-			return refuse(ctx, SQNS_REFUSE_BOOTROM_MISSING);
-		p->bootrom_step = factory;
-		p->recovery_step = !factory;
-		p->updater_step = true;
-		return SQNS_OK;
-	}
+	if (opts->updater)
+		return plan_recovery_route(ctx, opts);
 	if (factory &&
 	    (r = refuse_unless_forced(ctx, opts, SQNS_REFUSE_FACTORY_BOOTROM)) != SQNS_OK)
 		return r;
@@ -575,12 +586,8 @@ int sqns_prepare(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts)
 	}
 	if ((r = read_versions(ctx)) != SQNS_OK)
 		return r;
-	bool factory = p->bootloader0 == FACTORY_BOOTROM;
-	if (factory && !opts->bootrom)
-		return refuse(ctx, SQNS_REFUSE_BOOTROM_MISSING);
-	p->bootrom_step = factory;
-	p->recovery_step = !factory;
-	p->updater_step = true;
-	r = factory ? bootrom_step(ctx, opts->bootrom) : reboot_into_recovery(ctx);
+	if ((r = plan_recovery_route(ctx, opts)) != SQNS_OK)
+		return r;
+	r = p->bootrom_step ? bootrom_step(ctx, opts->bootrom) : reboot_into_recovery(ctx);
 	return r == SQNS_OK ? updater_step(ctx, opts->updater) : r;
 }
