@@ -106,6 +106,7 @@ enum sqns_phase {
 	SQNS_PHASE_PLAN,	    /* ctx->plan is ready (dry run: nothing else follows) */
 	SQNS_PHASE_ALREADY_CURRENT, /* the modem already runs the target build */
 	SQNS_PHASE_VERIFIED,	    /* the modem runs the target build: event value = build */
+	SQNS_PHASE_STP_WAIT,	    /* TICK only: an STP answer is late; value = seconds so far */
 };
 
 enum sqns_event_type {

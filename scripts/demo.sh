@@ -3,6 +3,8 @@
 # upgrade it from build 38638 to 39529 with the real CLI. The simulated modem
 # had its boot ROM replaced by an earlier recovery upgrade (Bootloader0 38638),
 # so the normal method applies; a factory modem would need the recovery method.
+# Like a real one, the simulated modem goes silent while it erases flash near
+# 8 % and commits it at 99 % (a few seconds here; up to minutes on hardware).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -22,7 +24,7 @@ trap cleanup EXIT
 
 # The simulator prints one ready line once its port exists; read it, then go.
 coproc SIM { exec ./build-release/sim/sqnsim --link "$work/ttyGPy" --build 38638 --bootloader0 38638 \
-    --state "$work/modem.state" --log "$work/modem-events.jsonl"; }
+    --stall-at 8:4000 --stall-at 99:4000 --state "$work/modem.state" --log "$work/modem-events.jsonl"; }
 sim_pid=$SIM_PID
 read -r ready <&"${SIM[0]}"
 echo "[demo] $ready"

@@ -1,5 +1,6 @@
 #define _DEFAULT_SOURCE
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "output.h"
@@ -10,8 +11,10 @@
 void output_init(struct output *o, FILE *out, FILE *err, int verbose, bool debug)
 {
 	*o = (struct output){.out = out, .err = err, .verbose = verbose, .debug = debug};
-	o->tty = isatty(fileno(out));
+	o->tty_fd = fileno(out);
+	o->tty = o->tty_fd >= 0 && isatty(o->tty_fd);
 	o->bar_shown = -1;
+	o->tick_phase = -1;
 }
 
 void output_break(struct output *o)
@@ -39,26 +42,225 @@ static void say(struct output *o, const char *line)
 	fflush(o->out);
 }
 
-static void draw_bar(struct output *o, uint32_t done, uint32_t total)
+#define BUSY_HINT_S 3	/* seconds of STP silence before "modem busy" shows */
+#define WAIT_HINT_S 10	/* seconds of AT silence before a waiting hint shows */
+#define REDRAW_MS 250	/* a terminal's bar is redrawn at most this often, unless its % moves */
+#define RATE_MIN_MS 500 /* the shortest window a throughput is computed over */
+
+static unsigned term_columns(const struct output *o)
 {
+	struct winsize ws;
+	if (ioctl(o->tty_fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 80;
+}
+
+/*
+ * "146/293 KiB" or "2.9/5.7 MiB": both figures in the total's unit, the done
+ * part rounded down so that it never reads as complete before it is.
+ */
+static void format_amount(char *buf, size_t n, uint32_t done, uint32_t total)
+{
+	if (total >= 1024u * 1024u)
+		snprintf(buf, n, "%u.%u/%.1f MiB", done / 1048576u,
+			 done % 1048576u * 10u / 1048576u, total / 1048576.0);
+	else if (total >= 10u * 1024u)
+		snprintf(buf, n, "%u/%u KiB", done / 1024u, (total + 512u) / 1024u);
+	else
+		snprintf(buf, n, "%u/%u B", done, total);
+}
+
+static void format_rate(char *buf, size_t n, double bytes_per_s)
+{
+	if (bytes_per_s >= 1048576.0)
+		snprintf(buf, n, "%.1f MiB/s", bytes_per_s / 1048576.0);
+	else
+		snprintf(buf, n, "%.1f KiB/s", bytes_per_s / 1024.0);
+}
+
+static void format_eta(char *buf, size_t n, double seconds)
+{
+	unsigned long s = seconds > 359999.0 ? 359999ul : (unsigned long)(seconds + 0.5);
+	if (s >= 3600)
+		snprintf(buf, n, "ETA %lu:%02lu:%02lu", s / 3600, s / 60 % 60, s % 60);
+	else
+		snprintf(buf, n, "ETA %lu:%02lu", s / 60, s % 60);
+}
+
+/* Remember (now, done) at most every REDRAW_MS; the window spans the last few seconds. */
+static void rate_sample(struct output *o, uint32_t now, uint32_t done)
+{
+	unsigned newest = (o->bar.head + o->bar.n + RATE_SAMPLES - 1) % RATE_SAMPLES;
+	if (o->bar.n > 0 && now - o->bar.t[newest] < REDRAW_MS)
+		return;
+	unsigned slot = (o->bar.head + o->bar.n) % RATE_SAMPLES;
+	if (o->bar.n == RATE_SAMPLES)
+		o->bar.head = (o->bar.head + 1) % RATE_SAMPLES;
+	else
+		o->bar.n++;
+	o->bar.t[slot] = now;
+	o->bar.bytes[slot] = done;
+}
+
+/* Bytes a second over the sample window, or a negative value while too short to tell. */
+static double rate_now(const struct output *o, uint32_t now)
+{
+	if (o->bar.n == 0)
+		return -1.0;
+	uint32_t span = now - o->bar.t[o->bar.head];
+	if (span < RATE_MIN_MS)
+		return -1.0;
+	return (o->bar.done - o->bar.bytes[o->bar.head]) * 1000.0 / span;
+}
+
+/*
+ * What a terminal's bar carries beside it, at most `room` characters: the
+ * busy hint during a long silence, else bytes, throughput and ETA (the longest
+ * variant that fits).
+ */
+static void bar_extras(const struct output *o, uint32_t now, char *buf, size_t room)
+{
+	char v[3][128];
+	int nv = 0;
+	if (o->bar.busy_s >= BUSY_HINT_S) {
+		snprintf(v[nv++], sizeof v[0],
+			 "  modem busy for %d s: this is normal, keep waiting", o->bar.busy_s);
+		snprintf(v[nv++], sizeof v[0], "  modem busy %d s, normal", o->bar.busy_s);
+		snprintf(v[nv++], sizeof v[0], "  busy %ds", o->bar.busy_s);
+	} else {
+		char amount[48], rate[32] = "", eta[32] = "";
+		format_amount(amount, sizeof amount, o->bar.done, o->bar.total);
+		double bps = rate_now(o, now);
+		if (bps > 0.0) {
+			format_rate(rate, sizeof rate, bps);
+			format_eta(eta, sizeof eta, (o->bar.total - o->bar.done) / bps);
+			snprintf(v[nv++], sizeof v[0], "  %s  %s  %s", amount, rate, eta);
+			snprintf(v[nv++], sizeof v[0], "  %s  %s", rate, eta);
+			snprintf(v[nv++], sizeof v[0], "  %s", eta);
+		} else {
+			snprintf(v[nv++], sizeof v[0], "  %s", amount);
+		}
+	}
+	buf[0] = '\0';
+	for (int i = 0; i < nv; i++) {
+		if (strlen(v[i]) <= room) {
+			strcpy(buf, v[i]);
+			return;
+		}
+	}
+}
+
+/*
+ * The user's document's bar. On a terminal it is redrawn in place with bytes,
+ * throughput and ETA beside it, and ends as the document's line; elsewhere one
+ * line per 10 %.
+ */
+static void draw_bar(struct output *o, bool force)
+{
+	uint32_t done = o->bar.done, total = o->bar.total;
 	int pct = total ? (int)((uint64_t)done * 100 / total) : 100;
 	int fill = total ? (int)((uint64_t)done * BAR_WIDTH / total) : BAR_WIDTH;
-	/* On a terminal redraw when the figure changes; elsewhere one line per 10 %. */
-	int step = o->tty ? 1 : 10;
-	if (o->bar_shown >= 0 && pct / step == o->bar_shown / step)
+	uint32_t now = posix_now_ms();
+	if (!o->tty) {
+		if (o->bar_shown >= 0 && pct / 10 == o->bar_shown / 10)
+			return;
+	} else if (!force && o->bar_shown == pct && pct < 100 &&
+		   now - o->bar.drawn_ms < REDRAW_MS) {
 		return;
+	}
 	o->bar_shown = pct;
+	o->bar.drawn_ms = now;
 	char bar[BAR_WIDTH + 1];
 	memset(bar, '#', (size_t)fill);
 	memset(bar + fill, ' ', (size_t)(BAR_WIDTH - fill));
 	bar[BAR_WIDTH] = '\0';
-	fprintf(o->out, "%sSending %u bytes: [%s] %3d%%", o->tty ? "\r" : "", total, bar, pct);
-	if (o->tty && pct < 100) {
+	char line[256];
+	int len = snprintf(line, sizeof line, "Sending %u bytes: [%s] %3d%%", total, bar, pct);
+	if (!o->tty) {
+		fprintf(o->out, "%s\n", line);
+		fflush(o->out);
+		return;
+	}
+	/* One screen row, never wrapped: a wrapped line cannot be redrawn with \r. */
+	unsigned cols = term_columns(o);
+	if (pct < 100 && len > 0 && (unsigned)len + 1 < cols && (size_t)len < sizeof line) {
+		size_t room = cols - 1 - (unsigned)len;
+		if (room > sizeof line - 1 - (size_t)len)
+			room = sizeof line - 1 - (size_t)len;
+		bar_extras(o, now, line + len, room);
+	}
+	len = (int)strlen(line);
+	/* Blank what a longer earlier drawing left on the row. */
+	fprintf(o->out, "\r%s%*s", line, o->bar_len > len ? o->bar_len - len : 0, "");
+	o->bar_len = len;
+	if (pct < 100) {
 		o->line_open = true;
 	} else {
 		fputc('\n', o->out);
 		o->line_open = false;
+		o->bar_len = 0;
 	}
+	fflush(o->out);
+}
+
+static void progress(struct output *o, uint32_t done, uint32_t total)
+{
+	uint32_t now = posix_now_ms();
+	bool restart = done == 0 || total != o->bar.total || done < o->bar.done;
+	bool was_busy = o->bar.busy_s >= BUSY_HINT_S;
+	if (restart || was_busy) /* a stall says nothing of the link's throughput */
+		o->bar.n = o->bar.head = 0;
+	o->bar.done = done;
+	o->bar.total = total;
+	o->bar.busy_s = 0;
+	o->bar.busy_said = false;
+	rate_sample(o, now, done);
+	draw_bar(o, was_busy);
+}
+
+/* Another second without an STP answer. */
+static void stp_silence(struct output *o, int seconds)
+{
+	o->bar.busy_s = seconds;
+	if (seconds < BUSY_HINT_S || o->bar.total == 0 || o->bar_shown < 0 || o->bar_shown >= 100)
+		return;
+	if (o->tty) {
+		draw_bar(o, true);
+	} else if (!o->bar.busy_said) {
+		o->bar.busy_said = true;
+		output_break(o);
+		fprintf(o->out,
+			"The modem is busy (it erases or commits flash near 7-10 %% and 99 %%): "
+			"this is normal, waiting for it...\n");
+		fflush(o->out);
+	}
+}
+
+/* Another second of an AT wait (rebooting, loading the updater, applying). */
+static void at_silence(struct output *o, enum sqns_phase p)
+{
+	if (p == SQNS_PHASE_RESETTING) {
+		fputc('.', o->out);
+		fflush(o->out);
+		return;
+	}
+	if ((int)p != o->tick_phase) {
+		o->tick_phase = (int)p;
+		o->tick_count = 0;
+	}
+	if (++o->tick_count != WAIT_HINT_S)
+		return;
+	output_break(o);
+	if (p == SQNS_PHASE_NEGOTIATE)
+		fprintf(o->out,
+			"No answer yet after %d s: loading the updater can take several "
+			"minutes, this is normal\n",
+			WAIT_HINT_S);
+	else
+		fprintf(o->out,
+			"No answer yet after %d s: the modem can take a few minutes to "
+			"restart, this is normal\n",
+			WAIT_HINT_S);
 	fflush(o->out);
 }
 
@@ -158,6 +360,7 @@ static void phase(struct output *o, enum sqns_phase p)
 		break;
 	case SQNS_PHASE_APPLYING:
 	case SQNS_PHASE_VERIFIED:
+	case SQNS_PHASE_STP_WAIT:
 		break;
 	}
 }
@@ -255,6 +458,7 @@ const char *output_phase_name(enum sqns_phase p)
 	    [SQNS_PHASE_PLAN] = "plan",
 	    [SQNS_PHASE_ALREADY_CURRENT] = "already_current",
 	    [SQNS_PHASE_VERIFIED] = "verified",
+	    [SQNS_PHASE_STP_WAIT] = "stp_wait",
 	};
 	return (unsigned)p < sizeof names / sizeof names[0] && names[p] ? names[p] : "unknown";
 }
@@ -286,6 +490,11 @@ static void json_event(struct output *o, const struct sqns_event *ev)
 			ev->done, ev->total, pct);
 		break;
 	}
+	case SQNS_EV_TICK:
+		if (ev->phase != SQNS_PHASE_STP_WAIT)
+			return;
+		fprintf(f, "{\"event\": \"busy\", \"seconds\": %d}\n", ev->value);
+		break;
 	case SQNS_EV_RETRY:
 		fprintf(f, "{\"event\": \"retry\", \"attempt\": %d, \"error\": ", ev->value);
 		output_json_string(f, sqns_strerror(ev->err));
@@ -306,6 +515,7 @@ void output_event(void *user, const struct sqns_event *ev)
 		log_event(o, ev);
 	switch (ev->type) {
 	case SQNS_EV_PHASE:
+		o->tick_phase = -1;
 		phase(o, ev->phase);
 		break;
 	case SQNS_EV_SESSION: {
@@ -317,13 +527,13 @@ void output_event(void *user, const struct sqns_event *ev)
 		break;
 	}
 	case SQNS_EV_PROGRESS:
-		draw_bar(o, ev->done, ev->total);
+		progress(o, ev->done, ev->total);
 		break;
 	case SQNS_EV_TICK:
-		if (ev->phase == SQNS_PHASE_RESETTING) {
-			fputc('.', o->out);
-			fflush(o->out);
-		}
+		if (ev->phase == SQNS_PHASE_STP_WAIT)
+			stp_silence(o, ev->value);
+		else
+			at_silence(o, ev->phase);
 		break;
 	case SQNS_EV_RETRY:
 		if (o->verbose) {

@@ -6,20 +6,36 @@
 
 #include "sqnsupgrade.h"
 
+#define RATE_SAMPLES 16 /* the throughput is measured over the last few seconds */
+
 struct output {
-	FILE *out;		    /* transcript (stdout) */
-	FILE *err;		    /* diagnostics (stderr) */
-	bool tty;		    /* out is a terminal: redraw the bar in place */
-	int verbose;		    /* -v */
-	bool debug;		    /* --debug: the wire, line by line */
-	bool fff;		    /* the transfer in progress stores an FFF image */
-	int bar_shown;		    /* last drawn percentage, -1 before the first */
-	bool line_open;		    /* a bar or a row of dots awaits its newline */
+	FILE *out;	/* transcript (stdout) */
+	FILE *err;	/* diagnostics (stderr) */
+	bool tty;	/* out is a terminal: redraw the bar in place */
+	int tty_fd;	/* out's descriptor (out may later be wrapped, e.g. in colour) */
+	int verbose;	/* -v */
+	bool debug;	/* --debug: the wire, line by line */
+	bool fff;	/* the transfer in progress stores an FFF image */
+	int bar_shown;	/* last drawn percentage, -1 before the first */
+	int bar_len;	/* characters of the bar line drawn on a terminal */
+	bool line_open; /* a bar or a row of dots awaits its newline */
 	const struct sqns_ctx *ctx; /* for the plan's warnings */
 	FILE *log;		    /* --log: timestamped wire transcript, or NULL */
 	FILE *json;		    /* --json: one JSON object a line for every event, or NULL */
 	int json_pct;		    /* the last progress percentage written as JSON */
 	uint32_t t0;		    /* the log's time origin (ms) */
+	/* The live bar on a terminal: bytes, throughput and ETA, or the busy hint. */
+	struct {
+		uint32_t done, total;	      /* the last progress event */
+		uint32_t drawn_ms;	      /* when the line was last drawn */
+		uint32_t t[RATE_SAMPLES];     /* a window of (time, bytes) samples */
+		uint32_t bytes[RATE_SAMPLES]; /* ... for the throughput */
+		unsigned n, head;	      /* samples held, oldest one */
+		int busy_s;		      /* seconds the modem has been silent */
+		bool busy_said;		      /* the non-TTY hint was printed for this stall */
+	} bar;
+	int tick_phase; /* the phase of the running AT wait's ticks, -1 for none */
+	int tick_count; /* its ticks so far */
 };
 
 void output_init(struct output *o, FILE *out, FILE *err, int verbose, bool debug);

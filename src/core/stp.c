@@ -8,6 +8,7 @@
 #define STP_RETRIES 4u
 #define STP_CLOSE_MS 2000u /* the closing RESET's answer may never come */
 #define STP_RESYNC_QUIET_MS 50u
+#define STP_TICK_MS 1000u /* a TICK (SQNS_PHASE_STP_WAIT) per second of silence */
 
 struct stp_rsp {
 	struct stp_header h;
@@ -26,21 +27,44 @@ static void emit_frame(struct sqns_ctx *ctx, enum sqns_event_type type, const ui
 	sqns_emit(ctx, &ev);
 }
 
+/*
+ * The next byte of an answer, until `end`. The modem may stay silent for
+ * minutes while it erases or commits flash: each second of it is reported
+ * (TICK, SQNS_PHASE_STP_WAIT, value = seconds since the request went out) so
+ * that a user interface can tell a busy modem from a hung tool.
+ */
+static int rx_answer_byte(struct sqns_ctx *ctx, uint8_t *c, uint32_t end, uint32_t *next_tick,
+			  int *seconds)
+{
+	for (;;) {
+		bool tick_first = (int32_t)(*next_tick - end) < 0;
+		int r = sqns_rx_byte(ctx, c, tick_first ? *next_tick : end);
+		if (r != 0 || !tick_first)
+			return r;
+		*next_tick += STP_TICK_MS;
+		struct sqns_event ev = {
+		    .type = SQNS_EV_TICK, .phase = SQNS_PHASE_STP_WAIT, .value = ++*seconds};
+		sqns_emit(ctx, &ev);
+	}
+}
+
 /* Hunt for the "tsaf" signature, then read the header and payload the length asks for. */
 static int read_response(struct sqns_ctx *ctx, struct stp_rsp *rsp, uint32_t end)
 {
 	uint8_t hdr[STP_HDR_LEN];
 	uint32_t window = 0;
+	uint32_t next_tick = deadline_in(ctx, STP_TICK_MS);
+	int seconds = 0;
 	uint8_t c;
 	int r;
 	while (window != STP_SIG_RESPONSE) {
-		if ((r = sqns_rx_byte(ctx, &c, end)) != 1)
+		if ((r = rx_answer_byte(ctx, &c, end, &next_tick, &seconds)) != 1)
 			return r == 0 ? SQNS_ERR_TIMEOUT : r;
 		window = (window << 8) | c;
 	}
 	stp_put32(hdr, window);
 	for (unsigned i = 4; i < STP_HDR_LEN; i++)
-		if ((r = sqns_rx_byte(ctx, &hdr[i], end)) != 1)
+		if ((r = rx_answer_byte(ctx, &hdr[i], end, &next_tick, &seconds)) != 1)
 			return r == 0 ? SQNS_ERR_TIMEOUT : r;
 	if (!stp_header_crc_ok(hdr, true))
 		return SQNS_ERR_PROTOCOL;
@@ -48,7 +72,7 @@ static int read_response(struct sqns_ctx *ctx, struct stp_rsp *rsp, uint32_t end
 	if (rsp->h.length > sizeof rsp->payload)
 		return SQNS_ERR_PROTOCOL;
 	for (unsigned i = 0; i < rsp->h.length; i++)
-		if ((r = sqns_rx_byte(ctx, &rsp->payload[i], end)) != 1)
+		if ((r = rx_answer_byte(ctx, &rsp->payload[i], end, &next_tick, &seconds)) != 1)
 			return r == 0 ? SQNS_ERR_TIMEOUT : r;
 	if (!stp_payload_crc_ok(&rsp->h, rsp->payload, true))
 		return SQNS_ERR_PROTOCOL;

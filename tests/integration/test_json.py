@@ -31,6 +31,21 @@ class JsonTest(SimTestCase):
         self.assertIn("SYSTEM VERSION", result["text"])
         self.assertEqual(result["error"], "")
 
+    def test_busy_modem_reports_each_second(self):
+        sim = self.sim("--stall-at", "50:4500")
+        image = sim.mkimage("CATM1-39529.dup", size=50000)
+        r = run_cli("--json", "run", image, port=sim.link)
+        self.assertExit(r, 0)
+        events = parse(r.out)
+        busy = [i for i, e in enumerate(events) if e["event"] == "busy"]
+        seconds = [events[i]["seconds"] for i in busy]
+        self.assertGreaterEqual(len(seconds), 4, seconds)
+        self.assertEqual(seconds, list(range(1, len(seconds) + 1)))
+        # All inside the transfer, at the stall: after some progress, before the end.
+        percents = [e["percent"] for e in events[:busy[0]] if e["event"] == "progress"]
+        self.assertTrue(percents and 0 < percents[-1] < 100, percents)
+        self.assertIn(100, [e.get("percent") for e in events[busy[-1]:]])
+
     def test_failure_result_carries_the_message(self):
         sim = self.sim("--build", "38638")
         diff = sim.mkimage("upgdiff_33080-to-39529.dup", kind="diff", frm=33080, size=9000)

@@ -1,5 +1,6 @@
 """The progress bar on a real terminal (tmux): one screen line, redrawn in place."""
 import os
+import re
 import shlex
 import subprocess
 import time
@@ -41,7 +42,8 @@ class TmuxTest(SimTestCase):
         self.fail("the pane never showed what was awaited:\n%s" % "\n".join(captures[-1]))
 
     def test_bar_is_redrawn_in_place(self):
-        sim = self.sim("--build", "38638", "--pace")
+        # Paced like a real UART, with a flash erase at 50 %.
+        sim = self.sim("--build", "38638", "--pace", "--stall-at", "50:5000")
         image = sim.mkimage("CATM1-39529.dup", build=39529, size=300000)
         self.socket = os.path.join(self.workdir, "tmux.sock")
         cmd = " ".join(shlex.quote(a) for a in cli_command("run", image, port=sim.link))
@@ -67,6 +69,13 @@ class TmuxTest(SimTestCase):
             rows.add(found[0])
             bars.append(lines[found[0]].rstrip())
         self.assertEqual(len(rows), 1, rows)
+        # Beside the bar: bytes, throughput and ETA; during the erase, the busy hint.
+        shown = "\n".join(sorted(set(bars)))
+        self.assertTrue(any(re.search(r"\] +\d+%  \d+/293 KiB  [\d.]+ KiB/s  ETA \d+:\d\d$", b)
+                            for b in bars), shown)
+        self.assertTrue(any(re.search(r"\]  49%  modem busy for \d+ s: this is normal", b)
+                            for b in bars), shown)
+        self.assertTrue(all(len(b) < 160 for b in bars), shown)
         # ... and it changed between captures: redrawn, not appended.
         self.assertGreater(len(set(bars)), 2, bars)
         self.assertTrue(bars[-1].endswith("[" + "#" * 40 + "] 100%"), bars[-1])

@@ -81,6 +81,29 @@ class UpgradeTest(SimTestCase):
                          ["%d%%" % p for p in range(0, 101, 10)])
         self.assertNotIn("\r", r.out)
 
+    def test_long_silence_says_the_modem_is_busy(self):
+        # A flash erase near 8 %: the modem holds its answer 6 s.
+        sim = self.sim("--stall-at", "8:6000")
+        image = sim.mkimage("CATM1-39529.dup", size=100000)
+        r = run_cli("run", image, port=sim.link)
+        self.assertExit(r, 0)
+        self.assertEqual(len(sim.events("stall")), 1)
+        lines = r.out.splitlines()
+        hints = [i for i, l in enumerate(lines) if l.startswith("The modem is busy")]
+        self.assertEqual(len(hints), 1, r.out)
+        self.assertIn("this is normal", lines[hints[0]])
+        bars = [i for i, l in enumerate(lines) if l.startswith("Sending 100000 bytes: [")]
+        self.assertEqual(len(bars), 11, r.out)  # still one line per 10 %
+        self.assertTrue(bars[0] < hints[0] < bars[-1], r.out)
+        self.check_running(sim, 39529)
+
+    def test_short_silence_says_nothing(self):
+        sim = self.sim("--stall-at", "50:1500")
+        image = sim.mkimage("CATM1-39529.dup", size=100000)
+        r = run_cli("run", image, port=sim.link)
+        self.assertExit(r, 0)
+        self.assertNotIn("busy", r.out)
+
     def test_env_port_and_symlink(self):
         sim = self.sim()
         image = sim.mkimage("CATM1-39529.dup", size=5000)

@@ -470,6 +470,44 @@ static void test_missing_answer_retried(void **state)
 	assert_int_equal(f->fp->now - start, f->cfg.timeouts.stp_ms + 50);
 }
 
+/* A flash erase: the block's answer comes 12.5 s late, with a TICK per second of it. */
+static void test_slow_answer_ticks(void **state)
+{
+	struct fix *f = *state;
+	uint32_t start = f->fp->now;
+	f->ctx.cfg.timeouts.stp_ms = 90000; /* the default: a 12.5 s silence is no failure */
+	set_image(f, 100);
+	script_open(f->fp, 8192);
+	expect_cmd(f->fp, 2, 100);
+	reply_cmd(f->fp, 2);
+	fp_expect_stp(f->fp, STP_OP_TRANSFER_BLOCK, 1, 3, f->data, 100);
+	fp_reply_after(f->fp, 12500, NULL, 0);
+	reply_residue(f->fp, 3, 0);
+	script_close(f->fp, 4, true);
+	assert_int_equal(sqns_stp_send(&f->ctx, &f->img), SQNS_OK);
+	fp_assert_done(f->fp, true);
+	assert_int_equal(count_retries(f, SQNS_ERR_TIMEOUT), 0);
+	/* Ticks 1..12 come after the block went out and before its progress. */
+	int want = 1;
+	bool block_sent = false;
+	for (size_t i = 0; i < f->log.n; i++) {
+		const struct sqns_event *ev = &f->log.recs[i].ev;
+		if (ev->type == SQNS_EV_STP_TX && ev->frame.op == STP_OP_TRANSFER_BLOCK)
+			block_sent = true;
+		if (ev->type == SQNS_EV_TICK) {
+			assert_true(block_sent);
+			assert_int_equal(ev->phase, SQNS_PHASE_STP_WAIT);
+			assert_int_equal(ev->value, want);
+			want++;
+		}
+		if (ev->type == SQNS_EV_PROGRESS && ev->done == 100)
+			assert_int_equal(want, 13);
+	}
+	assert_int_equal(want, 13);
+	/* The ticks cost no time of their own. */
+	assert_int_equal(f->fp->now - start, 12500);
+}
+
 static void test_five_bad_answers_protocol(void **state)
 {
 	struct fix *f = *state;
@@ -752,6 +790,8 @@ int main(void)
 	    T7(test_oversized_answer_retried),
 	    T7(test_missing_answer_retried),
 	    TW(test_missing_answer_retried),
+	    T7(test_slow_answer_ticks),
+	    TW(test_slow_answer_ticks),
 	    T7(test_five_bad_answers_protocol),
 	    T7(test_five_missing_answers_timeout),
 	    T7(test_late_duplicate_answer_recovers),
