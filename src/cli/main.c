@@ -42,7 +42,8 @@ static const char usage_text[] =
     "      --json           JSON lines on stdout: every phase and percent, then a result\n"
     "                       object (with several ports: one summary array)\n"
     "  -b, --baud RATE      the modem's rate (default 921600); above 921600, the rate\n"
-    "                       the transfer is moved to with AT+IPR (921600 if refused)\n"
+    "                       the transfer is moved to with AT+IPR (921600 if refused),\n"
+    "                       e.g. 3686400 (set through termios2 on Linux)\n"
     "      --rtscts         RTS/CTS hardware flow control\n"
     "  -v, --verbose        say more (retries, reboots)\n"
     "  -q, --quiet          print only errors and the final result line\n"
@@ -184,7 +185,7 @@ static int parse_option(struct cli *c, int opt, const char *arg)
 	case 'b':
 		if (!parse_baud(arg, &c->baud))
 			return usage_error("unsupported rate '%s': use a standard rate such as "
-					   "115200 or 921600",
+					   "115200 or 921600 (or 3686400 for the transfer)",
 					   arg);
 		break;
 	case 'v':
@@ -212,7 +213,7 @@ static int parse_option(struct cli *c, int opt, const char *arg)
 	case OPT_BAUD_B:
 		if (!parse_baud(arg, opt == OPT_BAUD_A ? &c->baud_a : &c->baud_b))
 			return usage_error("unsupported rate '%s': use a standard rate such as "
-					   "115200 or 921600",
+					   "115200 or 921600 (or 3686400 for the transfer)",
 					   arg);
 		break;
 	case OPT_VERSION:

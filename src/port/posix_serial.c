@@ -9,7 +9,14 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "posix_rate.h"
 #include "posix_serial.h"
+
+/*
+ * Rates termios has no B-constant for, set through posix_rate where the system
+ * can: the multiples of 921600 the modem's UART divides to exactly.
+ */
+static const uint32_t other_rates[] = {1843200, 3686400};
 
 static const struct {
 	uint32_t baud;
@@ -32,7 +39,14 @@ static speed_t rate_code(uint32_t baud)
 
 bool posix_serial_rate_ok(uint32_t baud)
 {
-	return rate_code(baud) != B0;
+	if (rate_code(baud) != B0)
+		return true;
+	if (!posix_rate_any_supported())
+		return false;
+	for (size_t i = 0; i < sizeof other_rates / sizeof other_rates[0]; i++)
+		if (other_rates[i] == baud)
+			return true;
+	return false;
 }
 
 /* One hex dump line per 16 bytes, with the printable ASCII beside it. */
@@ -66,12 +80,16 @@ static int configure(struct posix_serial *s, uint32_t baud)
 {
 	struct termios tio;
 	speed_t code = rate_code(baud);
-	if (code == B0) {
+	if (code == B0 && !posix_serial_rate_ok(baud)) {
 		s->os_errno = EINVAL;
 		return SQNS_ERR_ARG;
 	}
 	if (tcgetattr(s->fd, &tio) < 0)
 		return fail(s);
+	/* A rate outside the table: the rest first, at the current rate, then the rate. */
+	bool any = code == B0;
+	if (any)
+		code = cfgetospeed(&tio);
 	cfmakeraw(&tio);
 	tio.c_cflag &= ~(tcflag_t)(CSTOPB | PARENB | CSIZE | CRTSCTS);
 	tio.c_cflag |= CS8 | CLOCAL | CREAD;
@@ -79,10 +97,12 @@ static int configure(struct posix_serial *s, uint32_t baud)
 		tio.c_cflag |= CRTSCTS;
 	tio.c_cc[VMIN] = 0;
 	tio.c_cc[VTIME] = 0;
-	if (cfsetispeed(&tio, code) < 0 || cfsetospeed(&tio, code) < 0)
+	if (!any && (cfsetispeed(&tio, code) < 0 || cfsetospeed(&tio, code) < 0))
 		return fail(s);
 	/* TCSADRAIN: bytes already queued leave at the old rate (AT+IPR's command). */
 	if (tcsetattr(s->fd, TCSADRAIN, &tio) < 0)
+		return fail(s);
+	if (any && posix_rate_set_any(s->fd, baud) < 0)
 		return fail(s);
 	return SQNS_OK;
 }

@@ -26,6 +26,18 @@ class FastLinkTest(SimTestCase):
         r = run_cli("state", port=sim.link)
         self.assertEqual(r.out, "2 application\n")
 
+    def test_transfer_at_3686400(self):
+        # No termios B-constant: the host sets it through termios2 (BOTHER).
+        sim = self.sim("--max-rate", "4000000")
+        image = sim.mkimage("CATM1-39529.dup", size=80000)
+        r = run_cli("-b", "3686400", "run", image, port=sim.link)
+        self.assertExit(r, 0)
+        self.assertIn("Transfer at 3686400 baud", r.out)
+        ipr = [e for e in sim.events("at") if e["cmd"] == "AT+IPR=3686400"]
+        self.assertEqual([(e["mode"], e["result"]) for e in ipr], [(4, "OK")])
+        self.assertEqual(sim.events("rate_mismatch"), [])
+        self.check_done(sim, image)
+
     def test_modem_refuses_the_rate(self):
         sim = self.sim("--max-rate", "921600")
         image = sim.mkimage("CATM1-39529.dup", size=40000)
