@@ -250,17 +250,13 @@ static void at_silence(struct output *o, enum sqns_phase p)
 	}
 	if (++o->tick_count != WAIT_HINT_S)
 		return;
+	const char *what = p == SQNS_PHASE_NEGOTIATE	    ? "Loading the updater"
+			   : p == SQNS_PHASE_REBOOT_UPGRADE ? "Rebooting into upgrade mode"
+							    : "Waiting for the modem";
 	output_break(o);
-	if (p == SQNS_PHASE_NEGOTIATE)
-		fprintf(o->out,
-			"No answer yet after %d s: loading the updater can take several "
-			"minutes, this is normal\n",
-			WAIT_HINT_S);
-	else
-		fprintf(o->out,
-			"No answer yet after %d s: the modem can take a few minutes to "
-			"restart, this is normal\n",
-			WAIT_HINT_S);
+	fprintf(o->out,
+		"%s: no answer yet after %d s, which is normal (it can take a few minutes)\n", what,
+		WAIT_HINT_S);
 	fflush(o->out);
 }
 

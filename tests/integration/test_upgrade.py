@@ -104,6 +104,20 @@ class UpgradeTest(SimTestCase):
         self.assertExit(r, 0)
         self.assertNotIn("busy", r.out)
 
+    def test_slow_reboot_says_to_wait(self):
+        # A modem that takes 12 s to come back from each reboot.
+        sim = self.sim("--boot-ms", "12000")
+        image = sim.mkimage("CATM1-39529.dup", size=20000)
+        r = run_cli("run", image, port=sim.link)
+        self.assertExit(r, 0)
+        hint = ("Rebooting into upgrade mode: no answer yet after 10 s, which is normal "
+                "(it can take a few minutes)")
+        self.assertEqual(r.out.count(hint), 1, r.out)
+        self.assertLinesInOrder(r.out, ["Attempting AT wakeup...", hint, "Starting STP ON_THE_FLY",
+                                        "Upgrade completed!"])
+        # After the transfer the wait shows as the document's row of dots.
+        self.assertRegex(r.out, r"Resetting \(DO NOT DISCONNECT POWER!!!\)\.{10,}\n")
+
     def test_env_port_and_symlink(self):
         sim = self.sim()
         image = sim.mkimage("CATM1-39529.dup", size=5000)
