@@ -6,7 +6,7 @@
  * to report the OS error keeps it in its own context.
  *
  * Memory: the core never allocates. The caller owns struct sqns_ctx (about
- * 6 KiB: the STP block buffer dominates) and every buffer passed in.
+ * 3 KiB: the STP block buffer dominates) and every buffer passed in.
  *
  * Threading: a context is used by one thread at a time. Contexts are
  * independent, so several modems may be driven from several threads.
@@ -43,6 +43,7 @@ enum sqns_err {
 	SQNS_ERR_ABORTED = -11,	   /* the caller asked to stop */
 	SQNS_ERR_REFUSED = -12,	   /* a safety check refused: ctx->refusal says which */
 	SQNS_ERR_VERIFY = -13,	   /* after the upgrade the modem runs another build */
+	/* A new code goes last, with its sqns_strerror sentence (tests/unit/test_at.c). */
 };
 
 /* A short English sentence for an sqns_err value; never NULL. */
@@ -97,7 +98,8 @@ enum sqns_phase {
 	SQNS_PHASE_RESETTING,	    /* "Resetting (DO NOT DISCONNECT POWER!!!)" */
 	SQNS_PHASE_COMPLETED,	    /* "Upgrade completed!" */
 	SQNS_PHASE_STP_BOOTROM,	    /* "Starting STP (DO NOT DISCONNECT POWER!!!)" */
-	SQNS_PHASE_BOOTROM_DONE,    /* "Bootrom updated successfully, switching to upgrade mode" */
+	SQNS_PHASE_BOOTROM_DONE,    /* "Bootrom updated successfully, switching to upgrade mode"
+				       (the modem reboots into recovery, mode 0, for updater.elf) */
 	SQNS_PHASE_NEGOTIATE,	    /* "Attempting AT auto-negotiation..." */
 	SQNS_PHASE_UPDATER_DONE,    /* "Upgrader loaded successfully, modem is in upgrade mode" */
 	SQNS_PHASE_PPP_ESCAPE,	    /* no answer: trying the +++ escape of a data session */
@@ -107,6 +109,9 @@ enum sqns_phase {
 	SQNS_PHASE_ALREADY_CURRENT, /* the modem already runs the target build */
 	SQNS_PHASE_VERIFIED,	    /* the modem runs the target build: event value = build */
 	SQNS_PHASE_STP_WAIT,	    /* TICK only: an STP answer is late; value = seconds so far */
+	SQNS_PHASE_FAST_LINK_LOST,  /* the modem took the faster rate (value) but the line does
+				       not carry it, nor the way back: it keeps that rate until
+				       it restarts */
 };
 
 enum sqns_event_type {

@@ -10,15 +10,19 @@
 
 /* ---- the UART ---- */
 
-/* Compares the host's rate with the modem's; logs the start of a mismatch episode. */
+/*
+ * Compares the host's rate with the modem's, and both with what the cable
+ * carries (--line-max); logs the start of a mismatch episode.
+ */
 static bool rate_ok(struct sim *s)
 {
 	unsigned long host = pty_host_rate(&s->pty);
-	bool ok = host == s->listen_rate;
+	bool same = host == s->listen_rate;
+	bool ok = same && (s->cfg.line_max == 0 || host <= s->cfg.line_max);
 	struct ev e;
 
 	if (!ok && !s->mismatch) {
-		ev_begin(&e, "rate_mismatch");
+		ev_begin(&e, same ? "line_noise" : "rate_mismatch");
 		ev_int(&e, "host", (long long)host);
 		ev_int(&e, "modem", (long long)s->listen_rate);
 		ev_end(&s->log, &e);

@@ -34,6 +34,8 @@ static void usage(FILE *f)
 	       "  --apply-ms N         silence after an image is complete (default 3000)\n"
 	       "  --rate N             the application's UART rate (default 921600)\n"
 	       "  --max-rate N         AT+IPR above N answers ERROR (default 921600)\n"
+	       "  --line-max N         the cable carries up to N baud: above it, both ends agree\n"
+	       "                       on the rate but every byte arrives as noise (default: any)\n"
 	       "  --max-transfer N     STP max transfer (default 8192)\n"
 	       "  --fff-capacity N     bytes the FFF store holds (default 4194304)\n"
 	       "  --pace               move bytes no faster than the UART (rate/10 bytes/s)\n"
@@ -80,6 +82,7 @@ enum {
 	OPT_FACTORY,
 	OPT_BOOTLOADER_MS,
 	OPT_MAX_RATE,
+	OPT_LINE_MAX,
 	OPT_PPP,
 	OPT_OLD_FIRMWARE,
 	OPT_PACE,
@@ -120,6 +123,7 @@ static const struct option long_opts[] = {
     {"factory", no_argument, NULL, OPT_FACTORY},
     {"bootloader-ms", required_argument, NULL, OPT_BOOTLOADER_MS},
     {"max-rate", required_argument, NULL, OPT_MAX_RATE},
+    {"line-max", required_argument, NULL, OPT_LINE_MAX},
     {"ppp", no_argument, NULL, OPT_PPP},
     {"old-firmware", no_argument, NULL, OPT_OLD_FIRMWARE},
     {"pace", no_argument, NULL, OPT_PACE},
@@ -324,6 +328,9 @@ static bool timing_option(struct sim_config *c, int opt, const char *v)
 		break;
 	case OPT_MAX_RATE:
 		c->max_rate = (unsigned long)number("max-rate", v, 50, 16000000);
+		break;
+	case OPT_LINE_MAX:
+		c->line_max = (unsigned long)number("line-max", v, 50, 16000000);
 		break;
 	case OPT_PACE:
 		c->pace = true;

@@ -46,6 +46,7 @@ struct sim_config {
 	bool factory;		     /* fresh from the factory, without state */
 	unsigned long bootloader_ms; /* a boot into recovery (mode 0) takes this long */
 	unsigned long max_rate;	     /* AT+IPR above this: ERROR */
+	unsigned long line_max;	     /* the cable carries rates up to this (0: any) */
 	bool ppp;		     /* start in a PPP data session, without state */
 	bool old_firmware;	     /* AT+SMSWBOOT=3,1 answers ERROR */
 	bool pace;		     /* move bytes no faster than the UART */

@@ -344,6 +344,15 @@ static void phase(struct output *o, enum sqns_phase p)
 				"runs at %u\n",
 				o->ctx ? o->ctx->cfg.fast_baud : 0, o->ctx ? o->ctx->cfg.baud : 0);
 		break;
+	case SQNS_PHASE_FAST_LINK_LOST:
+		output_break(o);
+		fprintf(o->err,
+			"sqnsupgrade: the modem moved to %u baud, but this port or cable does not "
+			"carry that rate and the modem did not hear the way back: it stays at %u "
+			"baud until it restarts. Do not use -b %u with this port.\n",
+			o->ctx ? o->ctx->cfg.fast_baud : 0, o->ctx ? o->ctx->cfg.fast_baud : 0,
+			o->ctx ? o->ctx->cfg.fast_baud : 0);
+		break;
 	case SQNS_PHASE_PLAN:
 		warn_forced(o);
 		break;
@@ -455,6 +464,7 @@ const char *output_phase_name(enum sqns_phase p)
 	    [SQNS_PHASE_ALREADY_CURRENT] = "already_current",
 	    [SQNS_PHASE_VERIFIED] = "verified",
 	    [SQNS_PHASE_STP_WAIT] = "stp_wait",
+	    [SQNS_PHASE_FAST_LINK_LOST] = "fast_link_lost",
 	};
 	return (unsigned)p < sizeof names / sizeof names[0] && names[p] ? names[p] : "unknown";
 }
@@ -467,7 +477,8 @@ static void json_event(struct output *o, const struct sqns_event *ev)
 	case SQNS_EV_PHASE:
 		fprintf(f, "{\"event\": \"phase\", \"phase\": \"%s\"",
 			output_phase_name(ev->phase));
-		if (ev->phase == SQNS_PHASE_VERIFIED || ev->phase == SQNS_PHASE_FAST_LINK)
+		if (ev->phase == SQNS_PHASE_VERIFIED || ev->phase == SQNS_PHASE_FAST_LINK ||
+		    ev->phase == SQNS_PHASE_FAST_LINK_LOST)
 			fprintf(f, ", \"value\": %d", ev->value);
 		fputs("}\n", f);
 		o->json_pct = -1;

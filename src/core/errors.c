@@ -27,6 +27,10 @@ const char *sqns_strerror(int err)
 		return "the firmware image could not be read";
 	case SQNS_ERR_ABORTED:
 		return "interrupted";
+	case SQNS_ERR_REFUSED:
+		return "a safety check refused the upgrade";
+	case SQNS_ERR_VERIFY:
+		return "the modem runs another build than the image installs";
 	default:
 		return "unknown error";
 	}

@@ -294,8 +294,16 @@ static int raise_rate(struct sqns_ctx *ctx)
 		(void)sqns_at(ctx, cmd, NULL, 0, ctx->cfg.timeouts.at_ms);
 		if ((r = sqns_set_rate(ctx, base)) != SQNS_OK)
 			return r;
-		if ((r = sqns_wakeup(ctx, ctx->cfg.timeouts.wake_ms)) != SQNS_OK)
+		/* A modem that heard it answers at once; one that did not never comes back. */
+		if ((r = sqns_wakeup(ctx, ctx->cfg.timeouts.at_ms)) != SQNS_OK) {
+			if (r == SQNS_ERR_NO_MODEM) {
+				struct sqns_event ev = {.type = SQNS_EV_PHASE,
+							.phase = SQNS_PHASE_FAST_LINK_LOST,
+							.value = (int)fast};
+				sqns_emit(ctx, &ev);
+			}
 			return r;
+		}
 	}
 	fast_link_event(ctx, 0);
 	return SQNS_OK;

@@ -16,7 +16,7 @@ cmake --install "$build" --prefix "$prefix" >"$work/install.log"
 for f in "$libdir/libsqnsupgrade.so" "$libdir/libsqnsupgrade.so.0" "$libdir/libsqnsupgrade.a" \
     "$libdir/pkgconfig/sqnsupgrade.pc" include/sqnsupgrade.h include/sqnsupgrade_cli.h \
     bin/sqnsupgrade bin/sqnsim "$pydir/sqnsupgrade/__init__.py" share/man/man1/sqnsupgrade.1 \
-    share/man/man1/sqnsim.1; do
+    share/man/man1/sqnsim.1 share/man/man3/libsqnsupgrade.3; do
     [ -e "$prefix/$f" ] || fail "not installed: $f"
 done
 soname=$(readelf -d "$prefix/$libdir/libsqnsupgrade.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')

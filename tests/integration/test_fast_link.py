@@ -38,6 +38,29 @@ class FastLinkTest(SimTestCase):
         self.assertEqual(sim.events("rate_mismatch"), [])
         self.check_done(sim, image)
 
+    def test_cable_that_cannot_carry_the_rate(self):
+        # Both ends accept 3686400, but the cable garbles it: the modem is stranded there.
+        sim = self.sim("--max-rate", "4000000", "--line-max", "921600")
+        image = sim.mkimage("CATM1-39529.dup", size=40000)
+        r = run_cli("-b", "3686400", "run", image, port=sim.link)
+        self.assertExit(r, 5)
+        self.assertIn("the modem moved to 3686400 baud, but this port or cable does not carry "
+                      "that rate", r.err)
+        self.assertIn("Do not use -b 3686400 with this port.", r.err)
+        self.assertIn("The modem is in upgrade mode (4)", r.err)
+        self.assertTrue(sim.events("line_noise"))
+        self.assertEqual(sim.events("image"), [])
+        # The printed command, after a power cycle (the modem restarts at 921600), finishes.
+        cmd = [l.strip() for l in r.err.splitlines() if l.strip().startswith("sqnsupgrade -p")]
+        self.assertEqual(len(cmd), 1, r.err)
+        self.assertNotIn("-b", cmd[0].split())
+        self.assertTrue(cmd[0].endswith(" --resume"), cmd[0])
+        sim.stop()
+        sim.start()
+        r = run_cli(*cmd[0].split()[3:], port=sim.link)
+        self.assertExit(r, 0)
+        self.check_done(sim, image)
+
     def test_modem_refuses_the_rate(self):
         sim = self.sim("--max-rate", "921600")
         image = sim.mkimage("CATM1-39529.dup", size=40000)
