@@ -94,7 +94,7 @@ enum sqns_phase {
 	SQNS_PHASE_STP_ON_THE_FLY,  /* "Starting STP ON_THE_FLY" */
 	SQNS_PHASE_STP_FFF,	    /* "Starting STP FFF" */
 	SQNS_PHASE_DOWNLOAD_DONE,   /* "Code download done, returning to user mode" */
-	SQNS_PHASE_APPLYING,	    /* the modem checks / applies the image */
+	SQNS_PHASE_APPLYING,	    /* TICK only: the modem checks / applies the image */
 	SQNS_PHASE_RESETTING,	    /* "Resetting (DO NOT DISCONNECT POWER!!!)" */
 	SQNS_PHASE_COMPLETED,	    /* "Upgrade completed!" */
 	SQNS_PHASE_STP_BOOTROM,	    /* "Starting STP (DO NOT DISCONNECT POWER!!!)" */
@@ -145,7 +145,8 @@ struct sqns_event {
 typedef void (*sqns_event_fn)(void *user, const struct sqns_event *ev);
 
 /*
- * Timeouts in milliseconds; 0 selects the default in brackets.
+ * Timeouts in milliseconds, below 2^31 (deadlines compare 32-bit clock
+ * differences); 0 selects the default in brackets.
  *  at_ms:     one AT command's final OK/ERROR [5000]
  *  detect_ms: the first contact: a powered modem answers AT within it [20000]
  *  wake_ms:   waiting for the modem to answer AT after a reboot [300000]
@@ -225,7 +226,11 @@ struct sqns_plan {
 	enum sqns_refusal overridden;
 };
 
-/* One modem conversation. Caller-allocated; fields are private to the core. */
+/*
+ * One modem conversation. Caller-allocated; the core owns the fields. A caller
+ * reads stage, refusal, plan, mode and rate after a call (and cfg as
+ * sqns_init completed it), and writes none.
+ */
 struct sqns_ctx {
 	struct sqns_config cfg;
 	uint8_t rx[SQNS_RX_BUF];
@@ -246,7 +251,12 @@ struct sqns_ctx {
 	uint8_t frame[16 + SQNS_STP_MAX_BLOCK];
 };
 
-/* SQNS_OK, or SQNS_ERR_ARG when ops or a required op is missing. */
+/*
+ * SQNS_OK, or SQNS_ERR_ARG when ops or a required op is missing: read, write
+ * and now_ms are required; set_rate may be NULL (a link whose rate is fixed:
+ * anything that needs another rate then fails with SQNS_ERR_UNSUPPORTED).
+ * A port op's negative result reaches the caller as SQNS_ERR_IO.
+ */
 int sqns_init(struct sqns_ctx *ctx, const struct sqns_config *cfg);
 
 /* ---- AT channel ---- */
@@ -256,32 +266,36 @@ int sqns_init(struct sqns_ctx *ctx, const struct sqns_config *cfg);
  * ERROR. Echo, blank lines, +SYSSTART/+SHUTDOWN and undecodable lines are
  * dropped. Lines go into resp separated by '\n' (truncated to resp_len - 1;
  * resp may be NULL). timeout_ms 0 uses timeouts.at_ms.
- * Returns SQNS_OK, SQNS_ERR_MODEM (ERROR), SQNS_ERR_TIMEOUT or SQNS_ERR_IO.
+ * Returns SQNS_OK, SQNS_ERR_MODEM (ERROR), SQNS_ERR_TIMEOUT, SQNS_ERR_IO or
+ * SQNS_ERR_ABORTED.
  */
 int sqns_at(struct sqns_ctx *ctx, const char *cmd, char *resp, size_t resp_len,
 	    uint32_t timeout_ms);
 
 /*
  * Send AT until the modem answers OK, for at most timeout_ms (0: wake_ms).
- * Returns SQNS_OK, SQNS_ERR_NO_MODEM or SQNS_ERR_IO.
+ * Returns SQNS_OK, SQNS_ERR_NO_MODEM, SQNS_ERR_IO or SQNS_ERR_ABORTED.
  */
 int sqns_wakeup(struct sqns_ctx *ctx, uint32_t timeout_ms);
 
 /*
  * Wait for a line that starts with `prefix`, for at most timeout_ms; a TICK
- * event per second when phase >= 0. SQNS_OK, SQNS_ERR_TIMEOUT or an I/O error.
+ * event per second when phase >= 0. SQNS_OK, SQNS_ERR_TIMEOUT, SQNS_ERR_IO or
+ * SQNS_ERR_ABORTED.
  */
 int sqns_wait_line(struct sqns_ctx *ctx, const char *prefix, uint32_t timeout_ms, int phase);
 
 /* ---- modem queries ---- */
 
-/* AT+SMOD? into *mode. SQNS_OK, or an AT error. */
+/* AT+SMOD? into *mode. SQNS_OK, an AT error, or SQNS_ERR_PROTOCOL (no number). */
 int sqns_get_mode(struct sqns_ctx *ctx, int *mode);
 
 /*
- * Find the modem within detect_ms: AT at the configured rate, then the +++
- * escape of a data session, then 115200 (the recovery bootloader); then
- * AT+BIND=AT, ATE0 and AT+SMOD? into *mode. ctx->rate is the rate it answered.
+ * Find the modem within detect_ms, in rounds: AT at the configured rate, at
+ * fast_baud when set, an STP RESET (a modem left in an interrupted transfer),
+ * AT at 115200 (the recovery bootloader; needs set_rate), and in the first
+ * round only the +++ escape of a data session. Then AT+BIND=AT, ATE0 and
+ * AT+SMOD? into *mode. ctx->rate is the rate it answered at.
  */
 int sqns_detect(struct sqns_ctx *ctx, int *mode);
 
@@ -298,8 +312,8 @@ int sqns_imei(struct sqns_ctx *ctx, char imei[16]);
 bool sqns_parse_ati1_build(const char *ati1, uint32_t *build);
 
 /*
- * From a showver block: the build in brackets of a line whose name starts
- * with `name` ("Bootloader0", "Software"); false when absent or "NA".
+ * From a showver block: the build in brackets of the first line that contains
+ * `name` ("Bootloader0", "Software"); false when absent or "NA".
  */
 bool sqns_parse_showver_build(const char *showver, const char *name, uint32_t *build);
 
@@ -308,8 +322,8 @@ bool sqns_parse_showver_build(const char *showver, const char *name, uint32_t *b
 /*
  * One STP transfer of img: RESET, OPEN_SESSION, blocks, closing RESET. The
  * modem must already be in STP (after AT+SMSTPU / AT+STP answered OK).
- * Returns SQNS_OK, SQNS_ERR_TIMEOUT, SQNS_ERR_PROTOCOL, SQNS_ERR_IMAGE,
- * SQNS_ERR_IO or SQNS_ERR_ABORTED.
+ * Returns SQNS_OK, SQNS_ERR_ARG (no image), SQNS_ERR_TIMEOUT, SQNS_ERR_PROTOCOL,
+ * SQNS_ERR_IMAGE, SQNS_ERR_IO or SQNS_ERR_ABORTED.
  */
 int sqns_stp_send(struct sqns_ctx *ctx, const struct sqns_image *img);
 
@@ -331,13 +345,15 @@ struct sqns_upgrade_opts {
 /*
  * Checks that need the files only (run them before opening the port): ELF
  * magic, swapped files, a differential image with updater.elf.
- * SQNS_OK or SQNS_ERR_REFUSED with *why set; SQNS_ERR_IMAGE on read errors.
+ * SQNS_OK or SQNS_ERR_REFUSED with *why set; SQNS_ERR_IMAGE on read errors;
+ * SQNS_ERR_ARG without an image.
  */
 int sqns_check_images(const struct sqns_upgrade_opts *opts, enum sqns_refusal *why);
 
 /*
- * The whole upgrade of a modem in application or upgrade mode (sqn3330.md
- * section 6), ending with the modem back in application mode. When showver
+ * The whole upgrade of a modem in any mode it can be found in (application,
+ * upgrade, updater, recovery, mtools; sqn3330.md section 6), ending with the
+ * modem back in application mode. When showver
  * is not NULL it receives the final AT!="showver" block. ctx->stage says how
  * far it got. Returns SQNS_OK or a negative sqns_err.
  */
@@ -349,7 +365,8 @@ int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, cha
  * the modem to upgrade mode and stop, for a host that sends the firmware
  * later through a bridge. With opts->updater, by the recovery method (boot
  * ROM step when Bootloader0 is the factory's, then updater.elf); opts->image
- * is not used. Returns SQNS_OK with the modem in upgrade mode, or an error;
+ * is not used. Returns SQNS_OK with the modem in upgrade mode (or left in
+ * mtools mode, where it was found and which takes an image too), or an error;
  * ctx->stage and ctx->refusal as for sqns_upgrade.
  */
 int sqns_prepare(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts);
