@@ -11,6 +11,13 @@ class FastLinkTest(SimTestCase):
         self.assertEqual(last["sha256"], sha256_file(image))
         self.assertEqual(sim.events("boot")[-1]["mode"], 2)
 
+    def check_fast_transfer(self, sim, image, rate):
+        """The modem, in upgrade mode, took AT+IPR=rate once; the line never garbled."""
+        ipr = [e for e in sim.events("at") if e["cmd"] == "AT+IPR=%d" % rate]
+        self.assertEqual([(e["mode"], e["result"]) for e in ipr], [(4, "OK")])
+        self.assertEqual(sim.events("rate_mismatch"), [])
+        self.check_done(sim, image)
+
     def test_transfer_at_4000000(self):
         sim = self.sim("--max-rate", "4000000")
         image = sim.mkimage("CATM1-39529.dup", size=80000)
@@ -18,10 +25,7 @@ class FastLinkTest(SimTestCase):
         self.assertExit(r, 0)
         self.assertLinesInOrder(r.out, ["Attempting AT wakeup...", "Transfer at 4000000 baud",
                                         "Starting STP ON_THE_FLY", "Upgrade completed!"])
-        ipr = [e for e in sim.events("at") if e["cmd"] == "AT+IPR=4000000"]
-        self.assertEqual([(e["mode"], e["result"]) for e in ipr], [(4, "OK")])
-        self.assertEqual(sim.events("rate_mismatch"), [])
-        self.check_done(sim, image)
+        self.check_fast_transfer(sim, image, 4000000)
         # The application came back at its own rate and answers there.
         r = run_cli("state", port=sim.link)
         self.assertEqual(r.out, "2 application\n")
@@ -33,10 +37,7 @@ class FastLinkTest(SimTestCase):
         r = run_cli("-b", "3686400", "run", image, port=sim.link)
         self.assertExit(r, 0)
         self.assertIn("Transfer at 3686400 baud", r.out)
-        ipr = [e for e in sim.events("at") if e["cmd"] == "AT+IPR=3686400"]
-        self.assertEqual([(e["mode"], e["result"]) for e in ipr], [(4, "OK")])
-        self.assertEqual(sim.events("rate_mismatch"), [])
-        self.check_done(sim, image)
+        self.check_fast_transfer(sim, image, 3686400)
 
     def test_cable_that_cannot_carry_the_rate(self):
         # Both ends accept 3686400, but the cable garbles it: the modem is stranded there.
