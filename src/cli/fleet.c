@@ -26,6 +26,7 @@ struct modem {
 	/* live state, under fleet->lock */
 	const char *doing;
 	uint32_t done, total;
+	int busy_s; /* seconds the modem has kept an STP answer waiting */
 	uint32_t old_build;
 	uint32_t t_start, t_stp, t_end, stp_ms;
 	int status;
@@ -75,6 +76,8 @@ static void draw_line(struct fleet *f, const struct modem *m)
 	fprintf(f->out, "%-28.28s %-28s", m->cli.port, m->doing ? m->doing : "starting");
 	if (m->total)
 		fprintf(f->out, " %3d%%", pct);
+	if (m->busy_s >= BUSY_HINT_S)
+		fprintf(f->out, "  modem busy for %d s (normal)", m->busy_s);
 	fputc('\n', f->out);
 }
 
@@ -130,8 +133,13 @@ static void on_event(void *user, const struct sqns_event *ev)
 			m->stp_ms = posix_now_ms() - m->t_stp;
 		m->done = ev->done;
 		m->total = ev->total;
+		m->busy_s = 0;
 		note(m, NULL,
 		     ev->done && (uint32_t)((uint64_t)ev->done * 10 / ev->total) != before);
+	} else if (ev->type == SQNS_EV_TICK && ev->phase == SQNS_PHASE_STP_WAIT) {
+		m->busy_s = ev->value;
+		if (f->tty && ev->value >= BUSY_HINT_S)
+			redraw(f, true);
 	}
 	pthread_mutex_unlock(&f->lock);
 	output_event(&m->s.out, ev); /* the modem's own transcript, in memory */

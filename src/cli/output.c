@@ -42,7 +42,6 @@ static void say(struct output *o, const char *line)
 	fflush(o->out);
 }
 
-#define BUSY_HINT_S 3	/* seconds of STP silence before "modem busy" shows */
 #define WAIT_HINT_S 10	/* seconds of AT silence before a waiting hint shows */
 #define REDRAW_MS 250	/* a terminal's bar is redrawn at most this often, unless its % moves */
 #define RATE_MIN_MS 500 /* the shortest window a throughput is computed over */
@@ -244,11 +243,7 @@ static void at_silence(struct output *o, enum sqns_phase p)
 		fflush(o->out);
 		return;
 	}
-	if ((int)p != o->tick_phase) {
-		o->tick_phase = (int)p;
-		o->tick_count = 0;
-	}
-	if (++o->tick_count != WAIT_HINT_S)
+	if (o->tick_count != WAIT_HINT_S)
 		return;
 	const char *what = p == SQNS_PHASE_NEGOTIATE	    ? "Loading the updater"
 			   : p == SQNS_PHASE_REBOOT_UPGRADE ? "Rebooting into upgrade mode"
@@ -498,9 +493,11 @@ static void json_event(struct output *o, const struct sqns_event *ev)
 		break;
 	}
 	case SQNS_EV_TICK:
-		if (ev->phase != SQNS_PHASE_STP_WAIT)
-			return;
-		fprintf(f, "{\"event\": \"busy\", \"seconds\": %d}\n", ev->value);
+		if (ev->phase == SQNS_PHASE_STP_WAIT)
+			fprintf(f, "{\"event\": \"busy\", \"seconds\": %d}\n", ev->value);
+		else
+			fprintf(f, "{\"event\": \"wait\", \"phase\": \"%s\", \"seconds\": %d}\n",
+				output_phase_name(ev->phase), o->tick_count);
 		break;
 	case SQNS_EV_RETRY:
 		fprintf(f, "{\"event\": \"retry\", \"attempt\": %d, \"error\": ", ev->value);
@@ -516,6 +513,14 @@ static void json_event(struct output *o, const struct sqns_event *ev)
 void output_event(void *user, const struct sqns_event *ev)
 {
 	struct output *o = user;
+	/* Seconds of the running AT wait: ticks of one phase in a row. */
+	if (ev->type == SQNS_EV_TICK && ev->phase != SQNS_PHASE_STP_WAIT) {
+		if ((int)ev->phase != o->tick_phase) {
+			o->tick_phase = (int)ev->phase;
+			o->tick_count = 0;
+		}
+		o->tick_count++;
+	}
 	if (o->json)
 		json_event(o, ev);
 	if (o->log && ev->type != SQNS_EV_PROGRESS && ev->type != SQNS_EV_TICK)

@@ -7,6 +7,7 @@
 #include "sqnsupgrade.h"
 
 #define RATE_SAMPLES 16 /* the throughput is measured over the last few seconds */
+#define BUSY_HINT_S 3	/* seconds of STP silence before "modem busy" shows */
 
 struct output {
 	FILE *out;	/* transcript (stdout) */

@@ -46,6 +46,26 @@ class JsonTest(SimTestCase):
         self.assertTrue(percents and 0 < percents[-1] < 100, percents)
         self.assertIn(100, [e.get("percent") for e in events[busy[-1]:]])
 
+    def test_waits_on_the_modem_report_each_second(self):
+        sim = self.sim("--boot-ms", "3500")
+        image = sim.mkimage("CATM1-39529.dup", size=20000)
+        r = run_cli("--json", "run", image, port=sim.link)
+        self.assertExit(r, 0)
+        events = parse(r.out)
+        # The reboot into upgrade mode (3.5 s): seconds 1, 2, 3 of phase reboot_upgrade,
+        # between that phase and the transfer's.
+        names = [e.get("phase") for e in events if e["event"] == "phase"]
+        start = events.index({"event": "phase", "phase": "reboot_upgrade"})
+        stp = events.index({"event": "phase", "phase": "stp_on_the_fly"})
+        waits = [e for e in events[start:stp] if e["event"] == "wait"]
+        self.assertGreaterEqual(len(waits), 3, events[start:stp])
+        self.assertEqual([w["seconds"] for w in waits], list(range(1, len(waits) + 1)))
+        self.assertEqual({w["phase"] for w in waits}, {"reboot_upgrade"})
+        # The reboot after the transfer, as resetting.
+        reset = events.index({"event": "phase", "phase": "resetting"})
+        self.assertTrue(any(e["event"] == "wait" and e["phase"] == "resetting"
+                            for e in events[reset:]), names)
+
     def test_failure_result_carries_the_message(self):
         sim = self.sim("--build", "38638")
         diff = sim.mkimage("upgdiff_33080-to-39529.dup", kind="diff", frm=33080, size=9000)

@@ -81,6 +81,25 @@ class TmuxTest(SimTestCase):
         self.assertTrue(bars[-1].endswith("[" + "#" * 40 + "] 100%"), bars[-1])
         self.assertEqual(len(sim.events("image")), 1)
 
+    def test_fleet_lines_show_a_busy_modem(self):
+        # Two modems at once; the second erases flash for 5 s at 50 %.
+        quiet = self.sim("--pace", name="m0")
+        busy = self.sim("--pace", "--stall-at", "50:5000", name="m1")
+        image = quiet.mkimage("CATM1-39529.dup", size=100000)
+        self.socket = os.path.join(self.workdir, "tmux.sock")
+        cmd = cli_command("-p", quiet.link, "-p", busy.link, "run", image)
+        shell = "env -u SQNSUPGRADE_PORT %s; echo \"EXIT=$?\"; exec cat" % " ".join(
+            shlex.quote(a) for a in cmd)
+        self.tmux("new-session", "-d", "-s", "sqns", "-x", "160", "-y", "60", shell)
+        during = self.wait_screen(lambda lines: any("modem busy for" in l for l in lines))
+        rows = [l for l in during[-1] if l.startswith(busy.link[:28])]
+        self.assertEqual(len(rows), 1, "\n".join(during[-1]))
+        self.assertRegex(rows[0], r"sending firmware +\d+%  modem busy for \d+ s \(normal\)")
+        final = self.wait_screen(lambda lines: any(l.startswith("EXIT=") for l in lines))[-1]
+        self.assertIn("EXIT=0", final, "\n".join(final))
+        # Once the modem answered, the hint went: no line of the final screen has it.
+        self.assertFalse(any("modem busy" in l for l in final), "\n".join(final))
+
 
 if __name__ == "__main__":
     unittest.main()
