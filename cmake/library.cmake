@@ -37,6 +37,9 @@ foreach(header ${sqns_public_headers})
 endforeach()
 list(TRANSFORM sqns_exports REPLACE "\\($" "")
 list(REMOVE_DUPLICATES sqns_exports)
+# The same names, one a line, for the static library's objcopy below.
+list(JOIN sqns_exports "\n" sqns_exports_lines)
+file(WRITE ${PROJECT_BINARY_DIR}/sqnsupgrade.exports "${sqns_exports_lines}\n")
 list(JOIN sqns_exports ";\n    " sqns_exports)
 set(SQNS_EXPORTS "${sqns_exports};")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/sqnsupgrade.map.in
@@ -52,8 +55,25 @@ target_include_directories(sqnsupgrade_shared PUBLIC ${PROJECT_SOURCE_DIR}/inclu
 target_link_options(sqnsupgrade_shared PRIVATE
   -Wl,--version-script=${PROJECT_BINARY_DIR}/sqnsupgrade.map -Wl,--no-undefined)
 
+# The static library holds one relocatable object in which every global symbol
+# but the public functions is made local, as the version script does for the
+# shared library: the CLI's and the ports' helpers (cmd_run, exit_for,
+# shell_quote...) cannot clash with a program's own names. Each time the
+# archive is made, its members are linked into one object, localised, and
+# archived again.
 add_library(sqnsupgrade_static STATIC $<TARGET_OBJECTS:sqnsupgrade_objects>)
 set_target_properties(sqnsupgrade_static PROPERTIES OUTPUT_NAME sqnsupgrade)
+set(sqns_static_object ${PROJECT_BINARY_DIR}/sqnsupgrade_static.o)
+add_custom_command(TARGET sqnsupgrade_static POST_BUILD
+  COMMAND ${CMAKE_LINKER} -r -o ${sqns_static_object}
+          --whole-archive $<TARGET_FILE:sqnsupgrade_static>
+  COMMAND ${CMAKE_OBJCOPY} --keep-global-symbols=${PROJECT_BINARY_DIR}/sqnsupgrade.exports
+          ${sqns_static_object}
+  COMMAND ${CMAKE_COMMAND} -E rm -f $<TARGET_FILE:sqnsupgrade_static>
+  COMMAND ${CMAKE_AR} qc $<TARGET_FILE:sqnsupgrade_static> ${sqns_static_object}
+  COMMAND ${CMAKE_RANLIB} $<TARGET_FILE:sqnsupgrade_static>
+  COMMENT "libsqnsupgrade.a: public symbols only"
+  VERBATIM)
 target_include_directories(sqnsupgrade_static PUBLIC ${PROJECT_SOURCE_DIR}/include)
 
 # pkg-config: relocatable (prefix found from the .pc file's own folder), so

@@ -48,6 +48,12 @@ echo "== hello, static"
     "$(pkg-config --variable=libdir sqnsupgrade)/libsqnsupgrade.a"
 [ "$("$work/hello-static")" = "$expected" ] || fail "static hello"
 ! ldd "$work/hello-static" | grep -q libsqnsupgrade || fail "static hello uses the shared library"
+# Both libraries define exactly the public functions; every other name stays inside.
+for lib in "$libdir/libsqnsupgrade.a" "$libdir/libsqnsupgrade.so"; do
+    extra=$(nm -g --defined-only "$lib" 2>/dev/null | awk 'NF == 3 { print $3 }' |
+        grep -v '^sqns_' || true)
+    [ -z "$extra" ] || fail "$lib exports more than the public API: $(echo $extra)"
+done
 
 echo "== the installed Python module loads the installed library"
 got=$(env -u SQNSUPGRADE_LIB PYTHONPATH="$prefix/$pydir" PYTHONDONTWRITEBYTECODE=1 \
