@@ -196,7 +196,13 @@ static void close_session(struct sqns_ctx *ctx)
 		emit_frame(ctx, SQNS_EV_STP_TX, buf);
 		if (sqns_tx(ctx, buf, sizeof buf) != SQNS_OK)
 			break;
-		if (read_response(ctx, &rsp, deadline_in(ctx, STP_CLOSE_MS)) != SQNS_ERR_TIMEOUT)
+		/* An interrupted block's answer may come first: wait for the RESET's own. */
+		uint32_t end = deadline_in(ctx, STP_CLOSE_MS);
+		int r;
+		do
+			r = read_response(ctx, &rsp, end);
+		while (r == SQNS_OK && rsp.h.op != (STP_OP_RESET | STP_OP_RESPONSE));
+		if (r != SQNS_ERR_TIMEOUT)
 			break;
 	}
 	ctx->tid++;

@@ -57,8 +57,9 @@ class InterruptTest(SimTestCase):
         self.assertIn("interrupted", err)
         self.assertIn("upgrade mode (4)", err)
         self.assertIn("sqnsupgrade -p %s run %s --resume" % (sim.link, image), err)
-        # The session was closed with a RESET: the modem left STP and judged the image.
-        images = sim.events("image")
+        # The session was closed with a RESET: the modem left STP and judged the image
+        # (its log line may follow the answer the CLI exited on).
+        images = sim.wait_for("image")
         self.assertEqual(len(images), 1)
         self.assertFalse(images[0]["complete"])
         # The printed command finishes the job.

@@ -640,6 +640,20 @@ static void test_close_never_answered_ok(void **state)
 	assert_int_equal(f->ctx.tid, 5);
 }
 
+/* A late duplicate of the last block's answer comes before the RESET's own: both are read. */
+static void test_close_skips_a_stale_answer(void **state)
+{
+	struct fix *f = *state;
+	set_image(f, 100);
+	script_open(f->fp, 8192);
+	script_block(f, 2, 0, 100, 0);
+	fp_expect_stp(f->fp, STP_OP_RESET, 1, 4, NULL, 0);
+	reply_residue(f->fp, 3, 0);
+	fp_reply_stp(f->fp, 0x80, 1, 4, NULL, 0);
+	assert_int_equal(sqns_stp_send(&f->ctx, &f->img), SQNS_OK);
+	fp_assert_done(f->fp, true); /* the RESET's answer was waited for, and one RESET sent */
+}
+
 static void test_close_answered_wrong_ok(void **state)
 {
 	struct fix *f = *state;
@@ -799,6 +813,8 @@ int main(void)
 	    T1(test_garbage_before_signature_skipped),
 	    TB(test_garbage_before_signature_skipped),
 	    T7(test_close_never_answered_ok),
+	    T7(test_close_skips_a_stale_answer),
+	    T1(test_close_skips_a_stale_answer),
 	    T7(test_close_answered_wrong_ok),
 	    T7(test_open_session_refused),
 	    T7(test_image_read_error),
