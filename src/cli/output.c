@@ -149,6 +149,22 @@ static void bar_extras(const struct output *o, uint32_t now, char *buf, size_t r
 	}
 }
 
+/* "Sending N bytes: [####    ]  42%" with a bar `width` wide (at most BAR_WIDTH). */
+static int format_bar(char *line, size_t n, uint32_t done, uint32_t total, int width, bool prefix)
+{
+	char bar[BAR_WIDTH + 1];
+	if (width > BAR_WIDTH)
+		width = BAR_WIDTH;
+	int pct = total ? (int)((uint64_t)done * 100 / total) : 100;
+	int fill = total ? (int)((uint64_t)done * (unsigned)width / total) : width;
+	memset(bar, '#', (size_t)fill);
+	memset(bar + fill, ' ', (size_t)(width - fill));
+	bar[width] = '\0';
+	int len = prefix ? snprintf(line, n, "Sending %u bytes: [%s] %3d%%", total, bar, pct)
+			 : snprintf(line, n, "[%s] %3d%%", bar, pct);
+	return len < 0 ? 0 : len >= (int)n ? (int)n - 1 : len;
+}
+
 /*
  * The user's document's bar. On a terminal it is redrawn in place with bytes,
  * throughput and ETA beside it, and ends as the document's line; elsewhere one
@@ -158,7 +174,6 @@ static void draw_bar(struct output *o, bool force)
 {
 	uint32_t done = o->bar.done, total = o->bar.total;
 	int pct = total ? (int)((uint64_t)done * 100 / total) : 100;
-	int fill = total ? (int)((uint64_t)done * BAR_WIDTH / total) : BAR_WIDTH;
 	uint32_t now = posix_now_ms();
 	if (!o->tty) {
 		if (o->bar_shown >= 0 && pct / 10 == o->bar_shown / 10)
@@ -169,19 +184,28 @@ static void draw_bar(struct output *o, bool force)
 	}
 	o->bar_shown = pct;
 	o->bar.drawn_ms = now;
-	char bar[BAR_WIDTH + 1];
-	memset(bar, '#', (size_t)fill);
-	memset(bar + fill, ' ', (size_t)(BAR_WIDTH - fill));
-	bar[BAR_WIDTH] = '\0';
 	char line[256];
-	int len = snprintf(line, sizeof line, "Sending %u bytes: [%s] %3d%%", total, bar, pct);
+	int len = format_bar(line, sizeof line, done, total, BAR_WIDTH, true);
 	if (!o->tty) {
 		fprintf(o->out, "%s\n", line);
 		fflush(o->out);
 		return;
 	}
-	/* One screen row, never wrapped: a wrapped line cannot be redrawn with \r. */
+	/*
+	 * One screen row, never wrapped: a wrapped line cannot be redrawn with \r.
+	 * A narrow terminal gets a shorter bar, then no "Sending N bytes: "; the
+	 * final line is always the user's document's.
+	 */
 	unsigned cols = term_columns(o);
+	if (pct < 100 && (unsigned)len + 1 > cols) {
+		int fixed = len - BAR_WIDTH;
+		if ((int)cols - 1 - fixed >= 10)
+			len =
+			    format_bar(line, sizeof line, done, total, (int)cols - 1 - fixed, true);
+		else
+			len = format_bar(line, sizeof line, done, total,
+					 (int)cols - 8 >= 5 ? (int)cols - 8 : 5, false);
+	}
 	if (pct < 100 && len > 0 && (unsigned)len + 1 < cols && (size_t)len < sizeof line) {
 		size_t room = cols - 1 - (unsigned)len;
 		if (room > sizeof line - 1 - (size_t)len)

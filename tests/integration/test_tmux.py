@@ -81,6 +81,35 @@ class TmuxTest(SimTestCase):
         self.assertTrue(bars[-1].endswith("[" + "#" * 40 + "] 100%"), bars[-1])
         self.assertEqual(len(sim.events("image")), 1)
 
+    def test_narrow_terminal_gets_a_shorter_bar(self):
+        # 50 columns: the document's 70-character line would wrap and could not be redrawn.
+        sim = self.sim("--build", "38638", "--pace")
+        image = sim.mkimage("CATM1-39529.dup", build=39529, size=300000)
+        self.socket = os.path.join(self.workdir, "tmux.sock")
+        cmd = " ".join(shlex.quote(a) for a in cli_command("run", image, port=sim.link))
+        shell = "env -u SQNSUPGRADE_PORT %s; echo \"EXIT=$?\"; exec cat" % cmd
+        self.tmux("new-session", "-d", "-s", "sqns", "-x", "50", "-y", "40", shell)
+
+        def bar_rows(lines):
+            return [i for i, l in enumerate(lines) if l.startswith("Sending 300000 bytes: [")]
+
+        self.wait_screen(bar_rows)
+        during = self.wait_screen(
+            lambda lines: any(l.startswith("EXIT=") for l in lines) or
+            any(re.search(r"\] +9\d%", l) for l in lines))
+        rows = set()
+        for lines in during:
+            found = bar_rows(lines)
+            self.assertEqual(len(found), 1, "\n".join(lines))
+            rows.add(found[0])
+            line = lines[found[0]].rstrip()
+            self.assertLessEqual(len(line), 49, line)
+            if not line.endswith("100%"):
+                self.assertEqual(len(re.search(r"\[([# ]*)\]", line).group(1)), 20, line)
+        self.assertEqual(len(rows), 1, rows)
+        final = self.wait_screen(lambda lines: any(l.startswith("EXIT=") for l in lines))[-1]
+        self.assertIn("EXIT=0", final, "\n".join(final))
+
     def test_fleet_lines_show_a_busy_modem(self):
         # Two modems at once; the second erases flash for 5 s at 50 %.
         quiet = self.sim("--pace", name="m0")
