@@ -241,22 +241,32 @@ static void progress(struct output *o, uint32_t done, uint32_t total)
 	draw_bar(o, was_busy);
 }
 
-/* Another second without an STP answer. */
-static void stp_silence(struct output *o, int seconds)
+#define BUSY_REPEAT_S 30 /* without a terminal, a line per this many seconds of a stall */
+
+/*
+ * Another second without an STP answer. The silence is counted here, from
+ * the last progress: the core's count restarts when a request is resent.
+ */
+static void stp_silence(struct output *o)
 {
-	o->bar.busy_s = seconds;
+	int seconds = ++o->bar.busy_s;
 	if (seconds < BUSY_HINT_S || o->bar.total == 0 || o->bar_shown < 0 || o->bar_shown >= 100)
 		return;
 	if (o->tty) {
 		draw_bar(o, true);
-	} else if (!o->bar.busy_said) {
+		return;
+	}
+	if (!o->bar.busy_said) {
 		o->bar.busy_said = true;
 		output_break(o);
 		fprintf(o->out,
 			"The modem is busy (it erases or commits flash near 7-10 %% and 99 %%): "
 			"this is normal, waiting for it...\n");
-		fflush(o->out);
+	} else if (seconds % BUSY_REPEAT_S == 0) {
+		fprintf(o->out, "The modem is still busy after %d s: this is normal, waiting...\n",
+			seconds);
 	}
+	fflush(o->out);
 }
 
 /* Another second of an AT wait (rebooting, loading the updater, applying). */
@@ -567,7 +577,7 @@ void output_event(void *user, const struct sqns_event *ev)
 		break;
 	case SQNS_EV_TICK:
 		if (ev->phase == SQNS_PHASE_STP_WAIT)
-			stp_silence(o, ev->value);
+			stp_silence(o);
 		else
 			at_silence(o, ev->phase);
 		break;

@@ -97,6 +97,21 @@ class UpgradeTest(SimTestCase):
         self.assertTrue(bars[0] < hints[0] < bars[-1], r.out)
         self.check_running(sim, 39529)
 
+    def test_long_stall_in_a_log_is_reported_every_30_s(self):
+        # Minutes are normal on hardware; a log must not look dead meanwhile. 34 s here.
+        sim = self.sim("--stall-at", "99:34000")
+        image = sim.mkimage("CATM1-39529.dup", size=100000)
+        r = run_cli("run", image, port=sim.link)
+        self.assertExit(r, 0)
+        lines = r.out.splitlines()
+        self.assertEqual(len([l for l in lines if l.startswith("The modem is busy")]), 1, r.out)
+        self.assertEqual([l for l in lines if l.startswith("The modem is still busy")],
+                         ["The modem is still busy after 30 s: this is normal, waiting..."])
+        self.assertLinesInOrder(r.out, [
+            "Sending 100000 bytes: [####################################    ]  90%",
+            "The modem is still busy after 30 s: this is normal, waiting...",
+            "Sending 100000 bytes: [########################################] 100%"])
+
     def test_short_silence_says_nothing(self):
         sim = self.sim("--stall-at", "50:1500")
         image = sim.mkimage("CATM1-39529.dup", size=100000)
