@@ -41,14 +41,18 @@ class TmuxTest(SimTestCase):
             time.sleep(0.02)
         self.fail("the pane never showed what was awaited:\n%s" % "\n".join(captures[-1]))
 
+    def run_in_pane(self, args, width, height, port=None):
+        """The CLI in a detached tmux pane of width x height; its exit status is echoed after."""
+        self.socket = os.path.join(self.workdir, "tmux.sock")
+        cmd = " ".join(shlex.quote(a) for a in cli_command(*args, port=port))
+        shell = "env -u SQNSUPGRADE_PORT %s; echo \"EXIT=$?\"; exec cat" % cmd
+        self.tmux("new-session", "-d", "-s", "sqns", "-x", str(width), "-y", str(height), shell)
+
     def test_bar_is_redrawn_in_place(self):
         # Paced like a real UART, with a flash erase at 50 %.
         sim = self.sim("--build", "38638", "--pace", "--stall-at", "50:5000")
         image = sim.mkimage("CATM1-39529.dup", build=39529, size=300000)
-        self.socket = os.path.join(self.workdir, "tmux.sock")
-        cmd = " ".join(shlex.quote(a) for a in cli_command("run", image, port=sim.link))
-        shell = "env -u SQNSUPGRADE_PORT %s; echo \"EXIT=$?\"; exec cat" % cmd
-        self.tmux("new-session", "-d", "-s", "sqns", "-x", "160", "-y", "60", shell)
+        self.run_in_pane(["run", image], 160, 60, port=sim.link)
 
         def sending(lines):
             return [i for i, l in enumerate(lines) if "Sending 300000 bytes: [" in l]
@@ -85,10 +89,7 @@ class TmuxTest(SimTestCase):
         # 50 columns: the document's 70-character line would wrap and could not be redrawn.
         sim = self.sim("--build", "38638", "--pace")
         image = sim.mkimage("CATM1-39529.dup", build=39529, size=300000)
-        self.socket = os.path.join(self.workdir, "tmux.sock")
-        cmd = " ".join(shlex.quote(a) for a in cli_command("run", image, port=sim.link))
-        shell = "env -u SQNSUPGRADE_PORT %s; echo \"EXIT=$?\"; exec cat" % cmd
-        self.tmux("new-session", "-d", "-s", "sqns", "-x", "50", "-y", "40", shell)
+        self.run_in_pane(["run", image], 50, 40, port=sim.link)
 
         def bar_rows(lines):
             return [i for i, l in enumerate(lines) if l.startswith("Sending 300000 bytes: [")]
@@ -115,11 +116,7 @@ class TmuxTest(SimTestCase):
         quiet = self.sim("--pace", name="m0")
         busy = self.sim("--pace", "--stall-at", "50:5000", name="m1")
         image = quiet.mkimage("CATM1-39529.dup", size=100000)
-        self.socket = os.path.join(self.workdir, "tmux.sock")
-        cmd = cli_command("-p", quiet.link, "-p", busy.link, "run", image)
-        shell = "env -u SQNSUPGRADE_PORT %s; echo \"EXIT=$?\"; exec cat" % " ".join(
-            shlex.quote(a) for a in cmd)
-        self.tmux("new-session", "-d", "-s", "sqns", "-x", "160", "-y", "60", shell)
+        self.run_in_pane(["-p", quiet.link, "-p", busy.link, "run", image], 160, 60)
         during = self.wait_screen(lambda lines: any("modem busy for" in l for l in lines))
         rows = [l for l in during[-1] if l.startswith(busy.link[:28])]
         self.assertEqual(len(rows), 1, "\n".join(during[-1]))
