@@ -201,6 +201,15 @@ class SimTestCase(unittest.TestCase):
         self.sims.append(s)
         return s.start() if start else s
 
+    def upgrade(self, *simargs, size=20000, cli=(), status=0):
+        """A simulator with simargs, a full image of `size`, `run` with cli options; the exit
+        status checked. Returns (sim, image, result)."""
+        sim = self.sim(*simargs)
+        image = sim.mkimage("CATM1-39529.dup", size=size)
+        r = run_cli(*cli, "run", image, port=sim.link)
+        self.assertExit(r, status)
+        return sim, image, r
+
     def assertExit(self, result, status):
         self.assertEqual(result.status, status, repr(result))
 

@@ -32,19 +32,14 @@ class FastLinkTest(SimTestCase):
 
     def test_transfer_at_3686400(self):
         # No termios B-constant: the host sets it through termios2 (BOTHER).
-        sim = self.sim("--max-rate", "4000000")
-        image = sim.mkimage("CATM1-39529.dup", size=80000)
-        r = run_cli("-b", "3686400", "run", image, port=sim.link)
-        self.assertExit(r, 0)
+        sim, image, r = self.upgrade("--max-rate", "4000000", size=80000, cli=["-b", "3686400"])
         self.assertIn("Transfer at 3686400 baud", r.out)
         self.check_fast_transfer(sim, image, 3686400)
 
     def test_cable_that_cannot_carry_the_rate(self):
         # Both ends accept 3686400, but the cable garbles it: the modem is stranded there.
-        sim = self.sim("--max-rate", "4000000", "--line-max", "921600")
-        image = sim.mkimage("CATM1-39529.dup", size=40000)
-        r = run_cli("-b", "3686400", "run", image, port=sim.link)
-        self.assertExit(r, 5)
+        sim, image, r = self.upgrade("--max-rate", "4000000", "--line-max", "921600",
+                                     size=40000, cli=["-b", "3686400"], status=5)
         self.assertIn("the modem moved to 3686400 baud, but this port or cable does not carry "
                       "that rate", r.err)
         self.assertIn("Do not use -b 3686400 with this port.", r.err)

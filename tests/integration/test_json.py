@@ -32,10 +32,7 @@ class JsonTest(SimTestCase):
         self.assertEqual(result["error"], "")
 
     def test_busy_modem_reports_each_second(self):
-        sim = self.sim("--stall-at", "50:4500")
-        image = sim.mkimage("CATM1-39529.dup", size=50000)
-        r = run_cli("--json", "run", image, port=sim.link)
-        self.assertExit(r, 0)
+        _, _, r = self.upgrade("--stall-at", "50:4500", size=50000, cli=["--json"])
         events = parse(r.out)
         busy = [i for i, e in enumerate(events) if e["event"] == "busy"]
         seconds = [events[i]["seconds"] for i in busy]
@@ -47,10 +44,7 @@ class JsonTest(SimTestCase):
         self.assertIn(100, [e.get("percent") for e in events[busy[-1]:]])
 
     def test_waits_on_the_modem_report_each_second(self):
-        sim = self.sim("--boot-ms", "3500")
-        image = sim.mkimage("CATM1-39529.dup", size=20000)
-        r = run_cli("--json", "run", image, port=sim.link)
-        self.assertExit(r, 0)
+        _, _, r = self.upgrade("--boot-ms", "3500", cli=["--json"])
         events = parse(r.out)
         # The reboot into upgrade mode (3.5 s): seconds 1, 2, 3 of phase reboot_upgrade,
         # between that phase and the transfer's.

@@ -83,10 +83,7 @@ class UpgradeTest(SimTestCase):
 
     def test_long_silence_says_the_modem_is_busy(self):
         # A flash erase near 8 %: the modem holds its answer 6 s.
-        sim = self.sim("--stall-at", "8:6000")
-        image = sim.mkimage("CATM1-39529.dup", size=100000)
-        r = run_cli("run", image, port=sim.link)
-        self.assertExit(r, 0)
+        sim, _, r = self.upgrade("--stall-at", "8:6000", size=100000)
         self.assertEqual(len(sim.events("stall")), 1)
         lines = r.out.splitlines()
         hints = [i for i, l in enumerate(lines) if l.startswith("The modem is busy")]
@@ -99,10 +96,7 @@ class UpgradeTest(SimTestCase):
 
     def test_long_stall_in_a_log_is_reported_every_30_s(self):
         # Minutes are normal on hardware; a log must not look dead meanwhile. 34 s here.
-        sim = self.sim("--stall-at", "99:34000")
-        image = sim.mkimage("CATM1-39529.dup", size=100000)
-        r = run_cli("run", image, port=sim.link)
-        self.assertExit(r, 0)
+        _, _, r = self.upgrade("--stall-at", "99:34000", size=100000)
         lines = r.out.splitlines()
         self.assertEqual(len([l for l in lines if l.startswith("The modem is busy")]), 1, r.out)
         self.assertEqual([l for l in lines if l.startswith("The modem is still busy")],
@@ -113,18 +107,12 @@ class UpgradeTest(SimTestCase):
             "Sending 100000 bytes: [########################################] 100%"])
 
     def test_short_silence_says_nothing(self):
-        sim = self.sim("--stall-at", "50:1500")
-        image = sim.mkimage("CATM1-39529.dup", size=100000)
-        r = run_cli("run", image, port=sim.link)
-        self.assertExit(r, 0)
+        _, _, r = self.upgrade("--stall-at", "50:1500", size=100000)
         self.assertNotIn("busy", r.out)
 
     def test_slow_reboot_says_to_wait(self):
         # A modem that takes 12 s to come back from each reboot.
-        sim = self.sim("--boot-ms", "12000")
-        image = sim.mkimage("CATM1-39529.dup", size=20000)
-        r = run_cli("run", image, port=sim.link)
-        self.assertExit(r, 0)
+        _, _, r = self.upgrade("--boot-ms", "12000")
         hint = ("Rebooting into upgrade mode: no answer yet after 10 s, which is normal "
                 "(it can take a few minutes)")
         self.assertEqual(r.out.count(hint), 1, r.out)
