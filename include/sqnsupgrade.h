@@ -112,12 +112,21 @@ enum sqns_phase {
 	SQNS_PHASE_FAST_LINK_LOST,  /* the modem took the faster rate (value) but the line does
 				       not carry it, nor the way back: it keeps that rate until
 				       it restarts */
+	SQNS_PHASE_CHECKING,	    /* the modem still checks an earlier image (AT+SMUPGRADE?
+				       says on-going): waiting before the transfer; TICKs too */
+	SQNS_PHASE_BOOTROM_AGAIN,   /* Bootloader0 still reads the factory build after the
+				       upgrade: sending the boot ROM again, stored (FFF) */
+	SQNS_PHASE_BOOTROM_VERIFIED, /* Bootloader0 no longer the factory's: value = its build */
+	SQNS_PHASE_BOOTROM_FACTORY,  /* the upgrade succeeded but Bootloader0 still reads the
+					factory build (value) and no boot ROM can fix it now:
+					ctx->plan.bootrom_pending is set */
 };
 
 enum sqns_event_type {
 	SQNS_EV_PHASE,	  /* phase */
 	SQNS_EV_PROGRESS, /* done, total: image bytes acknowledged by the modem */
-	SQNS_EV_TICK,	  /* one more second of waiting on the modem (phase says for what) */
+	SQNS_EV_TICK,	  /* one more second of waiting on the modem (phase says for what);
+			     value = whole seconds since that wait began, from the clock */
 	SQNS_EV_SESSION,  /* STP session open: value = version, total = max transfer */
 	SQNS_EV_RETRY,	  /* an STP request is sent again: value = attempt, err = why */
 	SQNS_EV_AT_TX,	  /* a command line sent (text, len) */
@@ -152,9 +161,11 @@ typedef void (*sqns_event_fn)(void *user, const struct sqns_event *ev);
  *  wake_ms:   waiting for the modem to answer AT after a reboot [300000]
  *  stp_ms:    one STP response [90000]; the modem erases flash near 7-10 %
  *  apply_ms:  the modem checking or applying an image [300000]
+ *  stall_ms:  the longest silence of one STP exchange, its retries included
+ *             [300000]: the user's document's "hanging for more than 5 minutes"
  */
 struct sqns_timeouts {
-	uint32_t at_ms, detect_ms, wake_ms, stp_ms, apply_ms;
+	uint32_t at_ms, detect_ms, wake_ms, stp_ms, apply_ms, stall_ms;
 };
 
 struct sqns_config {
@@ -207,6 +218,7 @@ enum sqns_refusal {
 	SQNS_REFUSE_RECOVERY_NO_UPDATER, /* modem in recovery mode: updater.elf needed */
 	SQNS_REFUSE_RECOVERY_DIFF,	 /* modem in recovery mode: a full image is needed */
 	SQNS_REFUSE_MTOOLS_UPDATER,	 /* mtools mode takes a .dup only */
+	SQNS_REFUSE_BOOTROM_NOT_UPGR,	 /* the boot ROM does not start with the magic "UPGR" */
 };
 
 /* What sqns_upgrade found and will do; filled before the first change. */
@@ -224,6 +236,12 @@ struct sqns_plan {
 	bool resume;	    /* found in upgrade mode: no preparation */
 	bool forced;	    /* a refusal was overridden by force */
 	enum sqns_refusal overridden;
+	bool bootrom_only;  /* the firmware is current; only the boot ROM is sent (FFF) */
+	/* After the upgrade: */
+	bool bootrom_again;    /* the boot ROM was sent again, stored (reference step 4) */
+	bool bootrom_pending;  /* Bootloader0 still reads the factory build: run again with
+				  the boot ROM file to finish */
+	uint32_t bootloader0_after; /* Bootloader0 build read at the end, 0 unknown */
 };
 
 /*

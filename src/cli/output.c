@@ -382,6 +382,16 @@ static void phase(struct output *o, enum sqns_phase p)
 			o->ctx ? o->ctx->cfg.fast_baud : 0, o->ctx ? o->ctx->cfg.fast_baud : 0,
 			o->ctx ? o->ctx->cfg.fast_baud : 0);
 		break;
+	case SQNS_PHASE_CHECKING:
+		say(o, "The modem is still checking an earlier image: waiting for it...");
+		break;
+	case SQNS_PHASE_BOOTROM_AGAIN:
+		say(o, "The boot ROM still reads 33080: sending it again, stored (FFF)");
+		break;
+	case SQNS_PHASE_BOOTROM_VERIFIED:
+		break;
+	case SQNS_PHASE_BOOTROM_FACTORY:
+		break;
 	case SQNS_PHASE_PLAN:
 		warn_forced(o);
 		break;
@@ -494,6 +504,10 @@ const char *output_phase_name(enum sqns_phase p)
 	    [SQNS_PHASE_VERIFIED] = "verified",
 	    [SQNS_PHASE_STP_WAIT] = "stp_wait",
 	    [SQNS_PHASE_FAST_LINK_LOST] = "fast_link_lost",
+	    [SQNS_PHASE_CHECKING] = "checking",
+	    [SQNS_PHASE_BOOTROM_AGAIN] = "bootrom_again",
+	    [SQNS_PHASE_BOOTROM_VERIFIED] = "bootrom_verified",
+	    [SQNS_PHASE_BOOTROM_FACTORY] = "bootrom_factory",
 	};
 	return (unsigned)p < sizeof names / sizeof names[0] && names[p] ? names[p] : "unknown";
 }

@@ -142,6 +142,12 @@ static void refusal(struct session *s, const struct run_files *f, bool modem_see
 		fprintf(s->out.err, "the modem is in mTools mode (1): it takes the .dup alone; run "
 				    "again without updater.elf\n");
 		break;
+	case SQNS_REFUSE_BOOTROM_NOT_UPGR:
+		fprintf(s->out.err,
+			"'%s' is not a boot ROM: a boot ROM image starts with the magic UPGR. Give "
+			"the raw boot ROM, or Pycom's sqnsbr.py or sqnsbrz.py\n",
+			name_of(&f->bootrom));
+		break;
 	case SQNS_REFUSE_NONE:
 		fprintf(s->out.err, "refused\n");
 		break;

@@ -58,6 +58,8 @@ int sqns_init(struct sqns_ctx *ctx, const struct sqns_config *cfg)
 		t->stp_ms = 90000;
 	if (!t->apply_ms)
 		t->apply_ms = 300000;
+	if (!t->stall_ms)
+		t->stall_ms = 300000;
 	return SQNS_OK;
 }
 
