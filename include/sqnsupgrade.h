@@ -87,35 +87,35 @@ struct sqns_image {
 };
 
 enum sqns_phase {
-	SQNS_PHASE_WAKEUP,	    /* "Attempting AT wakeup..." */
-	SQNS_PHASE_REBOOT_UPGRADE,  /* rebooting into upgrade mode */
-	SQNS_PHASE_RESUME,	    /* found in upgrade mode: resuming */
-	SQNS_PHASE_FFF_TOO_BIG,	    /* image over 4 MiB: FFF falls back to ON_THE_FLY */
-	SQNS_PHASE_STP_ON_THE_FLY,  /* "Starting STP ON_THE_FLY" */
-	SQNS_PHASE_STP_FFF,	    /* "Starting STP FFF" */
-	SQNS_PHASE_DOWNLOAD_DONE,   /* "Code download done, returning to user mode" */
-	SQNS_PHASE_APPLYING,	    /* TICK only: the modem checks / applies the image */
-	SQNS_PHASE_RESETTING,	    /* "Resetting (DO NOT DISCONNECT POWER!!!)" */
-	SQNS_PHASE_COMPLETED,	    /* "Upgrade completed!" */
-	SQNS_PHASE_STP_BOOTROM,	    /* "Starting STP (DO NOT DISCONNECT POWER!!!)" */
-	SQNS_PHASE_BOOTROM_DONE,    /* "Bootrom updated successfully, switching to upgrade mode"
-				       (the modem reboots into recovery, mode 0, for updater.elf) */
-	SQNS_PHASE_NEGOTIATE,	    /* "Attempting AT auto-negotiation..." */
-	SQNS_PHASE_UPDATER_DONE,    /* "Upgrader loaded successfully, modem is in upgrade mode" */
-	SQNS_PHASE_PPP_ESCAPE,	    /* no answer: trying the +++ escape of a data session */
-	SQNS_PHASE_STP_ABANDONED,   /* the modem was stuck in an earlier transfer: closed it */
-	SQNS_PHASE_FAST_LINK,	    /* value: the faster rate in use, or 0: staying at baud */
-	SQNS_PHASE_PLAN,	    /* ctx->plan is ready (dry run: nothing else follows) */
-	SQNS_PHASE_ALREADY_CURRENT, /* the modem already runs the target build */
-	SQNS_PHASE_VERIFIED,	    /* the modem runs the target build: event value = build */
-	SQNS_PHASE_STP_WAIT,	    /* TICK only: an STP answer is late; value = seconds so far */
-	SQNS_PHASE_FAST_LINK_LOST,  /* the modem took the faster rate (value) but the line does
-				       not carry it, nor the way back: it keeps that rate until
-				       it restarts */
-	SQNS_PHASE_CHECKING,	    /* the modem still checks an earlier image (AT+SMUPGRADE?
-				       says on-going): waiting before the transfer; TICKs too */
-	SQNS_PHASE_BOOTROM_AGAIN,   /* Bootloader0 still reads the factory build after the
-				       upgrade: sending the boot ROM again, stored (FFF) */
+	SQNS_PHASE_WAKEUP,	     /* "Attempting AT wakeup..." */
+	SQNS_PHASE_REBOOT_UPGRADE,   /* rebooting into upgrade mode */
+	SQNS_PHASE_RESUME,	     /* found in upgrade mode: resuming */
+	SQNS_PHASE_FFF_TOO_BIG,	     /* image over 4 MiB: FFF falls back to ON_THE_FLY */
+	SQNS_PHASE_STP_ON_THE_FLY,   /* "Starting STP ON_THE_FLY" */
+	SQNS_PHASE_STP_FFF,	     /* "Starting STP FFF" */
+	SQNS_PHASE_DOWNLOAD_DONE,    /* "Code download done, returning to user mode" */
+	SQNS_PHASE_APPLYING,	     /* TICK only: the modem checks / applies the image */
+	SQNS_PHASE_RESETTING,	     /* "Resetting (DO NOT DISCONNECT POWER!!!)" */
+	SQNS_PHASE_COMPLETED,	     /* "Upgrade completed!" */
+	SQNS_PHASE_STP_BOOTROM,	     /* "Starting STP (DO NOT DISCONNECT POWER!!!)" */
+	SQNS_PHASE_BOOTROM_DONE,     /* "Bootrom updated successfully, switching to upgrade mode"
+					(the modem reboots into recovery, mode 0, for updater.elf) */
+	SQNS_PHASE_NEGOTIATE,	     /* "Attempting AT auto-negotiation..." */
+	SQNS_PHASE_UPDATER_DONE,     /* "Upgrader loaded successfully, modem is in upgrade mode" */
+	SQNS_PHASE_PPP_ESCAPE,	     /* no answer: trying the +++ escape of a data session */
+	SQNS_PHASE_STP_ABANDONED,    /* the modem was stuck in an earlier transfer: closed it */
+	SQNS_PHASE_FAST_LINK,	     /* value: the faster rate in use, or 0: staying at baud */
+	SQNS_PHASE_PLAN,	     /* ctx->plan is ready (dry run: nothing else follows) */
+	SQNS_PHASE_ALREADY_CURRENT,  /* the modem already runs the target build */
+	SQNS_PHASE_VERIFIED,	     /* the modem runs the target build: event value = build */
+	SQNS_PHASE_STP_WAIT,	     /* TICK only: an STP answer is late; value = seconds so far */
+	SQNS_PHASE_FAST_LINK_LOST,   /* the modem took the faster rate (value) but the line does
+					not carry it, nor the way back: it keeps that rate until
+					it restarts */
+	SQNS_PHASE_CHECKING,	     /* the modem still checks an earlier image (AT+SMUPGRADE?
+					says on-going): waiting before the transfer; TICKs too */
+	SQNS_PHASE_BOOTROM_AGAIN,    /* Bootloader0 still reads the factory build after the
+					upgrade: sending the boot ROM again, stored (FFF) */
 	SQNS_PHASE_BOOTROM_VERIFIED, /* Bootloader0 no longer the factory's: value = its build */
 	SQNS_PHASE_BOOTROM_FACTORY,  /* the upgrade succeeded but Bootloader0 still reads the
 					factory build (value) and no boot ROM can fix it now:
@@ -236,11 +236,11 @@ struct sqns_plan {
 	bool resume;	    /* found in upgrade mode: no preparation */
 	bool forced;	    /* a refusal was overridden by force */
 	enum sqns_refusal overridden;
-	bool bootrom_only;  /* the firmware is current; only the boot ROM is sent (FFF) */
+	bool bootrom_only; /* the firmware is current; only the boot ROM is sent (FFF) */
 	/* After the upgrade: */
-	bool bootrom_again;    /* the boot ROM was sent again, stored (reference step 4) */
-	bool bootrom_pending;  /* Bootloader0 still reads the factory build: run again with
-				  the boot ROM file to finish */
+	bool bootrom_again;	    /* the boot ROM was sent again, stored (reference step 4) */
+	bool bootrom_pending;	    /* Bootloader0 still reads the factory build: run again with
+				       the boot ROM file to finish */
 	uint32_t bootloader0_after; /* Bootloader0 build read at the end, 0 unknown */
 };
 
@@ -261,6 +261,9 @@ struct sqns_ctx {
 	bool closing;	  /* sending the closing RESET: should_abort is not asked */
 	uint32_t tid;
 	uint16_t max_transfer;
+	int tick_phase;	       /* the phase of the running wait, -1 none */
+	uint32_t tick_origin;  /* when that wait began (now_ms) */
+	uint32_t tick_seconds; /* TICKs emitted for it */
 	enum sqns_stage stage;
 	int mode;      /* the last mode read, SQNS_MODE_UNKNOWN before */
 	uint32_t rate; /* the rate the host port runs at now */
@@ -362,7 +365,8 @@ struct sqns_upgrade_opts {
 
 /*
  * Checks that need the files only (run them before opening the port): ELF
- * magic, swapped files, a differential image with updater.elf.
+ * magic of updater.elf, "UPGR" magic of the boot ROM, swapped files, a
+ * differential image with updater.elf.
  * SQNS_OK or SQNS_ERR_REFUSED with *why set; SQNS_ERR_IMAGE on read errors;
  * SQNS_ERR_ARG without an image.
  */

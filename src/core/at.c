@@ -43,7 +43,7 @@ int sqns_init(struct sqns_ctx *ctx, const struct sqns_config *cfg)
 {
 	if (!ctx || !cfg || !cfg->ops || !cfg->ops->read || !cfg->ops->write || !cfg->ops->now_ms)
 		return SQNS_ERR_ARG;
-	*ctx = (struct sqns_ctx){.cfg = *cfg, .mode = SQNS_MODE_UNKNOWN};
+	*ctx = (struct sqns_ctx){.cfg = *cfg, .mode = SQNS_MODE_UNKNOWN, .tick_phase = -1};
 	struct sqns_timeouts *t = &ctx->cfg.timeouts;
 	if (!ctx->cfg.baud)
 		ctx->cfg.baud = 921600;
@@ -71,6 +71,7 @@ void sqns_emit(struct sqns_ctx *ctx, const struct sqns_event *ev)
 
 void sqns_emit_phase(struct sqns_ctx *ctx, enum sqns_phase phase)
 {
+	ctx->tick_phase = -1; /* a new phase: the next wait counts from zero */
 	struct sqns_event ev = {.type = SQNS_EV_PHASE, .phase = phase};
 	sqns_emit(ctx, &ev);
 }
@@ -247,10 +248,38 @@ int sqns_at(struct sqns_ctx *ctx, const char *cmd, char *resp, size_t resp_len, 
 		       deadline_in(ctx, timeout_ms ? timeout_ms : ctx->cfg.timeouts.at_ms));
 }
 
-static void tick(struct sqns_ctx *ctx, enum sqns_phase phase)
+/*
+ * Waits report one TICK per whole second since the wait of that phase began,
+ * counted from the clock: a wait made of many short probes (or split across
+ * calls, as a reboot is) reports real time, not the number of timer restarts.
+ * A PHASE event ends the running wait (sqns_emit_phase).
+ */
+static void wait_begin(struct sqns_ctx *ctx, int phase)
 {
-	struct sqns_event ev = {.type = SQNS_EV_TICK, .phase = phase};
-	sqns_emit(ctx, &ev);
+	if (phase < 0 || phase == ctx->tick_phase)
+		return;
+	ctx->tick_phase = phase;
+	ctx->tick_origin = sqns_now(ctx);
+	ctx->tick_seconds = 0;
+}
+
+/* The deadline of the next TICK of the running wait. */
+static uint32_t next_tick(struct sqns_ctx *ctx)
+{
+	return ctx->tick_origin + (ctx->tick_seconds + 1u) * TICK_MS;
+}
+
+static void ticks_due(struct sqns_ctx *ctx, int phase)
+{
+	if (phase < 0 || phase != ctx->tick_phase)
+		return;
+	while (deadline_left(ctx, next_tick(ctx)) == 0) {
+		ctx->tick_seconds++;
+		struct sqns_event ev = {.type = SQNS_EV_TICK,
+					.phase = (enum sqns_phase)phase,
+					.value = (int)ctx->tick_seconds};
+		sqns_emit(ctx, &ev);
+	}
 }
 
 /*
@@ -261,7 +290,7 @@ static void tick(struct sqns_ctx *ctx, enum sqns_phase phase)
 int sqns_wakeup_ticking(struct sqns_ctx *ctx, uint32_t timeout_ms, int phase)
 {
 	uint32_t end = deadline_in(ctx, timeout_ms ? timeout_ms : ctx->cfg.timeouts.wake_ms);
-	uint32_t next_tick = deadline_in(ctx, TICK_MS);
+	wait_begin(ctx, phase);
 	int r = sqns_drain(ctx, 0);
 	while (r == SQNS_OK && deadline_left(ctx, end) > 0) {
 		uint32_t left = deadline_left(ctx, end);
@@ -274,10 +303,7 @@ int sqns_wakeup_ticking(struct sqns_ctx *ctx, uint32_t timeout_ms, int phase)
 		/* A timeout, or ERROR from a modem that got a mangled line: probe again,
 		 * after the other answers to that mangled line have gone by. */
 		r = r == SQNS_ERR_MODEM ? sqns_drain(ctx, WAKE_PROBE_MS / 5) : SQNS_OK;
-		if (phase >= 0 && deadline_left(ctx, next_tick) == 0) {
-			tick(ctx, (enum sqns_phase)phase);
-			next_tick = deadline_in(ctx, TICK_MS);
-		}
+		ticks_due(ctx, phase);
 	}
 	return r == SQNS_OK ? SQNS_ERR_NO_MODEM : r;
 }
@@ -290,9 +316,9 @@ int sqns_wakeup(struct sqns_ctx *ctx, uint32_t timeout_ms)
 int sqns_wait_line(struct sqns_ctx *ctx, const char *prefix, uint32_t timeout_ms, int phase)
 {
 	uint32_t end = deadline_in(ctx, timeout_ms);
-	uint32_t next_tick = deadline_in(ctx, TICK_MS);
+	wait_begin(ctx, phase);
 	for (;;) {
-		uint32_t slice = deadline_left(ctx, next_tick);
+		uint32_t slice = phase >= 0 ? deadline_left(ctx, next_tick(ctx)) : TICK_MS;
 		uint32_t left = deadline_left(ctx, end);
 		int r = sqns_read_line(ctx, sqns_now(ctx) + (slice < left ? slice : left));
 		if (r < 0)
@@ -302,11 +328,7 @@ int sqns_wait_line(struct sqns_ctx *ctx, const char *prefix, uint32_t timeout_ms
 			if (sqns_starts_with(ctx->line, prefix))
 				return SQNS_OK;
 		}
-		if (deadline_left(ctx, next_tick) == 0) {
-			if (phase >= 0)
-				tick(ctx, (enum sqns_phase)phase);
-			next_tick = deadline_in(ctx, TICK_MS);
-		}
+		ticks_due(ctx, phase);
 		if (deadline_left(ctx, end) == 0)
 			return SQNS_ERR_TIMEOUT;
 	}

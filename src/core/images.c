@@ -64,22 +64,48 @@ bool sqns_parse_image_name(const char *name, struct sqns_image_info *info)
 	return true;
 }
 
-static int is_elf(const struct sqns_image *img, bool *elf)
+/* Whether the image starts with the 4 bytes of `magic`. */
+static int has_magic(const struct sqns_image *img, const char magic[4], bool *yes)
 {
-	uint8_t magic[4];
-	*elf = false;
-	if (img->size < sizeof magic)
+	uint8_t head[4];
+	*yes = false;
+	if (img->size < sizeof head)
 		return SQNS_OK;
-	if (img->read(img->ctx, 0, magic, sizeof magic) != SQNS_OK)
+	if (img->read(img->ctx, 0, head, sizeof head) != SQNS_OK)
 		return SQNS_ERR_IMAGE;
-	*elf = magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
+	*yes = true;
+	for (unsigned i = 0; i < sizeof head; i++)
+		*yes = *yes && head[i] == (uint8_t)magic[i];
 	return SQNS_OK;
 }
+
+static const char ELF_MAGIC[4] = {0x7f, 'E', 'L', 'F'};
+static const char BOOTROM_MAGIC[4] = {'U', 'P', 'G', 'R'}; /* docs/protocol.md section 5 */
 
 static int refuse(enum sqns_refusal *why, enum sqns_refusal r)
 {
 	*why = r;
 	return SQNS_ERR_REFUSED;
+}
+
+int sqns_check_helpers(const struct sqns_upgrade_opts *opts, enum sqns_refusal *why)
+{
+	bool ok;
+	int r;
+	*why = SQNS_REFUSE_NONE;
+	if (opts->updater) {
+		if ((r = has_magic(opts->updater, ELF_MAGIC, &ok)) != SQNS_OK)
+			return r;
+		if (!ok)
+			return refuse(why, SQNS_REFUSE_UPDATER_NOT_ELF);
+	}
+	if (opts->bootrom) {
+		if ((r = has_magic(opts->bootrom, BOOTROM_MAGIC, &ok)) != SQNS_OK)
+			return r;
+		if (!ok)
+			return refuse(why, SQNS_REFUSE_BOOTROM_NOT_UPGR);
+	}
+	return SQNS_OK;
 }
 
 int sqns_check_images(const struct sqns_upgrade_opts *opts, enum sqns_refusal *why)
@@ -88,19 +114,15 @@ int sqns_check_images(const struct sqns_upgrade_opts *opts, enum sqns_refusal *w
 	*why = SQNS_REFUSE_NONE;
 	if (!opts || !opts->image || !opts->image->read || opts->image->size == 0)
 		return SQNS_ERR_ARG;
-	int r = is_elf(opts->image, &elf);
+	int r = has_magic(opts->image, ELF_MAGIC, &elf);
 	if (r != SQNS_OK)
 		return r;
 	if (elf)
 		return refuse(why, SQNS_REFUSE_FIRMWARE_IS_ELF);
-	if (opts->updater) {
-		if ((r = is_elf(opts->updater, &elf)) != SQNS_OK)
-			return r;
-		if (!elf)
-			return refuse(why, SQNS_REFUSE_UPDATER_NOT_ELF);
-		struct sqns_image_info info;
-		if (sqns_parse_image_name(opts->image->name, &info) && info.differential)
-			return refuse(why, SQNS_REFUSE_DIFF_WITH_UPDATER);
-	}
+	if ((r = sqns_check_helpers(opts, why)) != SQNS_OK)
+		return r;
+	struct sqns_image_info info;
+	if (opts->updater && sqns_parse_image_name(opts->image->name, &info) && info.differential)
+		return refuse(why, SQNS_REFUSE_DIFF_WITH_UPDATER);
 	return SQNS_OK;
 }

@@ -50,6 +50,12 @@ int sqns_set_rate(struct sqns_ctx *ctx, uint32_t rate);
  */
 int sqns_stp_probe(struct sqns_ctx *ctx, uint32_t timeout_ms);
 
+/*
+ * The checks of updater.elf (ELF magic) and the boot ROM ("UPGR" magic) of
+ * sqns_check_images, for flows that take no firmware image (sqns_prepare).
+ */
+int sqns_check_helpers(const struct sqns_upgrade_opts *opts, enum sqns_refusal *why);
+
 /* Case-sensitive helpers; the core has no <string.h> dependency on purpose. */
 size_t sqns_strlen(const char *s);
 bool sqns_starts_with(const char *s, const char *prefix);

@@ -8,7 +8,8 @@
 #define STP_RETRIES 4u
 #define STP_CLOSE_MS 2000u /* the closing RESET's answer may never come */
 #define STP_RESYNC_QUIET_MS 50u
-#define STP_TICK_MS 1000u /* a TICK (SQNS_PHASE_STP_WAIT) per second of silence */
+#define STP_GARBLED_MS 100u /* a pause inside an answer: it was garbled (many char times) */
+#define STP_TICK_MS 1000u   /* a TICK (SQNS_PHASE_STP_WAIT) per second of silence */
 
 struct stp_rsp {
 	struct stp_header h;
@@ -28,24 +29,62 @@ static void emit_frame(struct sqns_ctx *ctx, enum sqns_event_type type, const ui
 }
 
 /*
- * The next byte of an answer, until `end`. The modem may stay silent for
+ * Waiting for one answer. Before its first byte the modem may stay silent for
  * minutes while it erases or commits flash: each second of it is reported
  * (TICK, SQNS_PHASE_STP_WAIT, value = seconds since the request went out) so
- * that a user interface can tell a busy modem from a hung tool.
+ * that a user interface can tell a busy modem from a hung tool. Once bytes
+ * flow, a modem sends the rest of its frame at once: a pause of
+ * STP_GARBLED_MS after bytes that made no valid frame means the answer was
+ * garbled, and the request is sent again now rather than at `end`.
  */
-static int rx_answer_byte(struct sqns_ctx *ctx, uint8_t *c, uint32_t end, uint32_t *next_tick,
-			  int *seconds)
+struct answer_wait {
+	uint32_t end;
+	uint32_t next_tick;
+	int seconds;
+	bool started; /* a byte of the answer arrived */
+};
+
+static void answer_wait_init(struct sqns_ctx *ctx, struct answer_wait *w, uint32_t end)
 {
+	*w = (struct answer_wait){.end = end, .next_tick = deadline_in(ctx, STP_TICK_MS)};
+}
+
+/* The next byte: 1, or SQNS_ERR_TIMEOUT, SQNS_ERR_PROTOCOL (garbled), SQNS_ERR_IO... */
+static int rx_answer_byte(struct sqns_ctx *ctx, uint8_t *c, struct answer_wait *w)
+{
+	if (w->started) {
+		uint32_t quiet = deadline_in(ctx, STP_GARBLED_MS);
+		bool quiet_first = (int32_t)(quiet - w->end) < 0;
+		int r = sqns_rx_byte(ctx, c, quiet_first ? quiet : w->end);
+		if (r == 0)
+			return quiet_first ? SQNS_ERR_PROTOCOL : SQNS_ERR_TIMEOUT;
+		return r;
+	}
 	for (;;) {
-		bool tick_first = (int32_t)(*next_tick - end) < 0;
-		int r = sqns_rx_byte(ctx, c, tick_first ? *next_tick : end);
-		if (r != 0 || !tick_first)
+		bool tick_first = (int32_t)(w->next_tick - w->end) < 0;
+		int r = sqns_rx_byte(ctx, c, tick_first ? w->next_tick : w->end);
+		if (r == 1)
+			w->started = true;
+		if (r != 0)
 			return r;
-		*next_tick += STP_TICK_MS;
+		if (!tick_first)
+			return SQNS_ERR_TIMEOUT;
+		w->next_tick += STP_TICK_MS;
 		struct sqns_event ev = {
-		    .type = SQNS_EV_TICK, .phase = SQNS_PHASE_STP_WAIT, .value = ++*seconds};
+		    .type = SQNS_EV_TICK, .phase = SQNS_PHASE_STP_WAIT, .value = ++w->seconds};
 		sqns_emit(ctx, &ev);
 	}
+}
+
+/* Read n bytes of the answer into buf. */
+static int rx_answer(struct sqns_ctx *ctx, uint8_t *buf, unsigned n, struct answer_wait *w)
+{
+	for (unsigned i = 0; i < n; i++) {
+		int r = rx_answer_byte(ctx, &buf[i], w);
+		if (r != 1)
+			return r;
+	}
+	return SQNS_OK;
 }
 
 /* Hunt for the "tsaf" signature, then read the header and payload the length asks for. */
@@ -53,27 +92,25 @@ static int read_response(struct sqns_ctx *ctx, struct stp_rsp *rsp, uint32_t end
 {
 	uint8_t hdr[STP_HDR_LEN];
 	uint32_t window = 0;
-	uint32_t next_tick = deadline_in(ctx, STP_TICK_MS);
-	int seconds = 0;
+	struct answer_wait w;
 	uint8_t c;
 	int r;
+	answer_wait_init(ctx, &w, end);
 	while (window != STP_SIG_RESPONSE) {
-		if ((r = rx_answer_byte(ctx, &c, end, &next_tick, &seconds)) != 1)
-			return r == 0 ? SQNS_ERR_TIMEOUT : r;
+		if ((r = rx_answer_byte(ctx, &c, &w)) != 1)
+			return r;
 		window = (window << 8) | c;
 	}
 	stp_put32(hdr, window);
-	for (unsigned i = 4; i < STP_HDR_LEN; i++)
-		if ((r = rx_answer_byte(ctx, &hdr[i], end, &next_tick, &seconds)) != 1)
-			return r == 0 ? SQNS_ERR_TIMEOUT : r;
+	if ((r = rx_answer(ctx, hdr + 4, STP_HDR_LEN - 4, &w)) != SQNS_OK)
+		return r;
 	if (!stp_header_crc_ok(hdr, true))
 		return SQNS_ERR_PROTOCOL;
 	stp_decode(hdr, &rsp->h);
 	if (rsp->h.length > sizeof rsp->payload)
 		return SQNS_ERR_PROTOCOL;
-	for (unsigned i = 0; i < rsp->h.length; i++)
-		if ((r = rx_answer_byte(ctx, &rsp->payload[i], end, &next_tick, &seconds)) != 1)
-			return r == 0 ? SQNS_ERR_TIMEOUT : r;
+	if ((r = rx_answer(ctx, rsp->payload, rsp->h.length, &w)) != SQNS_OK)
+		return r;
 	if (!stp_payload_crc_ok(&rsp->h, rsp->payload, true))
 		return SQNS_ERR_PROTOCOL;
 	emit_frame(ctx, SQNS_EV_STP_RX, hdr);
@@ -99,15 +136,20 @@ static int check_response(const struct stp_rsp *rsp, uint8_t op, uint8_t sid, ui
 /*
  * Send one request (header in hdr, payload after it) and wait for its answer,
  * resending the identical request up to STP_RETRIES times after a bad,
- * mismatched or missing answer.
+ * mismatched or missing answer. However many retries are left, the exchange
+ * ends after stall_ms: a modem silent that long has hung (the user's document
+ * allows 5 minutes of stall), and the user must hear so.
  */
 static int transact(struct sqns_ctx *ctx, uint8_t *frame, uint16_t block_len, struct stp_rsp *rsp,
 		    uint32_t timeout_ms)
 {
 	struct stp_header req;
 	stp_decode(frame, &req);
+	uint32_t give_up = deadline_in(ctx, ctx->cfg.timeouts.stall_ms);
 	int r = SQNS_ERR_PROTOCOL;
 	for (unsigned attempt = 0; attempt <= STP_RETRIES; attempt++) {
+		if (attempt > 0 && deadline_left(ctx, give_up) == 0)
+			return SQNS_ERR_TIMEOUT;
 		if (attempt > 0) {
 			struct sqns_event ev = {
 			    .type = SQNS_EV_RETRY, .value = (int)attempt, .err = r};
@@ -119,7 +161,8 @@ static int transact(struct sqns_ctx *ctx, uint8_t *frame, uint16_t block_len, st
 		emit_frame(ctx, SQNS_EV_STP_TX, frame);
 		if ((r = sqns_tx(ctx, frame, STP_HDR_LEN + (size_t)req.length)) < 0)
 			return r;
-		r = read_response(ctx, rsp, deadline_in(ctx, timeout_ms));
+		uint32_t end = deadline_in(ctx, timeout_ms);
+		r = read_response(ctx, rsp, (int32_t)(end - give_up) < 0 ? end : give_up);
 		if (r == SQNS_OK)
 			r = check_response(rsp, req.op, req.sid, req.tid, block_len);
 		if (r == SQNS_OK || r == SQNS_ERR_IO || r == SQNS_ERR_ABORTED)
@@ -209,6 +252,12 @@ static void close_session(struct sqns_ctx *ctx)
 	ctx->closing = false;
 }
 
+/*
+ * A modem stuck in an old session (its host vanished mid-transfer) answers an
+ * opening RESET; it leaves STP only on the closing form (sid 1, the next tid)
+ * of an open session, so open an empty one and close it: the modem judges the
+ * empty image incomplete and answers AT again.
+ */
 int sqns_stp_probe(struct sqns_ctx *ctx, uint32_t timeout_ms)
 {
 	struct stp_rsp rsp;
@@ -221,9 +270,16 @@ int sqns_stp_probe(struct sqns_ctx *ctx, uint32_t timeout_ms)
 	if ((r = sqns_tx(ctx, buf, sizeof buf)) != SQNS_OK)
 		return r;
 	r = read_response(ctx, &rsp, deadline_in(ctx, timeout_ms));
-	if (r == SQNS_OK && rsp.h.op == (STP_OP_RESET | STP_OP_RESPONSE))
-		return SQNS_OK;
-	return r == SQNS_ERR_IO || r == SQNS_ERR_ABORTED ? r : SQNS_ERR_NO_MODEM;
+	if (r == SQNS_OK && rsp.h.op != (STP_OP_RESET | STP_OP_RESPONSE))
+		r = SQNS_ERR_PROTOCOL;
+	if (r != SQNS_OK)
+		return r == SQNS_ERR_IO || r == SQNS_ERR_ABORTED ? r : SQNS_ERR_NO_MODEM;
+	ctx->tid = 1;
+	r = simple_request(ctx, STP_OP_OPEN_SESSION, 1, NULL, 0, &rsp, timeout_ms);
+	if (r == SQNS_ERR_IO || r == SQNS_ERR_ABORTED)
+		return r;
+	close_session(ctx);
+	return SQNS_OK;
 }
 
 static void emit_progress(struct sqns_ctx *ctx, uint32_t done, uint32_t total)

@@ -1,8 +1,9 @@
 /*
- * The upgrade flows of sqn3330.md section 6. The AT dialogues are tables; the
- * code between them waits on the modem (reboots, apply, +SYSSTART) with
- * deadlines. Planning (what to send, what to refuse) happens before the
- * first command that changes the modem.
+ * The upgrade flows of docs/protocol.md section 6, in the order the maintained
+ * reference client sends them (section 10 lists where we differ, and why).
+ * The AT dialogues are tables; the code between them waits on the modem
+ * (reboots, apply, +SYSSTART) with deadlines. Planning (what to send, what to
+ * refuse) happens before the first command that changes the modem.
  */
 #include "internal.h"
 
@@ -30,13 +31,7 @@ static const struct at_step prepare_steps[] = {
     {"AT+CFUN=4", 0},
 };
 
-/* Older firmware refuses AT+SMSWBOOT=3,1: set the boot target, then reset. */
-static const struct at_step reboot_upgrade_fallback[] = {
-    {"AT+SMSWBOOT=3,0", 0},
-    {"AT^RESET", 0},
-};
-
-/* Upgrade mode, right before the transfer. */
+/* Upgrade mode after the reboot into it, right before the transfer. */
 static const struct at_step upgrade_mode_steps[] = {
     {"ATE0", STEP_OPTIONAL},
     {"AT+CFUN=4", STEP_OPTIONAL},
@@ -105,12 +100,32 @@ static int wait_for_mode(struct sqns_ctx *ctx, unsigned modes, uint32_t end, int
 	}
 }
 
+/* Boot targets of AT+SMSWBOOT. */
+#define BOOT_RECOVERY '0'
+#define BOOT_APPLICATION '1'
+#define BOOT_UPDATER '3'
+
+/*
+ * Reboot into `target` now: AT+SMSWBOOT=t,1. Older firmware answers ERROR to
+ * it; there the target is set (AT+SMSWBOOT=t,0) and the modem reset (AT^RESET).
+ */
+static int reboot_to(struct sqns_ctx *ctx, char target)
+{
+	char now[] = "AT+SMSWBOOT=?,1";
+	char later[] = "AT+SMSWBOOT=?,0";
+	now[12] = later[12] = target;
+	int r = sqns_at(ctx, now, NULL, 0, 0);
+	if (r != SQNS_ERR_MODEM)
+		return r;
+	if ((r = at_required(ctx, later, NULL, 0)) != SQNS_OK)
+		return r;
+	return at_required(ctx, "AT^RESET", NULL, 0);
+}
+
 static int reboot_into_upgrade_mode(struct sqns_ctx *ctx)
 {
 	sqns_emit_phase(ctx, SQNS_PHASE_REBOOT_UPGRADE);
-	int r = sqns_at(ctx, "AT+SMSWBOOT=3,1", NULL, 0, 0);
-	if (r == SQNS_ERR_MODEM)
-		r = run_steps(ctx, reboot_upgrade_fallback, COUNT(reboot_upgrade_fallback));
+	int r = reboot_to(ctx, BOOT_UPDATER);
 	if (r != SQNS_OK)
 		return r;
 	ctx->stage = SQNS_STAGE_UPGRADE_MODE;
@@ -151,12 +166,45 @@ static int wait_applied(struct sqns_ctx *ctx, int phase)
 	return r;
 }
 
+/*
+ * In upgrade mode, before a transfer: a modem that is still checking an
+ * image it got earlier (an interrupted transfer's closing RESET) refuses
+ * AT+SMSTPU until it is done; wait while AT+SMUPGRADE? says on-going.
+ */
+static int wait_checked(struct sqns_ctx *ctx)
+{
+	char resp[80];
+	uint32_t end = deadline_in(ctx, ctx->cfg.timeouts.apply_ms);
+	bool said = false;
+	for (;;) {
+		int r = sqns_at(ctx, "AT+SMUPGRADE?", resp, sizeof resp, 0);
+		if (r == SQNS_ERR_IO || r == SQNS_ERR_ABORTED)
+			return r;
+		if (r != SQNS_OK || !sqns_contains(resp, "on-going"))
+			return SQNS_OK;
+		if (!said)
+			sqns_emit_phase(ctx, SQNS_PHASE_CHECKING);
+		said = true;
+		if (deadline_left(ctx, end) == 0)
+			return SQNS_ERR_TIMEOUT;
+		r = sqns_wait_line(ctx, "+SMUPGRADE", POLL_LINE_MS, SQNS_PHASE_CHECKING);
+		if (r != SQNS_OK && r != SQNS_ERR_TIMEOUT)
+			return r;
+	}
+}
+
 /* ---- the steps ---- */
 
-/* ON_THE_FLY from upgrade mode: transfer, check, reboot into the application. */
-static int on_the_fly(struct sqns_ctx *ctx, const struct sqns_image *img)
+/*
+ * ON_THE_FLY from upgrade mode: transfer, check, reboot into the application.
+ * After our own reboot into upgrade mode (and on resume) the radio is turned
+ * off there first, as the reference does; after updater.elf it is not.
+ */
+static int on_the_fly(struct sqns_ctx *ctx, const struct sqns_image *img, bool radio_off)
 {
-	int r = run_steps(ctx, upgrade_mode_steps, COUNT(upgrade_mode_steps));
+	int r = radio_off ? run_steps(ctx, upgrade_mode_steps, COUNT(upgrade_mode_steps)) : SQNS_OK;
+	if (r == SQNS_OK)
+		r = wait_checked(ctx);
 	if (r == SQNS_OK)
 		r = raise_rate(ctx);
 	if (r == SQNS_OK)
@@ -177,7 +225,7 @@ static int on_the_fly(struct sqns_ctx *ctx, const struct sqns_image *img)
 	/* The answer must name a boot target; anything else is not this modem. */
 	if (!sqns_contains(resp, "FF") && !sqns_contains(resp, "RECOVERY"))
 		return SQNS_ERR_PROTOCOL;
-	if ((r = at_required(ctx, "AT+SMSWBOOT=1,1", NULL, 0)) != SQNS_OK)
+	if ((r = reboot_to(ctx, BOOT_APPLICATION)) != SQNS_OK)
 		return r;
 	/* The application boots at its own rate, whatever the transfer ran at. */
 	if ((r = sqns_set_rate(ctx, ctx->cfg.baud)) != SQNS_OK)
@@ -210,10 +258,20 @@ static int stored(struct sqns_ctx *ctx, const struct sqns_image *img, bool apply
 	return r;
 }
 
-/* Boot ROM (application mode): sent ON_THE_FLY, then a reboot into recovery. */
+/*
+ * The reference's step 1, from application mode: the same preparation and
+ * reboot as the normal method, then in upgrade mode the boot ROM ON_THE_FLY,
+ * then a reboot into recovery (mode 0) for updater.elf.
+ */
 static int bootrom_step(struct sqns_ctx *ctx, const struct sqns_image *img)
 {
 	int r = run_steps(ctx, prepare_steps, COUNT(prepare_steps));
+	if (r == SQNS_OK)
+		r = reboot_into_upgrade_mode(ctx);
+	if (r == SQNS_OK)
+		r = run_steps(ctx, upgrade_mode_steps, COUNT(upgrade_mode_steps));
+	if (r == SQNS_OK)
+		r = wait_checked(ctx);
 	if (r == SQNS_OK)
 		r = at_required(ctx, "AT+SMSTPU=\"ON_THE_FLY\"", NULL, 0);
 	if (r != SQNS_OK)
@@ -221,10 +279,11 @@ static int bootrom_step(struct sqns_ctx *ctx, const struct sqns_image *img)
 	sqns_emit_phase(ctx, SQNS_PHASE_STP_BOOTROM);
 	if ((r = sqns_stp_send(ctx, img)) != SQNS_OK)
 		return r;
+	/* The reference sleeps 1.5 s here; the modem's report says when it is done. */
 	if ((r = wait_applied(ctx, SQNS_PHASE_APPLYING)) != SQNS_OK)
 		return r;
 	sqns_emit_phase(ctx, SQNS_PHASE_BOOTROM_DONE);
-	if ((r = at_required(ctx, "AT+SMSWBOOT=0,1", NULL, 0)) != SQNS_OK)
+	if ((r = reboot_to(ctx, BOOT_RECOVERY)) != SQNS_OK)
 		return r;
 	ctx->stage = SQNS_STAGE_RECOVERY;
 	return SQNS_OK;
@@ -234,7 +293,7 @@ static int reboot_into_recovery(struct sqns_ctx *ctx)
 {
 	int r = run_steps(ctx, prepare_steps, COUNT(prepare_steps));
 	if (r == SQNS_OK)
-		r = at_required(ctx, "AT+SMSWBOOT=0,1", NULL, 0);
+		r = reboot_to(ctx, BOOT_RECOVERY);
 	if (r == SQNS_OK)
 		ctx->stage = SQNS_STAGE_RECOVERY;
 	return r;
@@ -411,19 +470,27 @@ static int plan_recovery_route(struct sqns_ctx *ctx, const struct sqns_upgrade_o
 	return SQNS_OK;
 }
 
-/* Application mode: what the versions allow. Returns 1 when there is nothing to do. */
+#define PLAN_NOTHING_TO_DO 1 /* from plan_upgrade: the modem runs the target build */
+
+/*
+ * Application mode: what the versions allow. A modem already on the target
+ * build needs nothing, unless its boot ROM is still the factory's and the boot
+ * ROM file is given: then only the reference's step 4 runs.
+ */
 static int plan_application(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts)
 {
 	struct sqns_plan *p = &ctx->plan;
 	int r = read_versions(ctx);
 	if (r != SQNS_OK)
 		return r;
-	if (p->target_known && p->running_build == p->target.build && !opts->force)
-		return 1;
+	bool factory = p->bootloader0 == FACTORY_BOOTROM;
+	if (p->target_known && p->running_build == p->target.build && !opts->force) {
+		p->bootrom_only = factory && opts->bootrom;
+		return p->bootrom_only ? SQNS_OK : PLAN_NOTHING_TO_DO;
+	}
 	if (p->target.differential && p->running_build != p->target.from &&
 	    (r = refuse_unless_forced(ctx, opts, SQNS_REFUSE_DIFF_WRONG_BASE)) != SQNS_OK)
 		return r;
-	bool factory = p->bootloader0 == FACTORY_BOOTROM;
 	if (opts->updater)
 		return plan_recovery_route(ctx, opts);
 	if (factory &&
@@ -473,7 +540,7 @@ static int firmware_step(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *o
 		sqns_emit_phase(ctx, p->resume ? SQNS_PHASE_RESUME : SQNS_PHASE_WAKEUP);
 		if ((r = sqns_wakeup(ctx, ctx->cfg.timeouts.wake_ms)) != SQNS_OK)
 			return r;
-		return on_the_fly(ctx, opts->image);
+		return on_the_fly(ctx, opts->image, p->resume);
 	}
 	if ((r = run_steps(ctx, prepare_steps, COUNT(prepare_steps))) != SQNS_OK)
 		return r;
@@ -481,9 +548,10 @@ static int firmware_step(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *o
 		return stored(ctx, opts->image, true);
 	if ((r = reboot_into_upgrade_mode(ctx)) != SQNS_OK)
 		return r;
-	return on_the_fly(ctx, opts->image);
+	return on_the_fly(ctx, opts->image, true);
 }
 
+/* Back in application mode after an image: say so, read the versions again. */
 static int finish(struct sqns_ctx *ctx, char *showver, size_t showver_len)
 {
 	int r = run_steps(ctx, finish_steps, COUNT(finish_steps));
@@ -491,26 +559,108 @@ static int finish(struct sqns_ctx *ctx, char *showver, size_t showver_len)
 		return r;
 	ctx->stage = SQNS_STAGE_DONE;
 	sqns_emit_phase(ctx, SQNS_PHASE_COMPLETED);
-	char own[1024];
-	if (!showver) {
-		showver = own;
-		showver_len = sizeof own;
-	}
-	if ((r = sqns_showver(ctx, showver, showver_len)) != SQNS_OK)
-		return r;
+	return sqns_showver(ctx, showver, showver_len);
+}
+
+/* The firmware's build after the upgrade must be the file's. */
+static int verify_firmware(struct sqns_ctx *ctx, const char *showver)
+{
+	uint32_t running = 0;
+	bool known = sqns_parse_showver_build(showver, "Software", &running);
+	ctx->plan.running_build = running;
 	if (!ctx->plan.target_known)
 		return SQNS_OK;
-	uint32_t running;
-	if (!sqns_parse_showver_build(showver, "Software", &running) ||
-	    running != ctx->plan.target.build) {
-		ctx->plan.running_build = running;
+	if (!known || running != ctx->plan.target.build)
 		return SQNS_ERR_VERIFY;
-	}
-	ctx->plan.running_build = running;
 	struct sqns_event ev = {
 	    .type = SQNS_EV_PHASE, .phase = SQNS_PHASE_VERIFIED, .value = (int)running};
 	sqns_emit(ctx, &ev);
 	return SQNS_OK;
+}
+
+static void bootrom_event(struct sqns_ctx *ctx, enum sqns_phase phase, uint32_t build)
+{
+	struct sqns_event ev = {.type = SQNS_EV_PHASE, .phase = phase, .value = (int)build};
+	sqns_emit(ctx, &ev);
+}
+
+/*
+ * Whether Bootloader0 still reads the factory build (when Software does not:
+ * a modem whose firmware is that old has nothing newer to boot from).
+ */
+static bool bootrom_is_factory(struct sqns_ctx *ctx, const char *showver)
+{
+	uint32_t b0 = 0, sw = 0;
+	bool known = sqns_parse_showver_build(showver, "Bootloader0", &b0);
+	ctx->plan.bootloader0_after = known ? b0 : 0;
+	return known && b0 == FACTORY_BOOTROM &&
+	       !(sqns_parse_showver_build(showver, "Software", &sw) && sw == FACTORY_BOOTROM);
+}
+
+/*
+ * The reference's step 4: the boot ROM once more, by the stored method, in
+ * application mode; then the versions again. A boot ROM sent ON_THE_FLY does
+ * not always show in Bootloader0; the stored method does.
+ */
+static int bootrom_stored(struct sqns_ctx *ctx, const struct sqns_image *rom, char *showver,
+			  size_t showver_len)
+{
+	ctx->plan.bootrom_again = true;
+	sqns_emit_phase(ctx, SQNS_PHASE_BOOTROM_AGAIN);
+	int r = run_steps(ctx, prepare_steps, COUNT(prepare_steps));
+	if (r == SQNS_OK)
+		r = stored(ctx, rom, true);
+	if (r == SQNS_OK)
+		r = finish(ctx, showver, showver_len);
+	ctx->stage = SQNS_STAGE_DONE; /* the firmware stays upgraded whatever happened */
+	if (r != SQNS_OK) {
+		ctx->plan.bootrom_pending = true;
+		return r;
+	}
+	if (bootrom_is_factory(ctx, showver)) {
+		ctx->plan.bootrom_pending = true;
+		bootrom_event(ctx, SQNS_PHASE_BOOTROM_FACTORY, ctx->plan.bootloader0_after);
+		return SQNS_OK;
+	}
+	bootrom_event(ctx, SQNS_PHASE_BOOTROM_VERIFIED, ctx->plan.bootloader0_after);
+	return SQNS_OK;
+}
+
+/* After a verified upgrade: step 4 when the boot ROM still reads the factory build. */
+static int check_bootrom(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, char *showver,
+			 size_t showver_len)
+{
+	if (!bootrom_is_factory(ctx, showver))
+		return SQNS_OK;
+	if (opts->bootrom)
+		return bootrom_stored(ctx, opts->bootrom, showver, showver_len);
+	ctx->plan.bootrom_pending = true;
+	bootrom_event(ctx, SQNS_PHASE_BOOTROM_FACTORY, ctx->plan.bootloader0_after);
+	return SQNS_OK;
+}
+
+static int run_plan(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, char *showver,
+		    size_t showver_len)
+{
+	const struct sqns_plan *p = &ctx->plan;
+	int r = SQNS_OK;
+	if (p->bootrom_only)
+		return bootrom_stored(ctx, opts->bootrom, showver, showver_len);
+	if (p->bootrom_step)
+		r = bootrom_step(ctx, opts->bootrom);
+	else if (p->recovery_step)
+		r = reboot_into_recovery(ctx);
+	if (r == SQNS_OK && p->updater_step)
+		r = updater_step(ctx, opts->updater);
+	if (r == SQNS_OK)
+		r = firmware_step(ctx, opts);
+	if (r == SQNS_OK)
+		r = finish(ctx, showver, showver_len);
+	if (r == SQNS_OK)
+		r = verify_firmware(ctx, showver);
+	if (r == SQNS_OK)
+		r = check_bootrom(ctx, opts, showver, showver_len);
+	return r;
 }
 
 int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, char *showver,
@@ -532,8 +682,12 @@ int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, cha
 	if (mode == SQNS_MODE_RECOVERY)
 		ctx->stage = SQNS_STAGE_RECOVERY;
 	r = plan_upgrade(ctx, opts, mode);
-	if (r == 1) {
+	if (r == PLAN_NOTHING_TO_DO) {
 		sqns_emit_phase(ctx, SQNS_PHASE_ALREADY_CURRENT);
+		if (ctx->plan.bootloader0 == FACTORY_BOOTROM) {
+			ctx->plan.bootrom_pending = true;
+			bootrom_event(ctx, SQNS_PHASE_BOOTROM_FACTORY, FACTORY_BOOTROM);
+		}
 		return SQNS_OK;
 	}
 	if (r != SQNS_OK)
@@ -543,15 +697,12 @@ int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, cha
 		return SQNS_OK;
 	if (opts->fff && !ctx->plan.fff && mode == SQNS_MODE_APPLICATION && !opts->updater)
 		sqns_emit_phase(ctx, SQNS_PHASE_FFF_TOO_BIG);
-	if (ctx->plan.bootrom_step)
-		r = bootrom_step(ctx, opts->bootrom);
-	else if (ctx->plan.recovery_step)
-		r = reboot_into_recovery(ctx);
-	if (r == SQNS_OK && ctx->plan.updater_step)
-		r = updater_step(ctx, opts->updater);
-	if (r == SQNS_OK)
-		r = firmware_step(ctx, opts);
-	return r == SQNS_OK ? finish(ctx, showver, showver_len) : r;
+	char own[1024];
+	if (!showver) {
+		showver = own;
+		showver_len = sizeof own;
+	}
+	return run_plan(ctx, opts, showver, showver_len);
 }
 
 /*
@@ -564,18 +715,15 @@ int sqns_prepare(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts)
 	ctx->stage = SQNS_STAGE_UNTOUCHED;
 	ctx->refusal = SQNS_REFUSE_NONE;
 	ctx->plan = (struct sqns_plan){0};
-	if (opts->updater) {
-		uint8_t magic[4];
-		if (opts->updater->size < sizeof magic ||
-		    opts->updater->read(opts->updater->ctx, 0, magic, sizeof magic) != SQNS_OK)
-			return SQNS_ERR_IMAGE;
-		if (magic[0] != 0x7f || magic[1] != 'E' || magic[2] != 'L' || magic[3] != 'F')
-			return refuse(ctx, SQNS_REFUSE_UPDATER_NOT_ELF);
-	}
+	enum sqns_refusal why;
+	int r = sqns_check_helpers(opts, &why);
+	if (r == SQNS_ERR_REFUSED)
+		return refuse(ctx, why);
+	if (r != SQNS_OK)
+		return r;
 	sqns_emit_phase(ctx, SQNS_PHASE_WAKEUP);
 	int mode;
-	int r = sqns_detect(ctx, &mode);
-	if (r != SQNS_OK)
+	if ((r = sqns_detect(ctx, &mode)) != SQNS_OK)
 		return r;
 	struct sqns_plan *p = &ctx->plan;
 	p->mode = mode;

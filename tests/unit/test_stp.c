@@ -1,4 +1,4 @@
-/* The STP master (sqn3330.md section 4) against a scripted modem. */
+/* The STP master (docs/protocol.md section 4) against a scripted modem. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -777,6 +777,102 @@ static void test_second_session_restarts_tids(void **state)
 #define T1(fn) cmocka_unit_test_setup_teardown(fn, setup1, teardown)
 #define T7(fn) cmocka_unit_test_setup_teardown(fn, setup7, teardown)
 #define TB(fn) cmocka_unit_test_setup_teardown(fn, setup_big, teardown)
+/*
+ * A corrupted signature byte: the answer's bytes arrive but make no frame.
+ * The request goes again after a short quiet spell, not after stp_ms (90 s).
+ */
+static void test_garbled_signature_retried_at_once(void **state)
+{
+	struct fix *f = *state;
+	f->ctx.cfg.timeouts.stp_ms = 90000;
+	set_image(f, 100);
+	script_open(f->fp, 8192);
+	expect_cmd(f->fp, 2, 100);
+	reply_cmd(f->fp, 2);
+	fp_expect_stp(f->fp, STP_OP_TRANSFER_BLOCK, 1, 3, f->data, 100);
+	uint8_t bad[STP_HDR_LEN + 2];
+	fp_build_stp(bad, STP_SIG_RESPONSE, 0x83, 1, 3, (const uint8_t *)"\0\0", 2);
+	bad[1] ^= 0x20; /* "tSaf" */
+	fp_reply(f->fp, bad, sizeof bad);
+	uint32_t start = f->fp->now;
+	fp_expect_stp(f->fp, STP_OP_TRANSFER_BLOCK, 1, 3, f->data, 100);
+	reply_residue(f->fp, 3, 0);
+	script_close(f->fp, 4, true);
+	assert_int_equal(sqns_stp_send(&f->ctx, &f->img), SQNS_OK);
+	fp_assert_done(f->fp, true);
+	assert_int_equal(count_retries(f, SQNS_ERR_PROTOCOL), 1);
+	/* 100 ms of quiet after the broken answer, 50 ms of resync: nothing else. */
+	assert_int_equal(f->fp->now - start, 150);
+}
+
+/* A header cut short by silence is garbled too. */
+static void test_truncated_answer_retried_at_once(void **state)
+{
+	struct fix *f = *state;
+	f->ctx.cfg.timeouts.stp_ms = 90000;
+	set_image(f, 100);
+	script_open(f->fp, 8192);
+	expect_cmd(f->fp, 2, 100);
+	uint8_t rsp[STP_HDR_LEN];
+	fp_build_stp(rsp, STP_SIG_RESPONSE, 0x82, 1, 2, NULL, 0);
+	fp_reply(f->fp, rsp, 9);
+	uint32_t start = f->fp->now;
+	expect_cmd(f->fp, 2, 100);
+	reply_cmd(f->fp, 2);
+	fp_expect_stp(f->fp, STP_OP_TRANSFER_BLOCK, 1, 3, f->data, 100);
+	reply_residue(f->fp, 3, 0);
+	script_close(f->fp, 4, true);
+	assert_int_equal(sqns_stp_send(&f->ctx, &f->img), SQNS_OK);
+	fp_assert_done(f->fp, true);
+	assert_int_equal(count_retries(f, SQNS_ERR_PROTOCOL), 1);
+	assert_int_equal(f->fp->now - start, 150);
+}
+
+/*
+ * A hung modem (power cut behind a USB adapter that stays): with the default
+ * timeouts (90 s an answer, 5 minutes of silence an exchange) the transfer
+ * stops after 5 minutes, not after 5 x 90 s, with retries left.
+ */
+static void test_silence_bounded_at_five_minutes(void **state)
+{
+	struct fix *f = *state;
+	f->ctx.cfg.timeouts.stp_ms = 90000;
+	assert_int_equal(f->ctx.cfg.timeouts.stall_ms, 300000); /* the default */
+	set_image(f, 100);
+	script_open(f->fp, 8192);
+	uint32_t start = f->fp->now;
+	for (int i = 0; i < 4; i++)
+		expect_cmd(f->fp, 2, 100);
+	assert_int_equal(sqns_stp_send(&f->ctx, &f->img), SQNS_ERR_TIMEOUT);
+	fp_assert_done(f->fp, true);
+	assert_int_equal(count_retries(f, SQNS_ERR_TIMEOUT), 3);
+	assert_int_equal(f->fp->now - start, 300000);
+}
+
+/*
+ * A modem left in an old session by a host that vanished: an opening RESET
+ * reaches it; an empty session closed in the closing form (sid 1, next tid)
+ * takes it out of STP.
+ */
+static void test_probe_closes_an_old_session(void **state)
+{
+	struct fix *f = *state;
+	script_open(f->fp, 8192);
+	fp_expect_stp(f->fp, STP_OP_RESET, 1, 2, NULL, 0);
+	fp_reply_stp(f->fp, 0x80, 1, 2, NULL, 0);
+	assert_int_equal(sqns_stp_probe(&f->ctx, 500), SQNS_OK);
+	fp_assert_done(f->fp, true);
+}
+
+static void test_probe_of_a_modem_in_at_mode(void **state)
+{
+	struct fix *f = *state;
+	fp_expect_stp(f->fp, STP_OP_RESET, 0, 0, NULL, 0);
+	fp_reply_str(f->fp, "\r\nERROR\r\n");
+	assert_int_equal(sqns_stp_probe(&f->ctx, 500), SQNS_ERR_NO_MODEM);
+	fp_assert_done(f->fp, true);
+}
+
 #define TW(fn) cmocka_unit_test_setup_teardown(fn, setup_wrap, teardown)
 
 int main(void)
@@ -822,6 +918,14 @@ int main(void)
 	    T1(test_abort_during_wait),
 	    T7(test_io_errors),
 	    T7(test_second_session_restarts_tids),
+	    T7(test_garbled_signature_retried_at_once),
+	    T1(test_garbled_signature_retried_at_once),
+	    TW(test_garbled_signature_retried_at_once),
+	    T7(test_truncated_answer_retried_at_once),
+	    T7(test_silence_bounded_at_five_minutes),
+	    TW(test_silence_bounded_at_five_minutes),
+	    T7(test_probe_closes_an_old_session),
+	    T7(test_probe_of_a_modem_in_at_mode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +84,7 @@ static void say_echo(struct fix *f, const char *cmd, const char *answer)
 }
 
 #define OK "\r\nOK\r\n"
+#define NO_REPORT "\r\n+SMUPGRADE: No report\r\n" OK
 
 /* The versions read for planning: not the factory boot ROM (33080). */
 static const char plan_showver[] = "\r\nSYSTEM VERSION\r\n==============\r\n"
@@ -195,6 +197,7 @@ static void test_on_the_fly_from_application(void **state)
 	script_reboot_to_upgrade_mode(f);
 	say(f, "ATE0", OK);
 	say(f, "AT+CFUN=4", OK);
+	say(f, "AT+SMUPGRADE?", NO_REPORT); /* not checking an earlier image */
 	say(f, "AT+SMSTPU=\"ON_THE_FLY\"", OK);
 	fp_script_stp_session(f->fp, f->data, IMG_SIZE, 8192);
 	script_wait_applied_success(f);
@@ -224,6 +227,7 @@ static void test_on_the_fly_from_application(void **state)
 	    "AT+SMOD?",
 	    "ATE0",
 	    "AT+CFUN=4",
+	    "AT+SMUPGRADE?",
 	    "AT+SMSTPU=\"ON_THE_FLY\"",
 	    "AT",
 	    "AT+SMUPGRADE?",
@@ -291,7 +295,7 @@ static void test_fff_too_big_falls_back_to_on_the_fly(void **state)
 	struct fix *f = *state;
 	struct mem_image zeros;
 	struct sqns_image big;
-	mem_image_init(&big, &zeros, NULL, SQNS_FFF_MAX + 1);
+	mem_image_init(&big, &zeros, NULL, 4194305u); /* 4 MiB + 1 */
 	f->opts.image = &big;
 	f->opts.fff = true;
 	script_detect_application(f);
@@ -319,7 +323,7 @@ static void test_fff_exactly_4mib_stays_fff(void **state)
 	struct fix *f = *state;
 	struct mem_image zeros;
 	struct sqns_image big;
-	mem_image_init(&big, &zeros, NULL, SQNS_FFF_MAX);
+	mem_image_init(&big, &zeros, NULL, 4194304u); /* 4 MiB, the reference's FFF limit */
 	f->opts.image = &big;
 	f->opts.fff = true;
 	script_detect_application(f);
@@ -338,7 +342,7 @@ static void test_force_fff_keeps_fff(void **state)
 	struct fix *f = *state;
 	struct mem_image zeros;
 	struct sqns_image big;
-	mem_image_init(&big, &zeros, NULL, SQNS_FFF_MAX + 1);
+	mem_image_init(&big, &zeros, NULL, 4194305u); /* 4 MiB + 1 */
 	f->opts.image = &big;
 	f->opts.fff = true;
 	f->opts.force_fff = true;
@@ -369,6 +373,7 @@ static void test_old_firmware_smswboot_fallback(void **state)
 	script_reboot_to_upgrade_mode(f);
 	say(f, "ATE0", "\r\nERROR\r\n"); /* optional in upgrade mode */
 	say(f, "AT+CFUN=4", "\r\nERROR\r\n");
+	say(f, "AT+SMUPGRADE?", NO_REPORT); /* not checking an earlier image */
 	say(f, "AT+SMSTPU=\"ON_THE_FLY\"", "\r\nERROR\r\n");
 	/* A required command: asked again once before the ERROR counts. */
 	say(f, "AT+SMSTPU=\"ON_THE_FLY\"", "\r\nERROR\r\n");
@@ -388,6 +393,7 @@ static void test_resume_from_upgrade_mode(void **state)
 	say(f, "AT", OK);
 	say(f, "ATE0", OK);
 	say(f, "AT+CFUN=4", OK);
+	say(f, "AT+SMUPGRADE?", NO_REPORT); /* not checking an earlier image */
 	say(f, "AT+SMSTPU=\"ON_THE_FLY\"", OK);
 	fp_script_stp_session(f->fp, f->data, IMG_SIZE, 8192);
 	script_wait_applied_success(f);
@@ -415,6 +421,7 @@ static void test_rejected_image(void **state)
 	say(f, "AT", OK);
 	say(f, "ATE0", OK);
 	say(f, "AT+CFUN=4", OK);
+	say(f, "AT+SMUPGRADE?", NO_REPORT); /* not checking an earlier image */
 	say(f, "AT+SMSTPU=\"ON_THE_FLY\"", OK);
 	fp_script_stp_session(f->fp, f->data, IMG_SIZE, 8192);
 	say(f, "AT", OK);
@@ -435,6 +442,7 @@ static void test_smswboot_query_without_target(void **state)
 	say(f, "AT", OK);
 	say(f, "ATE0", OK);
 	say(f, "AT+CFUN=4", OK);
+	say(f, "AT+SMUPGRADE?", NO_REPORT); /* not checking an earlier image */
 	say(f, "AT+SMSTPU=\"ON_THE_FLY\"", OK);
 	fp_script_stp_session(f->fp, f->data, IMG_SIZE, 8192);
 	say(f, "AT", OK);
@@ -480,6 +488,7 @@ static void test_reboot_waits_for_sysstart(void **state)
 	say(f, "AT+SMOD?", "\r\n4\r\nOK\r\n");
 	say(f, "ATE0", OK);
 	say(f, "AT+CFUN=4", OK);
+	say(f, "AT+SMUPGRADE?", NO_REPORT); /* not checking an earlier image */
 	say(f, "AT+SMSTPU=\"ON_THE_FLY\"", "\r\nERROR\r\n");
 	/* A required command: asked again once before the ERROR counts. */
 	say(f, "AT+SMSTPU=\"ON_THE_FLY\"", "\r\nERROR\r\n");
@@ -551,6 +560,347 @@ static void test_bad_arguments(void **state)
 	assert_int_equal(f->fp->wlen, 0);
 }
 
+/* ---- the boot ROM: the reference's steps 1 and 4, old firmware, checking ---- */
+
+#define ROM_SIZE 700u
+#define ELF_SIZE 900u
+
+struct extra_images {
+	uint8_t rom[ROM_SIZE], elf[ELF_SIZE];
+	struct mem_image rom_mi, elf_mi;
+	struct sqns_image rom_img, elf_img;
+};
+
+/* A boot ROM ("UPGR" first) and an updater.elf ("\x7fELF" first) for the fixture. */
+static void add_bootrom_and_updater(struct fix *f, struct extra_images *x)
+{
+	fill_pattern(x->rom, ROM_SIZE, 11);
+	memcpy(x->rom, "UPGR", 4);
+	fill_pattern(x->elf, ELF_SIZE, 13);
+	memcpy(x->elf,
+	       "\x7f"
+	       "ELF",
+	       4);
+	mem_image_init(&x->rom_img, &x->rom_mi, x->rom, ROM_SIZE);
+	mem_image_init(&x->elf_img, &x->elf_mi, x->elf, ELF_SIZE);
+	f->opts.bootrom = &x->rom_img;
+	f->img.name = "CATM1-39529.dup";
+}
+
+static void say_showver(struct fix *f, unsigned bootloader0, unsigned software)
+{
+	char block[256];
+	snprintf(block, sizeof block,
+		 "\r\nSYSTEM VERSION\r\n==============\r\n"
+		 "    Bootloader0  : 5.1.1.0 [%u]\r\n"
+		 "    Software     : 5.1.1.0 [%u] by robot-soft\r\n" OK,
+		 bootloader0, software);
+	say(f, "AT!=\"showver\"", block);
+}
+
+static void script_detect_application_showver(struct fix *f, unsigned b0, unsigned sw)
+{
+	say(f, "AT", NULL);
+	say_echo(f, "AT", "OK\r\n");
+	say_echo(f, "AT+BIND=AT", "OK\r\n");
+	say_echo(f, "ATE0", "OK\r\n");
+	say(f, "AT+SMOD?", "\r\n2\r\nOK\r\n");
+	say_showver(f, b0, sw);
+}
+
+static void script_detect_upgrade_mode(struct fix *f)
+{
+	say(f, "AT", OK);
+	say(f, "AT+BIND=AT", "\r\nERROR\r\n");
+	say(f, "ATE0", "\r\nERROR\r\n");
+	say(f, "AT+SMOD?", "\r\n4\r\nOK\r\n");
+}
+
+/* Mode 4 from AT+SMSTPU="ON_THE_FLY" to the reboot into the application. */
+static void script_firmware_in_upgrade_mode(struct fix *f)
+{
+	say(f, "AT+SMSTPU=\"ON_THE_FLY\"", OK);
+	fp_script_stp_session(f->fp, f->data, IMG_SIZE, 8192);
+	script_wait_applied_success(f);
+	say(f, "AT+SMSWBOOT?", "\r\n+SMSWBOOT: FFH\r\n" OK);
+	say(f, "AT+SMSWBOOT=1,1", OK);
+	script_back_to_application(f);
+	say_echo(f, "ATE0", "OK\r\n");
+	say(f, "AT+SQNSUPGRADENTF=\"success\"", OK);
+}
+
+/* Resume from mode 4: the firmware goes, then the versions are read (b0, 39529). */
+static void script_resume_to_versions(struct fix *f, unsigned b0)
+{
+	script_detect_upgrade_mode(f);
+	say(f, "AT", OK);
+	say(f, "ATE0", OK);
+	say(f, "AT+CFUN=4", OK);
+	say(f, "AT+SMUPGRADE?", NO_REPORT);
+	script_firmware_in_upgrade_mode(f);
+	say_showver(f, b0, 39529);
+}
+
+/* The reference's step 4: the boot ROM stored in application mode, applied through mode 4. */
+static void script_bootrom_stored(struct fix *f, const struct extra_images *x, unsigned b0_after)
+{
+	script_prepare(f);
+	say(f, "AT+SMSTPU", OK);
+	fp_script_stp_session(f->fp, x->rom, ROM_SIZE, 8192);
+	say(f, "AT+SMUPGRADE", OK);
+	say(f, "AT", NULL);
+	say(f, "AT", OK); /* the modem applies it in mode 4 */
+	say(f, "AT+SMOD?", "\r\n4\r\nOK\r\n");
+	script_back_to_application(f);
+	say(f, "AT+SMUPGRADE?", "\r\n+SMUPGRADE: success\r\n" OK);
+	say_echo(f, "ATE0", "OK\r\n");
+	say(f, "AT+SQNSUPGRADENTF=\"success\"", OK);
+	say_showver(f, b0_after, 39529);
+}
+
+static int phase_value(const struct fix *f, enum sqns_phase phase)
+{
+	for (size_t i = 0; i < f->log.n; i++) {
+		const struct sqns_event *ev = &f->log.recs[i].ev;
+		if (ev->type == SQNS_EV_PHASE && ev->phase == phase)
+			return ev->value;
+	}
+	fail_msg("no phase event %d", (int)phase);
+	return -1;
+}
+
+/*
+ * A factory modem, the recovery method with the boot ROM: the reference's
+ * step 1 (through upgrade mode), steps 2 and 3, and no step 4 because the
+ * boot ROM took.
+ */
+static void test_first_upgrade_in_the_reference_order(void **state)
+{
+	struct fix *f = *state;
+	struct extra_images x;
+	add_bootrom_and_updater(f, &x);
+	f->opts.updater = &x.elf_img;
+	script_detect_application_showver(f, 33080, 38638);
+	script_prepare(f);
+	say(f, "AT+SMSWBOOT=3,1", OK);
+	script_reboot_to_upgrade_mode(f);
+	say(f, "ATE0", OK);
+	say(f, "AT+CFUN=4", OK);
+	say(f, "AT+SMUPGRADE?", NO_REPORT);
+	say(f, "AT+SMSTPU=\"ON_THE_FLY\"", OK);
+	fp_script_stp_session(f->fp, x.rom, ROM_SIZE, 8192);
+	script_wait_applied_success(f);
+	say(f, "AT+SMSWBOOT=0,1", OK);
+	/* The boot ROM at 115200, terse; moved to 921600. */
+	say(f, "AT", NULL);
+	say(f, "AT", "OK\r\n");
+	say(f, "AT+IPR=921600", "OK\r\n");
+	say(f, "AT", "OK\r\n");
+	say(f, "AT+SMOD?", "0\r\nOK\r\n");
+	say(f, "AT+STP", "OK\r\n");
+	fp_script_stp_session(f->fp, x.elf, ELF_SIZE, 2048);
+	say(f, "AT", NULL);
+	say(f, "AT", OK);
+	say(f, "AT+SMOD?", "\r\n4\r\nOK\r\n");
+	say(f, "AT", OK);
+	/* After updater.elf: straight to the firmware, as the reference does. */
+	say(f, "AT+SMUPGRADE?", NO_REPORT);
+	script_firmware_in_upgrade_mode(f);
+	say_showver(f, 39529, 39529);
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, f->showver, sizeof f->showver), SQNS_OK);
+	fp_assert_done(f->fp, false);
+	assert_int_equal(f->ctx.stage, SQNS_STAGE_DONE);
+	assert_true(f->ctx.plan.bootrom_step);
+	assert_false(f->ctx.plan.bootrom_again);
+	assert_false(f->ctx.plan.bootrom_pending);
+	assert_int_equal(f->ctx.plan.bootloader0_after, 39529);
+	static const uint32_t rates[] = {115200, 921600, 921600};
+	assert_int_equal(f->fp->nrates, 2);
+	assert_memory_equal(f->fp->rates, rates, 2 * sizeof rates[0]);
+	static const enum sqns_phase phases[] = {
+	    SQNS_PHASE_WAKEUP,	       SQNS_PHASE_PLAN,		 SQNS_PHASE_REBOOT_UPGRADE,
+	    SQNS_PHASE_STP_BOOTROM,    SQNS_PHASE_BOOTROM_DONE,	 SQNS_PHASE_NEGOTIATE,
+	    SQNS_PHASE_WAKEUP,	       SQNS_PHASE_UPDATER_DONE,	 SQNS_PHASE_WAKEUP,
+	    SQNS_PHASE_STP_ON_THE_FLY, SQNS_PHASE_DOWNLOAD_DONE, SQNS_PHASE_RESETTING,
+	    SQNS_PHASE_COMPLETED,      SQNS_PHASE_VERIFIED,
+	};
+	check_phases(f, phases, sizeof phases / sizeof phases[0]);
+}
+
+/* The boot ROM did not show in Bootloader0: sent again, stored, and verified. */
+static void test_step4_bootrom_again_by_fff(void **state)
+{
+	struct fix *f = *state;
+	struct extra_images x;
+	add_bootrom_and_updater(f, &x);
+	script_resume_to_versions(f, 33080);
+	script_bootrom_stored(f, &x, 39529);
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, f->showver, sizeof f->showver), SQNS_OK);
+	fp_assert_done(f->fp, false);
+	assert_true(f->ctx.plan.bootrom_again);
+	assert_false(f->ctx.plan.bootrom_pending);
+	assert_int_equal(phase_value(f, SQNS_PHASE_BOOTROM_VERIFIED), 39529);
+	assert_int_equal(f->ctx.stage, SQNS_STAGE_DONE);
+	/* The caller's version block is the last one read. */
+	assert_non_null(strstr(f->showver, "Bootloader0  : 5.1.1.0 [39529]"));
+	static const enum sqns_phase phases[] = {
+	    SQNS_PHASE_WAKEUP,	      SQNS_PHASE_PLAN,
+	    SQNS_PHASE_RESUME,	      SQNS_PHASE_STP_ON_THE_FLY,
+	    SQNS_PHASE_DOWNLOAD_DONE, SQNS_PHASE_RESETTING,
+	    SQNS_PHASE_COMPLETED,     SQNS_PHASE_VERIFIED,
+	    SQNS_PHASE_BOOTROM_AGAIN, SQNS_PHASE_STP_FFF,
+	    SQNS_PHASE_DOWNLOAD_DONE, SQNS_PHASE_RESETTING,
+	    SQNS_PHASE_COMPLETED,     SQNS_PHASE_BOOTROM_VERIFIED,
+	};
+	check_phases(f, phases, sizeof phases / sizeof phases[0]);
+}
+
+/* Stored too, the boot ROM still reads 33080: the upgrade stands, the boot ROM is pending. */
+static void test_step4_that_does_not_take(void **state)
+{
+	struct fix *f = *state;
+	struct extra_images x;
+	add_bootrom_and_updater(f, &x);
+	script_resume_to_versions(f, 33080);
+	script_bootrom_stored(f, &x, 33080);
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_OK);
+	fp_assert_done(f->fp, false);
+	assert_true(f->ctx.plan.bootrom_pending);
+	assert_int_equal(phase_value(f, SQNS_PHASE_BOOTROM_FACTORY), 33080);
+}
+
+/* No boot ROM file: the firmware is verified; the boot ROM is reported pending. */
+static void test_step4_without_bootrom_file(void **state)
+{
+	struct fix *f = *state;
+	f->img.name = "CATM1-39529.dup";
+	script_resume_to_versions(f, 33080);
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_OK);
+	fp_assert_done(f->fp, false);
+	assert_true(f->ctx.plan.bootrom_pending);
+	assert_false(f->ctx.plan.bootrom_again);
+	assert_int_equal(phase_value(f, SQNS_PHASE_BOOTROM_FACTORY), 33080);
+	assert_int_equal(f->ctx.stage, SQNS_STAGE_DONE);
+}
+
+/* The firmware is current and the boot ROM the factory's: only step 4 runs. */
+static void test_bootrom_only_when_firmware_current(void **state)
+{
+	struct fix *f = *state;
+	struct extra_images x;
+	add_bootrom_and_updater(f, &x);
+	script_detect_application_showver(f, 33080, 39529);
+	script_bootrom_stored(f, &x, 39529);
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_OK);
+	fp_assert_done(f->fp, false);
+	assert_true(f->ctx.plan.bootrom_only);
+	assert_int_equal(phase_value(f, SQNS_PHASE_BOOTROM_VERIFIED), 39529);
+	assert_int_equal(f->mi.reads, 1); /* only its first bytes, checked: never sent */
+}
+
+/* Current firmware, factory boot ROM, no file: nothing to do, but said. */
+static void test_current_with_factory_bootrom_says_so(void **state)
+{
+	struct fix *f = *state;
+	f->img.name = "CATM1-39529.dup";
+	script_detect_application_showver(f, 33080, 39529);
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_OK);
+	fp_assert_done(f->fp, false);
+	assert_true(f->ctx.plan.bootrom_pending);
+	assert_int_equal(phase_value(f, SQNS_PHASE_BOOTROM_FACTORY), 33080);
+	assert_int_equal(f->ctx.stage, SQNS_STAGE_UNTOUCHED);
+}
+
+/* Old firmware refuses AT+SMSWBOOT=1,1 too: =1,0 and AT^RESET bring the application back. */
+static void test_old_firmware_every_reboot_falls_back(void **state)
+{
+	struct fix *f = *state;
+	script_detect_upgrade_mode(f);
+	say(f, "AT", OK);
+	say(f, "ATE0", OK);
+	say(f, "AT+CFUN=4", OK);
+	say(f, "AT+SMUPGRADE?", NO_REPORT);
+	say(f, "AT+SMSTPU=\"ON_THE_FLY\"", OK);
+	fp_script_stp_session(f->fp, f->data, IMG_SIZE, 8192);
+	script_wait_applied_success(f);
+	say(f, "AT+SMSWBOOT?", "\r\n+SMSWBOOT: FFH\r\n" OK);
+	say(f, "AT+SMSWBOOT=1,1", "\r\nERROR\r\n");
+	say(f, "AT+SMSWBOOT=1,0", OK);
+	say(f, "AT^RESET", OK);
+	script_back_to_application(f);
+	script_finish(f, false);
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_OK);
+	fp_assert_done(f->fp, false);
+	assert_int_equal(f->ctx.stage, SQNS_STAGE_DONE);
+}
+
+/* ... and AT+SMSWBOOT=0,1 into recovery. */
+static void test_old_firmware_reboot_into_recovery_falls_back(void **state)
+{
+	struct fix *f = *state;
+	struct extra_images x;
+	add_bootrom_and_updater(f, &x);
+	f->opts.updater = &x.elf_img;
+	f->opts.bootrom = NULL;
+	script_detect_application_showver(f, 38638, 38638);
+	script_prepare(f);
+	say(f, "AT+SMSWBOOT=0,1", "\r\nERROR\r\n");
+	say(f, "AT+SMSWBOOT=0,0", OK);
+	say(f, "AT^RESET", "\r\nERROR\r\n");
+	say(f, "AT^RESET", "\r\nERROR\r\n");
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_MODEM);
+	fp_assert_done(f->fp, false);
+}
+
+/*
+ * Resumed right after an interruption: the modem still checks what it got
+ * and says on-going; the transfer waits for its verdict.
+ */
+static void test_checking_modem_is_waited_for(void **state)
+{
+	struct fix *f = *state;
+	script_detect_upgrade_mode(f);
+	say(f, "AT", OK);
+	say(f, "ATE0", OK);
+	say(f, "AT+CFUN=4", OK);
+	say(f, "AT+SMUPGRADE?", "\r\n+SMUPGRADE: on-going\r\n" OK);
+	say(f, "AT+SMUPGRADE?", "\r\n+SMUPGRADE: on-going\r\n" OK);
+	say(f, "AT+SMUPGRADE?", "\r\n+SMUPGRADE: on-going\r\n" OK);
+	say(f, "AT+SMUPGRADE?", "\r\n+SMUPGRADE: fail\r\n" OK);
+	script_firmware_in_upgrade_mode(f);
+	say(f, "AT!=\"showver\"", showver_block);
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_OK);
+	fp_assert_done(f->fp, false);
+	size_t checking = 0, ticks = 0;
+	for (size_t i = 0; i < f->log.n; i++) {
+		const struct sqns_event *ev = &f->log.recs[i].ev;
+		if (ev->type == SQNS_EV_PHASE && ev->phase == SQNS_PHASE_CHECKING)
+			checking++;
+		if (ev->type == SQNS_EV_TICK && ev->phase == SQNS_PHASE_CHECKING)
+			assert_int_equal(ev->value, (int)++ticks);
+	}
+	assert_int_equal(checking, 1);
+	assert_int_equal(ticks, 3); /* three one-second waits on the line, counted from the clock */
+}
+
+static void test_bootrom_without_magic_refused(void **state)
+{
+	struct fix *f = *state;
+	struct extra_images x;
+	add_bootrom_and_updater(f, &x);
+	f->opts.updater = &x.elf_img;
+	x.rom[0] = 'u';
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_REFUSED);
+	assert_int_equal(f->ctx.refusal, SQNS_REFUSE_BOOTROM_NOT_UPGR);
+	assert_int_equal(f->ctx.stage, SQNS_STAGE_UNTOUCHED);
+	assert_int_equal(f->fp->wlen, 0); /* nothing was sent */
+	x.rom[0] = 'U';
+	x.elf[0] = 'E';
+	assert_int_equal(sqns_prepare(&f->ctx, &f->opts), SQNS_ERR_REFUSED);
+	assert_int_equal(f->ctx.refusal, SQNS_REFUSE_UPDATER_NOT_ELF);
+	assert_int_equal(f->fp->wlen, 0);
+}
+
 #define T1(fn) cmocka_unit_test_setup_teardown(fn, setup1, teardown)
 #define T7(fn) cmocka_unit_test_setup_teardown(fn, setup7, teardown)
 
@@ -565,6 +915,7 @@ static void script_resume_until_cfun(struct fix *f)
 	say(f, "AT", OK);
 	say(f, "ATE0", OK);
 	say(f, "AT+CFUN=4", OK);
+	say(f, "AT+SMUPGRADE?", NO_REPORT); /* not checking an earlier image */
 }
 
 static void script_resume_after_transfer(struct fix *f)
@@ -664,6 +1015,17 @@ int main(void)
 	    T7(test_prepare_cfun_refused),
 	    T7(test_reboot_waits_for_sysstart),
 	    T1(test_recovery_without_updater_refused),
+	    T7(test_first_upgrade_in_the_reference_order),
+	    T1(test_first_upgrade_in_the_reference_order),
+	    T7(test_step4_bootrom_again_by_fff),
+	    T7(test_step4_that_does_not_take),
+	    T7(test_step4_without_bootrom_file),
+	    T7(test_bootrom_only_when_firmware_current),
+	    T7(test_current_with_factory_bootrom_says_so),
+	    T7(test_old_firmware_every_reboot_falls_back),
+	    T7(test_old_firmware_reboot_into_recovery_falls_back),
+	    T7(test_checking_modem_is_waited_for),
+	    T7(test_bootrom_without_magic_refused),
 	    T7(test_factory_bootrom_refused),
 	    T7(test_no_modem),
 	    T7(test_fast_link_used_for_the_transfer),
