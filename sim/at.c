@@ -27,6 +27,7 @@ struct at_cmd {
 	const char *name;
 	bool prefix; /* name ends with '=': the rest of the line is the argument */
 	at_handler fn;
+	bool refused_busy; /* ERROR while the modem checks or applies an image (enum busy) */
 };
 
 struct at_mode {
@@ -147,8 +148,8 @@ static enum at_result h_swboot_set(struct sim *s, const char *arg, struct at_rep
 	if (sscanf(arg, "%d,%d%c", &t, &now, &extra) != 2 || t < 0 || t > 3 || target_mode[t] < 0 ||
 	    (now != 0 && now != 1))
 		return AT_ERROR;
-	/* Older application firmware cannot reboot into the updater in one go. */
-	if (s->cfg.old_firmware && s->mode == 2 && t == 3 && now)
+	/* Older firmware cannot reboot in one go: =T,0 then AT^RESET. */
+	if (s->cfg.old_firmware && now)
 		return AT_ERROR;
 	/* The updater leaves only after an image it applied: the old firmware is gone. */
 	if (target_mode[t] == 2 && s->mode != 2 && !s->st.upgraded)
@@ -160,7 +161,7 @@ static enum at_result h_swboot_set(struct sim *s, const char *arg, struct at_rep
 	return AT_OK;
 }
 
-/* ON_THE_FLY: the updater's firmware path, and the application's boot ROM step. */
+/* ON_THE_FLY: the updater's and mtools' path (firmware or boot ROM); never the application's. */
 static enum at_result h_smstpu_otf(struct sim *s, const char *arg, struct at_reply *r)
 {
 	(void)arg, (void)r;
@@ -197,10 +198,14 @@ static enum at_result h_ipr(struct sim *s, const char *arg, struct at_reply *r)
 
 /* ---- mode 2: application ---- */
 
+/* The application names its log level; the updater answers with a number. */
 static enum at_result h_smlog(struct sim *s, const char *arg, struct at_reply *r)
 {
-	(void)s, (void)arg;
-	info(r, "+SMLOG: LOG_INHERIT");
+	(void)arg;
+	if (s->mode == 2)
+		info(r, "+SMLOG: LOG_INHERIT");
+	else
+		info(r, "+SMLOG: 0");
 	return AT_OK;
 }
 
@@ -280,27 +285,26 @@ static enum at_result h_smupgrade(struct sim *s, const char *arg, struct at_repl
 }
 
 static const struct at_cmd app_cmds[] = {
-    {"AT", false, h_ok},
-    {"ATE0", false, h_ate0},
-    {"ATE1", false, h_ate1},
-    {"AT+BIND=AT", false, h_ok},
-    {"AT+SMOD?", false, h_smod},
-    {"AT+SMLOG?", false, h_smlog},
-    {"AT+CGSN", false, h_cgsn},
-    {"ATI1", false, h_ati1},
-    {"AT!=\"showver\"", false, h_showver},
-    {"AT+SQNSUPGRADENTF=", true, h_upgntf},
-    {"AT+SQNWL=\"sqndcc\",2", false, h_ok},
-    {"AT+CFUN=", true, h_cfun},
-    {"AT+SMSWBOOT=", true, h_swboot_set},
-    {"AT+SMSWBOOT?", false, h_swboot_q_app},
-    {"AT^RESET", false, h_reset},
-    {"AT+SMSTPU", false, h_smstpu_fff},
-    {"AT+SMSTPU=\"ON_THE_FLY\"", false, h_smstpu_otf},
-    {"AT+IPR=", true, h_ipr},
-    {"AT+SMUPGRADE", false, h_smupgrade},
-    {"AT+SMUPGRADE?", false, h_smupgrade_q},
-    {NULL, false, NULL},
+    {"AT", false, h_ok, false},
+    {"ATE0", false, h_ate0, false},
+    {"ATE1", false, h_ate1, false},
+    {"AT+BIND=AT", false, h_ok, false},
+    {"AT+SMOD?", false, h_smod, false},
+    {"AT+SMLOG?", false, h_smlog, false},
+    {"AT+CGSN", false, h_cgsn, false},
+    {"ATI1", false, h_ati1, false},
+    {"AT!=\"showver\"", false, h_showver, false},
+    {"AT+SQNSUPGRADENTF=", true, h_upgntf, false},
+    {"AT+SQNWL=\"sqndcc\",2", false, h_ok, false},
+    {"AT+CFUN=", true, h_cfun, false},
+    {"AT+SMSWBOOT=", true, h_swboot_set, true},
+    {"AT+SMSWBOOT?", false, h_swboot_q_app, false},
+    {"AT^RESET", false, h_reset, true},
+    {"AT+SMSTPU", false, h_smstpu_fff, true},
+    {"AT+IPR=", true, h_ipr, false},
+    {"AT+SMUPGRADE", false, h_smupgrade, true},
+    {"AT+SMUPGRADE?", false, h_smupgrade_q, false},
+    {NULL, false, NULL, false},
 };
 
 /* ---- modes 3 and 4: updater ---- */
@@ -313,20 +317,21 @@ static enum at_result h_swboot_q_upd(struct sim *s, const char *arg, struct at_r
 }
 
 static const struct at_cmd updater_cmds[] = {
-    {"AT", false, h_ok},
-    {"ATE0", false, h_ate0},
-    {"AT+BIND=AT", false, h_ok},
-    {"AT+SMOD?", false, h_smod},
-    {"AT+SQNSUPGRADENTF=", true, h_upgntf},
-    {"AT+SQNWL=\"sqndcc\",2", false, h_ok},
-    {"AT+CFUN=", true, h_cfun},
-    {"AT+SMSWBOOT=", true, h_swboot_set},
-    {"AT+SMSWBOOT?", false, h_swboot_q_upd},
-    {"AT^RESET", false, h_reset},
-    {"AT+SMSTPU=\"ON_THE_FLY\"", false, h_smstpu_otf},
-    {"AT+SMUPGRADE?", false, h_smupgrade_q},
-    {"AT+IPR=", true, h_ipr},
-    {NULL, false, NULL},
+    {"AT", false, h_ok, false},
+    {"ATE0", false, h_ate0, false},
+    {"AT+BIND=AT", false, h_ok, false},
+    {"AT+SMOD?", false, h_smod, false},
+    {"AT+SMLOG?", false, h_smlog, false},
+    {"AT+SQNSUPGRADENTF=", true, h_upgntf, false},
+    {"AT+SQNWL=\"sqndcc\",2", false, h_ok, false},
+    {"AT+CFUN=", true, h_cfun, false},
+    {"AT+SMSWBOOT=", true, h_swboot_set, true},
+    {"AT+SMSWBOOT?", false, h_swboot_q_upd, false},
+    {"AT^RESET", false, h_reset, true},
+    {"AT+SMSTPU=\"ON_THE_FLY\"", false, h_smstpu_otf, true},
+    {"AT+SMUPGRADE?", false, h_smupgrade_q, false},
+    {"AT+IPR=", true, h_ipr, false},
+    {NULL, false, NULL, false},
 };
 
 /* ---- mode 1: mtools ---- */
@@ -339,12 +344,13 @@ static enum at_result h_smstpu_mtools(struct sim *s, const char *arg, struct at_
 }
 
 static const struct at_cmd mtools_cmds[] = {
-    {"AT", false, h_ok},
-    {"ATE0", false, h_ate0},
-    {"AT+BIND=AT", false, h_ok},
-    {"AT+SMOD?", false, h_smod},
-    {"AT+SMSTPU", false, h_smstpu_mtools},
-    {NULL, false, NULL},
+    {"AT", false, h_ok, false},
+    {"ATE0", false, h_ate0, false},
+    {"AT+BIND=AT", false, h_ok, false},
+    {"AT+SMOD?", false, h_smod, false},
+    {"AT+SMSTPU", false, h_smstpu_mtools, true},
+    {"AT+SMSTPU=\"ON_THE_FLY\"", false, h_smstpu_otf, true},
+    {NULL, false, NULL, false},
 };
 
 /* ---- mode 0: recovery (boot ROM) ---- */
@@ -357,8 +363,9 @@ static enum at_result h_stp(struct sim *s, const char *arg, struct at_reply *r)
 }
 
 static const struct at_cmd recovery_cmds[] = {
-    {"AT", false, h_ok},      {"AT+SMOD?", false, h_smod}, {"AT+IPR=", true, h_ipr},
-    {"AT+STP", false, h_stp}, {NULL, false, NULL},
+    {"AT", false, h_ok, false},	     {"AT+SMOD?", false, h_smod, false},
+    {"AT+IPR=", true, h_ipr, false}, {"AT+STP", false, h_stp, false},
+    {NULL, false, NULL, false},
 };
 
 static const struct at_mode modes[] = {
@@ -458,6 +465,8 @@ static void run_line(struct sim *s)
 		return;
 	if (!s->line_overflow && !faults_at_error(&s->faults, &s->cfg.faults, s->line, &s->log))
 		c = lookup(m->cmds, s->line, &arg);
+	if (c && c->refused_busy && s->busy != BUSY_NONE)
+		c = NULL; /* checking or applying an image: nothing new starts */
 	if (c)
 		res = c->fn(s, arg, &r);
 	if (res != AT_OK) {

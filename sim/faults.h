@@ -40,15 +40,18 @@ struct at_error_rule {
 
 struct fault_config {
 	unsigned long long seed;
-	double flip_rx, flip_tx;	/* per-byte probability of one flipped bit */
-	double drop_rx, drop_tx;	/* per-byte probability of a lost byte */
-	bool everywhere;		/* --faults-in all: byte faults outside STP too */
-	unsigned long drop_request;	/* the Nth STP request is ignored; 0: never */
-	unsigned long corrupt_response; /* the Nth STP response gets a bad header CRC; 0: never */
+	double flip_rx, flip_tx;	 /* per-byte probability of one flipped bit */
+	double drop_rx, drop_tx;	 /* per-byte probability of a lost byte */
+	bool everywhere;		 /* --faults-in all: byte faults outside STP too */
+	unsigned long drop_request;	 /* the Nth STP request is ignored; 0: never */
+	unsigned long corrupt_response;	 /* the Nth STP response gets a bad header CRC; 0: never */
+	unsigned long corrupt_signature; /* the Nth STP response gets a bad `tsaf`; 0: never */
+	unsigned long corrupt_signature_every; /* every Nth STP response the same; 0: never */
 	struct stall_point stalls[FAULT_MAX_STALLS];
 	size_t n_stalls;
 	unsigned long long power_cut_at; /* image bytes; 0: never */
 	unsigned long long vanish_at;	 /* image bytes; 0: never */
+	unsigned long long hang_at;	 /* image bytes; 0: never */
 	struct at_error_rule at_errors[FAULT_MAX_AT_ERRORS];
 	size_t n_at_errors;
 	enum babble babble;

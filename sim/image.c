@@ -18,6 +18,14 @@ static const char *const kind_names[] = {
 static const uint8_t elf_prefix[20] = {0x7f, 'E', 'L', 'F', 1, 1, 1, 0, 0,  0,
 				       0,    0,	  0,   0,   0, 0, 2, 0, 40, 0};
 
+/*
+ * A boot ROM package starts with the magic "UPGR" and its title; the tag
+ * follows after zero padding to BOOTROM_PREFIX_LEN bytes.
+ */
+#define BOOTROM_PREFIX_LEN 32u
+static const char bootrom_title[] = "UPGR"
+				    "bootrom upgrade package";
+
 const char *image_kind_name(enum image_kind kind)
 {
 	if ((unsigned)kind >= sizeof(kind_names) / sizeof(kind_names[0]))
@@ -52,6 +60,9 @@ void image_gen_init(struct image_gen *g, const struct image_desc *d)
 	if (d->kind == IMAGE_UPDATER) {
 		memcpy(g->head, elf_prefix, sizeof(elf_prefix));
 		n = sizeof(elf_prefix);
+	} else if (d->kind == IMAGE_BOOTROM) {
+		memcpy(g->head, bootrom_title, sizeof(bootrom_title) - 1); /* the rest stays 0 */
+		n = BOOTROM_PREFIX_LEN;
 	}
 	len = snprintf((char *)g->head + n, sizeof(g->head) - n,
 		       TAG_MAGIC "kind=%s build=%lu from=%lu size=%llu seed=%llu\n",

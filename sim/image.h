@@ -6,7 +6,9 @@
  *
  *     SQNSIM-IMAGE kind=full build=39529 from=0 size=N seed=S\n
  *
- * (kind updater starts with 20 ELF header bytes, `\x7fELF`..., before the tag); the
+ * (kind updater starts with 20 ELF header bytes, `\x7fELF`..., before the tag, and
+ * kind bootrom with `UPGR` and the text `bootrom upgrade package`, zero-padded
+ * to 32 bytes); the
  * rest of the file is a pseudo-random stream from the seed. Knowing the tag,
  * the modem regenerates the image and checks every byte it is given, so a host
  * that loses, repeats or reorders bytes produces an image that is not complete.

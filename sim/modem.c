@@ -57,7 +57,7 @@ static void emit_with_faults(struct sim *s, const uint8_t *p, size_t len)
 
 void sim_emit(struct sim *s, const void *data, size_t len)
 {
-	if (s->cfg.silent || len == 0 || s->halt)
+	if (s->cfg.silent || len == 0 || s->halt || s->phase == PH_HUNG)
 		return;
 	if (!rate_ok(s))
 		pty_queue_noise(&s->pty, len);
@@ -87,6 +87,8 @@ void sim_save(struct sim *s)
 
 /* ---- boot ---- */
 
+static void fff_applied(struct sim *s);
+
 static void boot_done(struct sim *s)
 {
 	struct ev e;
@@ -102,6 +104,12 @@ static void boot_done(struct sim *s)
 		return;
 	}
 	sim_emit_str(s, "\r\n+SYSSTART\r\n");
+	if (s->fff_boot) {
+		/* Up in mode 4 to apply the stored image: it answers meanwhile. */
+		s->fff_boot = false;
+		s->busy = BUSY_FFF;
+		timer_start(s, TM_MODEM, s->cfg.apply_ms, fff_applied, true);
+	}
 	if (s->st.ppp && s->mode == 2) {
 		ppp_enter(s);
 	} else if (s->st.ppp) {
@@ -121,6 +129,7 @@ static void boot(struct sim *s)
 	if (s->mode == 0)
 		s->st.build = 0; /* recovery: no application firmware to run */
 	s->phase = PH_BOOTING;
+	s->busy = BUSY_NONE;
 	s->echo = false;
 	s->line_len = 0;
 	s->line_overflow = false;
@@ -204,7 +213,7 @@ size_t sim_input(struct sim *s, const uint8_t *data, size_t len)
 {
 	size_t used = 0;
 
-	if (s->cfg.silent || !rate_ok(s))
+	if (s->cfg.silent || s->phase == PH_HUNG || !rate_ok(s))
 		return len;
 	while (used < len && !s->held && !s->halt) {
 		uint8_t b = data[used++];
@@ -219,6 +228,7 @@ size_t sim_input(struct sim *s, const uint8_t *data, size_t len)
 
 /* ---- upgrades ---- */
 
+/* Firmware (not a boot ROM) the running application build can take. */
 static bool image_applies(const struct sim *s, enum image_kind kind, unsigned long from)
 {
 	return kind == IMAGE_FULL || (kind == IMAGE_DIFF && from == s->st.build);
@@ -243,8 +253,9 @@ static void log_upgrade(struct sim *s, bool ok, const char *kind, unsigned long 
 }
 
 /*
- * A boot ROM applies anywhere; the application writes nothing else over
- * ON_THE_FLY (it would run from what it overwrites).
+ * What an ON_THE_FLY image may be: in the updater (3, 4) a full image, a diff
+ * from the running build or a boot ROM; in mtools (1) a full image or a boot
+ * ROM. The application (2) never takes ON_THE_FLY.
  */
 static bool otf_ok(const struct sim *s)
 {
@@ -254,27 +265,35 @@ static bool otf_ok(const struct sim *s)
 		return false;
 	if (d->kind == IMAGE_BOOTROM)
 		return true;
-	return s->mode != 2 && image_applies(s, d->kind, d->from);
+	if (s->mode == 1)
+		return d->kind == IMAGE_FULL;
+	return image_applies(s, d->kind, d->from);
 }
 
-/* After the closing RESET of an ON_THE_FLY transfer and apply-ms of silence. */
+/*
+ * After the closing RESET of an ON_THE_FLY transfer and apply-ms of silence
+ * (or check-ms of checking, for an incomplete image).
+ */
 static void otf_applied(struct sim *s)
 {
 	const struct image_desc *d = &s->rx.desc;
 	bool ok = otf_ok(s);
+	bool bootrom = ok && d->kind == IMAGE_BOOTROM;
 
-	if (ok && d->kind == IMAGE_BOOTROM) {
+	if (bootrom && !s->cfg.sticky_bootrom) {
 		s->st.bootloader0 = d->build;
-	} else if (ok) {
+	} else if (ok && !bootrom) {
 		install(s, d->build);
 		s->st.upgraded = true;
 		s->st.mode = 2; /* the next boot, however it comes, runs the new firmware */
 	}
 	s->st.report = ok ? REPORT_SUCCESS : REPORT_FAIL;
 	sim_save(s);
-	log_upgrade(s, ok, image_kind_name(d->kind),
-		    d->kind == IMAGE_BOOTROM && ok ? s->st.bootloader0 : s->st.build);
-	s->phase = PH_AT;
+	log_upgrade(s, ok, image_kind_name(d->kind), bootrom ? s->st.bootloader0 : s->st.build);
+	if (ok && !bootrom && s->mode == 1)
+		sim_reboot(s, 2, false); /* mtools boots the firmware it wrote */
+	else
+		s->phase = PH_AT;
 }
 
 /* Mode 1: a complete full image is written and the application booted. */
@@ -296,30 +315,83 @@ static void mtools_applied(struct sim *s)
 		s->phase = PH_AT;
 }
 
+/*
+ * The stored image has been applied in mode 4 (apply-ms after its boot): the
+ * modem reboots into the application with the result. A boot ROM sets
+ * Bootloader0 and leaves the application build as it was.
+ */
 static void fff_applied(struct sim *s)
 {
 	const struct image_info *f = &s->st.fff;
 	bool ok = s->st.fff_present && f->complete && f->bytes <= s->cfg.fff_capacity &&
-		  image_applies(s, f->kind, f->from);
+		  (f->kind == IMAGE_BOOTROM || image_applies(s, f->kind, f->from));
+	bool bootrom = f->kind == IMAGE_BOOTROM;
 
-	if (ok)
+	if (ok && bootrom)
+		s->st.bootloader0 = f->build;
+	else if (ok)
 		install(s, f->build);
 	s->st.fff_present = false;
 	s->st.report = ok ? REPORT_SUCCESS : REPORT_FAIL;
+	s->busy = BUSY_NONE;
 	sim_save(s);
-	log_upgrade(s, ok, image_kind_name(f->kind), s->st.build);
-	if (ok)
-		sim_reboot(s, 2, false);
-	else
-		s->phase = PH_AT;
+	log_upgrade(s, ok, image_kind_name(f->kind),
+		    ok && bootrom ? s->st.bootloader0 : s->st.build);
+	sim_reboot(s, 2, false);
 }
 
+/*
+ * AT+SMUPGRADE answered OK: the modem reboots into mode 4, applies the stored
+ * image there for apply-ms after +SYSSTART (AT+SMUPGRADE? says on-going), then
+ * reboots into mode 2. The flash keeps mode 2 as the boot target throughout,
+ * so a power cut meanwhile comes back in the application on the old build,
+ * with report fail and the image still stored.
+ */
 void sim_fff_apply(struct sim *s)
 {
 	s->st.report = REPORT_ONGOING;
 	sim_save(s);
-	s->phase = PH_APPLYING;
-	timer_start(s, TM_MODEM, s->cfg.apply_ms, fff_applied, true);
+	s->fff_boot = true;
+	sim_reboot(s, 4, true);
+}
+
+static void log_check(struct sim *s, const char *state)
+{
+	struct ev e;
+
+	ev_begin(&e, "check");
+	ev_str(&e, "state", state);
+	if (strcmp(state, "start") == 0) {
+		ev_str(&e, "method", stp_method_name(s->method));
+		ev_int(&e, "bytes", (long long)s->rx.bytes);
+	}
+	ev_end(&s->log, &e);
+}
+
+/* check-ms after an incomplete ON_THE_FLY/mtools image: the report becomes fail. */
+static void check_done(struct sim *s)
+{
+	log_check(s, "done");
+	s->busy = BUSY_NONE;
+	if (s->method == METHOD_MTOOLS)
+		mtools_applied(s);
+	else
+		otf_applied(s);
+}
+
+/*
+ * The host closed a session whose image is incomplete (it was interrupted):
+ * the modem answers AT while it checks what it got, but refuses to start
+ * anything new until the check is over.
+ */
+static void check_start(struct sim *s)
+{
+	log_check(s, "start");
+	s->st.report = REPORT_ONGOING;
+	sim_save(s);
+	s->phase = PH_AT;
+	s->busy = BUSY_CHECK;
+	timer_start(s, TM_MODEM, s->cfg.check_ms, check_done, true);
 }
 
 void sim_stp_finished(struct sim *s, const struct image_info *info)
@@ -332,12 +404,14 @@ void sim_stp_finished(struct sim *s, const struct image_info *info)
 		s->phase = PH_AT;
 		break;
 	case METHOD_ON_THE_FLY:
-		s->phase = PH_APPLYING;
-		timer_start(s, TM_MODEM, s->cfg.apply_ms, otf_applied, true);
-		break;
 	case METHOD_MTOOLS:
+		if (!info->complete) {
+			check_start(s);
+			break;
+		}
 		s->phase = PH_APPLYING;
-		timer_start(s, TM_MODEM, s->cfg.apply_ms, mtools_applied, true);
+		timer_start(s, TM_MODEM, s->cfg.apply_ms,
+			    s->method == METHOD_MTOOLS ? mtools_applied : otf_applied, true);
 		break;
 	case METHOD_STP:
 		if (info->complete && info->kind == IMAGE_UPDATER)

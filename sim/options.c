@@ -14,53 +14,62 @@
 static void usage(FILE *f)
 {
 	fprintf(
-	    f, "usage: sqnsim --link PATH [options]\n"
-	       "       sqnsim mkimage --kind full|diff|bootrom|updater --build N [--from N]\n"
-	       "                      --size BYTES [--seed S] OUT\n"
-	       "the modem (without a state file; a state file wins):\n"
-	       "  --link PATH          symlink to the modem's UART (a pty), replaced if it exists\n"
-	       "  --state FILE         persistent modem state (flash), loaded and saved\n"
-	       "  --log FILE           event log, JSON lines, appended\n"
-	       "  --mode N             mode at first power-on: 0, 1, 2, 3, 4 (default 2)\n"
-	       "  --build N            application build (default 38638)\n"
-	       "  --bootloader0 N      boot ROM build shown by showver (default 33080)\n"
-	       "  --factory            fresh from the factory: Bootloader1/2 NA, UE Unknown\n"
-	       "  --ppp                in a PPP data session until the host escapes with +++\n"
-	       "  --old-firmware       AT+SMSWBOOT=3,1 answers ERROR (use =3,0 and AT^RESET)\n"
-	       "  --imei DIGITS        IMEI (default 354346099225475)\n"
-	       "timing and the line:\n"
-	       "  --boot-ms N          reboot to +SYSSTART (default 2000)\n"
-	       "  --bootloader-ms N    reboot into recovery (mode 0) to +SYSSTART (default 2000)\n"
-	       "  --apply-ms N         silence after an image is complete (default 3000)\n"
-	       "  --rate N             the application's UART rate (default 921600)\n"
-	       "  --max-rate N         AT+IPR above N answers ERROR (default 921600)\n"
-	       "  --line-max N         the cable carries up to N baud: above it, both ends agree\n"
-	       "                       on the rate but every byte arrives as noise (default: any)\n"
-	       "  --max-transfer N     STP max transfer (default 8192)\n"
-	       "  --fff-capacity N     bytes the FFF store holds (default 4194304)\n"
-	       "  --pace               move bytes no faster than the UART (rate/10 bytes/s)\n"
-	       "  --latency-ms N       hold every answer N ms (default 0)\n"
-	       "faults (all drawn from --seed):\n"
-	       "  --seed N             seed of every random choice (default 1)\n"
-	       "  --flip-rx P          per-byte probability of a bit flip, host to modem\n"
-	       "  --flip-tx P          per-byte probability of a bit flip, modem to host\n"
-	       "  --drop-rx P          per-byte probability of a lost byte, host to modem\n"
-	       "  --drop-tx P          per-byte probability of a lost byte, modem to host\n"
-	       "  --faults-in stp|all  where byte faults strike (default stp: only STP)\n"
-	       "  --drop-request N     ignore the Nth STP request of the run (no answer)\n"
-	       "  --corrupt-response N corrupt the header CRC of the Nth STP response\n"
-	       "  --stall-at PCT:MS    stop answering MS ms when the image reaches PCT %%\n"
-	       "                       (repeatable, up to 8)\n"
-	       "  --power-cut-at N     lose power at N image bytes: exit 3\n"
-	       "  --vanish-at N        the USB link vanishes at N image bytes: exit 4\n"
-	       "  --at-error CMD[:N]   answer ERROR to the Nth (default 1st) line CMD\n"
-	       "                       (repeatable, up to 8)\n"
-	       "  --residue-every N    every Nth block leaves a residue of 16 (default 0: never)\n"
-	       "  --silent             a dead modem: never answers\n"
-	       "  --nonsense           answer every command with random lines, no result code\n"
-	       "  --flood              stream bytes without line ends from boot on\n"
-	       "  --endless-line       answer the first command with a line that never ends\n"
-	       "  --help\n");
+	    f,
+	    "usage: sqnsim --link PATH [options]\n"
+	    "       sqnsim mkimage --kind full|diff|bootrom|updater --build N [--from N]\n"
+	    "                      --size BYTES [--seed S] OUT\n"
+	    "the modem (without a state file; a state file wins):\n"
+	    "  --link PATH          symlink to the modem's UART (a pty), replaced if it exists\n"
+	    "  --state FILE         persistent modem state (flash), loaded and saved\n"
+	    "  --log FILE           event log, JSON lines, appended\n"
+	    "  --mode N             mode at first power-on: 0, 1, 2, 3, 4 (default 2)\n"
+	    "  --build N            application build (default 38638)\n"
+	    "  --bootloader0 N      boot ROM build shown by showver (default 33080)\n"
+	    "  --factory            fresh from the factory: Bootloader1/2 NA, UE Unknown\n"
+	    "  --ppp                in a PPP data session until the host escapes with +++\n"
+	    "  --old-firmware       every AT+SMSWBOOT=T,1 answers ERROR (use =T,0 and AT^RESET)\n"
+	    "  --sticky-bootrom     a boot ROM sent ON_THE_FLY is reported success but\n"
+	    "                       Bootloader0 keeps its build (only AT+SMSTPU changes it)\n"
+	    "  --imei DIGITS        IMEI (default 354346099225475)\n"
+	    "timing and the line:\n"
+	    "  --boot-ms N          reboot to +SYSSTART (default 2000)\n"
+	    "  --bootloader-ms N    reboot into recovery (mode 0) to +SYSSTART (default 2000)\n"
+	    "  --apply-ms N         silence after an image is complete (default 3000)\n"
+	    "  --check-ms N         checking an incomplete ON_THE_FLY image (default 3000)\n"
+	    "  --rate N             the application's UART rate (default 921600)\n"
+	    "  --max-rate N         AT+IPR above N answers ERROR (default 921600)\n"
+	    "  --line-max N         the cable carries up to N baud: above it, both ends agree\n"
+	    "                       on the rate but every byte arrives as noise (default: any)\n"
+	    "  --max-transfer N     STP max transfer (default 8192)\n"
+	    "  --fff-capacity N     bytes the FFF store holds (default 4194304)\n"
+	    "  --pace               move bytes no faster than the UART (rate/10 bytes/s)\n"
+	    "  --latency-ms N       hold every answer N ms (default 0)\n"
+	    "faults (all drawn from --seed):\n"
+	    "  --seed N             seed of every random choice (default 1)\n"
+	    "  --flip-rx P          per-byte probability of a bit flip, host to modem\n"
+	    "  --flip-tx P          per-byte probability of a bit flip, modem to host\n"
+	    "  --drop-rx P          per-byte probability of a lost byte, host to modem\n"
+	    "  --drop-tx P          per-byte probability of a lost byte, modem to host\n"
+	    "  --faults-in stp|all  where byte faults strike (default stp: only STP)\n"
+	    "  --drop-request N     ignore the Nth STP request of the run (no answer)\n"
+	    "  --corrupt-response N corrupt the header CRC of the Nth STP response\n"
+	    "  --corrupt-signature N\n"
+	    "                       corrupt the signature (tsaf) of the Nth STP response\n"
+	    "  --corrupt-signature-every N\n"
+	    "                       the same for every Nth STP response\n"
+	    "  --stall-at PCT:MS    stop answering MS ms when the image reaches PCT %%\n"
+	    "                       (repeatable, up to 8)\n"
+	    "  --power-cut-at N     lose power at N image bytes: exit 3\n"
+	    "  --vanish-at N        the USB link vanishes at N image bytes: exit 4\n"
+	    "  --hang-at N          at N image bytes the modem hangs for good (pty stays)\n"
+	    "  --at-error CMD[:N]   answer ERROR to the Nth (default 1st) line CMD\n"
+	    "                       (repeatable, up to 8)\n"
+	    "  --residue-every N    every Nth block leaves a residue of 16 (default 0: never)\n"
+	    "  --silent             a dead modem: never answers\n"
+	    "  --nonsense           answer every command with random lines, no result code\n"
+	    "  --flood              stream bytes without line ends from boot on\n"
+	    "  --endless-line       answer the first command with a line that never ends\n"
+	    "  --help\n");
 }
 
 enum {
@@ -102,6 +111,11 @@ enum {
 	OPT_NONSENSE,
 	OPT_FLOOD,
 	OPT_ENDLESS_LINE,
+	OPT_STICKY_BOOTROM,
+	OPT_CHECK_MS,
+	OPT_CORRUPT_SIGNATURE,
+	OPT_CORRUPT_SIGNATURE_EVERY,
+	OPT_HANG_AT,
 };
 
 static const struct option long_opts[] = {
@@ -143,6 +157,11 @@ static const struct option long_opts[] = {
     {"nonsense", no_argument, NULL, OPT_NONSENSE},
     {"flood", no_argument, NULL, OPT_FLOOD},
     {"endless-line", no_argument, NULL, OPT_ENDLESS_LINE},
+    {"sticky-bootrom", no_argument, NULL, OPT_STICKY_BOOTROM},
+    {"check-ms", required_argument, NULL, OPT_CHECK_MS},
+    {"corrupt-signature", required_argument, NULL, OPT_CORRUPT_SIGNATURE},
+    {"corrupt-signature-every", required_argument, NULL, OPT_CORRUPT_SIGNATURE_EVERY},
+    {"hang-at", required_argument, NULL, OPT_HANG_AT},
     {NULL, 0, NULL, 0},
 };
 
@@ -186,6 +205,7 @@ static void set_defaults(struct sim_config *c)
 	c->imei = "354346099225475";
 	c->boot_ms = 2000;
 	c->apply_ms = 3000;
+	c->check_ms = 3000;
 	c->rate = 921600;
 	c->max_transfer = 8192;
 	c->fff_capacity = 4194304;
@@ -250,6 +270,16 @@ static bool fault_option(struct fault_config *f, int opt, const char *v)
 	case OPT_CORRUPT_RESPONSE:
 		f->corrupt_response = (unsigned long)number("corrupt-response", v, 1, ULONG_MAX);
 		break;
+	case OPT_CORRUPT_SIGNATURE:
+		f->corrupt_signature = (unsigned long)number("corrupt-signature", v, 1, ULONG_MAX);
+		break;
+	case OPT_CORRUPT_SIGNATURE_EVERY:
+		f->corrupt_signature_every =
+		    (unsigned long)number("corrupt-signature-every", v, 1, ULONG_MAX);
+		break;
+	case OPT_HANG_AT:
+		f->hang_at = number("hang-at", v, 1, ULLONG_MAX);
+		break;
 	case OPT_STALL_AT:
 		add_stall(f, v);
 		break;
@@ -299,6 +329,9 @@ static bool modem_option(struct sim_config *c, int opt, const char *v)
 	case OPT_OLD_FIRMWARE:
 		c->old_firmware = true;
 		break;
+	case OPT_STICKY_BOOTROM:
+		c->sticky_bootrom = true;
+		break;
 	case OPT_IMEI:
 		c->imei = v;
 		break;
@@ -319,6 +352,9 @@ static bool timing_option(struct sim_config *c, int opt, const char *v)
 		break;
 	case OPT_APPLY_MS:
 		c->apply_ms = (unsigned long)number("apply-ms", v, 0, 3600000);
+		break;
+	case OPT_CHECK_MS:
+		c->check_ms = (unsigned long)number("check-ms", v, 0, 3600000);
 		break;
 	case OPT_LATENCY_MS:
 		c->latency_ms = (unsigned long)number("latency-ms", v, 0, 3600000);

@@ -48,7 +48,9 @@ struct sim_config {
 	unsigned long max_rate;	     /* AT+IPR above this: ERROR */
 	unsigned long line_max;	     /* the cable carries rates up to this (0: any) */
 	bool ppp;		     /* start in a PPP data session, without state */
-	bool old_firmware;	     /* AT+SMSWBOOT=3,1 answers ERROR */
+	bool old_firmware;	     /* every AT+SMSWBOOT=T,1 answers ERROR */
+	bool sticky_bootrom;	     /* a boot ROM sent ON_THE_FLY leaves Bootloader0 as it was */
+	unsigned long check_ms;	     /* checking an incomplete ON_THE_FLY/mtools image */
 	bool pace;		     /* move bytes no faster than the UART */
 	unsigned long latency_ms;    /* before every answer */
 	struct fault_config faults;
@@ -62,6 +64,14 @@ enum phase {
 	PH_APPLYING, /* silent, input discarded, until the timer reports the result */
 	PH_PPP,	     /* a PPP data session: AT ignored until the +++ escape */
 	PH_BABBLE,   /* a broken modem streaming bytes: input ignored */
+	PH_HUNG,     /* --hang-at: never answers again, input discarded */
+};
+
+/* Work the modem does while it answers AT (some commands are refused meanwhile). */
+enum busy {
+	BUSY_NONE,
+	BUSY_CHECK, /* checking an incomplete ON_THE_FLY/mtools image (--check-ms) */
+	BUSY_FFF,   /* applying a stored image, in mode 4 between the two reboots */
 };
 
 /* Why the process ends before a SIGTERM. */
@@ -76,7 +86,7 @@ typedef void (*sim_action)(struct sim *s);
 
 /* The timers: the poll loop sleeps until the earliest one. */
 enum sim_timer_id {
-	TM_MODEM,  /* boot, apply, the PPP escape's closing guard */
+	TM_MODEM,  /* boot, apply, check, the PPP escape's closing guard */
 	TM_HOLD,   /* the end of a stall or of an answer's latency */
 	TM_BABBLE, /* PPP noise frames, floods */
 	TM_COUNT,
@@ -107,6 +117,8 @@ struct sim {
 	struct pty pty;
 	int mode; /* the running mode (st.mode is where the next boot goes) */
 	enum phase phase;
+	enum busy busy;
+	bool fff_boot; /* the boot in progress is the one into mode 4 that applies the FFF image */
 	unsigned long listen_rate; /* what the modem's UART runs at now */
 	bool mismatch;		   /* in a rate mismatch episode */
 	bool echo;

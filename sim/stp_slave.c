@@ -96,13 +96,20 @@ static void do_reset(struct stp_slave *s)
 		return;
 	}
 	respond(s, NULL, 0);
-	if (s->data_seen) {
+	if (closing) {
+		/* The episode ends, whatever the session carried (maybe nothing). */
 		s->closed = true;
 		s->ops->closed(s->ctx);
 		return;
 	}
-	s->sess = opening ? STP_S_RESET : STP_S_IDLE;
+	/* RESET(0, 0): a new session; the port keeps speaking STP. */
+	if (s->data_seen) {
+		s->data_seen = false;
+		s->ops->restarted(s->ctx);
+	}
+	s->sess = STP_S_RESET;
 	s->next_tid = 1;
+	s->block_len = 0;
 }
 
 static void do_open(struct stp_slave *s)

@@ -1,5 +1,5 @@
 /*
- * The modem's side of STP (sqn3330.md section 4), strict like the real one.
+ * The modem's side of STP, strict like the real one (frame layout in README.md).
  *
  * A length-driven step machine: it scans for the `fast` signature, reads the
  * 16-byte header, then exactly the payload the header announces, and checks
@@ -7,6 +7,10 @@
  * not answered: the frame is reported through ops->reject and the receiver
  * scans for the next signature. A request identical to the last one answered
  * is answered again without being applied twice.
+ *
+ * RESET: the closing form (sid 1, the next tid, after OPEN_SESSION) ends the
+ * episode, with or without data; RESET(sid 0, tid 0) always (re)starts a
+ * session, dropping whatever data the session had carried.
  */
 #ifndef SQNSIM_STP_SLAVE_H
 #define SQNSIM_STP_SLAVE_H
@@ -26,8 +30,10 @@ struct stp_slave_ops {
 	void (*opened)(void *ctx, unsigned max_transfer);
 	/* A TRANSFER_BLOCK's data: returns the residue (bytes not consumed, from the end). */
 	uint16_t (*block)(void *ctx, const uint8_t *data, uint16_t len);
-	/* The closing RESET of a session that transferred data was answered. */
+	/* The closing RESET (sid 1, next tid, after OPEN_SESSION) was answered. */
 	void (*closed)(void *ctx);
+	/* A RESET(sid 0, tid 0) restarted a session that had carried data: drop it. */
+	void (*restarted)(void *ctx);
 	/* A frame that got no answer, or bytes skipped while looking for a signature. */
 	void (*reject)(void *ctx, const char *reason, unsigned long detail);
 	/* A repeated request answered again. */

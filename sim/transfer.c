@@ -1,8 +1,8 @@
 /*
  * STP sessions from the modem's side: what arrives in them, and the faults
- * that strike them (dropped requests, corrupted responses, flash stalls, a
- * power cut, a vanished USB link), plus picking a session up again after the
- * link came back.
+ * that strike them (dropped requests, corrupted responses and signatures,
+ * flash stalls, a power cut, a vanished USB link, a hang), plus picking a
+ * session up again after the link came back.
  */
 #include "sim.h"
 
@@ -51,20 +51,34 @@ static void log_fault_frame(struct sim *s, const char *kind, unsigned long n, un
 
 /* ---- what the session sees ---- */
 
+/* --corrupt-signature N, --corrupt-signature-every N: does the Nth response get one? */
+static bool signature_hit(const struct fault_config *c, unsigned long n)
+{
+	return n == c->corrupt_signature ||
+	       (c->corrupt_signature_every && n % c->corrupt_signature_every == 0);
+}
+
 static void cb_send(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct sim *s = ctx;
-	unsigned long n = ++s->faults.responses;
-	uint8_t bad[STP_SLAVE_RESP_MAX];
+	const struct fault_config *c = &s->cfg.faults;
+	unsigned long n;
+	uint8_t out[STP_SLAVE_RESP_MAX];
 
-	if (n == s->cfg.faults.corrupt_response && len <= sizeof(bad)) {
-		memcpy(bad, frame, len);
-		bad[12] ^= (uint8_t)(1 + faults_rand(&s->faults) % 255);
+	if (s->phase == PH_HUNG || len > sizeof(out))
+		return; /* a hung modem answers nothing, ever */
+	n = ++s->faults.responses;
+	/* The stored answer stays correct: only the bytes on the wire are bad. */
+	memcpy(out, frame, len);
+	if (n == c->corrupt_response) {
+		out[12] ^= (uint8_t)(1 + faults_rand(&s->faults) % 255);
 		log_fault_frame(s, "corrupt_response", n, frame[4], stp_get32(frame + 8));
-		sim_emit(s, bad, len);
-	} else {
-		sim_emit(s, frame, len);
 	}
+	if (signature_hit(c, n)) {
+		out[faults_rand(&s->faults) % 4] ^= (uint8_t)(1 + faults_rand(&s->faults) % 255);
+		log_fault_frame(s, "corrupt_signature", n, frame[4], stp_get32(frame + 8));
+	}
+	sim_emit(s, out, len);
 	sim_hold(s, s->cfg.latency_ms);
 }
 
@@ -135,6 +149,28 @@ static void log_halt(struct sim *s, const char *ev, unsigned long long at)
 	ev_end(&s->log, &e);
 }
 
+/*
+ * --hang-at: the modem stops for good. The block is not answered, nothing is
+ * emitted any more and input is discarded, but the pty stays open.
+ */
+static void hang(struct sim *s, uint16_t len)
+{
+	unsigned long long at = s->cfg.faults.hang_at;
+	struct ev e;
+
+	ev_begin(&e, "fault");
+	ev_str(&e, "kind", "hang");
+	ev_int(&e, "at", (long long)at);
+	ev_int(&e, "bytes", (long long)(s->rx.bytes + len));
+	ev_int(&e, "tid", s->stp.h.tid);
+	ev_end(&s->log, &e);
+	log_halt(s, "hang", at);
+	s->phase = PH_HUNG;
+	s->busy = BUSY_NONE;
+	timer_stop(s, TM_MODEM);
+	timer_stop(s, TM_BABBLE);
+}
+
 static uint16_t cb_block(void *ctx, const uint8_t *data, uint16_t len)
 {
 	struct sim *s = ctx;
@@ -146,6 +182,10 @@ static uint16_t cb_block(void *ctx, const uint8_t *data, uint16_t len)
 	if (c->power_cut_at && s->rx.bytes + len >= c->power_cut_at) {
 		log_halt(s, "power_cut", c->power_cut_at); /* before the block is written */
 		s->halt = HALT_POWER_CUT;
+		return 0;
+	}
+	if (c->hang_at && s->rx.bytes + len >= c->hang_at) {
+		hang(s, len);
 		return 0;
 	}
 	if (s->cfg.residue_every && s->blocks % s->cfg.residue_every == 0 && len > 16)
@@ -169,6 +209,20 @@ static void cb_closed(void *ctx)
 	image_info_of(&s->rx, &info);
 	log_image(s, &info);
 	sim_stp_finished(s, &info);
+}
+
+/* RESET(0, 0) in a session that had carried data: the image starts again from nothing. */
+static void cb_restarted(void *ctx)
+{
+	struct sim *s = ctx;
+	struct ev e;
+
+	ev_begin(&e, "stp_restart");
+	ev_int(&e, "bytes", (long long)s->rx.bytes);
+	ev_end(&s->log, &e);
+	image_rx_init(&s->rx);
+	s->blocks = 0;
+	memset(s->stall_done, 0, sizeof(s->stall_done));
 }
 
 static void cb_reject(void *ctx, const char *reason, unsigned long detail)
@@ -198,6 +252,7 @@ static const struct stp_slave_ops stp_ops = {
     .opened = cb_opened,
     .block = cb_block,
     .closed = cb_closed,
+    .restarted = cb_restarted,
     .reject = cb_reject,
     .repeat = cb_repeat,
     .accept = cb_accept,
