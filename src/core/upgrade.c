@@ -37,6 +37,11 @@ static const struct at_step upgrade_mode_steps[] = {
     {"AT+CFUN=4", STEP_OPTIONAL},
 };
 
+/* Application mode, a new upgrade after one that ended (the reference's step 4). */
+static const struct at_step rebind_steps[] = {
+    {"AT+BIND=AT", STEP_OPTIONAL},
+};
+
 /* Back in application mode after the upgrade. */
 static const struct at_step finish_steps[] = {
     {"ATE0", STEP_OPTIONAL},
@@ -600,14 +605,17 @@ static bool bootrom_is_factory(struct sqns_ctx *ctx, const char *showver)
 /*
  * The reference's step 4: the boot ROM once more, by the stored method, in
  * application mode; then the versions again. A boot ROM sent ON_THE_FLY does
- * not always show in Bootloader0; the stored method does.
+ * not always show in Bootloader0; the stored method does. After an upgrade
+ * it starts as a new one does, by binding the UART to AT (`rebind`).
  */
-static int bootrom_stored(struct sqns_ctx *ctx, const struct sqns_image *rom, char *showver,
-			  size_t showver_len)
+static int bootrom_stored(struct sqns_ctx *ctx, const struct sqns_image *rom, bool rebind,
+			  char *showver, size_t showver_len)
 {
 	ctx->plan.bootrom_again = true;
 	sqns_emit_phase(ctx, SQNS_PHASE_BOOTROM_AGAIN);
-	int r = run_steps(ctx, prepare_steps, COUNT(prepare_steps));
+	int r = rebind ? run_steps(ctx, rebind_steps, COUNT(rebind_steps)) : SQNS_OK;
+	if (r == SQNS_OK)
+		r = run_steps(ctx, prepare_steps, COUNT(prepare_steps));
 	if (r == SQNS_OK)
 		r = stored(ctx, rom, true);
 	if (r == SQNS_OK)
@@ -633,7 +641,7 @@ static int check_bootrom(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *o
 	if (!bootrom_is_factory(ctx, showver))
 		return SQNS_OK;
 	if (opts->bootrom)
-		return bootrom_stored(ctx, opts->bootrom, showver, showver_len);
+		return bootrom_stored(ctx, opts->bootrom, true, showver, showver_len);
 	ctx->plan.bootrom_pending = true;
 	bootrom_event(ctx, SQNS_PHASE_BOOTROM_FACTORY, ctx->plan.bootloader0_after);
 	return SQNS_OK;
@@ -644,8 +652,8 @@ static int run_plan(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, 
 {
 	const struct sqns_plan *p = &ctx->plan;
 	int r = SQNS_OK;
-	if (p->bootrom_only)
-		return bootrom_stored(ctx, opts->bootrom, showver, showver_len);
+	if (p->bootrom_only) /* detection bound the UART just now */
+		return bootrom_stored(ctx, opts->bootrom, false, showver, showver_len);
 	if (p->bootrom_step)
 		r = bootrom_step(ctx, opts->bootrom);
 	else if (p->recovery_step)

@@ -642,8 +642,11 @@ static void script_resume_to_versions(struct fix *f, unsigned b0)
 }
 
 /* The reference's step 4: the boot ROM stored in application mode, applied through mode 4. */
-static void script_bootrom_stored(struct fix *f, const struct extra_images *x, unsigned b0_after)
+static void script_bootrom_stored(struct fix *f, const struct extra_images *x, bool rebind,
+				  unsigned b0_after)
 {
+	if (rebind)
+		say(f, "AT+BIND=AT", OK);
 	script_prepare(f);
 	say(f, "AT+SMSTPU", OK);
 	fp_script_stp_session(f->fp, x->rom, ROM_SIZE, 8192);
@@ -734,7 +737,7 @@ static void test_step4_bootrom_again_by_fff(void **state)
 	struct extra_images x;
 	add_bootrom_and_updater(f, &x);
 	script_resume_to_versions(f, 33080);
-	script_bootrom_stored(f, &x, 39529);
+	script_bootrom_stored(f, &x, true, 39529);
 	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, f->showver, sizeof f->showver), SQNS_OK);
 	fp_assert_done(f->fp, false);
 	assert_true(f->ctx.plan.bootrom_again);
@@ -762,7 +765,7 @@ static void test_step4_that_does_not_take(void **state)
 	struct extra_images x;
 	add_bootrom_and_updater(f, &x);
 	script_resume_to_versions(f, 33080);
-	script_bootrom_stored(f, &x, 33080);
+	script_bootrom_stored(f, &x, true, 33080);
 	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_OK);
 	fp_assert_done(f->fp, false);
 	assert_true(f->ctx.plan.bootrom_pending);
@@ -790,7 +793,7 @@ static void test_bootrom_only_when_firmware_current(void **state)
 	struct extra_images x;
 	add_bootrom_and_updater(f, &x);
 	script_detect_application_showver(f, 33080, 39529);
-	script_bootrom_stored(f, &x, 39529);
+	script_bootrom_stored(f, &x, false, 39529);
 	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_OK);
 	fp_assert_done(f->fp, false);
 	assert_true(f->ctx.plan.bootrom_only);
