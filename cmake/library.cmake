@@ -22,9 +22,11 @@ target_include_directories(sqnsupgrade_objects
   PUBLIC ${PROJECT_SOURCE_DIR}/include
   PRIVATE ${PROJECT_SOURCE_DIR}/src/core ${PROJECT_SOURCE_DIR}/src/port
           ${PROJECT_SOURCE_DIR}/src/cli)
+# The command line's --bootrom inflates sqnsbrz.py with zlib (the core does not use it).
+target_link_libraries(sqnsupgrade_objects PRIVATE PkgConfig::SQNS_ZLIB)
 
 add_library(sqnsupgrade_shared SHARED $<TARGET_OBJECTS:sqnsupgrade_objects>)
-target_link_libraries(sqnsupgrade_shared PRIVATE Threads::Threads)
+target_link_libraries(sqnsupgrade_shared PRIVATE Threads::Threads PkgConfig::SQNS_ZLIB)
 # Exported: exactly the functions the public headers declare; the core's
 # internal sqns_* helpers, the CLI's and the ports' functions stay inside.
 set(sqns_public_headers ${PROJECT_SOURCE_DIR}/include/sqnsupgrade.h
@@ -61,12 +63,25 @@ target_link_options(sqnsupgrade_shared PRIVATE
 # shell_quote...) cannot clash with a program's own names. Each time the
 # archive is made, its members are linked into one object, localised, and
 # archived again.
+#
+# zlib's inflate goes into that object too (from libz.a, its symbols made
+# local like the rest), so that a program links libsqnsupgrade.a alone, as
+# before --bootrom learnt to read sqnsbrz.py. Without a libz.a, the program
+# must add -lz.
 add_library(sqnsupgrade_static STATIC $<TARGET_OBJECTS:sqnsupgrade_objects>)
 set_target_properties(sqnsupgrade_static PROPERTIES OUTPUT_NAME sqnsupgrade)
 set(sqns_static_object ${PROJECT_BINARY_DIR}/sqnsupgrade_static.o)
+find_library(SQNS_ZLIB_ARCHIVE NAMES libz.a HINTS ${SQNS_ZLIB_LIBDIR} ${SQNS_ZLIB_LIBRARY_DIRS})
+if(SQNS_ZLIB_ARCHIVE)
+  set(sqns_static_zlib --no-whole-archive ${SQNS_ZLIB_ARCHIVE})
+else()
+  set(sqns_static_zlib "")
+  message(WARNING "no libz.a: programs linking libsqnsupgrade.a must add -lz")
+  target_link_libraries(sqnsupgrade_static INTERFACE PkgConfig::SQNS_ZLIB)
+endif()
 add_custom_command(TARGET sqnsupgrade_static POST_BUILD
   COMMAND ${CMAKE_LINKER} -r -o ${sqns_static_object}
-          --whole-archive $<TARGET_FILE:sqnsupgrade_static>
+          --whole-archive $<TARGET_FILE:sqnsupgrade_static> ${sqns_static_zlib}
   COMMAND ${CMAKE_OBJCOPY} --keep-global-symbols=${PROJECT_BINARY_DIR}/sqnsupgrade.exports
           ${sqns_static_object}
   COMMAND ${CMAKE_COMMAND} -E rm -f $<TARGET_FILE:sqnsupgrade_static>

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build, the demo and the tests need.
 set -euo pipefail
-PACKAGES=(build-essential cmake pkg-config libcmocka-dev python3 clang-format socat tmux time valgrind groff-base
+PACKAGES=(build-essential cmake pkg-config libcmocka-dev zlib1g-dev python3 clang-format socat tmux time valgrind groff-base
     gcc-arm-none-eabi libnewlib-arm-none-eabi clang libclang-rt-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -24,6 +24,9 @@ enum exit_status {
 	EXIT_VERIFY = 11,     /* after the upgrade the modem runs another build */
 };
 
+/* Bootloader0's build on a modem fresh from the factory (AT!="showver"). */
+#define FACTORY_BOOTLOADER0 33080u
+
 struct cli {
 	const char *port;
 	uint32_t baud;
@@ -80,6 +83,10 @@ int no_modem(struct session *s);
 void shell_quote(char *out, size_t len, const char *s);
 
 int cmd_run(struct session *s);
+
+/* Open the --bootrom file (the raw image, or Pycom's sqnsbr.py or sqnsbrz.py, decoded);
+ * -1 when open, else the exit status, its one-line message printed on err (run.c). */
+int open_bootrom(struct image_file *f, const char *path, FILE *err);
 
 /* `run` on several ports at once (fleet.c). */
 int fleet_run(struct session *s);

@@ -10,9 +10,15 @@
 
 #include "image_file.h"
 
-static int file_read(void *ctx, uint32_t offset, uint8_t *buf, size_t len)
+static int image_read(void *ctx, uint32_t offset, uint8_t *buf, size_t len)
 {
 	struct image_file *f = ctx;
+	if (f->data) {
+		if (offset > f->image.size || len > f->image.size - offset)
+			return SQNS_ERR_IMAGE;
+		memcpy(buf, f->data + offset, len);
+		return SQNS_OK;
+	}
 	while (len > 0) {
 		ssize_t n = pread(f->fd, buf, len, (off_t)offset);
 		if (n < 0 && errno == EINTR)
@@ -26,47 +32,61 @@ static int file_read(void *ctx, uint32_t offset, uint8_t *buf, size_t len)
 	return SQNS_OK;
 }
 
-bool image_file_open(struct image_file *f, const char *path, char *why, size_t why_len)
+bool image_file_open(struct image_file *f, const char *path, const char *what, char *why,
+		     size_t why_len)
 {
 	struct stat st;
 	*f = (struct image_file){.fd = -1};
 	f->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (f->fd < 0) {
-		snprintf(why, why_len, "cannot open firmware file '%s': %s; check the path", path,
+		snprintf(why, why_len, "cannot open %s '%s': %s; check the path", what, path,
 			 strerror(errno));
 		return false;
 	}
 	if (fstat(f->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(why, why_len,
-			 "'%s' is not a regular file; give the path of a .dup firmware file", path);
+		snprintf(why, why_len, "'%s' is not a regular file; give the path of the %s", path,
+			 what);
 		image_file_close(f);
 		return false;
 	}
 	if (st.st_size < (off_t)IMAGE_MIN_SIZE) {
 		snprintf(why, why_len,
-			 "firmware file '%s' has %lld bytes, under %u: it is not a firmware image "
+			 "%s '%s' has %lld bytes, under %u: too small for an image "
 			 "(download it again)",
-			 path, (long long)st.st_size, IMAGE_MIN_SIZE);
+			 what, path, (long long)st.st_size, IMAGE_MIN_SIZE);
 		image_file_close(f);
 		return false;
 	}
 	if ((uint64_t)st.st_size > UINT32_MAX) {
-		snprintf(why, why_len,
-			 "firmware file '%s' is over 4 GiB: it is not a firmware image", path);
+		snprintf(why, why_len, "%s '%s' is over 4 GiB: too large for an image", what, path);
 		image_file_close(f);
 		return false;
 	}
+	f->image = (struct sqns_image){.size = (uint32_t)st.st_size, .read = image_read, .ctx = f};
 	/* A read now, so that an unreadable file fails before the modem is touched. */
 	uint8_t probe[IMAGE_MIN_SIZE];
-	if (file_read(f, 0, probe, sizeof probe) != SQNS_OK) {
-		snprintf(why, why_len, "cannot read firmware file '%s': %s", path, strerror(errno));
+	if (image_read(f, 0, probe, sizeof probe) != SQNS_OK) {
+		snprintf(why, why_len, "cannot read %s '%s': %s", what, path, strerror(errno));
 		image_file_close(f);
 		return false;
 	}
 	if (!realpath(path, f->path))
 		snprintf(f->path, sizeof f->path, "%s", path);
-	f->image = (struct sqns_image){.size = (uint32_t)st.st_size, .read = file_read, .ctx = f};
+	f->image.name = image_file_name(f);
 	return true;
+}
+
+void image_file_use_memory(struct image_file *f, uint8_t *data, uint32_t len)
+{
+	free(f->data);
+	f->data = data;
+	f->image.size = len;
+}
+
+const char *image_file_name(const struct image_file *f)
+{
+	const char *slash = strrchr(f->path, '/');
+	return slash ? slash + 1 : f->path;
 }
 
 void image_file_close(struct image_file *f)
@@ -74,4 +94,6 @@ void image_file_close(struct image_file *f)
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
+	free(f->data);
+	f->data = NULL;
 }

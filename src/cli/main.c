@@ -53,7 +53,8 @@ static const char usage_text[] =
     "      --fff            store the image first, then apply it (images up to 4 MiB)\n"
     "      --force-fff      use FFF even above 4 MiB\n"
     "      --resume         the modem is in upgrade mode after a failed upgrade\n"
-    "      --bootrom FILE   the boot ROM, for a recovery upgrade of a factory modem\n"
+    "      --bootrom FILE   the boot ROM, for a modem with the factory one: the raw\n"
+    "                       image, or Pycom's sqnsbr.py or sqnsbrz.py\n"
     "      --force          override a refused differential base or factory boot ROM,\n"
     "                       and flash even when the modem already runs the target build\n"
     "      --dry-run        detect the modem, print the plan, change nothing\n"
@@ -61,12 +62,16 @@ static const char usage_text[] =
     "      --wake-timeout S    first contact with the modem (default 20)\n"
     "      --boot-timeout S    the modem rebooting (default 300)\n"
     "      --stp-timeout S     one STP answer (default 90)\n"
+    "      --stall-timeout S   the longest silence of one STP exchange, retries\n"
+    "                          included (default 300): longer means the modem hangs\n"
     "      --apply-timeout S   the modem checking an image (default 300)\n"
     "  -h, --help           this text;  --version  the program's version\n"
     "\n"
     "Exit status: 0 success, 1 failure, 2 usage, 3 file, 4 port, 5 modem not responding,\n"
     "6 transfer failed, 7 image rejected by the modem, 8 interrupted, 9 wrong modem mode,\n"
-    "10 refused by a safety check, 11 the modem runs another build after the upgrade.\n";
+    "10 refused by a safety check (also a --bootrom file that holds no boot ROM), 11 the\n"
+    "modem runs another build after the upgrade. A verified firmware whose boot ROM stays\n"
+    "the factory's is a success (0), with a warning that says how to finish.\n";
 
 enum long_only {
 	OPT_RTSCTS = 256,
@@ -78,6 +83,7 @@ enum long_only {
 	OPT_WAKE_TIMEOUT,
 	OPT_BOOT_TIMEOUT,
 	OPT_STP_TIMEOUT,
+	OPT_STALL_TIMEOUT,
 	OPT_APPLY_TIMEOUT,
 	OPT_VERSION,
 	OPT_BOOTROM,
@@ -107,6 +113,7 @@ static const struct option long_options[] = {
     {"wake-timeout", required_argument, NULL, OPT_WAKE_TIMEOUT},
     {"boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT},
     {"stp-timeout", required_argument, NULL, OPT_STP_TIMEOUT},
+    {"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
     {"apply-timeout", required_argument, NULL, OPT_APPLY_TIMEOUT},
     {"bootrom", required_argument, NULL, OPT_BOOTROM},
     {"force", no_argument, NULL, OPT_FORCE},
@@ -167,6 +174,8 @@ static uint32_t *timeout_slot(struct cli *c, int opt)
 		return &c->timeouts.wake_ms;
 	case OPT_STP_TIMEOUT:
 		return &c->timeouts.stp_ms;
+	case OPT_STALL_TIMEOUT:
+		return &c->timeouts.stall_ms;
 	default:
 		return &c->timeouts.apply_ms;
 	}
@@ -256,6 +265,7 @@ static int parse_option(struct cli *c, int opt, const char *arg)
 	case OPT_WAKE_TIMEOUT:
 	case OPT_BOOT_TIMEOUT:
 	case OPT_STP_TIMEOUT:
+	case OPT_STALL_TIMEOUT:
 	case OPT_APPLY_TIMEOUT:
 		if (!parse_seconds(arg, timeout_slot(c, opt)))
 			return usage_error("bad timeout '%s': give seconds, e.g. 30 or 0.5", arg);
@@ -456,7 +466,9 @@ static const struct command commands[] = {
      "  --fff         store the image first, then apply it (images up to 4 MiB)\n"
      "  --force-fff   use FFF even above 4 MiB\n"
      "  --resume      the modem is in upgrade mode after a failed upgrade\n"
-     "  --bootrom FILE  the boot ROM, for a recovery upgrade of a factory modem\n"
+     "  --bootrom FILE  the boot ROM, for a modem with the factory one (Bootloader0\n"
+     "                33080): the raw image, or Pycom's sqnsbr.py or sqnsbrz.py; on a\n"
+     "                modem already on the target build, only the boot ROM is sent\n"
      "  --force       override a refused differential base or factory boot ROM\n"
      "  --dry-run     detect the modem, print the plan, change nothing\n"
      "Repeat -p to upgrade several modems at once (--json for a JSON summary).\n",
@@ -571,6 +583,9 @@ static void quiet_result(struct session *s)
 			p->running_build);
 	} else if (p->target_known) {
 		fprintf(s->out.out, "Verified: modem now runs build %u\n", p->running_build);
+		if (p->bootrom_again && !p->bootrom_pending && p->bootloader0_after)
+			fprintf(s->out.out, "Verified: boot ROM (Bootloader0) now build %u\n",
+				p->bootloader0_after);
 	} else {
 		const char *slash = strrchr(s->cli->args[0], '/');
 		fprintf(s->out.out,
@@ -618,6 +633,10 @@ static void json_result(struct session *s, int status, const char *text, const c
 			c->stage == SQNS_STAGE_DONE && c->plan.target_known && status == 0
 			    ? "true"
 			    : "false");
+	if (strcmp(s->cli->command, "run") == 0)
+		fprintf(f, ", \"bootloader0\": %u, \"bootrom_pending\": %s",
+			c->plan.bootloader0_after ? c->plan.bootloader0_after : c->plan.bootloader0,
+			c->plan.bootrom_pending ? "true" : "false");
 	fputs(", \"text\": ", f);
 	output_json_string(f, text ? text : "");
 	fputs(", \"error\": ", f);

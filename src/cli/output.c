@@ -235,6 +235,7 @@ static void progress(struct output *o, uint32_t done, uint32_t total)
 		o->bar.n = o->bar.head = 0;
 	o->bar.done = done;
 	o->bar.total = total;
+	o->bar.last_ms = now;
 	o->bar.busy_s = 0;
 	o->bar.busy_said = false;
 	rate_sample(o, now, done);
@@ -243,14 +244,24 @@ static void progress(struct output *o, uint32_t done, uint32_t total)
 
 #define BUSY_REPEAT_S 30 /* without a terminal, a line per this many seconds of a stall */
 
+uint32_t output_stp_silence_ms(const struct output *o)
+{
+	if (o->bar.total == 0 || o->bar.done >= o->bar.total)
+		return 0;
+	return posix_now_ms() - o->bar.last_ms;
+}
+
 /*
- * Another second without an STP answer. The silence is counted here, from
- * the last progress: the core's count restarts when a request is resent.
+ * Another second without an STP answer. The silence is measured here, from
+ * the last progress, on the clock: the core's count restarts when a request
+ * is resent, and counting these events would fall behind on a loaded machine.
  */
 static void stp_silence(struct output *o)
 {
-	int seconds = ++o->bar.busy_s;
-	if (seconds < BUSY_HINT_S || o->bar.total == 0 || o->bar_shown < 0 || o->bar_shown >= 100)
+	if (o->bar.total == 0 || o->bar_shown < 0 || o->bar_shown >= 100)
+		return;
+	int seconds = o->bar.busy_s = (int)(output_stp_silence_ms(o) / 1000u);
+	if (seconds < BUSY_HINT_S)
 		return;
 	if (o->tty) {
 		draw_bar(o, true);
@@ -258,34 +269,59 @@ static void stp_silence(struct output *o)
 	}
 	if (!o->bar.busy_said) {
 		o->bar.busy_said = true;
+		o->bar.busy_next_s = BUSY_REPEAT_S;
 		output_break(o);
 		fprintf(o->out,
 			"The modem is busy (it erases or commits flash near 7-10 %% and 99 %%): "
 			"this is normal, waiting for it...\n");
-	} else if (seconds % BUSY_REPEAT_S == 0) {
+	} else if (seconds >= o->bar.busy_next_s) {
 		fprintf(o->out, "The modem is still busy after %d s: this is normal, waiting...\n",
-			seconds);
+			o->bar.busy_next_s);
+		o->bar.busy_next_s += BUSY_REPEAT_S;
 	}
 	fflush(o->out);
 }
 
-/* Another second of an AT wait (rebooting, loading the updater, applying). */
-static void at_silence(struct output *o, enum sqns_phase p)
+/* What an AT wait of this phase is, for its hint. */
+static const char *wait_words(enum sqns_phase p)
+{
+	switch (p) {
+	case SQNS_PHASE_NEGOTIATE:
+		return "Loading the updater";
+	case SQNS_PHASE_REBOOT_UPGRADE:
+		return "Rebooting into upgrade mode";
+	case SQNS_PHASE_CHECKING:
+		return "Checking the earlier image";
+	default:
+		return "Waiting for the modem";
+	}
+}
+
+/*
+ * Another second of an AT wait (rebooting, loading the updater, checking,
+ * applying): `seconds` since the wait began, from the core's clock.
+ */
+static void at_silence(struct output *o, enum sqns_phase p, int seconds)
 {
 	if (p == SQNS_PHASE_RESETTING) {
 		fputc('.', o->out);
 		fflush(o->out);
 		return;
 	}
-	if (o->tick_count != WAIT_HINT_S)
+	if (o->tick_said || seconds < WAIT_HINT_S)
 		return;
-	const char *what = p == SQNS_PHASE_NEGOTIATE	    ? "Loading the updater"
-			   : p == SQNS_PHASE_REBOOT_UPGRADE ? "Rebooting into upgrade mode"
-							    : "Waiting for the modem";
+	o->tick_said = true;
 	output_break(o);
-	fprintf(o->out,
-		"%s: no answer yet after %d s, which is normal (it can take a few minutes)\n", what,
-		WAIT_HINT_S);
+	if (p == SQNS_PHASE_CHECKING)
+		fprintf(o->out,
+			"%s: still on-going after %d s, which is normal (it can take a few "
+			"minutes)\n",
+			wait_words(p), seconds);
+	else
+		fprintf(o->out,
+			"%s: no answer yet after %d s, which is normal (it can take a few "
+			"minutes)\n",
+			wait_words(p), seconds);
 	fflush(o->out);
 }
 
@@ -305,6 +341,25 @@ static void warn_forced(struct output *o)
 		    o->err,
 		    "sqnsupgrade: warning: --force: upgrading a modem with the factory boot ROM "
 		    "without the recovery method; the module may break\n");
+}
+
+/* Step 4 of a first upgrade, or the whole job on a modem whose firmware is current. */
+static void bootrom_again(struct output *o)
+{
+	const struct sqns_plan *p = o->ctx ? &o->ctx->plan : NULL;
+	uint32_t b0 = p ? (p->bootloader0_after ? p->bootloader0_after : p->bootloader0) : 0;
+	output_break(o);
+	if (p && p->bootrom_only)
+		fprintf(o->out,
+			"The modem already runs build %u, and its boot ROM (Bootloader0) still "
+			"reads %u: sending the boot ROM, by the stored method (FFF)\n",
+			p->running_build, b0);
+	else
+		fprintf(o->out,
+			"The boot ROM (Bootloader0) still reads %u after the upgrade: sending it "
+			"again, by the stored method (FFF)\n",
+			b0);
+	fflush(o->out);
 }
 
 static void phase(struct output *o, enum sqns_phase p)
@@ -383,13 +438,13 @@ static void phase(struct output *o, enum sqns_phase p)
 			o->ctx ? o->ctx->cfg.fast_baud : 0);
 		break;
 	case SQNS_PHASE_CHECKING:
-		say(o, "The modem is still checking an earlier image: waiting for it...");
+		say(o, "The modem is still checking an earlier image (AT+SMUPGRADE? on-going): "
+		       "waiting for it...");
 		break;
 	case SQNS_PHASE_BOOTROM_AGAIN:
-		say(o, "The boot ROM still reads 33080: sending it again, stored (FFF)");
+		bootrom_again(o);
 		break;
-	case SQNS_PHASE_BOOTROM_VERIFIED:
-		break;
+	case SQNS_PHASE_BOOTROM_VERIFIED: /* run.c says both after the firmware's verdict */
 	case SQNS_PHASE_BOOTROM_FACTORY:
 		break;
 	case SQNS_PHASE_PLAN:
@@ -521,7 +576,9 @@ static void json_event(struct output *o, const struct sqns_event *ev)
 		fprintf(f, "{\"event\": \"phase\", \"phase\": \"%s\"",
 			output_phase_name(ev->phase));
 		if (ev->phase == SQNS_PHASE_VERIFIED || ev->phase == SQNS_PHASE_FAST_LINK ||
-		    ev->phase == SQNS_PHASE_FAST_LINK_LOST)
+		    ev->phase == SQNS_PHASE_FAST_LINK_LOST ||
+		    ev->phase == SQNS_PHASE_BOOTROM_VERIFIED ||
+		    ev->phase == SQNS_PHASE_BOOTROM_FACTORY)
 			fprintf(f, ", \"value\": %d", ev->value);
 		fputs("}\n", f);
 		o->json_pct = -1;
@@ -545,7 +602,7 @@ static void json_event(struct output *o, const struct sqns_event *ev)
 			fprintf(f, "{\"event\": \"busy\", \"seconds\": %d}\n", ev->value);
 		else
 			fprintf(f, "{\"event\": \"wait\", \"phase\": \"%s\", \"seconds\": %d}\n",
-				output_phase_name(ev->phase), o->tick_count);
+				output_phase_name(ev->phase), ev->value);
 		break;
 	case SQNS_EV_RETRY:
 		fprintf(f, "{\"event\": \"retry\", \"attempt\": %d, \"error\": ", ev->value);
@@ -561,13 +618,13 @@ static void json_event(struct output *o, const struct sqns_event *ev)
 void output_event(void *user, const struct sqns_event *ev)
 {
 	struct output *o = user;
-	/* Seconds of the running AT wait: ticks of one phase in a row. */
+	/* A new AT wait: another phase, or its seconds counting from the start again. */
 	if (ev->type == SQNS_EV_TICK && ev->phase != SQNS_PHASE_STP_WAIT) {
-		if ((int)ev->phase != o->tick_phase) {
+		if ((int)ev->phase != o->tick_phase || ev->value < o->tick_s) {
 			o->tick_phase = (int)ev->phase;
-			o->tick_count = 0;
+			o->tick_said = false;
 		}
-		o->tick_count++;
+		o->tick_s = ev->value;
 	}
 	if (o->json)
 		json_event(o, ev);
@@ -593,7 +650,7 @@ void output_event(void *user, const struct sqns_event *ev)
 		if (ev->phase == SQNS_PHASE_STP_WAIT)
 			stp_silence(o);
 		else
-			at_silence(o, ev->phase);
+			at_silence(o, ev->phase, ev->value);
 		break;
 	case SQNS_EV_RETRY:
 		if (o->verbose) {

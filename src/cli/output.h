@@ -32,11 +32,14 @@ struct output {
 		uint32_t t[RATE_SAMPLES];     /* a window of (time, bytes) samples */
 		uint32_t bytes[RATE_SAMPLES]; /* ... for the throughput */
 		unsigned n, head;	      /* samples held, oldest one */
-		int busy_s;		      /* seconds the modem has been silent */
+		uint32_t last_ms;	      /* the last progress event's time */
+		int busy_s;		      /* seconds the modem has been silent since */
 		bool busy_said;		      /* the non-TTY hint was printed for this stall */
+		int busy_next_s;	      /* ... and the next reminder is due at busy_s */
 	} bar;
 	int tick_phase; /* the phase of the running AT wait's ticks, -1 for none */
-	int tick_count; /* its ticks so far */
+	int tick_s;	/* its seconds so far (the TICK event's value) */
+	bool tick_said; /* its "no answer yet" hint was printed */
 };
 
 void output_init(struct output *o, FILE *out, FILE *err, int verbose, bool debug);
@@ -52,6 +55,12 @@ void output_json_string(FILE *f, const char *s);
 
 /* The name of a phase in the JSON stream ("wakeup", "stp_on_the_fly"...). */
 const char *output_phase_name(enum sqns_phase p);
+
+/*
+ * During a transfer (progress seen, not complete): milliseconds since the
+ * modem last acknowledged a block; else 0.
+ */
+uint32_t output_stp_silence_ms(const struct output *o);
 
 /* Print a '\n'-separated block, one line each. */
 void output_block(struct output *o, const char *text);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bootrom.h"
 #include "cli.h"
 
 struct run_files {
@@ -13,8 +14,7 @@ struct run_files {
 
 static const char *name_of(const struct image_file *f)
 {
-	const char *slash = strrchr(f->path, '/');
-	return slash ? slash + 1 : f->path;
+	return image_file_name(f);
 }
 
 static void close_files(struct run_files *f)
@@ -26,47 +26,67 @@ static void close_files(struct run_files *f)
 		image_file_close(&f->bootrom);
 }
 
-static bool open_one(struct image_file *f, const char *path, FILE *err)
+static bool open_one(struct image_file *f, const char *path, const char *what, FILE *err)
 {
 	char why[600];
-	if (image_file_open(f, path, why, sizeof why)) {
-		f->image.name = name_of(f);
+	if (image_file_open(f, path, what, why, sizeof why))
 		return true;
-	}
 	fprintf(err, "sqnsupgrade: %s\n", why);
 	return false;
+}
+
+/* The boot ROM, decoded when it is Pycom's sqnsbr.py / sqnsbrz.py; -1 or the exit status. */
+int open_bootrom(struct image_file *f, const char *path, FILE *err)
+{
+	char why[700];
+	switch (bootrom_open(f, path, why, sizeof why)) {
+	case BOOTROM_OK:
+		return -1;
+	case BOOTROM_FILE_ERROR:
+		fprintf(err, "sqnsupgrade: %s\n", why);
+		return EXIT_FILE;
+	case BOOTROM_NOT_BOOTROM:
+		break;
+	}
+	fprintf(err, "sqnsupgrade: %s\n", why);
+	return EXIT_REFUSED;
 }
 
 static int open_files(struct cli *c, struct run_files *f, FILE *err)
 {
 	*f = (struct run_files){0};
-	if (!open_one(&f->fw, c->args[0], err))
+	if (!open_one(&f->fw, c->args[0], "firmware file", err))
 		return EXIT_FILE;
 	if (c->nargs > 1) {
-		if (!open_one(&f->updater, c->args[1], err)) {
+		if (!open_one(&f->updater, c->args[1], "updater file", err)) {
 			image_file_close(&f->fw);
 			return EXIT_FILE;
 		}
 		f->has_updater = true;
 	}
 	if (c->bootrom) {
-		if (!open_one(&f->bootrom, c->bootrom, err)) {
+		int status = open_bootrom(&f->bootrom, c->bootrom, err);
+		if (status >= 0) {
 			close_files(f);
-			return EXIT_FILE;
+			return status;
 		}
 		f->has_bootrom = true;
 	}
 	return -1;
 }
 
-/* The command that runs the same upgrade again (it resumes from the modem's mode). */
-static void rerun_command(struct session *s, const struct run_files *f, const char *fw, char *out,
-			  size_t len)
+/*
+ * The command that runs the same upgrade again (it resumes from the modem's
+ * mode): with fw in place of the firmware's path when not NULL, and with the
+ * updater when there is one and with_updater.
+ */
+static void rerun_command(struct session *s, const struct run_files *f, const char *fw,
+			  bool with_updater, char *out, size_t len)
 {
 	char port[600], file[4200], upd[4200] = "";
 	shell_quote(port, sizeof port, s->cli->port);
 	shell_quote(file, sizeof file, fw ? fw : f->fw.path);
-	if (f->has_updater) {
+	if (f->has_updater && with_updater) {
 		upd[0] = ' ';
 		shell_quote(upd + 1, sizeof upd - 1, f->updater.path);
 	}
@@ -108,7 +128,7 @@ static void refusal(struct session *s, const struct run_files *f, bool modem_see
 			fw, p->target.from, p->running_build, p->running_build, p->target.build);
 		break;
 	case SQNS_REFUSE_FACTORY_BOOTROM:
-		rerun_command(s, f, NULL, cmd, sizeof cmd);
+		rerun_command(s, f, NULL, true, cmd, sizeof cmd);
 		fprintf(
 		    s->out.err,
 		    "the modem still has its factory boot ROM (Bootloader0 %u): a first upgrade "
@@ -117,7 +137,7 @@ static void refusal(struct session *s, const struct run_files *f, bool modem_see
 		    p->bootloader0, cmd);
 		break;
 	case SQNS_REFUSE_BOOTROM_MISSING:
-		rerun_command(s, f, NULL, cmd, sizeof cmd);
+		rerun_command(s, f, NULL, true, cmd, sizeof cmd);
 		fprintf(
 		    s->out.err,
 		    "the modem still has its factory boot ROM (Bootloader0 %u), so the recovery "
@@ -156,6 +176,59 @@ static void refusal(struct session *s, const struct run_files *f, bool modem_see
 		fputs("Nothing was changed on the modem.\n", s->out.err);
 }
 
+/* "90 s", "5 minutes", "5 min 30 s". */
+static void format_duration(char *buf, size_t n, uint32_t seconds)
+{
+	if (seconds < 120)
+		snprintf(buf, n, "%u s", seconds);
+	else if (seconds % 60 == 0)
+		snprintf(buf, n, "%u minutes", seconds / 60);
+	else
+		snprintf(buf, n, "%u min %u s", seconds / 60, seconds % 60);
+}
+
+/*
+ * A transfer that ended on a silent modem: how long it stayed silent. True
+ * when that reached the stall limit (--stall-timeout): the modem hangs.
+ */
+static bool explain_silence(struct session *s, int err)
+{
+	uint32_t silent_ms = output_stp_silence_ms(&s->out);
+	uint32_t limit_ms = s->ctx.cfg.timeouts.stall_ms;
+	char d[40];
+	if (err != SQNS_ERR_TIMEOUT || silent_ms < 1000)
+		return false;
+	if (limit_ms && silent_ms + 1000 >= limit_ms) {
+		format_duration(d, sizeof d, (limit_ms + 500) / 1000);
+		fprintf(s->out.err,
+			"The modem stayed silent for %s in one exchange of the transfer, retries "
+			"included: past that limit (--stall-timeout, 5 minutes unless set) a modem "
+			"has hung.\n",
+			d);
+		return true;
+	}
+	format_duration(d, sizeof d, silent_ms / 1000);
+	fprintf(s->out.err,
+		"The modem stayed silent for %s in one exchange of the transfer, retries "
+		"included.\n",
+		d);
+	return false;
+}
+
+/* The boot ROM step that stays to be done: the firmware is fine. */
+static void explain_bootrom_pending(struct session *s, const struct run_files *f)
+{
+	char cmd[9000], rom[4200];
+	rerun_command(s, f, NULL, false, cmd, sizeof cmd);
+	shell_quote(rom, sizeof rom, f->has_bootrom ? f->bootrom.path : "BOOTROM");
+	fprintf(s->out.err,
+		"The new firmware is installed and runs; sending the boot ROM again failed, so "
+		"Bootloader0 still reads %u (the factory's). To finish: power-cycle the board if "
+		"the modem does not answer (disconnect power; the reset button is not enough), "
+		"then run:\n  %s --bootrom %s\n",
+		FACTORY_BOOTLOADER0, cmd, rom);
+}
+
 /* After a failed upgrade: what state the modem is in, and the command that finishes. */
 static void explain_failure(struct session *s, int err, const struct run_files *f)
 {
@@ -163,7 +236,8 @@ static void explain_failure(struct session *s, int err, const struct run_files *
 	output_break(&s->out);
 	fprintf(s->out.err, "sqnsupgrade: upgrade failed: %s.\n", sqns_strerror(err));
 	port_error(s, err);
-	rerun_command(s, f, NULL, cmd, sizeof cmd);
+	bool hung = explain_silence(s, err);
+	rerun_command(s, f, NULL, true, cmd, sizeof cmd);
 	switch (s->ctx.stage) {
 	case SQNS_STAGE_UNTOUCHED:
 		fprintf(s->out.err, "The modem was not changed: it still runs its old firmware.\n");
@@ -188,7 +262,7 @@ static void explain_failure(struct session *s, int err, const struct run_files *
 		break;
 	case SQNS_STAGE_TRANSFERRED:
 		if (err == SQNS_ERR_REJECTED) {
-			rerun_command(s, f, "FULL-IMAGE.dup", cmd, sizeof cmd);
+			rerun_command(s, f, "FULL-IMAGE.dup", true, cmd, sizeof cmd);
 			fprintf(s->out.err,
 				"The modem refused '%s' (a differential image made for another "
 				"build, or a damaged file) and stays in upgrade mode (4) until it "
@@ -206,22 +280,39 @@ static void explain_failure(struct session *s, int err, const struct run_files *
 			fprintf(
 			    s->out.err, "The modem runs build %u, not build %u named by '%s'.\n",
 			    s->ctx.plan.running_build, s->ctx.plan.target.build, name_of(&f->fw));
+		else if (s->ctx.plan.bootrom_pending)
+			explain_bootrom_pending(s, f);
 		else
 			fprintf(s->out.err, "The new firmware is installed; only the final steps "
 					    "failed.\n");
 		return;
 	}
-	fprintf(
-	    s->out.err,
-	    "To finish: power-cycle the board if the modem does not answer (disconnect power; the "
-	    "reset button is not enough), then run:\n  %s --resume\n",
-	    cmd);
+	fprintf(s->out.err,
+		"To finish: power-cycle the board%s (disconnect power; the reset button is not "
+		"enough), then run:\n  %s --resume\n",
+		hung ? "" : " if the modem does not answer", cmd);
 }
 
 static double transfer_seconds(uint32_t bytes, uint32_t rate)
 {
 	/* 10 bits a byte on the line, plus STP's two request/response turns a block. */
 	return (double)bytes * 10.0 / rate * 1.035;
+}
+
+/* --dry-run, plan.bootrom_only: the firmware is current, the boot ROM still the factory's. */
+static void print_bootrom_only(struct session *s, const struct run_files *f)
+{
+	const struct sqns_plan *p = &s->ctx.plan;
+	uint32_t rate = s->cli->baud;
+	FILE *o = s->out.out;
+	fprintf(o,
+		"  1. only the boot ROM, stored (FFF): the modem already runs build %u and "
+		"Bootloader0 still reads %u\n",
+		p->running_build, p->bootloader0);
+	fprintf(o, "  2. boot ROM: send %s (%u bytes) by FFF, apply it, verify Bootloader0\n",
+		name_of(&f->bootrom), f->bootrom.image.size);
+	fprintf(o, "  estimated transfer time at %u baud: %.0f s\n", rate,
+		transfer_seconds(f->bootrom.image.size, rate));
 }
 
 static void print_plan(struct session *s, const struct run_files *f)
@@ -237,8 +328,14 @@ static void print_plan(struct session *s, const struct run_files *f)
 	if (p->running_build)
 		fprintf(o, ", running build %u, boot ROM %u", p->running_build, p->bootloader0);
 	fputc('\n', o);
+	if (p->bootrom_only) {
+		print_bootrom_only(s, f);
+		return;
+	}
 	if (p->bootrom_step) {
-		fprintf(o, "  %d. boot ROM: send %s (%u bytes), reboot into recovery mode\n",
+		fprintf(o,
+			"  %d. boot ROM: send %s (%u bytes) ON_THE_FLY after a reboot into "
+			"upgrade mode, then reboot into recovery mode\n",
 			step++, name_of(&f->bootrom), f->bootrom.image.size);
 		secs += transfer_seconds(f->bootrom.image.size, rate);
 	}
@@ -257,11 +354,44 @@ static void print_plan(struct session *s, const struct run_files *f)
 		p->fff ? "by FFF, then apply" : "ON_THE_FLY");
 	secs += transfer_seconds(f->fw.image.size, rate);
 	if (p->target_known)
-		fprintf(o, "  %d. reboot into application mode, verify build %u\n", step,
+		fprintf(o, "  %d. reboot into application mode, verify build %u\n", step++,
 			p->target.build);
 	else
-		fprintf(o, "  %d. reboot into application mode\n", step);
+		fprintf(o, "  %d. reboot into application mode\n", step++);
+	bool factory = p->bootrom_step || p->bootloader0 == FACTORY_BOOTLOADER0 || !p->bootloader0;
+	if (f->has_bootrom && factory)
+		fprintf(o,
+			"  %d. then, if Bootloader0 still reads %u: the boot ROM again, stored "
+			"(FFF), %s (%u bytes)\n",
+			step, FACTORY_BOOTLOADER0, name_of(&f->bootrom), f->bootrom.image.size);
+	else if (p->bootloader0 == FACTORY_BOOTLOADER0)
+		fprintf(o,
+			"  (Bootloader0 reads %u and no boot ROM file is given: it will stay the "
+			"factory's)\n",
+			p->bootloader0);
 	fprintf(o, "  estimated transfer time at %u baud: %.0f s\n", rate, secs);
+}
+
+/* The boot ROM's outcome, after the firmware's: verified, or what finishes the job. */
+static void bootrom_result(struct session *s, const struct run_files *f)
+{
+	const struct sqns_plan *p = &s->ctx.plan;
+	char cmd[9000];
+	if (p->bootrom_again && !p->bootrom_pending && p->bootloader0_after)
+		fprintf(s->out.out, "Verified: boot ROM (Bootloader0) now build %u\n",
+			p->bootloader0_after);
+	if (!p->bootrom_pending)
+		return;
+	fflush(s->out.out);
+	rerun_command(s, f, NULL, false, cmd, sizeof cmd);
+	fprintf(s->out.err,
+		"sqnsupgrade: warning: %sthe modem runs build %u, but its boot ROM "
+		"(Bootloader0) still reads %u, the factory's%s. To finish, run:\n  %s --bootrom "
+		"BOOTROM\nwhere BOOTROM is the boot ROM: Pycom's sqnsbr.py, sqnsbrz.py or the raw "
+		"image.\n",
+		s->ctx.stage == SQNS_STAGE_DONE ? "the upgrade worked and " : "", p->running_build,
+		p->bootloader0_after ? p->bootloader0_after : FACTORY_BOOTLOADER0,
+		f->has_bootrom ? " even after it was sent again" : "", cmd);
 }
 
 static int after_upgrade(struct session *s, int r, const struct run_files *f, const char *showver)
@@ -280,8 +410,10 @@ static int after_upgrade(struct session *s, int r, const struct run_files *f, co
 			print_plan(s, f);
 		return EXIT_OK;
 	}
-	if (s->ctx.stage != SQNS_STAGE_DONE)
-		return EXIT_OK; /* already on the target build */
+	if (s->ctx.stage != SQNS_STAGE_DONE) {
+		bootrom_result(s, f); /* already on the target build */
+		return EXIT_OK;
+	}
 	output_block(&s->out, "Here's the current firmware version:\n\n");
 	output_block(&s->out, showver);
 	if (s->ctx.plan.target_known)
@@ -292,6 +424,7 @@ static int after_upgrade(struct session *s, int r, const struct run_files *f, co
 			"Not verified: the name '%s' does not say which build it "
 			"installs\n",
 			name_of(&f->fw));
+	bootrom_result(s, f);
 	return EXIT_OK;
 }
 

@@ -9,12 +9,12 @@
 
 #include "cli.h"
 
-static bool open_optional(struct image_file *f, const char *path, FILE *err)
+static bool open_updater(struct image_file *f, const char *path, FILE *err)
 {
 	char why[600];
 	if (!path)
 		return true;
-	if (image_file_open(f, path, why, sizeof why))
+	if (image_file_open(f, path, "updater file", why, sizeof why))
 		return true;
 	fprintf(err, "sqnsupgrade: %s\n", why);
 	return false;
@@ -52,6 +52,11 @@ static int prepare_failed(struct session *s, int r)
 				"sqnsupgrade: '%s' is not an ELF file, so it is not "
 				"updater.elf\n",
 				s->cli->updater);
+		else if (ctx->refusal == SQNS_REFUSE_BOOTROM_NOT_UPGR)
+			fprintf(s->out.err,
+				"sqnsupgrade: '%s' is not a boot ROM: a boot ROM image starts with "
+				"UPGR\n",
+				s->cli->bootrom);
 		else if (ctx->refusal == SQNS_REFUSE_BOOTROM_MISSING)
 			fprintf(
 			    s->out.err,
@@ -83,10 +88,11 @@ int cmd_uart(struct session *s)
 	if (status >= 0)
 		return status;
 	struct image_file updater = {.fd = -1}, bootrom = {.fd = -1};
-	if (!open_optional(&updater, c->updater, s->out.err) ||
-	    !open_optional(&bootrom, c->bootrom, s->out.err)) {
-		image_file_close(&updater);
+	if (!open_updater(&updater, c->updater, s->out.err))
 		return EXIT_FILE;
+	if (c->bootrom && (status = open_bootrom(&bootrom, c->bootrom, s->out.err)) >= 0) {
+		image_file_close(&updater);
+		return status;
 	}
 	struct sqns_upgrade_opts opts = {
 	    .updater = c->updater ? &updater.image : NULL,
