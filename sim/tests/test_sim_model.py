@@ -506,6 +506,10 @@ class StoredMethod(SimTest):
         m2.wake()
         self.assertIn("+SMUPGRADE: fail", m2.assertok("AT+SMUPGRADE?"))
         self.assertIn("38638", m2.assertok("ATI1"))
+        self.assertEqual(m2.state_dict()["fff"], "1")  # still stored: try again
+        self.apply(m2)
+        self.assertIn("+SMUPGRADE: success", m2.assertok("AT+SMUPGRADE?"))
+        self.assertIn("39529", m2.assertok("ATI1"))
 
 
 # ---- 5. --sticky-bootrom, and the reference's boot ROM step ----
