@@ -28,7 +28,8 @@ _sqnsupgrade()
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     local commands="run info version state imei list-ports bridge uart"
     local global="-p --port -b --baud --rtscts -v --verbose -q --quiet --debug --pkgdebug --log
-        --json --at-timeout --wake-timeout --boot-timeout --stp-timeout --apply-timeout
+        --json --at-timeout --wake-timeout --boot-timeout --stp-timeout --stall-timeout
+        --apply-timeout
         -h --help --version"
     local IFS=$' \t\n'
     COMPREPLY=()
@@ -43,7 +44,7 @@ _sqnsupgrade()
         mapfile -t COMPREPLY < <(compgen -W "115200 230400 460800 921600 1000000 2000000 3000000" -- "$cur")
         return
         ;;
-    --bootrom | --log | --sysfs-root)
+    --bootrom | --log | --sysfs-root) # --bootrom: the raw image, sqnsbr.py or sqnsbrz.py
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         return
         ;;

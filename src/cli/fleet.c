@@ -57,6 +57,10 @@ static const char *phase_words(enum sqns_phase p)
 		return "sending firmware";
 	case SQNS_PHASE_STP_BOOTROM:
 		return "sending boot ROM";
+	case SQNS_PHASE_BOOTROM_AGAIN:
+		return "sending boot ROM again (FFF)";
+	case SQNS_PHASE_CHECKING:
+		return "modem checks an earlier image";
 	case SQNS_PHASE_NEGOTIATE:
 		return "negotiating the rate";
 	case SQNS_PHASE_RESETTING:
@@ -261,8 +265,9 @@ int fleet_run(struct session *proto)
 		print_json(&f);
 	} else {
 		print_table(&f);
+		/* Failures, and the warnings of successes (a boot ROM left the factory's). */
 		for (int i = 0; i < f.n; i++)
-			if (f.m[i].status)
+			if (f.m[i].status || (f.m[i].err_text && *f.m[i].err_text))
 				fprintf(stderr, "\n== %s\n%s", f.m[i].cli.port, f.m[i].err_text);
 	}
 	for (int i = 0; i < f.n; i++) {
