@@ -8,7 +8,10 @@ line, on process exit, or on the event log growing.
 import hashlib
 import json
 import os
+import atexit
+import contextlib
 import select
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -101,6 +104,21 @@ class Sim:
     def at_commands(self):
         return [e["cmd"] for e in self.events("at")]
 
+    def slave(self):
+        """The pty slave the link points at (/dev/pts/N)."""
+        return os.path.realpath(self.link)
+
+    @contextlib.contextmanager
+    def frozen(self):
+        """The simulator stopped (SIGSTOP) inside the block: the modem neither reads nor
+        answers, so a CLI in the middle of an exchange stays there, holding the port, until
+        the block ends (SIGCONT). For looking at the port mid-run without a race."""
+        self.proc.send_signal(signal.SIGSTOP)
+        try:
+            yield self
+        finally:
+            self.proc.send_signal(signal.SIGCONT)
+
     def mkimage(self, name, kind="full", build=39529, size=20000, frm=None, seed=1):
         path = os.path.join(self.workdir, name)
         cmd = [SQNSIM, "mkimage", "--kind", kind, "--build", str(build), "--size", str(size),
@@ -112,11 +130,12 @@ class Sim:
 
 
 class Result:
-    def __init__(self, status, out, err, rusage):
+    def __init__(self, status, out, err, rusage, signalled=False):
         self.status = status
         self.out = out.decode(errors="replace")
         self.err = err.decode(errors="replace")
         self.rusage = rusage  # the CLI's own: ru_maxrss (KiB), ru_utime, ru_stime
+        self.signalled = signalled  # killed by a signal (a crash), not an exit() of its own
 
     def __repr__(self):
         return "exit %s\n--- stdout\n%s--- stderr\n%s" % (self.status, self.out, self.err)
@@ -126,29 +145,69 @@ class Result:
 WRAPPER = os.environ.get("SQNS_WRAPPER", "").split()
 
 
-def cli_command(*args, port=None):
-    cmd = WRAPPER + [SQNSUPGRADE]
+# The user an unprivileged run takes (nobody), for what root is never refused.
+NOBODY = 65534
+_nobody_bin = []
+
+
+def nobody_binary():
+    """A copy of the CLI that uid NOBODY may execute: the build tree may sit in a folder
+    only root can enter. Made once per process, in a 0755 temporary folder."""
+    if not _nobody_bin:
+        folder = tempfile.mkdtemp(prefix="sqns-nobody-")
+        atexit.register(shutil.rmtree, folder, True)
+        os.chmod(folder, 0o755)
+        path = os.path.join(folder, "sqnsupgrade")
+        shutil.copyfile(SQNSUPGRADE, path)
+        os.chmod(path, 0o755)
+        _nobody_bin.append(path)
+    return _nobody_bin[0]
+
+
+def as_nobody(cmd):
+    """cmd run as uid/gid NOBODY without supplementary groups (setpriv), when this process
+    is root; as it is otherwise (a normal user is already unprivileged)."""
+    if os.geteuid() != 0:
+        return list(cmd)
+    return ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"] + list(cmd)
+
+
+def open_for_nobody(*paths):
+    """Let uid NOBODY reach paths (chmod 0755 for folders, 0666 for the rest): the test's
+    temporary folder is 0700, a pty slave 0600."""
+    for p in paths:
+        os.chmod(p, 0o755 if os.path.isdir(p) else 0o666)
+
+
+def cli_command(*args, port=None, unprivileged=False):
+    """The CLI's argv. unprivileged=True: as uid NOBODY when root (see as_nobody); without
+    SQNS_WRAPPER, whose tool (valgrind) would write its log where nobody may not."""
+    if unprivileged:
+        cmd = as_nobody([nobody_binary() if os.geteuid() == 0 else SQNSUPGRADE])
+    else:
+        cmd = WRAPPER + [SQNSUPGRADE]
     if port:
         cmd += ["-p", port]
     return cmd + [str(a) for a in args]
 
 
-def run_cli(*args, env=None, port=None, measure=False):
+def run_cli(*args, env=None, port=None, measure=False, unprivileged=False):
     """Run the CLI to its end; a hang past HANG_GUARD kills it and fails.
 
     measure=True runs it under GNU time, whose small process forks it, so that
     the peak resident set (result.max_rss_kb) is the CLI's own and not this
-    Python process's pages inherited across fork."""
+    Python process's pages inherited across fork. unprivileged=True: see cli_command."""
     full_env = dict(os.environ)
     full_env.pop("SQNSUPGRADE_PORT", None)
     if env:
         full_env.update(env)
-    cmd = cli_command(*args, port=port)
+    cmd = cli_command(*args, port=port, unprivileged=unprivileged)
     rss_file = None
     if measure:
         fd, rss_file = tempfile.mkstemp(prefix="sqns-rss-")
         os.close(fd)
-        cmd = ["/usr/bin/time", "-q", "-f", "%M", "-o", rss_file] + cmd
+        # Without -q, GNU time writes "Command terminated by signal N" for a crash.
+        cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + cmd
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env)
     chunks = {proc.stdout: [], proc.stderr: []}
 
@@ -163,6 +222,7 @@ def run_cli(*args, env=None, port=None, measure=False):
     guard.start()
     _, status, rusage = os.wait4(proc.pid, 0)
     guard.cancel()
+    signalled = os.WIFSIGNALED(status)
     proc.returncode = os.waitstatus_to_exitcode(status)
     for t in readers:
         t.join()
@@ -171,10 +231,13 @@ def run_cli(*args, env=None, port=None, measure=False):
     if proc.returncode == -signal.SIGKILL:
         raise AssertionError("sqnsupgrade hung past %s s: %s" % (HANG_GUARD, args))
     result = Result(proc.returncode, b"".join(chunks[proc.stdout]),
-                    b"".join(chunks[proc.stderr]), rusage)
+                    b"".join(chunks[proc.stderr]), rusage, signalled)
     if rss_file:
         with open(rss_file) as f:
-            result.max_rss_kb = int(f.read().split()[-1])
+            text = f.read()
+        result.max_rss_kb = int(text.split()[-1])
+        if "terminated by signal" in text:  # time exits 128 + N for it
+            result.signalled = True
         os.unlink(rss_file)
     return result
 
@@ -211,6 +274,8 @@ class SimTestCase(unittest.TestCase):
         return sim, image, r
 
     def assertExit(self, result, status):
+        """The CLI exited by itself (no signal, no sanitizer abort) with this status."""
+        self.assertFalse(result.signalled, "killed by a signal: %r" % result)
         self.assertEqual(result.status, status, repr(result))
 
     def assertLinesInOrder(self, text, lines):

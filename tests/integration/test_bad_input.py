@@ -3,7 +3,7 @@ import fcntl
 import os
 import unittest
 
-from harness import SimTestCase, run_cli
+from harness import SimTestCase, open_for_nobody, run_cli
 
 
 class BadInputTest(SimTestCase):
@@ -39,12 +39,22 @@ class BadInputTest(SimTestCase):
         r = run_cli("run", path, port=self.modem.link)
         self.assertOneLineError(r, 3, "127 bytes", "under 128")
 
-    @unittest.skipIf(os.geteuid() == 0, "root reads any file")
     def test_unreadable_file(self):
+        # Root reads any file, and CI runs as root: the CLI runs as nobody (setpriv), who
+        # may reach the folder, the link and the port, but not read the file.
         path = self.modem.mkimage("CATM1-39529.dup", size=1000)
         os.chmod(path, 0)
-        r = run_cli("run", path, port=self.modem.link)
-        self.assertOneLineError(r, 3, "Permission denied")
+        open_for_nobody(self.workdir, self.modem.slave())
+        r = run_cli("run", path, port=self.modem.link, unprivileged=True)
+        self.assertOneLineError(r, 3, path, "Permission denied")
+        # The control: as the same user, a readable file in the same folder is read (and
+        # refused for its size, before the modem is touched).
+        tiny = os.path.join(self.workdir, "tiny.dup")
+        with open(tiny, "wb") as f:
+            f.write(b"x" * 127)
+        os.chmod(tiny, 0o644)
+        r = run_cli("run", tiny, port=self.modem.link, unprivileged=True)
+        self.assertOneLineError(r, 3, "127 bytes", "under 128")
 
     def test_port_does_not_exist(self):
         image = self.modem.mkimage("CATM1-39529.dup", size=1000)
