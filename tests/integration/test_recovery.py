@@ -50,7 +50,11 @@ class RecoveryTest(SimTestCase):
         self.assertEqual(self.images(sim), [("ON_THE_FLY", "bootrom", True), ("STP", "updater", True),
                                             ("ON_THE_FLY", "full", True)])
         self.assertEqual(sim.events("image")[2]["sha256"], sha256_file(fw))
-        self.assertEqual([(m["from"], m["to"]) for m in sim.events("mode")], [(2, 0), (0, 4), (4, 2)])
+        # The boot ROM goes ON_THE_FLY from upgrade mode (4), as the reference sends it.
+        self.assertEqual([(m["from"], m["to"]) for m in sim.events("mode")],
+                         [(2, 4), (4, 0), (0, 4), (4, 2)])
+        otf = [e for e in sim.events("at") if e["cmd"] == 'AT+SMSTPU="ON_THE_FLY"']
+        self.assertEqual([(e["mode"], e["result"]) for e in otf], [(4, "OK"), (4, "OK")])
         cmds = sim.at_commands()
         self.assertIn("AT+IPR=921600", cmds)
         self.assertIn("AT+STP", cmds)
