@@ -5,11 +5,15 @@ modules: a class whose BOOTROM attribute is a base64 literal (sqnsbr.py), or the
 zlib-compressed first (sqnsbrz.py).
 """
 import base64
+import json
 import os
+import re
+import signal
+import subprocess
 import unittest
 import zlib
 
-from harness import SimTestCase, run_cli, sha256_file
+from harness import HANG_GUARD, SimTestCase, cli_command, run_cli, sha256_file
 
 ROM_SIZE = 55570
 
@@ -214,6 +218,34 @@ class BootromTest(SimTestCase):
     def test_text_file(self):
         self.refused("notes.txt", "The boot ROM is in Pycom's library, lib/sqnsupgrade.\n" * 5,
                      "is a text file, not a boot ROM")
+
+    # ---- waits: the checking phase's hint, from the core's seconds ----
+
+    def test_modem_still_checking_says_so_and_waits(self):
+        # Ctrl-C mid-transfer; the resume at once finds the modem checking the partial image
+        # for 12 s: one line when the wait starts, one hint after 10 s, seconds in --json.
+        sim = self.sim("--pace", "--check-ms", "12000")
+        fw = sim.mkimage("CATM1-39529.dup", size=400000)
+        proc = subprocess.Popen(cli_command("run", fw, port=sim.link),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        sim.wait_for("stp_open")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=HANG_GUARD)
+        self.assertEqual(proc.returncode, 8, err)
+        command = re.search(r"^  (sqnsupgrade .*--resume)$", err.decode(), re.M)
+        r = run_cli("--json", *command.group(1).split()[3:], port=sim.link)
+        self.assertExit(r, 0)
+        events = [json.loads(line) for line in r.out.splitlines()]
+        waits = [e["seconds"] for e in events if e.get("phase") == "checking"
+                 and e["event"] == "wait"]
+        self.assertGreaterEqual(len(waits), 10, events)
+        self.assertEqual(waits, sorted(waits))
+        text = events[-1]["text"]
+        self.assertIn("The modem is still checking an earlier image (AT+SMUPGRADE? on-going): "
+                      "waiting for it...", text)
+        self.assertRegex(text, r"Checking the earlier image: still on-going after 1\d s, which "
+                               r"is normal")
+        self.assertEqual(text.count("still on-going after"), 1, text)
 
     # ---- --stall-timeout ----
 
