@@ -352,6 +352,13 @@ int sqns_stp_send(struct sqns_ctx *ctx, const struct sqns_image *img);
 
 #define SQNS_FFF_MAX (4u * 1024u * 1024u)
 
+/*
+ * The build that AT!="showver" shows on the Bootloader0 line of a modem whose
+ * boot ROM is still the factory's: a first upgrade must use the recovery
+ * method and replace it (docs/protocol.md section 8).
+ */
+#define SQNS_FACTORY_BOOTLOADER0 33080u
+
 struct sqns_upgrade_opts {
 	const struct sqns_image *image;	  /* the firmware .dup */
 	const struct sqns_image *updater; /* updater.elf: the recovery method; NULL otherwise */

@@ -24,9 +24,6 @@ enum exit_status {
 	EXIT_VERIFY = 11,     /* after the upgrade the modem runs another build */
 };
 
-/* Bootloader0's build on a modem fresh from the factory (AT!="showver"). */
-#define FACTORY_BOOTLOADER0 33080u
-
 struct cli {
 	const char *port;
 	uint32_t baud;

@@ -226,7 +226,7 @@ static void explain_bootrom_pending(struct session *s, const struct run_files *f
 		"Bootloader0 still reads %u (the factory's). To finish: power-cycle the board if "
 		"the modem does not answer (disconnect power; the reset button is not enough), "
 		"then run:\n  %s --bootrom %s\n",
-		FACTORY_BOOTLOADER0, cmd, rom);
+		SQNS_FACTORY_BOOTLOADER0, cmd, rom);
 }
 
 /* After a failed upgrade: what state the modem is in, and the command that finishes. */
@@ -358,13 +358,15 @@ static void print_plan(struct session *s, const struct run_files *f)
 			p->target.build);
 	else
 		fprintf(o, "  %d. reboot into application mode\n", step++);
-	bool factory = p->bootrom_step || p->bootloader0 == FACTORY_BOOTLOADER0 || !p->bootloader0;
+	bool factory =
+	    p->bootrom_step || p->bootloader0 == SQNS_FACTORY_BOOTLOADER0 || !p->bootloader0;
 	if (f->has_bootrom && factory)
 		fprintf(o,
 			"  %d. then, if Bootloader0 still reads %u: the boot ROM again, stored "
 			"(FFF), %s (%u bytes)\n",
-			step, FACTORY_BOOTLOADER0, name_of(&f->bootrom), f->bootrom.image.size);
-	else if (p->bootloader0 == FACTORY_BOOTLOADER0)
+			step, SQNS_FACTORY_BOOTLOADER0, name_of(&f->bootrom),
+			f->bootrom.image.size);
+	else if (p->bootloader0 == SQNS_FACTORY_BOOTLOADER0)
 		fprintf(o,
 			"  (Bootloader0 reads %u and no boot ROM file is given: it will stay the "
 			"factory's)\n",
@@ -390,7 +392,7 @@ static void bootrom_result(struct session *s, const struct run_files *f)
 		"BOOTROM\nwhere BOOTROM is the boot ROM: Pycom's sqnsbr.py, sqnsbrz.py or the raw "
 		"image.\n",
 		s->ctx.stage == SQNS_STAGE_DONE ? "the upgrade worked and " : "", p->running_build,
-		p->bootloader0_after ? p->bootloader0_after : FACTORY_BOOTLOADER0,
+		p->bootloader0_after ? p->bootloader0_after : SQNS_FACTORY_BOOTLOADER0,
 		f->has_bootrom ? " even after it was sent again" : "", cmd);
 }
 

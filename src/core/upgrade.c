@@ -8,7 +8,6 @@
 #include "internal.h"
 
 #define POLL_LINE_MS 1000u /* between two status polls: wait on the line, not a sleep */
-#define FACTORY_BOOTROM 33080u
 #define RECOVERY_RATE 115200u
 #define MODE_BIT(m) (1u << (m))
 #define UPGRADE_MODES (MODE_BIT(SQNS_MODE_UPGRADE) | MODE_BIT(SQNS_MODE_UPDATER))
@@ -466,7 +465,7 @@ static int read_versions(struct sqns_ctx *ctx)
 static int plan_recovery_route(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts)
 {
 	struct sqns_plan *p = &ctx->plan;
-	bool factory = p->bootloader0 == FACTORY_BOOTROM;
+	bool factory = p->bootloader0 == SQNS_FACTORY_BOOTLOADER0;
 	if (factory && !opts->bootrom)
 		return refuse(ctx, SQNS_REFUSE_BOOTROM_MISSING);
 	p->bootrom_step = factory;
@@ -488,7 +487,7 @@ static int plan_application(struct sqns_ctx *ctx, const struct sqns_upgrade_opts
 	int r = read_versions(ctx);
 	if (r != SQNS_OK)
 		return r;
-	bool factory = p->bootloader0 == FACTORY_BOOTROM;
+	bool factory = p->bootloader0 == SQNS_FACTORY_BOOTLOADER0;
 	if (p->target_known && p->running_build == p->target.build && !opts->force) {
 		p->bootrom_only = factory && opts->bootrom;
 		return p->bootrom_only ? SQNS_OK : PLAN_NOTHING_TO_DO;
@@ -598,8 +597,9 @@ static bool bootrom_is_factory(struct sqns_ctx *ctx, const char *showver)
 	uint32_t b0 = 0, sw = 0;
 	bool known = sqns_parse_showver_build(showver, "Bootloader0", &b0);
 	ctx->plan.bootloader0_after = known ? b0 : 0;
-	return known && b0 == FACTORY_BOOTROM &&
-	       !(sqns_parse_showver_build(showver, "Software", &sw) && sw == FACTORY_BOOTROM);
+	return known && b0 == SQNS_FACTORY_BOOTLOADER0 &&
+	       !(sqns_parse_showver_build(showver, "Software", &sw) &&
+		 sw == SQNS_FACTORY_BOOTLOADER0);
 }
 
 /*
@@ -692,9 +692,9 @@ int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, cha
 	r = plan_upgrade(ctx, opts, mode);
 	if (r == PLAN_NOTHING_TO_DO) {
 		sqns_emit_phase(ctx, SQNS_PHASE_ALREADY_CURRENT);
-		if (ctx->plan.bootloader0 == FACTORY_BOOTROM) {
+		if (ctx->plan.bootloader0 == SQNS_FACTORY_BOOTLOADER0) {
 			ctx->plan.bootrom_pending = true;
-			bootrom_event(ctx, SQNS_PHASE_BOOTROM_FACTORY, FACTORY_BOOTROM);
+			bootrom_event(ctx, SQNS_PHASE_BOOTROM_FACTORY, SQNS_FACTORY_BOOTLOADER0);
 		}
 		return SQNS_OK;
 	}
