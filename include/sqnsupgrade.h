@@ -245,31 +245,44 @@ struct sqns_plan {
 };
 
 /*
- * One modem conversation. Caller-allocated; the core owns the fields. A caller
- * reads stage, refusal, plan, mode and rate after a call (and cfg as
- * sqns_init completed it), and writes none.
+ * What the last flow found and did; every flow resets and fills it. The
+ * caller reads it after a call and never writes it.
  */
-struct sqns_ctx {
-	struct sqns_config cfg;
+struct sqns_result {
+	enum sqns_stage stage;	   /* where the modem stands: what to tell the user */
+	enum sqns_refusal refusal; /* why SQNS_ERR_REFUSED, else SQNS_REFUSE_NONE */
+	struct sqns_plan plan;	   /* sqns_upgrade / sqns_prepare: found, planned, done */
+	int mode;		   /* the last mode read, SQNS_MODE_UNKNOWN before */
+	uint32_t rate;		   /* the rate the host port runs at now */
+};
+
+/* The core's working state. Private: callers neither read nor write it. */
+struct sqns_ctx_private {
 	uint8_t rx[SQNS_RX_BUF];
 	size_t rx_pos, rx_len;
 	char line[SQNS_LINE_MAX + 1];
 	size_t line_len;
 	bool line_overflow;
-	const char *echo; /* the command just sent, to drop its echo */
-	bool sysstart;	  /* +SYSSTART seen since it was last cleared */
-	bool closing;	  /* sending the closing RESET: should_abort is not asked */
+	bool sysstart; /* +SYSSTART seen since it was last cleared */
+	bool closing;  /* sending the closing RESET: should_abort is not asked */
 	uint32_t tid;
 	uint16_t max_transfer;
 	int tick_phase;	       /* the phase of the running wait, -1 none */
 	uint32_t tick_origin;  /* when that wait began (now_ms) */
 	uint32_t tick_seconds; /* TICKs emitted for it */
-	enum sqns_stage stage;
-	int mode;      /* the last mode read, SQNS_MODE_UNKNOWN before */
-	uint32_t rate; /* the rate the host port runs at now */
-	struct sqns_plan plan;
-	enum sqns_refusal refusal;
 	uint8_t frame[16 + SQNS_STP_MAX_BLOCK];
+};
+
+/*
+ * One modem conversation, caller-allocated (Zephyr's convention: public for
+ * allocation, not for writing). The caller gives everything to sqns_init in a
+ * struct sqns_config, port included, and afterwards only reads `cfg` (as
+ * sqns_init completed it, defaults filled in) and `res`; `priv` is the core's.
+ */
+struct sqns_ctx {
+	struct sqns_config cfg;
+	struct sqns_result res;
+	struct sqns_ctx_private priv;
 };
 
 /*

@@ -148,7 +148,7 @@ int main(void)
 		struct sqns_upgrade_opts opts = {.image = &img};
 		r = sqns_upgrade(&ctx, &opts, NULL, 0);
 	}
-	bm_upgrade_stage = (int)ctx.stage;
+	bm_upgrade_stage = (int)ctx.res.stage;
 	return bm_upgrade_result = r;
 }
 

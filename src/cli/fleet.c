@@ -125,7 +125,7 @@ static void on_event(void *user, const struct sqns_event *ev)
 	pthread_mutex_lock(&f->lock);
 	if (ev->type == SQNS_EV_PHASE) {
 		if (ev->phase == SQNS_PHASE_PLAN || ev->phase == SQNS_PHASE_ALREADY_CURRENT)
-			m->old_build = m->s.ctx.plan.running_build;
+			m->old_build = m->s.ctx.res.plan.running_build;
 		const char *words = phase_words(ev->phase);
 		if (words)
 			note(m, words, true);
@@ -193,8 +193,8 @@ static void print_table(struct fleet *f)
 	for (int i = 0; i < f->n; i++) {
 		const struct modem *m = &f->m[i];
 		char build[40] = "-", result[16];
-		const struct sqns_plan *p = &m->s.ctx.plan;
-		if (m->s.ctx.stage == SQNS_STAGE_DONE)
+		const struct sqns_plan *p = &m->s.ctx.res.plan;
+		if (m->s.ctx.res.stage == SQNS_STAGE_DONE)
 			snprintf(build, sizeof build, "%u -> %u", m->old_build, p->running_build);
 		else if (m->old_build && m->status == 0)
 			snprintf(build, sizeof build, "%u (current)", m->old_build);
@@ -219,7 +219,7 @@ static void print_json(struct fleet *f)
 		    ", \"status\": %d, \"old_build\": %u, \"new_build\": %u, \"seconds\": %.3f, "
 		    "\"bytes\": %u, \"stp_seconds\": %.3f, \"error\": ",
 		    m->status, m->old_build,
-		    m->s.ctx.stage == SQNS_STAGE_DONE ? m->s.ctx.plan.running_build : 0,
+		    m->s.ctx.res.stage == SQNS_STAGE_DONE ? m->s.ctx.res.plan.running_build : 0,
 		    (m->t_end - m->t_start) / 1000.0, m->total, m->stp_ms / 1000.0);
 		output_json_string(f->out, m->status ? m->err_text : "");
 		fputs("}", f->out);

@@ -575,8 +575,8 @@ static bool quiet_run(const struct cli *c)
 /* `run -q`: the one line that says how it ended. */
 static void quiet_result(struct session *s)
 {
-	const struct sqns_plan *p = &s->ctx.plan;
-	if (s->ctx.stage != SQNS_STAGE_DONE) {
+	const struct sqns_plan *p = &s->ctx.res.plan;
+	if (s->ctx.res.stage != SQNS_STAGE_DONE) {
 		fprintf(s->out.out,
 			"The modem already runs build %u: nothing to do (--force flashes it "
 			"again).\n",
@@ -619,7 +619,7 @@ static const char *stage_name(enum sqns_stage st)
 static void json_result(struct session *s, int status, const char *text, const char *err)
 {
 	FILE *f = s->out.json;
-	const struct sqns_ctx *c = &s->ctx;
+	const struct sqns_result *c = &s->ctx.res;
 	fputs("{\"event\": \"result\", \"command\": ", f);
 	output_json_string(f, s->cli->command);
 	fprintf(f, ", \"status\": %d, \"mode\": %d, \"mode_name\": \"%s\"", status, c->mode,

@@ -327,7 +327,7 @@ static void at_silence(struct output *o, enum sqns_phase p, int seconds)
 
 static void warn_forced(struct output *o)
 {
-	const struct sqns_plan *p = o->ctx ? &o->ctx->plan : NULL;
+	const struct sqns_plan *p = o->ctx ? &o->ctx->res.plan : NULL;
 	if (!p || !p->forced)
 		return;
 	output_break(o);
@@ -346,7 +346,7 @@ static void warn_forced(struct output *o)
 /* Step 4 of a first upgrade, or the whole job on a modem whose firmware is current. */
 static void bootrom_again(struct output *o)
 {
-	const struct sqns_plan *p = o->ctx ? &o->ctx->plan : NULL;
+	const struct sqns_plan *p = o->ctx ? &o->ctx->res.plan : NULL;
 	uint32_t b0 = p ? (p->bootloader0_after ? p->bootloader0_after : p->bootloader0) : 0;
 	output_break(o);
 	if (p && p->bootrom_only)
@@ -420,8 +420,8 @@ static void phase(struct output *o, enum sqns_phase p)
 		break;
 	case SQNS_PHASE_FAST_LINK:
 		output_break(o);
-		if (o->ctx && o->ctx->rate != o->ctx->cfg.baud)
-			fprintf(o->out, "Transfer at %u baud\n", o->ctx->rate);
+		if (o->ctx && o->ctx->res.rate != o->ctx->cfg.baud)
+			fprintf(o->out, "Transfer at %u baud\n", o->ctx->res.rate);
 		else
 			fprintf(o->err,
 				"sqnsupgrade: the modem or the port refused %u baud: the transfer "
@@ -455,7 +455,7 @@ static void phase(struct output *o, enum sqns_phase p)
 		fprintf(
 		    o->out,
 		    "The modem already runs build %u: nothing to do (--force flashes it again).\n",
-		    o->ctx ? o->ctx->plan.running_build : 0);
+		    o->ctx ? o->ctx->res.plan.running_build : 0);
 		break;
 	case SQNS_PHASE_APPLYING:
 	case SQNS_PHASE_VERIFIED:

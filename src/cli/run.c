@@ -93,14 +93,15 @@ static void rerun_command(struct session *s, const struct run_files *f, const ch
 	snprintf(out, len, "sqnsupgrade -p %s run %s%s", port, file, upd);
 }
 
-static void refusal(struct session *s, const struct run_files *f, bool modem_seen)
+/* Why and what was planned: from the core's result, or from the files alone. */
+static void refusal(struct session *s, const struct run_files *f, enum sqns_refusal why,
+		    const struct sqns_plan *p, bool modem_seen)
 {
-	const struct sqns_plan *p = &s->ctx.plan;
 	const char *fw = name_of(&f->fw);
 	char cmd[9000];
 	output_break(&s->out);
 	fputs("sqnsupgrade: ", s->out.err);
-	switch (s->ctx.refusal) {
+	switch (why) {
 	case SQNS_REFUSE_UPDATER_NOT_ELF:
 		fprintf(s->out.err,
 			"'%s' is not an ELF file, so it is not updater.elf; give the updater.elf "
@@ -238,7 +239,7 @@ static void explain_failure(struct session *s, int err, const struct run_files *
 	port_error(s, err);
 	bool hung = explain_silence(s, err);
 	rerun_command(s, f, NULL, true, cmd, sizeof cmd);
-	switch (s->ctx.stage) {
+	switch (s->ctx.res.stage) {
 	case SQNS_STAGE_UNTOUCHED:
 		fprintf(s->out.err, "The modem was not changed: it still runs its old firmware.\n");
 		if (err == SQNS_ERR_NO_MODEM)
@@ -249,7 +250,7 @@ static void explain_failure(struct session *s, int err, const struct run_files *
 		fprintf(s->out.err,
 			"The modem is in recovery mode (0) and has no working firmware; "
 			"it needs updater.elf and a full image.\n");
-		if (!f->has_updater || s->ctx.plan.target.differential) {
+		if (!f->has_updater || s->ctx.res.plan.target.differential) {
 			fprintf(s->out.err, "To finish: sqnsupgrade -p PORT run NAME-BUILD.dup "
 					    "updater.elf\n");
 			return;
@@ -277,10 +278,11 @@ static void explain_failure(struct session *s, int err, const struct run_files *
 		break;
 	case SQNS_STAGE_DONE:
 		if (err == SQNS_ERR_VERIFY)
-			fprintf(
-			    s->out.err, "The modem runs build %u, not build %u named by '%s'.\n",
-			    s->ctx.plan.running_build, s->ctx.plan.target.build, name_of(&f->fw));
-		else if (s->ctx.plan.bootrom_pending)
+			fprintf(s->out.err,
+				"The modem runs build %u, not build %u named by '%s'.\n",
+				s->ctx.res.plan.running_build, s->ctx.res.plan.target.build,
+				name_of(&f->fw));
+		else if (s->ctx.res.plan.bootrom_pending)
 			explain_bootrom_pending(s, f);
 		else
 			fprintf(s->out.err, "The new firmware is installed; only the final steps "
@@ -302,7 +304,7 @@ static double transfer_seconds(uint32_t bytes, uint32_t rate)
 /* --dry-run, plan.bootrom_only: the firmware is current, the boot ROM still the factory's. */
 static void print_bootrom_only(struct session *s, const struct run_files *f)
 {
-	const struct sqns_plan *p = &s->ctx.plan;
+	const struct sqns_plan *p = &s->ctx.res.plan;
 	uint32_t rate = s->cli->baud;
 	FILE *o = s->out.out;
 	fprintf(o,
@@ -317,7 +319,7 @@ static void print_bootrom_only(struct session *s, const struct run_files *f)
 
 static void print_plan(struct session *s, const struct run_files *f)
 {
-	const struct sqns_plan *p = &s->ctx.plan;
+	const struct sqns_plan *p = &s->ctx.res.plan;
 	uint32_t rate = s->cli->baud;
 	double secs = 0;
 	int step = 1;
@@ -377,7 +379,7 @@ static void print_plan(struct session *s, const struct run_files *f)
 /* The boot ROM's outcome, after the firmware's: verified, or what finishes the job. */
 static void bootrom_result(struct session *s, const struct run_files *f)
 {
-	const struct sqns_plan *p = &s->ctx.plan;
+	const struct sqns_plan *p = &s->ctx.res.plan;
 	char cmd[9000];
 	if (p->bootrom_again && !p->bootrom_pending && p->bootloader0_after)
 		fprintf(s->out.out, "Verified: boot ROM (Bootloader0) now build %u\n",
@@ -391,7 +393,8 @@ static void bootrom_result(struct session *s, const struct run_files *f)
 		"(Bootloader0) still reads %u, the factory's%s. To finish, run:\n  %s --bootrom "
 		"BOOTROM\nwhere BOOTROM is the boot ROM: Pycom's sqnsbr.py, sqnsbrz.py or the raw "
 		"image.\n",
-		s->ctx.stage == SQNS_STAGE_DONE ? "the upgrade worked and " : "", p->running_build,
+		s->ctx.res.stage == SQNS_STAGE_DONE ? "the upgrade worked and " : "",
+		p->running_build,
 		p->bootloader0_after ? p->bootloader0_after : SQNS_FACTORY_BOOTLOADER0,
 		f->has_bootrom ? " even after it was sent again" : "", cmd);
 }
@@ -399,7 +402,7 @@ static void bootrom_result(struct session *s, const struct run_files *f)
 static int after_upgrade(struct session *s, int r, const struct run_files *f, const char *showver)
 {
 	if (r == SQNS_ERR_REFUSED) {
-		refusal(s, f, true);
+		refusal(s, f, s->ctx.res.refusal, &s->ctx.res.plan, true);
 		return EXIT_REFUSED;
 	}
 	if (r != SQNS_OK) {
@@ -407,20 +410,20 @@ static int after_upgrade(struct session *s, int r, const struct run_files *f, co
 		return exit_for(r);
 	}
 	if (s->cli->dry_run) {
-		if (s->ctx.plan.mode >= 0 && s->ctx.stage == SQNS_STAGE_UNTOUCHED &&
-		    s->ctx.plan.rate)
+		if (s->ctx.res.plan.mode >= 0 && s->ctx.res.stage == SQNS_STAGE_UNTOUCHED &&
+		    s->ctx.res.plan.rate)
 			print_plan(s, f);
 		return EXIT_OK;
 	}
-	if (s->ctx.stage != SQNS_STAGE_DONE) {
+	if (s->ctx.res.stage != SQNS_STAGE_DONE) {
 		bootrom_result(s, f); /* already on the target build */
 		return EXIT_OK;
 	}
 	output_block(&s->out, "Here's the current firmware version:\n\n");
 	output_block(&s->out, showver);
-	if (s->ctx.plan.target_known)
+	if (s->ctx.res.plan.target_known)
 		fprintf(s->out.out, "Verified: modem now runs build %u\n",
-			s->ctx.plan.running_build);
+			s->ctx.res.plan.running_build);
 	else
 		fprintf(s->out.out,
 			"Not verified: the name '%s' does not say which build it "
@@ -453,9 +456,9 @@ int cmd_run(struct session *s)
 	enum sqns_refusal why;
 	int r = sqns_check_images(&opts, &why);
 	if (r == SQNS_ERR_REFUSED) {
-		s->ctx.refusal = why;
-		sqns_parse_image_name(f.fw.image.name, &s->ctx.plan.target);
-		refusal(s, &f, false);
+		struct sqns_plan files = {0};
+		sqns_parse_image_name(f.fw.image.name, &files.target);
+		refusal(s, &f, why, &files, false);
 		close_files(&f);
 		return EXIT_REFUSED;
 	}

@@ -7,6 +7,19 @@
 
 #include "cli.h"
 
+/* The port is open: the context is set up with it (the core's cfg is never written later). */
+static int attach(struct session *s, const struct sqns_port_ops *ops, void *port)
+{
+	struct sqns_config cfg = s->ctx.cfg;
+	cfg.ops = ops;
+	cfg.port = port;
+	if (sqns_init(&s->ctx, &cfg) != SQNS_OK) {
+		fprintf(s->out.err, "sqnsupgrade: internal error: bad configuration\n");
+		return EXIT_FAIL;
+	}
+	return -1;
+}
+
 /* socket://HOST:PORT: a serial server sets the line rate; we cannot. */
 static int open_tcp(struct session *s, const char *host, const char *service)
 {
@@ -23,9 +36,7 @@ static int open_tcp(struct session *s, const char *host, const char *service)
 		return EXIT_PORT;
 	}
 	s->is_tcp = true;
-	s->ctx.cfg.ops = &tcp_port_ops;
-	s->ctx.cfg.port = &s->tcp;
-	return -1;
+	return attach(s, &tcp_port_ops, &s->tcp);
 }
 
 int session_open_port(struct session *s)
@@ -41,11 +52,8 @@ int session_open_port(struct session *s)
 	const char *host, *service;
 	if (tcp_parse_url(c->port, buf, sizeof buf, &host, &service))
 		return open_tcp(s, host, service);
-	if (posix_serial_open(&s->serial, c->port, s->ctx.cfg.baud, c->rtscts) == SQNS_OK) {
-		s->ctx.cfg.ops = &posix_serial_ops;
-		s->ctx.cfg.port = &s->serial;
-		return -1;
-	}
+	if (posix_serial_open(&s->serial, c->port, s->ctx.cfg.baud, c->rtscts) == SQNS_OK)
+		return attach(s, &posix_serial_ops, &s->serial);
 	int e = s->serial.os_errno;
 	if (e == ENOENT)
 		fprintf(s->out.err,

@@ -47,23 +47,23 @@ static int prepare_failed(struct session *s, int r)
 	const struct sqns_ctx *ctx = &s->ctx;
 	output_break(&s->out);
 	if (r == SQNS_ERR_REFUSED) {
-		if (ctx->refusal == SQNS_REFUSE_UPDATER_NOT_ELF)
+		if (ctx->res.refusal == SQNS_REFUSE_UPDATER_NOT_ELF)
 			fprintf(s->out.err,
 				"sqnsupgrade: '%s' is not an ELF file, so it is not "
 				"updater.elf\n",
 				s->cli->updater);
-		else if (ctx->refusal == SQNS_REFUSE_BOOTROM_NOT_UPGR)
+		else if (ctx->res.refusal == SQNS_REFUSE_BOOTROM_NOT_UPGR)
 			fprintf(s->out.err,
 				"sqnsupgrade: '%s' is not a boot ROM: a boot ROM image starts with "
 				"UPGR\n",
 				s->cli->bootrom);
-		else if (ctx->refusal == SQNS_REFUSE_BOOTROM_MISSING)
+		else if (ctx->res.refusal == SQNS_REFUSE_BOOTROM_MISSING)
 			fprintf(
 			    s->out.err,
 			    "sqnsupgrade: the modem still has its factory boot ROM "
 			    "(Bootloader0 %u): the recovery method starts by replacing it; give "
 			    "--bootrom FILE\n",
-			    ctx->plan.bootloader0);
+			    ctx->res.plan.bootloader0);
 		else
 			fprintf(s->out.err, "sqnsupgrade: the modem is in recovery mode (0): use "
 					    "uart --recovery --updater updater.elf\n");
@@ -72,10 +72,10 @@ static int prepare_failed(struct session *s, int r)
 	}
 	port_error(s, r);
 	fprintf(s->out.err, "sqnsupgrade: cannot prepare the modem: %s.\n", sqns_strerror(r));
-	if (ctx->stage == SQNS_STAGE_RECOVERY)
+	if (ctx->res.stage == SQNS_STAGE_RECOVERY)
 		fprintf(s->out.err, "The modem is in recovery mode (0): run uart again with "
 				    "--recovery --updater updater.elf.\n");
-	else if (ctx->stage != SQNS_STAGE_UNTOUCHED)
+	else if (ctx->res.stage != SQNS_STAGE_UNTOUCHED)
 		fprintf(s->out.err, "The modem is in upgrade mode (4): run uart again, or the "
 				    "upgrade from the computer.\n");
 	return exit_for(r);
@@ -113,7 +113,7 @@ int cmd_uart(struct session *s)
 	      s->out.out);
 	fflush(s->out.out);
 	/* The bridge opens both ends itself: hand the modem's port over. */
-	uint32_t modem_rate = s->ctx.rate;
+	uint32_t modem_rate = s->ctx.res.rate;
 	const char *modem = c->port;
 	session_close(s);
 	c->args[0] = c->host;

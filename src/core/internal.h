@@ -35,7 +35,7 @@ int sqns_drain(struct sqns_ctx *ctx, uint32_t quiet_ms);
 
 int sqns_tx(struct sqns_ctx *ctx, const uint8_t *buf, size_t len);
 
-/* Finish a line into ctx->line: 1 when one is there, 0 at the deadline, < 0 on error. */
+/* Finish a line into ctx->priv.line: 1 when one is there, 0 at the deadline, < 0 on error. */
 int sqns_read_line(struct sqns_ctx *ctx, uint32_t end);
 
 /* sqns_wakeup, with a TICK event per second of waiting when phase >= 0. */

@@ -41,7 +41,7 @@ int sqns_get_mode(struct sqns_ctx *ctx, int *mode)
 	if (!parse_u32(p, &v, &rest) || (*rest && *rest != '\n') || v > 4)
 		return SQNS_ERR_PROTOCOL;
 	*mode = (int)v;
-	ctx->mode = (int)v;
+	ctx->res.mode = (int)v;
 	return SQNS_OK;
 }
 
@@ -52,13 +52,13 @@ int sqns_get_mode(struct sqns_ctx *ctx, int *mode)
 
 int sqns_set_rate(struct sqns_ctx *ctx, uint32_t rate)
 {
-	if (ctx->rate == rate)
+	if (ctx->res.rate == rate)
 		return SQNS_OK;
 	if (!ctx->cfg.ops->set_rate)
 		return SQNS_ERR_UNSUPPORTED;
 	if (ctx->cfg.ops->set_rate(ctx->cfg.port, rate) != SQNS_OK)
 		return SQNS_ERR_IO;
-	ctx->rate = rate;
+	ctx->res.rate = rate;
 	struct sqns_event ev = {.type = SQNS_EV_RATE, .value = (int)rate};
 	sqns_emit(ctx, &ev);
 	return sqns_drain(ctx, 0);

@@ -132,7 +132,7 @@ static int reboot_into_upgrade_mode(struct sqns_ctx *ctx)
 	int r = reboot_to(ctx, BOOT_UPDATER);
 	if (r != SQNS_OK)
 		return r;
-	ctx->stage = SQNS_STAGE_UPGRADE_MODE;
+	ctx->res.stage = SQNS_STAGE_UPGRADE_MODE;
 	return wait_for_mode(ctx, UPGRADE_MODES, deadline_in(ctx, ctx->cfg.timeouts.wake_ms),
 			     SQNS_PHASE_REBOOT_UPGRADE);
 }
@@ -218,7 +218,7 @@ static int on_the_fly(struct sqns_ctx *ctx, const struct sqns_image *img, bool r
 	sqns_emit_phase(ctx, SQNS_PHASE_STP_ON_THE_FLY);
 	if ((r = sqns_stp_send(ctx, img)) != SQNS_OK)
 		return r;
-	ctx->stage = SQNS_STAGE_TRANSFERRED;
+	ctx->res.stage = SQNS_STAGE_TRANSFERRED;
 	sqns_emit_phase(ctx, SQNS_PHASE_DOWNLOAD_DONE);
 	sqns_emit_phase(ctx, SQNS_PHASE_RESETTING);
 	if ((r = wait_applied(ctx, SQNS_PHASE_RESETTING)) != SQNS_OK)
@@ -253,7 +253,7 @@ static int stored(struct sqns_ctx *ctx, const struct sqns_image *img, bool apply
 	sqns_emit_phase(ctx, SQNS_PHASE_DOWNLOAD_DONE);
 	if (apply_cmd && (r = at_required(ctx, "AT+SMUPGRADE", NULL, 0)) != SQNS_OK)
 		return r;
-	ctx->stage = SQNS_STAGE_TRANSFERRED;
+	ctx->res.stage = SQNS_STAGE_TRANSFERRED;
 	sqns_emit_phase(ctx, SQNS_PHASE_RESETTING);
 	uint32_t end = deadline_in(ctx, ctx->cfg.timeouts.apply_ms);
 	r = wait_for_mode(ctx, MODE_BIT(SQNS_MODE_APPLICATION), end, SQNS_PHASE_RESETTING);
@@ -289,7 +289,7 @@ static int bootrom_step(struct sqns_ctx *ctx, const struct sqns_image *img)
 	sqns_emit_phase(ctx, SQNS_PHASE_BOOTROM_DONE);
 	if ((r = reboot_to(ctx, BOOT_RECOVERY)) != SQNS_OK)
 		return r;
-	ctx->stage = SQNS_STAGE_RECOVERY;
+	ctx->res.stage = SQNS_STAGE_RECOVERY;
 	return SQNS_OK;
 }
 
@@ -299,7 +299,7 @@ static int reboot_into_recovery(struct sqns_ctx *ctx)
 	if (r == SQNS_OK)
 		r = reboot_to(ctx, BOOT_RECOVERY);
 	if (r == SQNS_OK)
-		ctx->stage = SQNS_STAGE_RECOVERY;
+		ctx->res.stage = SQNS_STAGE_RECOVERY;
 	return r;
 }
 
@@ -334,7 +334,7 @@ static void fast_link_event(struct sqns_ctx *ctx, uint32_t rate)
  */
 static int raise_rate(struct sqns_ctx *ctx)
 {
-	uint32_t fast = ctx->cfg.fast_baud, base = ctx->rate;
+	uint32_t fast = ctx->cfg.fast_baud, base = ctx->res.rate;
 	const struct sqns_port_ops *ops = ctx->cfg.ops;
 	if (!fast || fast <= base || !ops->set_rate)
 		return SQNS_OK;
@@ -351,7 +351,7 @@ static int raise_rate(struct sqns_ctx *ctx)
 	}
 	if (r == SQNS_ERR_IO || r == SQNS_ERR_ABORTED)
 		return r;
-	if (ctx->rate == fast) {
+	if (ctx->res.rate == fast) {
 		/* The modem took the rate but the line does not carry it: ask it back blindly. */
 		ipr_command(cmd, base);
 		(void)sqns_at(ctx, cmd, NULL, 0, ctx->cfg.timeouts.at_ms);
@@ -382,7 +382,7 @@ static int negotiate(struct sqns_ctx *ctx)
 	sqns_emit_phase(ctx, SQNS_PHASE_NEGOTIATE);
 	uint32_t target = ctx->cfg.baud;
 	int r = SQNS_ERR_NO_MODEM;
-	if (ctx->rate != target || ctx->mode != SQNS_MODE_RECOVERY) {
+	if (ctx->res.rate != target || ctx->res.mode != SQNS_MODE_RECOVERY) {
 		if ((r = sqns_set_rate(ctx, RECOVERY_RATE)) != SQNS_OK)
 			return r;
 		r = sqns_wakeup_ticking(ctx, ctx->cfg.timeouts.wake_ms, SQNS_PHASE_NEGOTIATE);
@@ -420,7 +420,7 @@ static int updater_step(struct sqns_ctx *ctx, const struct sqns_image *img)
 			  SQNS_PHASE_APPLYING);
 	if (r != SQNS_OK)
 		return r;
-	ctx->stage = SQNS_STAGE_UPGRADE_MODE;
+	ctx->res.stage = SQNS_STAGE_UPGRADE_MODE;
 	sqns_emit_phase(ctx, SQNS_PHASE_UPDATER_DONE);
 	return SQNS_OK;
 }
@@ -429,7 +429,7 @@ static int updater_step(struct sqns_ctx *ctx, const struct sqns_image *img)
 
 static int refuse(struct sqns_ctx *ctx, enum sqns_refusal why)
 {
-	ctx->refusal = why;
+	ctx->res.refusal = why;
 	return SQNS_ERR_REFUSED;
 }
 
@@ -439,8 +439,8 @@ static int refuse_unless_forced(struct sqns_ctx *ctx, const struct sqns_upgrade_
 {
 	if (!opts->force)
 		return refuse(ctx, why);
-	ctx->plan.forced = true;
-	ctx->plan.overridden = why;
+	ctx->res.plan.forced = true;
+	ctx->res.plan.overridden = why;
 	return SQNS_OK;
 }
 
@@ -450,10 +450,10 @@ static int read_versions(struct sqns_ctx *ctx)
 	int r = sqns_showver(ctx, showver, sizeof showver);
 	if (r != SQNS_OK)
 		return r;
-	if (!sqns_parse_showver_build(showver, "Software", &ctx->plan.running_build))
-		ctx->plan.running_build = 0;
-	if (!sqns_parse_showver_build(showver, "Bootloader0", &ctx->plan.bootloader0))
-		ctx->plan.bootloader0 = 0;
+	if (!sqns_parse_showver_build(showver, "Software", &ctx->res.plan.running_build))
+		ctx->res.plan.running_build = 0;
+	if (!sqns_parse_showver_build(showver, "Bootloader0", &ctx->res.plan.bootloader0))
+		ctx->res.plan.bootloader0 = 0;
 	return SQNS_OK;
 }
 
@@ -464,7 +464,7 @@ static int read_versions(struct sqns_ctx *ctx)
  */
 static int plan_recovery_route(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts)
 {
-	struct sqns_plan *p = &ctx->plan;
+	struct sqns_plan *p = &ctx->res.plan;
 	bool factory = p->bootloader0 == SQNS_FACTORY_BOOTLOADER0;
 	if (factory && !opts->bootrom)
 		return refuse(ctx, SQNS_REFUSE_BOOTROM_MISSING);
@@ -483,7 +483,7 @@ static int plan_recovery_route(struct sqns_ctx *ctx, const struct sqns_upgrade_o
  */
 static int plan_application(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts)
 {
-	struct sqns_plan *p = &ctx->plan;
+	struct sqns_plan *p = &ctx->res.plan;
 	int r = read_versions(ctx);
 	if (r != SQNS_OK)
 		return r;
@@ -506,9 +506,9 @@ static int plan_application(struct sqns_ctx *ctx, const struct sqns_upgrade_opts
 
 static int plan_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, int mode)
 {
-	struct sqns_plan *p = &ctx->plan;
+	struct sqns_plan *p = &ctx->res.plan;
 	p->mode = mode;
-	p->rate = ctx->rate;
+	p->rate = ctx->res.rate;
 	p->target_known = sqns_parse_image_name(opts->image->name, &p->target);
 	switch (mode) {
 	case SQNS_MODE_APPLICATION:
@@ -535,12 +535,12 @@ static int plan_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *op
 
 static int firmware_step(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts)
 {
-	const struct sqns_plan *p = &ctx->plan;
+	const struct sqns_plan *p = &ctx->res.plan;
 	int r;
 	if (p->mode == SQNS_MODE_MTOOLS)
 		return stored(ctx, opts->image, false);
 	if (p->resume || p->updater_step) {
-		ctx->stage = SQNS_STAGE_UPGRADE_MODE;
+		ctx->res.stage = SQNS_STAGE_UPGRADE_MODE;
 		sqns_emit_phase(ctx, p->resume ? SQNS_PHASE_RESUME : SQNS_PHASE_WAKEUP);
 		if ((r = sqns_wakeup(ctx, ctx->cfg.timeouts.wake_ms)) != SQNS_OK)
 			return r;
@@ -561,7 +561,7 @@ static int finish(struct sqns_ctx *ctx, char *showver, size_t showver_len)
 	int r = run_steps(ctx, finish_steps, COUNT(finish_steps));
 	if (r != SQNS_OK)
 		return r;
-	ctx->stage = SQNS_STAGE_DONE;
+	ctx->res.stage = SQNS_STAGE_DONE;
 	sqns_emit_phase(ctx, SQNS_PHASE_COMPLETED);
 	return sqns_showver(ctx, showver, showver_len);
 }
@@ -571,10 +571,10 @@ static int verify_firmware(struct sqns_ctx *ctx, const char *showver)
 {
 	uint32_t running = 0;
 	bool known = sqns_parse_showver_build(showver, "Software", &running);
-	ctx->plan.running_build = running;
-	if (!ctx->plan.target_known)
+	ctx->res.plan.running_build = running;
+	if (!ctx->res.plan.target_known)
 		return SQNS_OK;
-	if (!known || running != ctx->plan.target.build)
+	if (!known || running != ctx->res.plan.target.build)
 		return SQNS_ERR_VERIFY;
 	struct sqns_event ev = {
 	    .type = SQNS_EV_PHASE, .phase = SQNS_PHASE_VERIFIED, .value = (int)running};
@@ -596,7 +596,7 @@ static bool bootrom_is_factory(struct sqns_ctx *ctx, const char *showver)
 {
 	uint32_t b0 = 0, sw = 0;
 	bool known = sqns_parse_showver_build(showver, "Bootloader0", &b0);
-	ctx->plan.bootloader0_after = known ? b0 : 0;
+	ctx->res.plan.bootloader0_after = known ? b0 : 0;
 	return known && b0 == SQNS_FACTORY_BOOTLOADER0 &&
 	       !(sqns_parse_showver_build(showver, "Software", &sw) &&
 		 sw == SQNS_FACTORY_BOOTLOADER0);
@@ -611,7 +611,7 @@ static bool bootrom_is_factory(struct sqns_ctx *ctx, const char *showver)
 static int bootrom_stored(struct sqns_ctx *ctx, const struct sqns_image *rom, bool rebind,
 			  char *showver, size_t showver_len)
 {
-	ctx->plan.bootrom_again = true;
+	ctx->res.plan.bootrom_again = true;
 	sqns_emit_phase(ctx, SQNS_PHASE_BOOTROM_AGAIN);
 	int r = rebind ? run_steps(ctx, rebind_steps, COUNT(rebind_steps)) : SQNS_OK;
 	if (r == SQNS_OK)
@@ -620,17 +620,17 @@ static int bootrom_stored(struct sqns_ctx *ctx, const struct sqns_image *rom, bo
 		r = stored(ctx, rom, true);
 	if (r == SQNS_OK)
 		r = finish(ctx, showver, showver_len);
-	ctx->stage = SQNS_STAGE_DONE; /* the firmware stays upgraded whatever happened */
+	ctx->res.stage = SQNS_STAGE_DONE; /* the firmware stays upgraded whatever happened */
 	if (r != SQNS_OK) {
-		ctx->plan.bootrom_pending = true;
+		ctx->res.plan.bootrom_pending = true;
 		return r;
 	}
 	if (bootrom_is_factory(ctx, showver)) {
-		ctx->plan.bootrom_pending = true;
-		bootrom_event(ctx, SQNS_PHASE_BOOTROM_FACTORY, ctx->plan.bootloader0_after);
+		ctx->res.plan.bootrom_pending = true;
+		bootrom_event(ctx, SQNS_PHASE_BOOTROM_FACTORY, ctx->res.plan.bootloader0_after);
 		return SQNS_OK;
 	}
-	bootrom_event(ctx, SQNS_PHASE_BOOTROM_VERIFIED, ctx->plan.bootloader0_after);
+	bootrom_event(ctx, SQNS_PHASE_BOOTROM_VERIFIED, ctx->res.plan.bootloader0_after);
 	return SQNS_OK;
 }
 
@@ -642,15 +642,15 @@ static int check_bootrom(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *o
 		return SQNS_OK;
 	if (opts->bootrom)
 		return bootrom_stored(ctx, opts->bootrom, true, showver, showver_len);
-	ctx->plan.bootrom_pending = true;
-	bootrom_event(ctx, SQNS_PHASE_BOOTROM_FACTORY, ctx->plan.bootloader0_after);
+	ctx->res.plan.bootrom_pending = true;
+	bootrom_event(ctx, SQNS_PHASE_BOOTROM_FACTORY, ctx->res.plan.bootloader0_after);
 	return SQNS_OK;
 }
 
 static int run_plan(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, char *showver,
 		    size_t showver_len)
 {
-	const struct sqns_plan *p = &ctx->plan;
+	const struct sqns_plan *p = &ctx->res.plan;
 	int r = SQNS_OK;
 	if (p->bootrom_only) /* detection bound the UART just now */
 		return bootrom_stored(ctx, opts->bootrom, false, showver, showver_len);
@@ -675,9 +675,9 @@ int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, cha
 		 size_t showver_len)
 {
 	enum sqns_refusal why;
-	ctx->stage = SQNS_STAGE_UNTOUCHED;
-	ctx->refusal = SQNS_REFUSE_NONE;
-	ctx->plan = (struct sqns_plan){0};
+	ctx->res.stage = SQNS_STAGE_UNTOUCHED;
+	ctx->res.refusal = SQNS_REFUSE_NONE;
+	ctx->res.plan = (struct sqns_plan){0};
 	int r = sqns_check_images(opts, &why);
 	if (r == SQNS_ERR_REFUSED)
 		return refuse(ctx, why);
@@ -688,12 +688,12 @@ int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, cha
 	if ((r = sqns_detect(ctx, &mode)) != SQNS_OK)
 		return r;
 	if (mode == SQNS_MODE_RECOVERY)
-		ctx->stage = SQNS_STAGE_RECOVERY;
+		ctx->res.stage = SQNS_STAGE_RECOVERY;
 	r = plan_upgrade(ctx, opts, mode);
 	if (r == PLAN_NOTHING_TO_DO) {
 		sqns_emit_phase(ctx, SQNS_PHASE_ALREADY_CURRENT);
-		if (ctx->plan.bootloader0 == SQNS_FACTORY_BOOTLOADER0) {
-			ctx->plan.bootrom_pending = true;
+		if (ctx->res.plan.bootloader0 == SQNS_FACTORY_BOOTLOADER0) {
+			ctx->res.plan.bootrom_pending = true;
 			bootrom_event(ctx, SQNS_PHASE_BOOTROM_FACTORY, SQNS_FACTORY_BOOTLOADER0);
 		}
 		return SQNS_OK;
@@ -703,7 +703,7 @@ int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, cha
 	sqns_emit_phase(ctx, SQNS_PHASE_PLAN);
 	if (opts->dry_run)
 		return SQNS_OK;
-	if (opts->fff && !ctx->plan.fff && mode == SQNS_MODE_APPLICATION && !opts->updater)
+	if (opts->fff && !ctx->res.plan.fff && mode == SQNS_MODE_APPLICATION && !opts->updater)
 		sqns_emit_phase(ctx, SQNS_PHASE_FFF_TOO_BIG);
 	char own[1024];
 	if (!showver) {
@@ -720,9 +720,9 @@ int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, cha
  */
 int sqns_prepare(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts)
 {
-	ctx->stage = SQNS_STAGE_UNTOUCHED;
-	ctx->refusal = SQNS_REFUSE_NONE;
-	ctx->plan = (struct sqns_plan){0};
+	ctx->res.stage = SQNS_STAGE_UNTOUCHED;
+	ctx->res.refusal = SQNS_REFUSE_NONE;
+	ctx->res.plan = (struct sqns_plan){0};
 	enum sqns_refusal why;
 	int r = sqns_check_helpers(opts, &why);
 	if (r == SQNS_ERR_REFUSED)
@@ -733,11 +733,11 @@ int sqns_prepare(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts)
 	int mode;
 	if ((r = sqns_detect(ctx, &mode)) != SQNS_OK)
 		return r;
-	struct sqns_plan *p = &ctx->plan;
+	struct sqns_plan *p = &ctx->res.plan;
 	p->mode = mode;
-	p->rate = ctx->rate;
+	p->rate = ctx->res.rate;
 	if (mode == SQNS_MODE_RECOVERY) {
-		ctx->stage = SQNS_STAGE_RECOVERY;
+		ctx->res.stage = SQNS_STAGE_RECOVERY;
 		if (!opts->updater)
 			return refuse(ctx, SQNS_REFUSE_RECOVERY_NO_UPDATER);
 		return updater_step(ctx, opts->updater);

@@ -250,7 +250,7 @@ int main(int argc, char **argv)
 	close(hw.fd);
 	printf(
 	    "result: %s (%d), stage %d, build %u, ring dropped %u, sizeof(struct sqns_ctx) %zu\n",
-	    sqns_strerror(r), r, (int)ctx.stage, ctx.plan.running_build, port.rx.dropped,
+	    sqns_strerror(r), r, (int)ctx.res.stage, ctx.res.plan.running_build, port.rx.dropped,
 	    sizeof ctx);
 	return r == SQNS_OK ? 0 : 1;
 }

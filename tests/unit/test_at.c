@@ -111,14 +111,14 @@ static void test_at_echo_and_blank_lines(void **state)
 static void test_at_sysstart_before_and_inside(void **state)
 {
 	struct fix *f = *state;
-	assert_false(f->ctx.sysstart);
+	assert_false(f->ctx.priv.sysstart);
 	/* Inside an answer, +SYSSTART and +SHUTDOWN are unsolicited lines to skip. */
 	at_case(f, "AT+SMOD?", "\r\n2\r\n+SYSSTART\r\n+SHUTDOWN\r\n\r\nOK\r\n", SQNS_OK, "2\n");
-	assert_true(f->ctx.sysstart);
+	assert_true(f->ctx.priv.sysstart);
 	/* Before any answer, +SYSSTART says the modem just booted: the answer comes at once... */
-	f->ctx.sysstart = false;
+	f->ctx.priv.sysstart = false;
 	at_case(f, "AT+SMOD?", "\r\n+SYSSTART\r\n\r\n2\r\nOK\r\n", SQNS_OK, "2\n");
-	assert_true(f->ctx.sysstart);
+	assert_true(f->ctx.priv.sysstart);
 	/* ...or the command was lost, and waiting the whole AT timeout would be wasted. */
 	uint32_t start = f->fp->now;
 	at_case(f, "AT+SMOD?", "\r\n+SYSSTART\r\n", SQNS_ERR_TIMEOUT, "");
@@ -398,18 +398,18 @@ static void test_get_mode(void **state)
 {
 	struct fix *f = *state;
 	int mode = -7;
-	assert_int_equal(f->ctx.mode, SQNS_MODE_UNKNOWN);
+	assert_int_equal(f->ctx.res.mode, SQNS_MODE_UNKNOWN);
 	fp_expect_cmd(f->fp, "AT+SMOD?");
 	fp_reply_str(f->fp, "\r\n2\r\nOK\r\n");
 	assert_int_equal(sqns_get_mode(&f->ctx, &mode), SQNS_OK);
 	assert_int_equal(mode, 2);
-	assert_int_equal(f->ctx.mode, 2);
+	assert_int_equal(f->ctx.res.mode, 2);
 
 	fp_expect_cmd(f->fp, "AT+SMOD?");
 	fp_reply_str(f->fp, "\r\n+SMOD: 4\r\n\r\nOK\r\n");
 	assert_int_equal(sqns_get_mode(&f->ctx, &mode), SQNS_OK);
 	assert_int_equal(mode, 4);
-	assert_int_equal(f->ctx.mode, 4);
+	assert_int_equal(f->ctx.res.mode, 4);
 
 	fp_expect_cmd(f->fp, "AT+SMOD?");
 	fp_reply_str(f->fp, "0\r\nOK\r\n");
@@ -434,7 +434,7 @@ static void test_get_mode_junk(void **state)
 			print_error("answer %zu gave %d, mode %d\n", i, r, mode);
 		assert_int_equal(r, SQNS_ERR_PROTOCOL);
 		assert_int_equal(mode, -7);
-		assert_int_equal(f->ctx.mode, SQNS_MODE_UNKNOWN);
+		assert_int_equal(f->ctx.res.mode, SQNS_MODE_UNKNOWN);
 	}
 	int mode = -7;
 	fp_expect_cmd(f->fp, "AT+SMOD?");
@@ -598,7 +598,7 @@ static void test_wait_line_found_with_ticks(void **state)
 	assert_int_equal(sqns_wait_line(&f->ctx, "+SYSSTART", 10000, SQNS_PHASE_RESETTING),
 			 SQNS_OK);
 	assert_int_equal(f->fp->now, START + 2500);
-	assert_true(f->ctx.sysstart);
+	assert_true(f->ctx.priv.sysstart);
 	assert_int_equal(ev_log_count(&f->log, SQNS_EV_TICK), 2);
 	for (size_t i = 0; i < f->log.n; i++)
 		if (f->log.recs[i].ev.type == SQNS_EV_TICK)
@@ -662,8 +662,8 @@ static void test_init_checks_and_defaults(void **state)
 	assert_int_equal(ctx.cfg.timeouts.wake_ms, 300000);
 	assert_int_equal(ctx.cfg.timeouts.stp_ms, 90000);
 	assert_int_equal(ctx.cfg.timeouts.apply_ms, 300000);
-	assert_int_equal(ctx.mode, SQNS_MODE_UNKNOWN);
-	assert_int_equal(ctx.stage, SQNS_STAGE_UNTOUCHED);
+	assert_int_equal(ctx.res.mode, SQNS_MODE_UNKNOWN);
+	assert_int_equal(ctx.res.stage, SQNS_STAGE_UNTOUCHED);
 	cfg.baud = 115200;
 	cfg.timeouts.stp_ms = 7;
 	assert_int_equal(sqns_init(&ctx, &cfg), SQNS_OK);

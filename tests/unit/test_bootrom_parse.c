@@ -52,15 +52,16 @@ static void test_refusals(void **state)
 			 BOOTROM_PY_NO_LITERAL);
 	assert_int_equal(decode("MYBOOTROM=binascii.a2b_base64(b'VVBH')\n", out, sizeof out, why),
 			 BOOTROM_PY_NO_LITERAL);
-	assert_int_equal(decode("BOOTROM=binascii.a2b_base64(b'VVB!HUiBi')\n", out, sizeof out, why),
-			 BOOTROM_PY_BROKEN);
+	assert_int_equal(
+	    decode("BOOTROM=binascii.a2b_base64(b'VVB!HUiBi')\n", out, sizeof out, why),
+	    BOOTROM_PY_BROKEN);
 	assert_non_null(strstr(why, "'!'"));
 	assert_int_equal(decode("BOOTROM=binascii.a2b_base64(b'VVBHUiB')\n", out, sizeof out, why),
 			 BOOTROM_PY_BROKEN);
 	assert_non_null(strstr(why, "middle of a 4-character group"));
-	assert_int_equal(decode("BOOTROM=binascii.a2b_base64(b'VVBHUg==VVBH')\n", out, sizeof out,
-				why),
-			 BOOTROM_PY_BROKEN);
+	assert_int_equal(
+	    decode("BOOTROM=binascii.a2b_base64(b'VVBHUg==VVBH')\n", out, sizeof out, why),
+	    BOOTROM_PY_BROKEN);
 	assert_int_equal(decode("BOOTROM=binascii.a2b_base64(b\"\"\"VVBH", out, sizeof out, why),
 			 BOOTROM_PY_BROKEN);
 	assert_non_null(strstr(why, "never closed"));

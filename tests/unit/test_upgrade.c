@@ -208,7 +208,7 @@ static void test_on_the_fly_from_application(void **state)
 
 	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, f->showver, sizeof f->showver), SQNS_OK);
 	fp_assert_done(f->fp, false);
-	assert_int_equal(f->ctx.stage, SQNS_STAGE_DONE);
+	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_DONE);
 	assert_string_equal(f->showver, "SYSTEM VERSION\n==============\n  FIRMWARE VERSION\n"
 					"    Software     : 5.1.1.0 [39529] by robot-soft\n");
 
@@ -282,7 +282,7 @@ static void test_fff_small_image(void **state)
 	script_finish(f, false);
 	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_OK);
 	fp_assert_done(f->fp, false);
-	assert_int_equal(f->ctx.stage, SQNS_STAGE_DONE);
+	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_DONE);
 	static const enum sqns_phase phases[] = {
 	    SQNS_PHASE_WAKEUP,	      SQNS_PHASE_PLAN,	    SQNS_PHASE_STP_FFF,
 	    SQNS_PHASE_DOWNLOAD_DONE, SQNS_PHASE_RESETTING, SQNS_PHASE_COMPLETED,
@@ -307,7 +307,7 @@ static void test_fff_too_big_falls_back_to_on_the_fly(void **state)
 	say(f, "AT+SMSWBOOT=3,0", "\r\nERROR\r\n");
 	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_MODEM);
 	fp_assert_done(f->fp, false);
-	assert_int_equal(f->ctx.stage, SQNS_STAGE_UNTOUCHED);
+	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_UNTOUCHED);
 	static const enum sqns_phase phases[] = {
 	    SQNS_PHASE_WAKEUP,
 	    SQNS_PHASE_PLAN,
@@ -359,7 +359,7 @@ static void test_force_fff_keeps_fff(void **state)
 	static const enum sqns_phase phases[] = {SQNS_PHASE_WAKEUP, SQNS_PHASE_PLAN,
 						 SQNS_PHASE_STP_FFF};
 	check_phases(f, phases, sizeof phases / sizeof phases[0]);
-	assert_int_equal(f->ctx.stage, SQNS_STAGE_UNTOUCHED);
+	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_UNTOUCHED);
 }
 
 static void test_old_firmware_smswboot_fallback(void **state)
@@ -379,7 +379,7 @@ static void test_old_firmware_smswboot_fallback(void **state)
 	say(f, "AT+SMSTPU=\"ON_THE_FLY\"", "\r\nERROR\r\n");
 	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_MODEM);
 	fp_assert_done(f->fp, false);
-	assert_int_equal(f->ctx.stage, SQNS_STAGE_UPGRADE_MODE);
+	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_UPGRADE_MODE);
 }
 
 static void test_resume_from_upgrade_mode(void **state)
@@ -429,7 +429,7 @@ static void test_rejected_image(void **state)
 	say(f, "AT+SMUPGRADE?", "\r\n+SMUPGRADE: fail\r\n" OK);
 	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_REJECTED);
 	fp_assert_done(f->fp, false);
-	assert_int_equal(f->ctx.stage, SQNS_STAGE_TRANSFERRED);
+	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_TRANSFERRED);
 }
 
 static void test_smswboot_query_without_target(void **state)
@@ -464,7 +464,7 @@ static void test_prepare_cfun_refused(void **state)
 	say(f, "AT+CFUN=4", "\r\nERROR\r\n");
 	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_MODEM);
 	fp_assert_done(f->fp, false);
-	assert_int_equal(f->ctx.stage, SQNS_STAGE_UNTOUCHED);
+	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_UNTOUCHED);
 }
 
 /*
@@ -509,8 +509,8 @@ static void test_recovery_without_updater_refused(void **state)
 	say(f, "AT+SMOD?", "0\r\nOK\r\n");
 	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_REFUSED);
 	fp_assert_done(f->fp, false);
-	assert_int_equal(f->ctx.refusal, SQNS_REFUSE_RECOVERY_NO_UPDATER);
-	assert_int_equal(f->ctx.stage, SQNS_STAGE_RECOVERY);
+	assert_int_equal(f->ctx.res.refusal, SQNS_REFUSE_RECOVERY_NO_UPDATER);
+	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_RECOVERY);
 }
 
 static void test_factory_bootrom_refused(void **state)
@@ -525,8 +525,8 @@ static void test_factory_bootrom_refused(void **state)
 	    "    Software     : 5.1.1.0 [38638] by robot-soft\r\n" OK);
 	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_REFUSED);
 	fp_assert_done(f->fp, false);
-	assert_int_equal(f->ctx.refusal, SQNS_REFUSE_FACTORY_BOOTROM);
-	assert_int_equal(f->ctx.stage, SQNS_STAGE_UNTOUCHED);
+	assert_int_equal(f->ctx.res.refusal, SQNS_REFUSE_FACTORY_BOOTROM);
+	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_UNTOUCHED);
 }
 
 static void test_no_modem(void **state)
@@ -537,7 +537,7 @@ static void test_no_modem(void **state)
 	assert_int_equal(sqns_init(&f->ctx, &f->cfg), SQNS_OK);
 	uint32_t start = f->fp->now;
 	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_NO_MODEM);
-	assert_int_equal(f->ctx.stage, SQNS_STAGE_UNTOUCHED);
+	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_UNTOUCHED);
 	assert_true(f->fp->wlen > 0);
 	assert_true(f->fp->now - start >= f->cfg.timeouts.detect_ms);
 	/* Within detect_ms, give or take one AT timeout. */
@@ -712,11 +712,11 @@ static void test_first_upgrade_in_the_reference_order(void **state)
 	say_showver(f, 39529, 39529);
 	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, f->showver, sizeof f->showver), SQNS_OK);
 	fp_assert_done(f->fp, false);
-	assert_int_equal(f->ctx.stage, SQNS_STAGE_DONE);
-	assert_true(f->ctx.plan.bootrom_step);
-	assert_false(f->ctx.plan.bootrom_again);
-	assert_false(f->ctx.plan.bootrom_pending);
-	assert_int_equal(f->ctx.plan.bootloader0_after, 39529);
+	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_DONE);
+	assert_true(f->ctx.res.plan.bootrom_step);
+	assert_false(f->ctx.res.plan.bootrom_again);
+	assert_false(f->ctx.res.plan.bootrom_pending);
+	assert_int_equal(f->ctx.res.plan.bootloader0_after, 39529);
 	static const uint32_t rates[] = {115200, 921600, 921600};
 	assert_int_equal(f->fp->nrates, 2);
 	assert_memory_equal(f->fp->rates, rates, 2 * sizeof rates[0]);
@@ -740,10 +740,10 @@ static void test_step4_bootrom_again_by_fff(void **state)
 	script_bootrom_stored(f, &x, true, 39529);
 	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, f->showver, sizeof f->showver), SQNS_OK);
 	fp_assert_done(f->fp, false);
-	assert_true(f->ctx.plan.bootrom_again);
-	assert_false(f->ctx.plan.bootrom_pending);
+	assert_true(f->ctx.res.plan.bootrom_again);
+	assert_false(f->ctx.res.plan.bootrom_pending);
 	assert_int_equal(phase_value(f, SQNS_PHASE_BOOTROM_VERIFIED), 39529);
-	assert_int_equal(f->ctx.stage, SQNS_STAGE_DONE);
+	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_DONE);
 	/* The caller's version block is the last one read. */
 	assert_non_null(strstr(f->showver, "Bootloader0  : 5.1.1.0 [39529]"));
 	static const enum sqns_phase phases[] = {
@@ -768,7 +768,7 @@ static void test_step4_that_does_not_take(void **state)
 	script_bootrom_stored(f, &x, true, 33080);
 	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_OK);
 	fp_assert_done(f->fp, false);
-	assert_true(f->ctx.plan.bootrom_pending);
+	assert_true(f->ctx.res.plan.bootrom_pending);
 	assert_int_equal(phase_value(f, SQNS_PHASE_BOOTROM_FACTORY), 33080);
 }
 
@@ -780,10 +780,10 @@ static void test_step4_without_bootrom_file(void **state)
 	script_resume_to_versions(f, 33080);
 	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_OK);
 	fp_assert_done(f->fp, false);
-	assert_true(f->ctx.plan.bootrom_pending);
-	assert_false(f->ctx.plan.bootrom_again);
+	assert_true(f->ctx.res.plan.bootrom_pending);
+	assert_false(f->ctx.res.plan.bootrom_again);
 	assert_int_equal(phase_value(f, SQNS_PHASE_BOOTROM_FACTORY), 33080);
-	assert_int_equal(f->ctx.stage, SQNS_STAGE_DONE);
+	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_DONE);
 }
 
 /* The firmware is current and the boot ROM the factory's: only step 4 runs. */
@@ -796,7 +796,7 @@ static void test_bootrom_only_when_firmware_current(void **state)
 	script_bootrom_stored(f, &x, false, 39529);
 	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_OK);
 	fp_assert_done(f->fp, false);
-	assert_true(f->ctx.plan.bootrom_only);
+	assert_true(f->ctx.res.plan.bootrom_only);
 	assert_int_equal(phase_value(f, SQNS_PHASE_BOOTROM_VERIFIED), 39529);
 	assert_int_equal(f->mi.reads, 1); /* only its first bytes, checked: never sent */
 }
@@ -809,9 +809,9 @@ static void test_current_with_factory_bootrom_says_so(void **state)
 	script_detect_application_showver(f, 33080, 39529);
 	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_OK);
 	fp_assert_done(f->fp, false);
-	assert_true(f->ctx.plan.bootrom_pending);
+	assert_true(f->ctx.res.plan.bootrom_pending);
 	assert_int_equal(phase_value(f, SQNS_PHASE_BOOTROM_FACTORY), 33080);
-	assert_int_equal(f->ctx.stage, SQNS_STAGE_UNTOUCHED);
+	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_UNTOUCHED);
 }
 
 /* Old firmware refuses AT+SMSWBOOT=1,1 too: =1,0 and AT^RESET bring the application back. */
@@ -834,7 +834,7 @@ static void test_old_firmware_every_reboot_falls_back(void **state)
 	script_finish(f, false);
 	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_OK);
 	fp_assert_done(f->fp, false);
-	assert_int_equal(f->ctx.stage, SQNS_STAGE_DONE);
+	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_DONE);
 }
 
 /* ... and AT+SMSWBOOT=0,1 into recovery. */
@@ -894,13 +894,13 @@ static void test_bootrom_without_magic_refused(void **state)
 	f->opts.updater = &x.elf_img;
 	x.rom[0] = 'u';
 	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_REFUSED);
-	assert_int_equal(f->ctx.refusal, SQNS_REFUSE_BOOTROM_NOT_UPGR);
-	assert_int_equal(f->ctx.stage, SQNS_STAGE_UNTOUCHED);
+	assert_int_equal(f->ctx.res.refusal, SQNS_REFUSE_BOOTROM_NOT_UPGR);
+	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_UNTOUCHED);
 	assert_int_equal(f->fp->wlen, 0); /* nothing was sent */
 	x.rom[0] = 'U';
 	x.elf[0] = 'E';
 	assert_int_equal(sqns_prepare(&f->ctx, &f->opts), SQNS_ERR_REFUSED);
-	assert_int_equal(f->ctx.refusal, SQNS_REFUSE_UPDATER_NOT_ELF);
+	assert_int_equal(f->ctx.res.refusal, SQNS_REFUSE_UPDATER_NOT_ELF);
 	assert_int_equal(f->fp->wlen, 0);
 }
 
@@ -954,7 +954,7 @@ static void test_fast_link_used_for_the_transfer(void **state)
 	assert_int_equal(f->fp->nrates, 4);
 	for (size_t i = 0; i < 4; i++)
 		assert_int_equal(f->fp->rates[i], want[i]);
-	assert_int_equal(f->ctx.rate, 921600);
+	assert_int_equal(f->ctx.res.rate, 921600);
 }
 
 static void test_fast_link_that_does_not_carry_falls_back(void **state)
