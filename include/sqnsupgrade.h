@@ -24,6 +24,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Marks what libsqnsupgrade exports: the library is built with
+ * -fvisibility=hidden, so everything else stays inside it.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define SQNS_API __attribute__((visibility("default")))
+#else
+#define SQNS_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -1,0 +1,126 @@
+/*
+ * libsqnsupgrade's host layer (POSIX): what a program needs around the
+ * portable core to upgrade a modem from a computer. A serial port or a
+ * socket:// serial server opened by name, firmware files (and the boot ROM in
+ * any form Pycom ships it), and the bridge of mirror mode.
+ *
+ * A complete upgrade (examples/upgrade.c):
+ *
+ *	int err;
+ *	struct sqns_port *port = sqns_port_open("/dev/ttyUSB0", NULL, &err);
+ *	struct sqns_file *fw = sqns_file_open("CATM1-39529.dup", &err, NULL, 0);
+ *	struct sqns_config cfg = {.on_event = show_progress};
+ *	sqns_port_config(port, &cfg);
+ *	struct sqns_ctx ctx;
+ *	sqns_init(&ctx, &cfg);
+ *	struct sqns_upgrade_opts opts = {.image = sqns_file_image(fw)};
+ *	err = sqns_upgrade(&ctx, &opts, NULL, 0);
+ *	printf("%s\n", sqns_strerror(err));
+ *
+ * Unlike the core, this layer allocates (the objects below) and uses the OS.
+ * Errors: functions that return a pointer return NULL on failure and store a
+ * negative sqns_err in *err (when err is not NULL); errno then holds the OS
+ * error, and sqns_host_error() puts both into words. Objects are independent:
+ * several ports and files may be used from several threads, one thread per
+ * object at a time.
+ */
+#ifndef SQNSUPGRADE_HOST_H
+#define SQNSUPGRADE_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sqnsupgrade.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- ports ---- */
+
+/* An open serial port or TCP connection (opaque). */
+struct sqns_port;
+
+struct sqns_port_opts {
+	uint32_t baud;	     /* the host's rate at open [921600] (ignored for socket://) */
+	bool rtscts;	     /* RTS/CTS hardware flow control */
+	uint32_t connect_ms; /* socket:// connection timeout [5000] */
+};
+
+/*
+ * Open `name`: a serial device (a tty, a pty, or a symlink to one such as
+ * /dev/serial/by-id/...) raw 8N1, exclusively (flock + TIOCEXCL: a second
+ * program is refused), or "socket://HOST:PORT" (a serial server; its rate is
+ * fixed: flows that need another rate fail with SQNS_ERR_UNSUPPORTED). opts
+ * may be NULL for the defaults.
+ * Returns the port, or NULL with *err = SQNS_ERR_ARG (empty name, bad
+ * socket:// address or rate) or SQNS_ERR_IO and errno: ENOENT (no such
+ * port), EBUSY (in use by another program), ENOTTY (not a serial port),
+ * EACCES (no permission), ECONNREFUSED / ETIMEDOUT... for socket://.
+ */
+SQNS_API struct sqns_port *sqns_port_open(const char *name, const struct sqns_port_opts *opts,
+					  int *err);
+
+/* Fill cfg->ops, cfg->port and cfg->baud (when 0) for this port; the rest is the caller's. */
+SQNS_API void sqns_port_config(struct sqns_port *port, struct sqns_config *cfg);
+
+/* True for a socket:// port (its line rate cannot be changed). */
+SQNS_API bool sqns_port_is_network(const struct sqns_port *port);
+
+/* Close the port (NULL is fine). */
+SQNS_API void sqns_port_close(struct sqns_port *port);
+
+/*
+ * Mirror mode's second half: copy bytes both ways between a and b until one
+ * of them closes or fails, or should_stop(user) answers true (it is asked at
+ * least every 200 ms; may be NULL). Returns SQNS_OK when stopped or when a
+ * side closed, SQNS_ERR_IO when a side failed (errno says why).
+ */
+SQNS_API int sqns_port_bridge(struct sqns_port *a, struct sqns_port *b,
+			      bool (*should_stop)(void *user), void *user);
+
+/* ---- files ---- */
+
+/* An image file, open and checked (opaque). */
+struct sqns_file;
+
+/*
+ * Open a firmware or updater.elf file: it must exist, be a regular readable
+ * file of 128 bytes to 4 GiB. Returns the file, or NULL with *err =
+ * SQNS_ERR_IMAGE, errno, and a one-line reason (what is wrong and what to do)
+ * in why when why is not NULL.
+ */
+SQNS_API struct sqns_file *sqns_file_open(const char *path, int *err, char *why, size_t why_len);
+
+/*
+ * Open the boot ROM in any form: the raw image, or Pycom's sqnsbr.py
+ * (base64 text in a Python literal) or sqnsbrz.py (zlib-compressed, then
+ * base64). The decoded image must start with "UPGR". Returns the file, or
+ * NULL with *err = SQNS_ERR_IMAGE (missing or unreadable: errno set) or
+ * SQNS_ERR_REFUSED (readable, but no boot ROM in it), and why.
+ */
+SQNS_API struct sqns_file *sqns_bootrom_open(const char *path, int *err, char *why, size_t why_len);
+
+/* The image to put in struct sqns_upgrade_opts; valid until sqns_file_close. */
+SQNS_API const struct sqns_image *sqns_file_image(const struct sqns_file *f);
+
+/* The absolute path the file was opened as. */
+SQNS_API const char *sqns_file_path(const struct sqns_file *f);
+
+SQNS_API void sqns_file_close(struct sqns_file *f);
+
+/* ---- errors ---- */
+
+/*
+ * One sentence for a failure of this layer: sqns_strerror(err), with the OS
+ * error os_errno in words for SQNS_ERR_IO and SQNS_ERR_IMAGE, into buf.
+ * Returns buf.
+ */
+SQNS_API const char *sqns_host_error(int err, int os_errno, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
