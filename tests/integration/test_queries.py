@@ -40,6 +40,21 @@ class QueryTest(SimTestCase):
         self.assertExit(r, 9)
         self.assertIn("upgrade mode (4)", r.err)
 
+    def test_mtools_mode(self):
+        # The README: info answers with the original tool's sentences, mtools mode included.
+        sim = self.sim("--mode", "1")
+        r = run_cli("state", port=sim.link)
+        self.assertExit(r, 0)
+        self.assertEqual(r.out, "1 mtools\n")
+        r = run_cli("info", port=sim.link)
+        self.assertExit(r, 0)
+        self.assertEqual(r.out, "Your modem is in mTools mode.\n")
+        self.assertEqual(r.err, "")
+        r = run_cli("version", port=sim.link)
+        self.assertExit(r, 9)
+        self.assertIn("mtools mode (1)", r.err)
+        self.assertModemUnchanged(sim)
+
     def test_silent_modem_fails_cleanly(self):
         sim = self.sim("--silent")
         r = run_cli("--wake-timeout", "1.5", "info", port=sim.link)
