@@ -51,7 +51,7 @@ enum sqns_err {
 	SQNS_ERR_UNSUPPORTED = -9, /* not implemented yet */
 	SQNS_ERR_IMAGE = -10,	   /* the image source could not be read */
 	SQNS_ERR_ABORTED = -11,	   /* the caller asked to stop */
-	SQNS_ERR_REFUSED = -12,	   /* a safety check refused: ctx->refusal says which */
+	SQNS_ERR_REFUSED = -12,	   /* a safety check refused: ctx->res.refusal says which */
 	SQNS_ERR_VERIFY = -13,	   /* after the upgrade the modem runs another build */
 	/* A new code goes last, with its sqns_strerror sentence (tests/unit/test_at.c). */
 };
@@ -59,7 +59,7 @@ enum sqns_err {
 /* A short English sentence for an sqns_err value; never NULL. */
 const char *sqns_strerror(int err);
 
-/* AT+SMOD? values (sqn3330.md section 2). */
+/* AT+SMOD? values (docs/protocol.md section 2). */
 enum sqns_mode {
 	SQNS_MODE_UNKNOWN = -1,
 	SQNS_MODE_RECOVERY = 0,
@@ -115,7 +115,7 @@ enum sqns_phase {
 	SQNS_PHASE_PPP_ESCAPE,	     /* no answer: trying the +++ escape of a data session */
 	SQNS_PHASE_STP_ABANDONED,    /* the modem was stuck in an earlier transfer: closed it */
 	SQNS_PHASE_FAST_LINK,	     /* value: the faster rate in use, or 0: staying at baud */
-	SQNS_PHASE_PLAN,	     /* ctx->plan is ready (dry run: nothing else follows) */
+	SQNS_PHASE_PLAN,	     /* ctx->res.plan is ready (dry run: nothing else follows) */
 	SQNS_PHASE_ALREADY_CURRENT,  /* the modem already runs the target build */
 	SQNS_PHASE_VERIFIED,	     /* the modem runs the target build: event value = build */
 	SQNS_PHASE_STP_WAIT,	     /* TICK only: an STP answer is late; value = seconds so far */
@@ -129,7 +129,7 @@ enum sqns_phase {
 	SQNS_PHASE_BOOTROM_VERIFIED, /* Bootloader0 no longer the factory's: value = its build */
 	SQNS_PHASE_BOOTROM_FACTORY,  /* the upgrade succeeded but Bootloader0 still reads the
 					factory build (value) and no boot ROM can fix it now:
-					ctx->plan.bootrom_pending is set */
+					ctx->res.plan.bootrom_pending is set */
 };
 
 enum sqns_event_type {
@@ -190,7 +190,13 @@ struct sqns_config {
 	bool (*should_abort)(void *user);
 };
 
-#define SQNS_STP_MAX_BLOCK 2016u
+/* Line rates (docs/protocol.md section 1). */
+#define SQNS_APPLICATION_RATE 921600u /* modes 1-4 after every boot */
+#define SQNS_RECOVERY_RATE 115200u    /* the boot ROM (mode 0) until AT+IPR */
+
+/* STP (docs/protocol.md section 4). */
+#define SQNS_STP_MAX_BLOCK 2016u /* a block's limit, whatever max_transfer says */
+#define SQNS_STP_RETRIES 4u	 /* an STP request is sent again at most this many times */
 #define SQNS_LINE_MAX 200u
 #define SQNS_RX_BUF 512u
 
@@ -390,7 +396,6 @@ struct sqns_upgrade_opts {
 	bool dry_run;			  /* detect and plan, then stop (SQNS_PHASE_PLAN) */
 	bool fff;			  /* store first, apply later (AT+SMSTPU + AT+SMUPGRADE) */
 	bool force_fff;			  /* keep FFF above SQNS_FFF_MAX */
-	bool resume; /* the caller expects upgrade mode; the modem's mode decides */
 };
 
 /*
@@ -404,10 +409,31 @@ int sqns_check_images(const struct sqns_upgrade_opts *opts, enum sqns_refusal *w
 
 /*
  * The whole upgrade of a modem in any mode it can be found in (application,
- * upgrade, updater, recovery, mtools; sqn3330.md section 6), ending with the
- * modem back in application mode. When showver
- * is not NULL it receives the final AT!="showver" block. ctx->stage says how
- * far it got. Returns SQNS_OK or a negative sqns_err.
+ * upgrade, updater, recovery, mtools; docs/protocol.md section 6), ending with
+ * the modem back in application mode. A modem found in upgrade or updater
+ * mode is resumed: there is no flag for it, the mode decides. When showver is
+ * not NULL it receives the last AT!="showver" block. ctx->res says what was
+ * found, planned and done (stage: how far it got; plan; refusal).
+ * Returns:
+ *  SQNS_OK            upgraded and verified (SQNS_PHASE_VERIFIED when the file
+ *                     name gives the build), or nothing to do (already on the
+ *                     target build), or a dry run planned; res.plan.bootrom_pending
+ *                     says the boot ROM still reads the factory build
+ *  SQNS_ERR_ARG       no image, or an image without read()
+ *  SQNS_ERR_REFUSED   a safety check refused before anything changed (res.refusal)
+ *  SQNS_ERR_NO_MODEM  nothing answered AT within detect_ms
+ *  SQNS_ERR_MODEM     a required command answered ERROR twice
+ *  SQNS_ERR_TIMEOUT   the modem stopped answering (a reboot, an apply, an STP
+ *                     exchange silent for stall_ms)
+ *  SQNS_ERR_PROTOCOL  STP answers stayed invalid after SQNS_STP_RETRIES resends,
+ *                     or AT+SMSWBOOT? named no boot target
+ *  SQNS_ERR_STATE     after the negotiation the modem was not in recovery mode
+ *  SQNS_ERR_REJECTED  the modem rejected the image (+SMUPGRADE: fail)
+ *  SQNS_ERR_VERIFY    it now runs another build than the file name says
+ *  SQNS_ERR_IMAGE     an image could not be read
+ *  SQNS_ERR_IO        the port failed (unplugged)
+ *  SQNS_ERR_ABORTED   should_abort answered true (an STP session is closed first)
+ *  SQNS_ERR_UNSUPPORTED the port cannot change its rate and the flow needs it
  */
 int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, char *showver,
 		 size_t showver_len);
@@ -418,8 +444,9 @@ int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, cha
  * later through a bridge. With opts->updater, by the recovery method (boot
  * ROM step when Bootloader0 is the factory's, then updater.elf); opts->image
  * is not used. Returns SQNS_OK with the modem in upgrade mode (or left in
- * mtools mode, where it was found and which takes an image too), or an error;
- * ctx->stage and ctx->refusal as for sqns_upgrade.
+ * mtools mode, where it was found and which takes an image too), or one of
+ * sqns_upgrade's errors but SQNS_ERR_VERIFY and SQNS_ERR_REJECTED; ctx->res
+ * as for sqns_upgrade.
  */
 int sqns_prepare(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts);
 

@@ -448,7 +448,6 @@ int cmd_run(struct session *s)
 	    .bootrom = f.has_bootrom ? &f.bootrom.image : NULL,
 	    .fff = c->fff,
 	    .force_fff = c->force_fff,
-	    .resume = c->resume,
 	    .force = c->force,
 	    .dry_run = c->dry_run,
 	};

@@ -46,7 +46,7 @@ int sqns_init(struct sqns_ctx *ctx, const struct sqns_config *cfg)
 	*ctx = (struct sqns_ctx){.cfg = *cfg, .res.mode = SQNS_MODE_UNKNOWN, .priv.tick_phase = -1};
 	struct sqns_timeouts *t = &ctx->cfg.timeouts;
 	if (!ctx->cfg.baud)
-		ctx->cfg.baud = 921600;
+		ctx->cfg.baud = SQNS_APPLICATION_RATE;
 	ctx->res.rate = ctx->cfg.baud; /* the caller opened the port at this rate */
 	if (!t->at_ms)
 		t->at_ms = 5000;

@@ -45,10 +45,9 @@ int sqns_get_mode(struct sqns_ctx *ctx, int *mode)
 	return SQNS_OK;
 }
 
-#define PROBE_MS 1500u	      /* one rate's wake-up attempt during detection */
-#define PPP_GUARD_MS 1100u    /* the silence a data session needs around +++ */
-#define RECOVERY_RATE 115200u /* the recovery bootloader's rate until AT+IPR */
-#define STP_PROBE_MS 500u     /* an STP RESET's answer, from a modem stuck in STP */
+#define PROBE_MS 1500u	   /* one rate's wake-up attempt during detection */
+#define PPP_GUARD_MS 1100u /* the silence a data session needs around +++ */
+#define STP_PROBE_MS 500u  /* an STP RESET's answer, from a modem stuck in STP */
 
 int sqns_set_rate(struct sqns_ctx *ctx, uint32_t rate)
 {
@@ -135,8 +134,8 @@ static int probe_round(struct sqns_ctx *ctx, uint32_t end, bool try_ppp)
 		if (r != SQNS_ERR_NO_MODEM)
 			return r;
 	}
-	if (ctx->cfg.baud != RECOVERY_RATE && ctx->cfg.ops->set_rate) {
-		r = probe(ctx, RECOVERY_RATE, end);
+	if (ctx->cfg.baud != SQNS_RECOVERY_RATE && ctx->cfg.ops->set_rate) {
+		r = probe(ctx, SQNS_RECOVERY_RATE, end);
 		if (r != SQNS_ERR_NO_MODEM)
 			return r;
 	}

@@ -1,11 +1,10 @@
 /*
- * STP master (sqn3330.md section 4): length-driven response reader, retries
+ * STP master (docs/protocol.md section 4): length-driven response reader, retries
  * with resynchronisation, full blocks, residue.
  */
 #include "internal.h"
 #include "stp_frame.h"
 
-#define STP_RETRIES 4u
 #define STP_CLOSE_MS 2000u /* the closing RESET's answer may never come */
 #define STP_RESYNC_QUIET_MS 50u
 #define STP_GARBLED_MS 100u /* a pause inside an answer: it was garbled (many char times) */
@@ -135,7 +134,7 @@ static int check_response(const struct stp_rsp *rsp, uint8_t op, uint8_t sid, ui
 
 /*
  * Send one request (header in hdr, payload after it) and wait for its answer,
- * resending the identical request up to STP_RETRIES times after a bad,
+ * resending the identical request up to SQNS_STP_RETRIES times after a bad,
  * mismatched or missing answer. However many retries are left, the exchange
  * ends after stall_ms: a modem silent that long has hung (the user's document
  * allows 5 minutes of stall), and the user must hear so.
@@ -147,7 +146,7 @@ static int transact(struct sqns_ctx *ctx, uint8_t *frame, uint16_t block_len, st
 	stp_decode(frame, &req);
 	uint32_t give_up = deadline_in(ctx, ctx->cfg.timeouts.stall_ms);
 	int r = SQNS_ERR_PROTOCOL;
-	for (unsigned attempt = 0; attempt <= STP_RETRIES; attempt++) {
+	for (unsigned attempt = 0; attempt <= SQNS_STP_RETRIES; attempt++) {
 		if (attempt > 0 && deadline_left(ctx, give_up) == 0)
 			return SQNS_ERR_TIMEOUT;
 		if (attempt > 0) {
@@ -307,7 +306,7 @@ static int send_image(struct sqns_ctx *ctx, const struct sqns_image *img)
 		int r = send_block(ctx, len, &consumed);
 		if (r != SQNS_OK)
 			return r;
-		if (consumed == 0 && ++stuck > STP_RETRIES)
+		if (consumed == 0 && ++stuck > SQNS_STP_RETRIES)
 			return SQNS_ERR_PROTOCOL;
 		if (consumed)
 			stuck = 0;

@@ -1,9 +1,9 @@
 /*
- * STP frame codec and CRC-16/XMODEM (sqn3330.md section 4).
+ * STP frame codec and CRC-16/XMODEM (docs/protocol.md section 4).
  *
  * This is the only code shared by the updater and the simulator, and it may be
  * shared only because both sides are pinned by the golden frames in
- * stp-vectors.txt (tests/unit/test_stp_frame.c). Everything here is pure: no
+ * tests/unit/test_stp_frame.c. Everything here is pure: no
  * I/O, no state.
  */
 #ifndef SQNS_STP_FRAME_H
@@ -13,11 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../../include/sqnsupgrade.h" /* SQNS_STP_MAX_BLOCK, for the simulator too */
+
 #define STP_HDR_LEN 16u
 #define STP_SIG_REQUEST 0x66617374u  /* "fast" */
 #define STP_SIG_RESPONSE 0x74736166u /* "tsaf" */
 #define STP_OP_RESPONSE 0x80u
-#define STP_MAX_BLOCK 2016u /* the modem's internal link limit */
+#define STP_MAX_BLOCK SQNS_STP_MAX_BLOCK /* the modem's internal link limit */
 
 enum stp_op {
 	STP_OP_RESET = 0,

@@ -8,7 +8,6 @@
 #include "internal.h"
 
 #define POLL_LINE_MS 1000u /* between two status polls: wait on the line, not a sleep */
-#define RECOVERY_RATE 115200u
 #define MODE_BIT(m) (1u << (m))
 #define UPGRADE_MODES (MODE_BIT(SQNS_MODE_UPGRADE) | MODE_BIT(SQNS_MODE_UPDATER))
 
@@ -383,11 +382,11 @@ static int negotiate(struct sqns_ctx *ctx)
 	uint32_t target = ctx->cfg.baud;
 	int r = SQNS_ERR_NO_MODEM;
 	if (ctx->res.rate != target || ctx->res.mode != SQNS_MODE_RECOVERY) {
-		if ((r = sqns_set_rate(ctx, RECOVERY_RATE)) != SQNS_OK)
+		if ((r = sqns_set_rate(ctx, SQNS_RECOVERY_RATE)) != SQNS_OK)
 			return r;
 		r = sqns_wakeup_ticking(ctx, ctx->cfg.timeouts.wake_ms, SQNS_PHASE_NEGOTIATE);
 	}
-	if (r == SQNS_OK && target != RECOVERY_RATE) {
+	if (r == SQNS_OK && target != SQNS_RECOVERY_RATE) {
 		char cmd[24];
 		ipr_command(cmd, target);
 		if ((r = at_required(ctx, cmd, NULL, 0)) != SQNS_OK)

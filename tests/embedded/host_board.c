@@ -196,7 +196,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--fff") == 0)
 			opts.fff = true;
 		else if (strcmp(argv[i], "--resume") == 0)
-			opts.resume = true;
+			; /* the modem's mode decides; accepted like the CLI's --resume */
 		else if (strcmp(argv[i], "--stp-timeout") == 0 && i + 1 < argc)
 			stp_ms = (uint32_t)strtoul(argv[++i], NULL, 10);
 		else

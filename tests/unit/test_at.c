@@ -1,4 +1,4 @@
-/* The AT channel (sqn3330.md section 3) against the scripted fake port. */
+/* The AT channel (docs/protocol.md section 3) against the scripted fake port. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* Version parsers: AT!="showver" blocks (sqn3330.md section 8) and ATI1 answers. */
+/* Version parsers: AT!="showver" blocks (docs/protocol.md section 8) and ATI1 answers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* The STP frame codec against the golden frames of docs/stp-vectors.txt. */
+/* The STP frame codec against golden frames of the public reference implementation (below). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,7 +20,7 @@ static void unhex(const char *hex, uint8_t *out, size_t len)
 	}
 }
 
-/* One golden frame of stp-vectors.txt. */
+/* One golden frame: header bytes as the reference implementation encodes them. */
 struct vector {
 	const char *name;
 	uint32_t signature;

@@ -1,5 +1,5 @@
 /*
- * The upgrade flows of sqn3330.md section 6, end to end against a scripted
+ * The upgrade flows of docs/protocol.md section 6, end to end against a scripted
  * modem. Each script is the expected dialogue: a command sent out of order,
  * or one too many, fails the test at the write.
  */
@@ -212,7 +212,7 @@ static void test_on_the_fly_from_application(void **state)
 	assert_string_equal(f->showver, "SYSTEM VERSION\n==============\n  FIRMWARE VERSION\n"
 					"    Software     : 5.1.1.0 [39529] by robot-soft\n");
 
-	/* sqn3330.md section 6, "Normal", command by command. */
+	/* docs/protocol.md section 6, "Normal", command by command. */
 	static const char *const dialogue[] = {
 	    "AT",
 	    "AT+BIND=AT",
@@ -385,7 +385,6 @@ static void test_old_firmware_smswboot_fallback(void **state)
 static void test_resume_from_upgrade_mode(void **state)
 {
 	struct fix *f = *state;
-	f->opts.resume = true;
 	say(f, "AT", OK);
 	say(f, "AT+BIND=AT", "\r\nERROR\r\n");
 	say(f, "ATE0", "\r\nERROR\r\n");
@@ -936,7 +935,6 @@ static void use_fast_link(struct fix *f)
 {
 	f->cfg.fast_baud = 4000000;
 	assert_int_equal(sqns_init(&f->ctx, &f->cfg), SQNS_OK);
-	f->opts.resume = true;
 }
 
 static void test_fast_link_used_for_the_transfer(void **state)
