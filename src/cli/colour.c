@@ -77,6 +77,7 @@ static int colour_close(void *cookie)
 	if (c->open)
 		fputs(RESET, c->real);
 	fflush(c->real);
+	free(c);
 	return 0;
 }
 
@@ -86,24 +87,29 @@ bool colour_wanted(FILE *f)
 	return isatty(fileno(f)) && !(no && *no);
 }
 
-static FILE *wrap(struct colour_stream *c, FILE *real, const struct colour_rule *rules)
+/* The stream's state belongs to the new FILE: colour_close frees it. */
+static FILE *wrap(FILE *real, const struct colour_rule *rules)
 {
+	struct colour_stream *c = malloc(sizeof *c);
+	if (!c)
+		return real;
 	*c = (struct colour_stream){.real = real, .rules = rules, .line_start = true};
 	cookie_io_functions_t fns = {.write = colour_write, .close = colour_close};
 	FILE *f = fopencookie(c, "w", fns);
-	if (!f)
+	if (!f) {
+		free(c);
 		return real;
+	}
 	setvbuf(f, NULL, _IOLBF, 0);
 	return f;
 }
 
 void colour_streams(struct output *o)
 {
-	static struct colour_stream out, err;
 	if (colour_wanted(o->out))
-		o->out = wrap(&out, o->out, out_rules);
+		o->out = wrap(o->out, out_rules);
 	if (colour_wanted(o->err))
-		o->err = wrap(&err, o->err, err_rules);
+		o->err = wrap(o->err, err_rules);
 }
 
 void colour_close_streams(struct output *o, FILE *out, FILE *err)
