@@ -99,17 +99,17 @@ static void boot_done(struct sim *s)
 	ev_end(&s->log, &e);
 	s->echo = at_mode_echo(s->mode);
 	s->phase = PH_AT;
-	if (s->cfg.faults.babble == BABBLE_FLOOD) {
-		babble_stream(s);
-		return;
-	}
-	sim_emit_str(s, "\r\n+SYSSTART\r\n");
 	if (s->fff_boot) {
 		/* Up in mode 4 to apply the stored image: it answers meanwhile. */
 		s->fff_boot = false;
 		s->busy = BUSY_FFF;
 		timer_start(s, TM_MODEM, s->cfg.apply_ms, fff_applied, true);
 	}
+	if (s->cfg.faults.babble == BABBLE_FLOOD) {
+		babble_stream(s);
+		return;
+	}
+	sim_emit_str(s, "\r\n+SYSSTART\r\n");
 	if (s->st.ppp && s->mode == 2) {
 		ppp_enter(s);
 	} else if (s->st.ppp) {
