@@ -49,6 +49,7 @@ struct cli {
 	bool recovery;		 /* uart: --recovery */
 	const char *updater;	 /* uart: --updater FILE */
 	const char *host;	 /* uart: --host PORT, the side facing the computer */
+	char default_port[300];	 /* the only USB serial port, when no port is given */
 };
 
 struct session {

@@ -8,6 +8,8 @@
 
 #include "cli.h"
 
+#define MAX_PORTS 64 /* list-ports shows at most this many */
+
 /* The USB-serial chips in front of a Pycom module's UART. */
 static const struct {
 	const char *vid, *pid, *note;
@@ -149,8 +151,12 @@ static const char *or_dash(const char *s)
 
 int cmd_list_ports(struct session *s)
 {
-	static struct serial_port_info ports[64];
-	int n = ports_scan(s->cli, ports, 64);
+	struct serial_port_info *ports = calloc(MAX_PORTS, sizeof *ports);
+	if (!ports) {
+		fprintf(s->out.err, "sqnsupgrade: out of memory\n");
+		return EXIT_FAIL;
+	}
+	int n = ports_scan(s->cli, ports, MAX_PORTS);
 	if (n == 0 && !s->cli->quiet)
 		fprintf(s->out.err, "sqnsupgrade: no serial port found\n");
 	for (int i = 0; i < n; i++) {
@@ -163,36 +169,51 @@ int cmd_list_ports(struct session *s)
 			p->note ? p->note : "-");
 	}
 	fflush(s->out.out);
+	free(ports);
 	return EXIT_OK;
+}
+
+/* The USB serial ports among what ports_scan finds: the candidates for a default. */
+static int usb_ports(const struct cli *c, struct serial_port_info *ports)
+{
+	int all = ports_scan(c, ports, MAX_PORTS), n = 0;
+	for (int i = 0; i < all; i++)
+		if (*ports[i].vid)
+			ports[n++] = ports[i];
+	return n;
 }
 
 /*
  * A Pycom board is always on USB: the candidates are the USB serial ports, so
  * that a PC's built-in ttyS0 does not stand in the way of its one adapter.
+ * The port found is kept in c->default_port.
  */
 int ports_default(struct cli *c)
 {
-	static struct serial_port_info ports[64];
-	int all = ports_scan(c, ports, 64), n = 0;
-	for (int i = 0; i < all; i++)
-		if (*ports[i].vid)
-			ports[n++] = ports[i];
+	struct serial_port_info *ports = calloc(MAX_PORTS, sizeof *ports);
+	if (!ports) {
+		fprintf(stderr, "sqnsupgrade: out of memory\n");
+		return EXIT_FAIL;
+	}
+	int n = usb_ports(c, ports);
 	if (n == 1) {
-		c->port = ports[0].path;
+		snprintf(c->default_port, sizeof c->default_port, "%s", ports[0].path);
+		c->port = c->default_port;
 		if (!c->quiet)
 			fprintf(stderr, "sqnsupgrade: using %s (the only USB serial port found)\n",
 				c->port);
+		free(ports);
 		return -1;
 	}
 	fprintf(stderr,
 		"sqnsupgrade: no port given: use -p PORT (e.g. -p /dev/ttyUSB0) or set "
 		"SQNSUPGRADE_PORT%s\n",
 		n ? "" : " (no USB serial port found)");
-	if (n == 0)
-		return EXIT_USAGE;
-	fprintf(stderr, "sqnsupgrade: %d USB serial ports found, pick one:\n", n);
+	if (n > 0)
+		fprintf(stderr, "sqnsupgrade: %d USB serial ports found, pick one:\n", n);
 	for (int i = 0; i < n; i++)
 		fprintf(stderr, "  %s%s%s%s\n", ports[i].path, ports[i].note ? "  (" : "",
 			ports[i].note ? ports[i].note : "", ports[i].note ? ")" : "");
+	free(ports);
 	return EXIT_USAGE;
 }
