@@ -174,8 +174,13 @@ static bool setup(struct fleet *f, struct modem *m, const struct session *proto,
 	m->s.serial.fd = -1;
 	FILE *out = open_memstream(&m->out_text, &m->out_len);
 	FILE *err = open_memstream(&m->err_text, &m->err_len);
-	if (!out || !err)
+	if (!out || !err) {
+		if (out)
+			fclose(out);
+		if (err)
+			fclose(err);
 		return false;
+	}
 	output_init(&m->s.out, out, err, m->cli.verbose, m->cli.debug);
 	m->s.out.tty = false;
 	m->s.out.ctx = &m->s.ctx;
@@ -227,53 +232,126 @@ static void print_json(struct fleet *f)
 	fputs("\n]\n", f->out);
 }
 
-int fleet_run(struct session *proto)
+/* The same port twice would be two threads on one modem. */
+static int check_ports(const struct cli *c)
 {
-	static struct fleet f;
-	memset(&f, 0, sizeof f);
-	pthread_mutex_init(&f.lock, NULL);
-	f.out = proto->out.out;
-	f.live = proto->cli->json ? stderr : f.out;
-	f.tty = proto->out.tty && !proto->cli->json;
-	f.n = proto->cli->nports;
-	for (int i = 0; i < f.n; i++)
+	for (int i = 0; i < c->nports; i++)
 		for (int j = 0; j < i; j++)
-			if (strcmp(proto->cli->ports[i], proto->cli->ports[j]) == 0) {
+			if (strcmp(c->ports[i], c->ports[j]) == 0) {
 				fprintf(stderr, "sqnsupgrade: port '%s' is given twice\n",
-					proto->cli->ports[i]);
+					c->ports[i]);
 				return EXIT_USAGE;
 			}
-	for (int i = 0; i < f.n; i++)
-		if (!setup(&f, &f.m[i], proto, proto->cli->ports[i])) {
+	return -1;
+}
+
+/* A modem whose thread did not start fails alone; the others go on. */
+static void not_started(struct fleet *f, struct modem *m, int err)
+{
+	fprintf(m->s.out.err,
+		"sqnsupgrade: cannot start a thread for '%s': %s; nothing was sent to this "
+		"modem\n",
+		m->cli.port, strerror(err));
+	m->status = EXIT_FAIL;
+	fclose(m->s.out.out);
+	fclose(m->s.out.err);
+	pthread_mutex_lock(&f->lock);
+	note(m, "FAILED", true);
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* Run every modem, each in its thread; the first failure's status, else EXIT_OK. */
+static int run_all(struct fleet *f)
+{
+	bool started[MAX_MODEMS];
+	for (int i = 0; i < f->n; i++) {
+		int e = pthread_create(&f->m[i].thread, NULL, modem_main, &f->m[i]);
+		started[i] = e == 0;
+		if (e)
+			not_started(f, &f->m[i], e);
+	}
+	int status = EXIT_OK;
+	for (int i = 0; i < f->n; i++) {
+		if (started[i])
+			pthread_join(f->m[i].thread, NULL);
+		if (f->m[i].status && status == EXIT_OK)
+			status = f->m[i].status;
+	}
+	return status;
+}
+
+/* The table (or JSON), then the failures and the warnings of successes. */
+static void report(struct fleet *f, bool json)
+{
+	if (f->tty)
+		redraw(f, true);
+	if (json) {
+		print_json(f);
+		return;
+	}
+	print_table(f);
+	/* Failures, and the warnings of successes (a boot ROM left the factory's). */
+	for (int i = 0; i < f->n; i++)
+		if (f->m[i].status || (f->m[i].err_text && *f->m[i].err_text))
+			fprintf(stderr, "\n== %s\n%s", f->m[i].cli.port, f->m[i].err_text);
+}
+
+/* Free what setup allocated for the first n modems (their streams are closed). */
+static void release(struct fleet *f, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(f->m[i].out_text);
+		free(f->m[i].err_text);
+	}
+}
+
+/* A modem set up but not run: its memory streams still open. */
+static void discard(struct modem *m)
+{
+	if (m->s.out.out)
+		fclose(m->s.out.out);
+	if (m->s.out.err)
+		fclose(m->s.out.err);
+}
+
+static int fleet_go(struct fleet *f, struct session *proto)
+{
+	const struct cli *c = proto->cli;
+	f->out = proto->out.out;
+	f->live = c->json ? stderr : f->out;
+	f->tty = proto->out.tty && !c->json;
+	f->n = c->nports;
+	for (int i = 0; i < f->n; i++) {
+		if (!setup(f, &f->m[i], proto, c->ports[i])) {
 			fprintf(stderr, "sqnsupgrade: out of memory\n");
+			for (int j = 0; j <= i; j++)
+				discard(&f->m[j]);
+			release(f, i + 1);
 			return EXIT_FAIL;
 		}
-	if (!proto->cli->json)
-		fprintf(f.out, "<<< Welcome to the SQN3330 firmware updater >>> (%d modems)\n",
-			f.n);
-	for (int i = 0; i < f.n; i++)
-		pthread_create(&f.m[i].thread, NULL, modem_main, &f.m[i]);
-	int status = EXIT_OK;
-	for (int i = 0; i < f.n; i++) {
-		pthread_join(f.m[i].thread, NULL);
-		if (f.m[i].status && status == EXIT_OK)
-			status = f.m[i].status;
 	}
-	if (f.tty)
-		redraw(&f, true);
-	if (proto->cli->json) {
-		print_json(&f);
-	} else {
-		print_table(&f);
-		/* Failures, and the warnings of successes (a boot ROM left the factory's). */
-		for (int i = 0; i < f.n; i++)
-			if (f.m[i].status || (f.m[i].err_text && *f.m[i].err_text))
-				fprintf(stderr, "\n== %s\n%s", f.m[i].cli.port, f.m[i].err_text);
+	if (!c->json)
+		fprintf(f->out, "<<< Welcome to the SQN3330 firmware updater >>> (%d modems)\n",
+			f->n);
+	int status = run_all(f);
+	report(f, c->json);
+	release(f, f->n);
+	return status;
+}
+
+int fleet_run(struct session *proto)
+{
+	int status = check_ports(proto->cli);
+	if (status >= 0)
+		return status;
+	struct fleet *f = calloc(1, sizeof *f);
+	if (!f) {
+		fprintf(stderr, "sqnsupgrade: out of memory\n");
+		return EXIT_FAIL;
 	}
-	for (int i = 0; i < f.n; i++) {
-		free(f.m[i].out_text);
-		free(f.m[i].err_text);
-	}
-	pthread_mutex_destroy(&f.lock);
+	pthread_mutex_init(&f->lock, NULL);
+	status = fleet_go(f, proto);
+	pthread_mutex_destroy(&f->lock);
+	free(f);
 	return status;
 }
