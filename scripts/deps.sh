@@ -2,7 +2,7 @@
 # Installs the Debian packages the build, the demo and the tests need.
 set -euo pipefail
 PACKAGES=(build-essential cmake pkg-config libcmocka-dev zlib1g-dev python3 clang-format socat tmux time valgrind groff-base
-    gcc-arm-none-eabi libnewlib-arm-none-eabi clang libclang-rt-dev)
+    gcc-arm-none-eabi libnewlib-arm-none-eabi clang libclang-rt-dev qemu-system-arm)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
