@@ -21,7 +21,7 @@ set_target_properties(sqnsupgrade_objects PROPERTIES POSITION_INDEPENDENT_CODE O
 target_include_directories(sqnsupgrade_objects
   PUBLIC ${PROJECT_SOURCE_DIR}/include
   PRIVATE ${PROJECT_SOURCE_DIR}/src/core ${PROJECT_SOURCE_DIR}/src/port
-          ${PROJECT_SOURCE_DIR}/src/cli)
+          ${PROJECT_SOURCE_DIR}/src/host ${PROJECT_SOURCE_DIR}/src/cli)
 # The command line's --bootrom inflates sqnsbrz.py with zlib (the core does not use it).
 target_link_libraries(sqnsupgrade_objects PRIVATE PkgConfig::SQNS_ZLIB)
 
@@ -30,6 +30,7 @@ target_link_libraries(sqnsupgrade_shared PRIVATE Threads::Threads PkgConfig::SQN
 # Exported: exactly the functions the public headers declare; the core's
 # internal sqns_* helpers, the CLI's and the ports' functions stay inside.
 set(sqns_public_headers ${PROJECT_SOURCE_DIR}/include/sqnsupgrade.h
+                        ${PROJECT_SOURCE_DIR}/include/sqnsupgrade_host.h
                         ${PROJECT_SOURCE_DIR}/include/sqnsupgrade_cli.h)
 set(sqns_exports "")
 foreach(header ${sqns_public_headers})
@@ -133,6 +134,7 @@ install(TARGETS sqnsupgrade_shared sqnsupgrade_static
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/include/sqnsupgrade.h
+              ${PROJECT_SOURCE_DIR}/include/sqnsupgrade_host.h
               ${PROJECT_SOURCE_DIR}/include/sqnsupgrade_cli.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES ${PROJECT_BINARY_DIR}/sqnsupgrade.pc

@@ -57,16 +57,36 @@ struct sqns_port_opts {
  * Returns the port, or NULL with *err = SQNS_ERR_ARG (empty name, bad
  * socket:// address or rate) or SQNS_ERR_IO and errno: ENOENT (no such
  * port), EBUSY (in use by another program), ENOTTY (not a serial port),
- * EACCES (no permission), ECONNREFUSED / ETIMEDOUT... for socket://.
+ * EACCES (no permission); for socket://, ENOENT (the host or port name is
+ * not known), EAGAIN (name resolution failed for now), ECONNREFUSED,
+ * ETIMEDOUT... sqns_port_open_error() puts these into words.
  */
 SQNS_API struct sqns_port *sqns_port_open(const char *name, const struct sqns_port_opts *opts,
 					  int *err);
 
-/* Fill cfg->ops, cfg->port and cfg->baud (when 0) for this port; the rest is the caller's. */
+/*
+ * One line (no program name, no newline) for a person when
+ * sqns_port_open(name) failed with err and errno os_errno: what is wrong and
+ * what to do ("port '/dev/ttyUSB0' is in use by another program (...): close
+ * it and run this again"). Returns buf.
+ */
+SQNS_API const char *sqns_port_open_error(const char *name, int err, int os_errno, char *buf,
+					  size_t len);
+
+/*
+ * Fill cfg->ops, cfg->port and, for a serial port, cfg->baud (when 0: the
+ * rate it was opened at) for this port; the rest is the caller's.
+ */
 SQNS_API void sqns_port_config(struct sqns_port *port, struct sqns_config *cfg);
 
 /* True for a socket:// port (its line rate cannot be changed). */
 SQNS_API bool sqns_port_is_network(const struct sqns_port *port);
+
+/*
+ * The OS error (errno value) of the port's last failure: after a flow
+ * returned SQNS_ERR_IO, why the port failed. 0 when none.
+ */
+SQNS_API int sqns_port_errno(const struct sqns_port *port);
 
 /* Close the port (NULL is fine). */
 SQNS_API void sqns_port_close(struct sqns_port *port);

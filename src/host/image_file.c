@@ -23,6 +23,8 @@ static int image_read(void *ctx, uint32_t offset, uint8_t *buf, size_t len)
 		ssize_t n = pread(f->fd, buf, len, (off_t)offset);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n == 0)
+			errno = EIO; /* the file is shorter than it was */
 		if (n <= 0)
 			return SQNS_ERR_IMAGE;
 		buf += n;
@@ -32,6 +34,19 @@ static int image_read(void *ctx, uint32_t offset, uint8_t *buf, size_t len)
 	return SQNS_OK;
 }
 
+/* Close f after a failed check, keeping errno (e, or the OS's when e is 0) for the caller. */
+static bool refuse(struct image_file *f, int e)
+{
+	int keep = e ? e : errno;
+	image_file_close(f);
+	errno = keep;
+	return false;
+}
+
+/*
+ * errno says why on failure: the OS's error, EISDIR or EINVAL (not a regular
+ * file), EINVAL (too small), EFBIG (too large).
+ */
 bool image_file_open(struct image_file *f, const char *path, const char *what, char *why,
 		     size_t why_len)
 {
@@ -39,36 +54,36 @@ bool image_file_open(struct image_file *f, const char *path, const char *what, c
 	*f = (struct image_file){.fd = -1};
 	f->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (f->fd < 0) {
+		int e = errno;
 		snprintf(why, why_len, "cannot open %s '%s': %s; check the path", what, path,
-			 strerror(errno));
-		return false;
+			 strerror(e));
+		return refuse(f, e);
 	}
-	if (fstat(f->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	bool stat_ok = fstat(f->fd, &st) == 0;
+	if (!stat_ok || !S_ISREG(st.st_mode)) {
+		int e = !stat_ok ? errno : S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		snprintf(why, why_len, "'%s' is not a regular file; give the path of the %s", path,
 			 what);
-		image_file_close(f);
-		return false;
+		return refuse(f, e);
 	}
 	if (st.st_size < (off_t)IMAGE_MIN_SIZE) {
 		snprintf(why, why_len,
 			 "%s '%s' has %lld bytes, under %u: too small for an image "
 			 "(download it again)",
 			 what, path, (long long)st.st_size, IMAGE_MIN_SIZE);
-		image_file_close(f);
-		return false;
+		return refuse(f, EINVAL);
 	}
 	if ((uint64_t)st.st_size > UINT32_MAX) {
 		snprintf(why, why_len, "%s '%s' is over 4 GiB: too large for an image", what, path);
-		image_file_close(f);
-		return false;
+		return refuse(f, EFBIG);
 	}
 	f->image = (struct sqns_image){.size = (uint32_t)st.st_size, .read = image_read, .ctx = f};
 	/* A read now, so that an unreadable file fails before the modem is touched. */
 	uint8_t probe[IMAGE_MIN_SIZE];
 	if (image_read(f, 0, probe, sizeof probe) != SQNS_OK) {
-		snprintf(why, why_len, "cannot read %s '%s': %s", what, path, strerror(errno));
-		image_file_close(f);
-		return false;
+		int e = errno;
+		snprintf(why, why_len, "cannot read %s '%s': %s", what, path, strerror(e));
+		return refuse(f, e);
 	}
 	if (!realpath(path, f->path))
 		snprintf(f->path, sizeof f->path, "%s", path);
