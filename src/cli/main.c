@@ -428,16 +428,15 @@ static int cmd_info(struct session *s)
 static int cmd_version(struct session *s)
 {
 	int mode;
-	static char showver[2048];
 	int status = detect(s, &mode);
 	if (status < 0)
 		status = need_application(s, mode);
 	if (status >= 0)
 		return status;
-	int r = sqns_showver(&s->ctx, showver, sizeof showver);
+	int r = sqns_showver(&s->ctx, s->showver, sizeof s->showver);
 	if (r != SQNS_OK)
 		return query_failed(s, r);
-	output_block(&s->out, showver);
+	output_block(&s->out, s->showver);
 	return EXIT_OK;
 }
 
@@ -645,86 +644,173 @@ static void json_result(struct session *s, int status, const char *text, const c
 	fflush(f);
 }
 
-/* The whole command line; also exported by libsqnsupgrade (sqnsupgrade_cli.h). */
-int sqns_cli_main(int argc, char **argv)
+/* The command line into c; -1 to go on, else the exit status (help and errors printed). */
+static int parse_command_line(struct cli *c, int argc, char **argv)
 {
-	struct cli cli = {.port = getenv("SQNSUPGRADE_PORT"), .baud = 921600};
 	optind = 0; /* a second call in the same process parses from scratch */
-	interrupted = 0;
-	int status = parse_args(&cli, argc, argv);
-	if (status < 0 && (!cli.port || !*cli.port) && find_command(cli.command)->needs_port)
-		status = ports_default(&cli);
-	if (status >= 0) {
+	int status = parse_args(c, argc, argv);
+	if (status < 0 && (!c->port || !*c->port) && find_command(c->command)->needs_port)
+		status = ports_default(c);
+	if (status >= 0)
 		fflush(stdout);
-		return status;
-	}
-	static struct session s;
-	memset(&s, 0, sizeof s);
-	s.cli = &cli;
-	s.serial.fd = -1;
-	output_init(&s.out, stdout, stderr, cli.verbose, cli.debug);
-	s.out.ctx = &s.ctx;
+	return status;
+}
+
+/*
+ * One sqns_cli_main call, on the heap: the session, and what cli_setup set up
+ * that cli_teardown must undo (several calls may run in one process, one at a
+ * time: nothing of it is static).
+ */
+struct invocation {
+	struct cli cli;
+	struct session s;
+	struct sigaction old[3]; /* the handlers found, put back at the end */
+	bool signals_caught;
+	bool ran;      /* the command ran: --json reports its result */
+	bool json_one; /* --json with one modem: text captured, one result object */
+	char *json_text, *json_err;
+	size_t json_text_len, json_err_len;
+	FILE *shown; /* -q run: the real transcript stream ... */
+	FILE *sink;  /* ... and /dev/null in its place */
+};
+
+/* The context, with the port the session will open (the core's cfg is set once, here). */
+static int session_start(struct session *s)
+{
+	const struct cli *c = s->cli;
+	s->serial.fd = -1;
+	if (c->pkgdebug)
+		s->serial.hexdump = stderr;
+	output_init(&s->out, stdout, stderr, c->verbose, c->debug);
+	s->out.ctx = &s->ctx;
 	struct sqns_config cfg = {
 	    .ops = &posix_serial_ops,
-	    .port = &s.serial,
+	    .port = &s->serial,
 	    .on_event = output_event,
-	    .user = &s.out,
+	    .user = &s->out,
 	    /* Above 921600 the modem starts at 921600; -b is then the transfer's rate. */
-	    .baud = cli.baud > 921600 ? 921600 : cli.baud,
-	    .fast_baud = cli.baud > 921600 ? cli.baud : 0,
-	    .timeouts = cli.timeouts,
+	    .baud = c->baud > 921600 ? 921600 : c->baud,
+	    .fast_baud = c->baud > 921600 ? c->baud : 0,
+	    .timeouts = c->timeouts,
 	    .should_abort = cli_should_abort,
 	};
-	if (sqns_init(&s.ctx, &cfg) != SQNS_OK) {
+	if (sqns_init(&s->ctx, &cfg) != SQNS_OK) {
 		fprintf(stderr, "sqnsupgrade: internal error: bad configuration\n");
 		return EXIT_FAIL;
 	}
-	if ((status = open_log(&s)) >= 0)
+	return -1;
+}
+
+/* --json with one modem: the text and the messages go to memory, the events to stdout. */
+static int capture_streams(struct invocation *inv)
+{
+	struct output *o = &inv->s.out;
+	o->json = stdout;
+	o->tty = false;
+	o->out = open_memstream(&inv->json_text, &inv->json_text_len);
+	o->err = open_memstream(&inv->json_err, &inv->json_err_len);
+	if (!o->out || !o->err) {
+		fprintf(stderr, "sqnsupgrade: out of memory\n");
+		return EXIT_FAIL;
+	}
+	return -1;
+}
+
+/* The output streams: captured (--json), coloured, or muted (-q run). */
+static int setup_streams(struct invocation *inv)
+{
+	struct output *o = &inv->s.out;
+	inv->json_one = inv->cli.json && inv->cli.nports <= 1;
+	if (inv->json_one)
+		return capture_streams(inv);
+	colour_streams(o);
+	if (quiet_run(&inv->cli) && (inv->sink = fopen("/dev/null", "w")) != NULL) {
+		inv->shown = o->out;
+		o->out =
+		    inv->sink; /* -q: the transcript goes nowhere; the result line at the end */
+	}
+	return -1;
+}
+
+/* Everything the command needs around it; -1 when ready, else the exit status. */
+static int cli_setup(struct invocation *inv)
+{
+	inv->s.cli = &inv->cli;
+	int status = session_start(&inv->s);
+	if (status < 0)
+		status = open_log(&inv->s);
+	if (status >= 0)
 		return status;
-	if (cli.pkgdebug)
-		s.serial.hexdump = stderr;
-	struct sigaction old[3];
-	catch_signals(old);
-	char *json_text = NULL, *json_err = NULL;
-	size_t json_text_len = 0, json_err_len = 0;
-	bool json_one = cli.json && cli.nports <= 1;
-	if (json_one) {
-		s.out.json = stdout;
-		s.out.out = open_memstream(&json_text, &json_text_len);
-		s.out.err = open_memstream(&json_err, &json_err_len);
-		s.out.tty = false;
-		if (!s.out.out || !s.out.err) {
-			fprintf(stderr, "sqnsupgrade: out of memory\n");
-			return EXIT_FAIL;
-		}
-	} else {
-		colour_streams(&s.out);
+	catch_signals(inv->old);
+	inv->signals_caught = true;
+	return setup_streams(inv);
+}
+
+static int cli_dispatch(struct invocation *inv)
+{
+	inv->ran = true;
+	int status = find_command(inv->cli.command)->fn(&inv->s);
+	output_break(&inv->s.out);
+	return status;
+}
+
+/* --json with one modem: the messages to stderr, then the result object on stdout. */
+static void finish_json(struct invocation *inv, int status)
+{
+	struct output *o = &inv->s.out;
+	if (o->out && o->out != stdout)
+		fclose(o->out);
+	if (o->err && o->err != stderr)
+		fclose(o->err);
+	o->out = stdout;
+	o->err = stderr;
+	if (inv->json_err)
+		fputs(inv->json_err, stderr); /* the messages still reach a person */
+	if (inv->ran)
+		json_result(&inv->s, status, inv->json_text, inv->json_err);
+	free(inv->json_text);
+	free(inv->json_err);
+}
+
+/* Undo what cli_setup did, whatever step it reached; every exit goes through here. */
+static void cli_teardown(struct invocation *inv, int status)
+{
+	struct output *o = &inv->s.out;
+	if (inv->json_one)
+		finish_json(inv, status);
+	if (inv->sink) {
+		fclose(inv->sink);
+		o->out = inv->shown;
+		if (status == EXIT_OK && inv->ran)
+			quiet_result(&inv->s);
 	}
-	FILE *shown = s.out.out, *sink = NULL;
-	if (!json_one && quiet_run(&cli) && (sink = fopen("/dev/null", "w")) != NULL)
-		s.out.out = sink; /* -q: the transcript goes nowhere; the result line below */
-	status = find_command(cli.command)->fn(&s);
-	output_break(&s.out);
-	if (json_one) {
-		fclose(s.out.out);
-		fclose(s.out.err);
-		fputs(json_err, stderr); /* the messages still reach a person */
-		json_result(&s, status, json_text, json_err);
-		free(json_text);
-		free(json_err);
-		s.out.out = stdout;
-		s.out.err = stderr;
+	if (o->out)
+		colour_close_streams(o, stdout, stderr);
+	session_close(&inv->s);
+	if (o->log)
+		fclose(o->log);
+	if (inv->signals_caught)
+		restore_signals(inv->old);
+}
+
+/* The whole command line; also exported by libsqnsupgrade (sqnsupgrade_cli.h). */
+int sqns_cli_main(int argc, char **argv)
+{
+	struct invocation *inv = calloc(1, sizeof *inv);
+	if (!inv) {
+		fprintf(stderr, "sqnsupgrade: out of memory\n");
+		return EXIT_FAIL;
 	}
-	if (sink) {
-		fclose(sink);
-		s.out.out = shown;
-		if (status == EXIT_OK)
-			quiet_result(&s);
+	inv->cli = (struct cli){.port = getenv("SQNSUPGRADE_PORT"), .baud = 921600};
+	interrupted = 0;
+	int status = parse_command_line(&inv->cli, argc, argv);
+	if (status < 0) {
+		status = cli_setup(inv);
+		if (status < 0)
+			status = cli_dispatch(inv);
+		cli_teardown(inv, status);
 	}
-	colour_close_streams(&s.out, stdout, stderr);
-	session_close(&s);
-	if (s.out.log)
-		fclose(s.out.log);
-	restore_signals(old);
+	fflush(stdout);
+	free(inv);
 	return status;
 }
