@@ -57,7 +57,7 @@ enum sqns_err {
 };
 
 /* A short English sentence for an sqns_err value; never NULL. */
-const char *sqns_strerror(int err);
+SQNS_API const char *sqns_strerror(int err);
 
 /* AT+SMOD? values (docs/protocol.md section 2). */
 enum sqns_mode {
@@ -70,7 +70,7 @@ enum sqns_mode {
 };
 
 /* "recovery", "mtools", "application", "updater", "upgrade" or "unknown". */
-const char *sqns_mode_name(int mode);
+SQNS_API const char *sqns_mode_name(int mode);
 
 /*
  * The transport. All functions receive the `port` pointer of the config.
@@ -220,7 +220,7 @@ struct sqns_image_info {
 };
 
 /* Parse a file name (a folder part is skipped). False when it follows neither pattern. */
-bool sqns_parse_image_name(const char *name, struct sqns_image_info *info);
+SQNS_API bool sqns_parse_image_name(const char *name, struct sqns_image_info *info);
 
 /* Why sqns_upgrade refused (SQNS_ERR_REFUSED), before anything changed on the modem. */
 enum sqns_refusal {
@@ -307,7 +307,7 @@ struct sqns_ctx {
  * anything that needs another rate then fails with SQNS_ERR_UNSUPPORTED).
  * A port op's negative result reaches the caller as SQNS_ERR_IO.
  */
-int sqns_init(struct sqns_ctx *ctx, const struct sqns_config *cfg);
+SQNS_API int sqns_init(struct sqns_ctx *ctx, const struct sqns_config *cfg);
 
 /* ---- AT channel ---- */
 
@@ -319,26 +319,27 @@ int sqns_init(struct sqns_ctx *ctx, const struct sqns_config *cfg);
  * Returns SQNS_OK, SQNS_ERR_MODEM (ERROR), SQNS_ERR_TIMEOUT, SQNS_ERR_IO or
  * SQNS_ERR_ABORTED.
  */
-int sqns_at(struct sqns_ctx *ctx, const char *cmd, char *resp, size_t resp_len,
-	    uint32_t timeout_ms);
+SQNS_API int sqns_at(struct sqns_ctx *ctx, const char *cmd, char *resp, size_t resp_len,
+		     uint32_t timeout_ms);
 
 /*
  * Send AT until the modem answers OK, for at most timeout_ms (0: wake_ms).
  * Returns SQNS_OK, SQNS_ERR_NO_MODEM, SQNS_ERR_IO or SQNS_ERR_ABORTED.
  */
-int sqns_wakeup(struct sqns_ctx *ctx, uint32_t timeout_ms);
+SQNS_API int sqns_wakeup(struct sqns_ctx *ctx, uint32_t timeout_ms);
 
 /*
  * Wait for a line that starts with `prefix`, for at most timeout_ms; a TICK
  * event per second when phase >= 0. SQNS_OK, SQNS_ERR_TIMEOUT, SQNS_ERR_IO or
  * SQNS_ERR_ABORTED.
  */
-int sqns_wait_line(struct sqns_ctx *ctx, const char *prefix, uint32_t timeout_ms, int phase);
+SQNS_API int sqns_wait_line(struct sqns_ctx *ctx, const char *prefix, uint32_t timeout_ms,
+			    int phase);
 
 /* ---- modem queries ---- */
 
 /* AT+SMOD? into *mode. SQNS_OK, an AT error, or SQNS_ERR_PROTOCOL (no number). */
-int sqns_get_mode(struct sqns_ctx *ctx, int *mode);
+SQNS_API int sqns_get_mode(struct sqns_ctx *ctx, int *mode);
 
 /*
  * Find the modem within detect_ms, in rounds: AT at the configured rate, at
@@ -347,25 +348,25 @@ int sqns_get_mode(struct sqns_ctx *ctx, int *mode);
  * round only the +++ escape of a data session. Then AT+BIND=AT, ATE0 and
  * AT+SMOD? into *mode. ctx->rate is the rate it answered at.
  */
-int sqns_detect(struct sqns_ctx *ctx, int *mode);
+SQNS_API int sqns_detect(struct sqns_ctx *ctx, int *mode);
 
 /* AT!="showver" into buf (the SYSTEM VERSION block, '\n'-separated). */
-int sqns_showver(struct sqns_ctx *ctx, char *buf, size_t len);
+SQNS_API int sqns_showver(struct sqns_ctx *ctx, char *buf, size_t len);
 
 /* ATI1 into buf ('\n'-separated lines). */
-int sqns_ati1(struct sqns_ctx *ctx, char *buf, size_t len);
+SQNS_API int sqns_ati1(struct sqns_ctx *ctx, char *buf, size_t len);
 
 /* AT+CGSN: the 15-digit IMEI into imei[16]. SQNS_ERR_PROTOCOL if not 15 digits. */
-int sqns_imei(struct sqns_ctx *ctx, char imei[16]);
+SQNS_API int sqns_imei(struct sqns_ctx *ctx, char imei[16]);
 
 /* The build number of an ATI1 answer: digits after the last '-' of the LR line. */
-bool sqns_parse_ati1_build(const char *ati1, uint32_t *build);
+SQNS_API bool sqns_parse_ati1_build(const char *ati1, uint32_t *build);
 
 /*
  * From a showver block: the build in brackets of the first line that contains
  * `name` ("Bootloader0", "Software"); false when absent or "NA".
  */
-bool sqns_parse_showver_build(const char *showver, const char *name, uint32_t *build);
+SQNS_API bool sqns_parse_showver_build(const char *showver, const char *name, uint32_t *build);
 
 /* ---- STP ---- */
 
@@ -375,7 +376,7 @@ bool sqns_parse_showver_build(const char *showver, const char *name, uint32_t *b
  * Returns SQNS_OK, SQNS_ERR_ARG (no image), SQNS_ERR_TIMEOUT, SQNS_ERR_PROTOCOL,
  * SQNS_ERR_IMAGE, SQNS_ERR_IO or SQNS_ERR_ABORTED.
  */
-int sqns_stp_send(struct sqns_ctx *ctx, const struct sqns_image *img);
+SQNS_API int sqns_stp_send(struct sqns_ctx *ctx, const struct sqns_image *img);
 
 /* ---- flows ---- */
 
@@ -405,7 +406,7 @@ struct sqns_upgrade_opts {
  * SQNS_OK or SQNS_ERR_REFUSED with *why set; SQNS_ERR_IMAGE on read errors;
  * SQNS_ERR_ARG without an image.
  */
-int sqns_check_images(const struct sqns_upgrade_opts *opts, enum sqns_refusal *why);
+SQNS_API int sqns_check_images(const struct sqns_upgrade_opts *opts, enum sqns_refusal *why);
 
 /*
  * The whole upgrade of a modem in any mode it can be found in (application,
@@ -435,8 +436,8 @@ int sqns_check_images(const struct sqns_upgrade_opts *opts, enum sqns_refusal *w
  *  SQNS_ERR_ABORTED   should_abort answered true (an STP session is closed first)
  *  SQNS_ERR_UNSUPPORTED the port cannot change its rate and the flow needs it
  */
-int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, char *showver,
-		 size_t showver_len);
+SQNS_API int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, char *showver,
+			  size_t showver_len);
 
 /*
  * Mirror mode's first half (the user's document's sqnsupgrade.uart()): bring
@@ -448,7 +449,7 @@ int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, cha
  * sqns_upgrade's errors but SQNS_ERR_VERIFY and SQNS_ERR_REJECTED; ctx->res
  * as for sqns_upgrade.
  */
-int sqns_prepare(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts);
+SQNS_API int sqns_prepare(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts);
 
 #ifdef __cplusplus
 }
