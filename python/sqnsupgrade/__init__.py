@@ -1,61 +1,209 @@
 """sqnsupgrade: the SQN3330 firmware updater as Pycom's Python module, on a PC.
 
-A drop-in for the PC-side calls of Pycom's sqnsupgrade module, for the system
-python3 (standard library only). It calls the sqnsupgrade command line inside
-libsqnsupgrade.so through ctypes, so what it prints is exactly what the command
-prints, and a failure raises SqnsupgradeError with the command's message:
+For the system python3, standard library only: ctypes over libsqnsupgrade's C
+API (sqnsupgrade.h, the core; sqnsupgrade_host.h, ports and files). The user's
+document's calls work as they are:
 
     import sqnsupgrade
     sqnsupgrade.run('/dev/ttyUSB0', 'CATM1-39529.dup')                # normal upgrade
     sqnsupgrade.run('/dev/ttyUSB0', 'CATM1-39529.dup', 'updater.elf') # recovery method
     sqnsupgrade.run(port, dup, load_fff=True, fc=True, verbose=True)
-    sqnsupgrade.version(port); sqnsupgrade.info(port)
+    sqnsupgrade.info(port); sqnsupgrade.version(port)
     sqnsupgrade.state(port); sqnsupgrade.imei(port)
+    sqnsupgrade.uart(True, 'updater.elf', port=MODEM, host=PORT)     # mirror mode
 
-The board-side forms run(dup) and run(dup, elf) take the port from
-$SQNSUPGRADE_PORT.
+and return values: run() a Result (stage, builds, verified...), info() an
+Info, version() a Version, state() the mode number, imei() the IMEI. A failure
+raises SqnsupgradeError with the command line's exit status, the library's
+error, the refusal, the modem's stage in words and what to do.
+
+Console: run(), info(), version() and uart() print what the document shows
+(the transcript of an upgrade on sys.stdout; verbose= and debug= lines on
+sys.stderr) unless quiet=True; state() and imei() print nothing. A program
+follows an upgrade through progress=(done, total, step) and on_event=(Event).
+
+Threads: each call owns its context, its port and its files, and ctypes
+releases the GIL while the library works, so several modems can be upgraded
+from several threads at once (pass quiet=True, or the transcripts interleave).
+A call stops cleanly when cancel= (a threading.Event) is set, or on Ctrl-C in
+the main thread: the library closes the STP session first; then
+SqnsupgradeError with status 8, or the KeyboardInterrupt, is raised.
 
 The library is looked for in $SQNSUPGRADE_LIB (a path), then next to an
 installed module (PREFIX/lib), then in the source tree's build/, then by the
 dynamic loader (LD_LIBRARY_PATH, ldconfig).
-
-Errors: the command writes its diagnostics to stderr (fd 2). During a call fd 2
-is a pipe whose reader thread copies every byte to the original stderr as it
-arrives (so the console shows what the command shows) and keeps them; on a
-non-zero exit status the error block, from the first "sqnsupgrade: " line to
-the end, becomes the exception's message. One call at a time per process.
 """
 import ctypes
+import dataclasses
 import os
 import sys
 import sysconfig
 import threading
+from typing import Callable, Dict, Optional
 
-__all__ = ["run", "info", "version", "state", "imei", "cli", "library_path",
-           "SqnsupgradeError"]
+__all__ = ["run", "info", "version", "state", "imei", "uart", "library_path",
+           "SqnsupgradeError", "Result", "Info", "Version", "Event"]
 
 _LIBNAME = "libsqnsupgrade.so.0"
 
-# Exit statuses of the command (README.md, "Exit statuses").
+# The command line's exit statuses (README.md, "Exit statuses"): SqnsupgradeError.status.
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_FILE, EXIT_PORT, EXIT_NO_MODEM = 0, 1, 2, 3, 4, 5
 EXIT_TRANSFER, EXIT_REJECTED, EXIT_INTERRUPTED, EXIT_STATE = 6, 7, 8, 9
 EXIT_REFUSED, EXIT_VERIFY = 10, 11
 
+# ---- the C API's numbers and names (include/sqnsupgrade.h) ----
 
-class SqnsupgradeError(Exception):
-    """The command failed. str(e) is its error message as printed on stderr;
-    e.status is its exit status; e.stderr everything it printed there."""
+SQNS_OK = 0
+SQNS_ERR_ARG, SQNS_ERR_IO, SQNS_ERR_TIMEOUT, SQNS_ERR_PROTOCOL = -1, -2, -3, -4
+SQNS_ERR_MODEM, SQNS_ERR_STATE, SQNS_ERR_REJECTED, SQNS_ERR_NO_MODEM = -5, -6, -7, -8
+SQNS_ERR_UNSUPPORTED, SQNS_ERR_IMAGE, SQNS_ERR_ABORTED, SQNS_ERR_REFUSED = -9, -10, -11, -12
+SQNS_ERR_VERIFY = -13
 
-    def __init__(self, message, status, stderr=""):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.stderr = stderr
+ERRORS = {0: "ok", -1: "arg", -2: "io", -3: "timeout", -4: "protocol", -5: "modem", -6: "state",
+          -7: "rejected", -8: "no_modem", -9: "unsupported", -10: "image", -11: "aborted",
+          -12: "refused", -13: "verify"}
+
+# enum sqns_err -> exit status, as the command line maps them.
+_STATUS = {SQNS_ERR_NO_MODEM: EXIT_NO_MODEM, SQNS_ERR_PROTOCOL: EXIT_TRANSFER,
+           SQNS_ERR_TIMEOUT: EXIT_TRANSFER, SQNS_ERR_REJECTED: EXIT_REJECTED,
+           SQNS_ERR_ABORTED: EXIT_INTERRUPTED, SQNS_ERR_STATE: EXIT_STATE,
+           SQNS_ERR_IMAGE: EXIT_FILE, SQNS_ERR_REFUSED: EXIT_REFUSED,
+           SQNS_ERR_VERIFY: EXIT_VERIFY, SQNS_ERR_IO: EXIT_PORT}
+
+MODES = {-1: "unknown", 0: "recovery", 1: "mtools", 2: "application", 3: "updater", 4: "upgrade"}
+MODE_RECOVERY, MODE_MTOOLS, MODE_APPLICATION, MODE_UPDATER, MODE_UPGRADE = 0, 1, 2, 3, 4
+
+# enum sqns_stage, enum sqns_refusal, enum sqns_event_type, enum sqns_phase: by value.
+STAGES = ("untouched", "upgrade_mode", "transferred", "done", "recovery")
+REFUSALS = ("none", "updater_not_elf", "firmware_is_elf", "diff_with_updater",
+            "diff_wrong_base", "factory_bootrom", "bootrom_missing", "recovery_no_updater",
+            "recovery_diff", "mtools_updater", "bootrom_not_upgr")
+EVENT_TYPES = ("phase", "progress", "tick", "session", "retry", "at_tx", "at_rx", "stp_tx",
+               "stp_rx", "rate")
+PHASES = ("wakeup", "reboot_upgrade", "resume", "fff_too_big", "stp_on_the_fly", "stp_fff",
+          "download_done", "applying", "resetting", "completed", "stp_bootrom", "bootrom_done",
+          "negotiate", "updater_done", "ppp_escape", "stp_abandoned", "fast_link", "plan",
+          "already_current", "verified", "stp_wait", "fast_link_lost", "checking",
+          "bootrom_again", "bootrom_verified", "bootrom_factory")
+
+FACTORY_BOOTLOADER0 = 33080  # SQNS_FACTORY_BOOTLOADER0
+APPLICATION_RATE = 921600    # SQNS_APPLICATION_RATE
+
+# ---- the C structures, mirrored (tests/python/test_layout.py checks them against C) ----
+
+_u8, _u16, _u32, _int, _bool = ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32, ctypes.c_int, \
+    ctypes.c_bool
 
 
-_lock = threading.Lock()
-_lib = None
-_lib_path = None
+class _Frame(ctypes.Structure):
+    _fields_ = [("op", _u8), ("sid", _u8), ("len", _u16), ("tid", _u32)]
+
+
+class _Event(ctypes.Structure):
+    _fields_ = [("type", _int), ("phase", _int), ("value", _int), ("err", _int),
+                ("done", _u32), ("total", _u32), ("text", ctypes.c_void_p),
+                ("len", ctypes.c_size_t), ("frame", _Frame)]
+
+
+_EVENT_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.POINTER(_Event))
+_ABORT_FN = ctypes.CFUNCTYPE(_bool, ctypes.c_void_p)
+
+
+class _Timeouts(ctypes.Structure):
+    _fields_ = [(n, _u32) for n in ("at_ms", "detect_ms", "wake_ms", "stp_ms", "apply_ms",
+                                     "stall_ms")]
+
+
+class _Config(ctypes.Structure):
+    _fields_ = [("ops", ctypes.c_void_p), ("port", ctypes.c_void_p), ("on_event", _EVENT_FN),
+                ("user", ctypes.c_void_p), ("baud", _u32), ("fast_baud", _u32),
+                ("timeouts", _Timeouts), ("should_abort", _ABORT_FN)]
+
+
+class _ImageInfo(ctypes.Structure):
+    _fields_ = [("differential", _bool), ("build", _u32), ("from_", _u32)]
+
+
+class _Plan(ctypes.Structure):
+    _fields_ = [("mode", _int), ("rate", _u32), ("running_build", _u32),
+                ("bootloader0", _u32), ("target", _ImageInfo), ("target_known", _bool),
+                ("bootrom_step", _bool), ("recovery_step", _bool), ("updater_step", _bool),
+                ("fff", _bool), ("resume", _bool), ("forced", _bool), ("overridden", _int),
+                ("bootrom_only", _bool), ("bootrom_again", _bool), ("bootrom_pending", _bool),
+                ("bootloader0_after", _u32)]
+
+
+class _Result(ctypes.Structure):
+    _fields_ = [("stage", _int), ("refusal", _int), ("plan", _Plan), ("mode", _int),
+                ("rate", _u32)]
+
+
+# struct sqns_ctx_private is the core's: room for it, never read. Its C size is
+# below this (the layout test checks it), so a library whose private part grows
+# a little still fits.
+_PRIV_ROOM = 4096
+
+
+class _Ctx(ctypes.Structure):
+    _fields_ = [("cfg", _Config), ("res", _Result),
+                ("priv", ctypes.c_uint64 * (_PRIV_ROOM // 8))]
+
+
+class _Image(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("size", _u32), ("read", ctypes.c_void_p),
+                ("ctx", ctypes.c_void_p)]
+
+
+class _UpgradeOpts(ctypes.Structure):
+    _fields_ = [("image", ctypes.POINTER(_Image)), ("updater", ctypes.POINTER(_Image)),
+                ("bootrom", ctypes.POINTER(_Image)), ("force", _bool), ("dry_run", _bool),
+                ("fff", _bool), ("force_fff", _bool)]
+
+
+class _PortOpts(ctypes.Structure):
+    _fields_ = [("baud", _u32), ("rtscts", _bool), ("connect_ms", _u32)]
+
+
+_P = ctypes.c_void_p  # struct sqns_port *, struct sqns_file *: opaque
+_PINT = ctypes.POINTER(_int)
+_CTX = ctypes.POINTER(_Ctx)
+_SIGNATURES = {
+    "sqns_strerror": (ctypes.c_char_p, [_int]),
+    "sqns_mode_name": (ctypes.c_char_p, [_int]),
+    "sqns_init": (_int, [_CTX, ctypes.POINTER(_Config)]),
+    "sqns_detect": (_int, [_CTX, _PINT]),
+    "sqns_get_mode": (_int, [_CTX, _PINT]),
+    "sqns_showver": (_int, [_CTX, ctypes.c_char_p, ctypes.c_size_t]),
+    "sqns_ati1": (_int, [_CTX, ctypes.c_char_p, ctypes.c_size_t]),
+    "sqns_imei": (_int, [_CTX, ctypes.c_char_p]),
+    "sqns_parse_showver_build": (_bool, [ctypes.c_char_p, ctypes.c_char_p,
+                                         ctypes.POINTER(_u32)]),
+    "sqns_parse_ati1_build": (_bool, [ctypes.c_char_p, ctypes.POINTER(_u32)]),
+    "sqns_parse_image_name": (_bool, [ctypes.c_char_p, ctypes.POINTER(_ImageInfo)]),
+    "sqns_check_images": (_int, [ctypes.POINTER(_UpgradeOpts), _PINT]),
+    "sqns_upgrade": (_int, [_CTX, ctypes.POINTER(_UpgradeOpts), ctypes.c_char_p,
+                            ctypes.c_size_t]),
+    "sqns_prepare": (_int, [_CTX, ctypes.POINTER(_UpgradeOpts)]),
+    "sqns_port_open": (_P, [ctypes.c_char_p, ctypes.POINTER(_PortOpts), _PINT]),
+    "sqns_port_config": (None, [_P, ctypes.POINTER(_Config)]),
+    "sqns_port_open_error": (ctypes.c_char_p, [ctypes.c_char_p, _int, _int, ctypes.c_char_p,
+                                                ctypes.c_size_t]),
+    "sqns_port_is_network": (_bool, [_P]),
+    "sqns_port_errno": (_int, [_P]),
+    "sqns_port_close": (None, [_P]),
+    "sqns_port_bridge": (_int, [_P, _P, _ABORT_FN, ctypes.c_void_p]),
+    "sqns_file_open": (_P, [ctypes.c_char_p, _PINT, ctypes.c_char_p, ctypes.c_size_t]),
+    "sqns_bootrom_open": (_P, [ctypes.c_char_p, _PINT, ctypes.c_char_p, ctypes.c_size_t]),
+    "sqns_file_image": (ctypes.POINTER(_Image), [_P]),
+    "sqns_file_path": (ctypes.c_char_p, [_P]),
+    "sqns_file_close": (None, [_P]),
+    "sqns_host_error": (ctypes.c_char_p, [_int, _int, ctypes.c_char_p, ctypes.c_size_t]),
+}
+
+# ---- the library: the module's only shared state, loaded once ----
+
+_load_lock = threading.Lock()
+_loaded = []  # [(CDLL, path)] once loaded
 
 
 def _candidates():
@@ -75,127 +223,667 @@ def _candidates():
     yield _LIBNAME
 
 
-def _library():
-    global _lib, _lib_path
-    if _lib is not None:
-        return _lib
+def _open_library():
     tried = []
     for path in _candidates():
         if os.sep in path and not os.path.exists(path):
             tried.append(path)
             continue
         try:
-            lib = ctypes.CDLL(path)
+            lib = ctypes.CDLL(path, use_errno=True)
         except OSError as e:
             tried.append("%s (%s)" % (path, e))
             continue
-        lib.sqns_cli_main.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)]
-        lib.sqns_cli_main.restype = ctypes.c_int
-        _lib, _lib_path = lib, path
-        return lib
+        missing = [n for n in _SIGNATURES if not hasattr(lib, n)]
+        if missing:
+            tried.append("%s (too old: no %s)" % (path, ", ".join(missing)))
+            continue
+        for name, (restype, argtypes) in _SIGNATURES.items():
+            fn = getattr(lib, name)
+            fn.restype, fn.argtypes = restype, argtypes
+        return lib, path
     raise ImportError("sqnsupgrade: cannot load %s; set SQNSUPGRADE_LIB to its path. Tried: %s"
                       % (_LIBNAME, ", ".join(tried)))
+
+
+def _library():
+    if not _loaded:
+        with _load_lock:
+            if not _loaded:
+                _loaded.append(_open_library())
+    return _loaded[0][0]
 
 
 def library_path():
     """The path of the libsqnsupgrade loaded (loading it if needed)."""
     _library()
-    return _lib_path
+    return _loaded[0][1]
 
 
-class _Tee:
-    """Route fd through a pipe; a thread copies to the original and keeps a copy."""
+def _strerror(err):
+    return _library().sqns_strerror(err).decode()
 
-    KEEP = 1 << 20  # keep the last MiB: the error block is at the end
 
-    def __init__(self, fd, keep_all=False):
-        self.fd = fd
-        self.keep_all = keep_all
-        self.data = bytearray()
-        self.saved = None
+# ---- values ----
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """One event of the library (struct sqns_event), for on_event=.
+
+    type: "phase", "progress", "tick", "session", "retry", "at_tx", "at_rx",
+    "stp_tx", "stp_rx" or "rate". phase: the phase's name (docs/json.md) for
+    "phase" and "tick", else None. value: the phase's value (a build, a rate),
+    a tick's seconds, a session's version, a retry's attempt, a rate. err: a
+    retry's reason (an sqns_err). done, total: progress bytes (total is a
+    session's max transfer too). text: an AT line. frame: (op, sid, len, tid)
+    of an STP frame, else None.
+    """
+    type: str
+    phase: Optional[str] = None
+    value: int = 0
+    err: int = 0
+    done: int = 0
+    total: int = 0
+    text: Optional[str] = None
+    frame: Optional[tuple] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """What run() found and did (struct sqns_result, in Python's words).
+
+    stage: where the modem stands: "done" (upgraded), "untouched" (nothing to
+    do, or a dry run), or for a failure "upgrade_mode", "transferred",
+    "recovery". mode: the mode it was found in (2 application, 4 upgrade...).
+    old_build / bootloader0: Software and Bootloader0 builds found before (None:
+    not read, e.g. from upgrade mode). new_build / bootloader0_after: read at
+    the end (None: not read). target_build: the build the file name says.
+    verified: new_build is the file's build. already_current: nothing to do.
+    bootrom_pending: Bootloader0 still reads 33080, the factory's: run again
+    with bootrom= to finish (the firmware itself is fine). showver: the final
+    SYSTEM VERSION block ("" when not read).
+    """
+    stage: str
+    mode: int
+    mode_name: str
+    rate: int
+    old_build: Optional[int]
+    new_build: Optional[int]
+    target_build: Optional[int]
+    differential: bool
+    verified: bool
+    already_current: bool
+    dry_run: bool
+    fff: bool
+    resumed: bool
+    bootrom_step: bool
+    updater_step: bool
+    bootloader0: Optional[int]
+    bootloader0_after: Optional[int]
+    bootrom_again: bool
+    bootrom_pending: bool
+    forced: bool
+    showver: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Info:
+    """info(): the mode, and in application mode the version (ATI1) and IMEI.
+    str() is what info() prints."""
+    mode: int
+    mode_name: str
+    build: Optional[int]
+    ati1: Optional[str]
+    imei: Optional[str]
+    text: str
+
+    def __str__(self):
+        return self.text
+
+
+@dataclasses.dataclass(frozen=True)
+class Version:
+    """version(): the SYSTEM VERSION block (AT!="showver"). fields maps each
+    line's name ("Bootloader0", "Software"; the '*' of the active bootloader
+    dropped) to its value; software and bootloader0 are their builds.
+    str() is the block."""
+    text: str
+    software: Optional[int]
+    bootloader0: Optional[int]
+    fields: Dict[str, str]
+
+    def __str__(self):
+        return self.text
+
+
+class SqnsupgradeError(Exception):
+    """A call failed. str(e) is the message: what failed, the modem's state
+    and what to do.
+
+    status: the command line's exit status for it (README.md, "Exit
+    statuses": 3 file, 4 port, 5 no modem, 6 transfer, 7 rejected, 8
+    interrupted, 9 mode, 10 refused, 11 verify...). err: the library's
+    sqns_err (negative; 0 when the library was not asked), error: its name
+    ("timeout"...). refusal: why a safety check refused ("diff_wrong_base"...)
+    or None. stage: where the modem stands ("untouched", "upgrade_mode",
+    "transferred", "done", "recovery") or None when no modem was reached;
+    modem_state: that in words. mode: the mode last read, or None.
+    os_errno: the OS error of a port or a file, or None. result: run()'s
+    Result so far (the plan, the builds found), or None.
+    """
+
+    def __init__(self, message, status, err=0, refusal=None, stage=None, modem_state=None,
+                 mode=None, os_errno=None, result=None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.err = err
+        self.error = ERRORS.get(err, str(err))
+        self.refusal = refusal
+        self.stage = stage
+        self.modem_state = modem_state
+        self.mode = mode
+        self.os_errno = os_errno
+        self.result = result
+
+
+def _status_for(err):
+    return _STATUS.get(err, EXIT_FAIL)
+
+
+def _optional(build):
+    return build or None
+
+
+# ---- the console: the user's document's transcript ----
+
+
+class _Transcript:
+    """Prints what the document shows for the events of one call (not thread-shared)."""
+
+    BUSY_HINT_S = 3   # seconds of STP silence before "The modem is busy"
+    BUSY_REPEAT_S = 30
+    WAIT_HINT_S = 10  # seconds of an AT wait before its hint
+
+    def __init__(self, call, verbose, debug):
+        self.call = call
+        self.out = sys.stdout
+        self.err = sys.stderr
+        self.verbose = verbose
+        self.debug = debug
+        self.tty = self._isatty(self.out)
+        self.line_open = False  # the last line printed is not ended yet
+        self.bar_open = False   # ... and it is the progress bar, redrawn in place
+        self.shown = -1   # the percent last drawn
+        self.fff = False
+        self.busy_next = None
+        self.tick_phase = None
+        self.tick_said = False
+
+    @staticmethod
+    def _isatty(f):
         try:
-            self.saved = os.dup(fd)
-        except OSError:
-            return  # fd not open: nothing to copy to, nothing to keep
-        self.rd, wr = os.pipe()
-        os.dup2(wr, fd)
-        os.close(wr)
-        self.thread = threading.Thread(target=self._pump, daemon=True)
-        self.thread.start()
+            return f.isatty()
+        except (AttributeError, ValueError):
+            return False
 
-    def _pump(self):
-        while True:
-            chunk = os.read(self.rd, 65536)
-            if not chunk:
+    def write(self, text, err=False):
+        f = self.err if err else self.out
+        if f is None:
+            return
+        if self.line_open:
+            self.out.write("\n")
+            self.line_open = self.bar_open = False
+        f.write(text)
+        f.flush()
+
+    def say(self, line, err=False):
+        self.write(line + "\n", err)
+
+    def block(self, text):
+        self.write(text if text.endswith("\n") or not text else text + "\n")
+
+    def event(self, ev):
+        t = ev.type
+        if t == 0:
+            self.tick_phase = None
+            self.phase(ev.phase, ev.value)
+        elif t == 1:
+            self.progress(ev.done, ev.total)
+        elif t == 2:
+            self.tick(ev.phase, ev.value)
+        elif t == 3:
+            self.shown = -1
+            self.say("Session opened: version %d, max transfer %u bytes" % (ev.value, ev.total))
+        elif t == 4:
+            if self.verbose:
+                self.say("STP answer invalid (%s): retry %d of 4" % (_strerror(ev.err), ev.value),
+                         err=True)
+            if self.debug:
+                self.say("[stp] answer invalid (%s): retry %d" % (_strerror(ev.err), ev.value),
+                         err=True)
+        elif self.debug:
+            self.trace(ev)
+
+    def trace(self, ev):
+        t = ev.type
+        if t in (5, 6):
+            text = ctypes.string_at(ev.text, ev.len).decode(errors="replace") if ev.len else ""
+            self.say("[at] %s %s" % (">" if t == 5 else "<", text), err=True)
+        elif t in (7, 8):
+            f = ev.frame
+            op = ("RESET", "OPEN_SESSION", "TRANSFER_BLOCK_CMD", "TRANSFER_BLOCK")[f.op & 3]
+            self.say("[stp] %s %s%s sid=%u tid=%u len=%u" % (
+                ">" if t == 7 else "<", op, " (answer)" if t == 8 else "", f.sid, f.tid, f.len),
+                err=True)
+        elif t == 9:
+            self.say("[port] rate %d" % ev.value, err=True)
+
+    _SAY = {
+        "wakeup": "Attempting AT wakeup...",
+        "resume": "The modem is in upgrade mode: resuming the upgrade",
+        "fff_too_big": "Firmware file is too big to load via FFF method. Using ON_THE_FLY",
+        "completed": "Upgrade completed!",
+        "stp_bootrom": "Starting STP (DO NOT DISCONNECT POWER!!!)",
+        "bootrom_done": "Bootrom updated successfully, switching to upgrade mode",
+        "negotiate": "Attempting AT auto-negotiation...",
+        "updater_done": "Upgrader loaded successfully, modem is in upgrade mode",
+        "ppp_escape": "No answer: trying the +++ escape of a data session...",
+        "stp_abandoned": "The modem was still in an interrupted transfer: closed it, waiting "
+                         "for the modem...",
+        "checking": "The modem is still checking an earlier image (AT+SMUPGRADE? on-going): "
+                    "waiting for it...",
+    }
+
+    def phase(self, code, value):
+        name = PHASES[code] if 0 <= code < len(PHASES) else None
+        plan = self.call.ctx.res.plan
+        if name in self._SAY:
+            self.say(self._SAY[name])
+        elif name == "reboot_upgrade" and self.verbose:
+            self.say("Rebooting the modem into upgrade mode...")
+        elif name in ("stp_on_the_fly", "stp_fff"):
+            self.fff = name == "stp_fff"
+            self.say("Starting STP FFF (DO NOT DISCONNECT POWER!!!)" if self.fff
+                     else "Starting STP ON_THE_FLY")
+        elif name == "download_done":
+            self.say("Code download done, applying the stored image" if self.fff
+                     else "Code download done, returning to user mode")
+        elif name == "resetting":
+            self.write("Resetting (DO NOT DISCONNECT POWER!!!)")
+            self.line_open = True
+        elif name == "fast_link":
+            cfg = self.call.ctx.cfg
+            if value:
+                self.say("Transfer at %u baud" % value)
+            else:
+                self.say("sqnsupgrade: the modem or the port refused %u baud: the transfer runs "
+                         "at %u" % (cfg.fast_baud, cfg.baud), err=True)
+        elif name == "already_current":
+            self.say("The modem already runs build %u: nothing to do (force=True flashes it "
+                     "again)." % plan.running_build)
+        elif name == "bootrom_again":
+            if plan.bootrom_only:
+                self.say("The modem already runs build %u, and its boot ROM (Bootloader0) still "
+                         "reads %u: sending the boot ROM, by the stored method (FFF)"
+                         % (plan.running_build, plan.bootloader0))
+            else:
+                self.say("The boot ROM (Bootloader0) still reads %u after the upgrade: sending "
+                         "it again, by the stored method (FFF)"
+                         % (plan.bootloader0_after or plan.bootloader0))
+        elif name == "plan" and plan.forced:
+            self.say("sqnsupgrade: warning: force=True: %s" % (
+                "sending a differential image for build %u to a modem on build %u; the modem "
+                "will probably refuse it" % (plan.target.from_, plan.running_build)
+                if REFUSALS[plan.overridden] == "diff_wrong_base" else
+                "upgrading a modem with the factory boot ROM without the recovery method; the "
+                "module may break"), err=True)
+
+    def progress(self, done, total):
+        pct = done * 100 // total if total else 100
+        self.busy_next = None
+        if pct == self.shown or (not self.tty and self.shown >= 0 and pct // 10 == self.shown // 10):
+            return
+        self.shown = pct
+        fill = done * 40 // total if total else 40
+        line = "Sending %u bytes: [%s%s] %3d%%" % (total, "#" * fill, " " * (40 - fill), pct)
+        if not self.tty:
+            self.say(line)
+            return
+        # A terminal: one line redrawn in place, ended at 100 %.
+        if self.line_open and not self.bar_open:
+            self.write("")
+        self.out.write("\r" + line + ("\n" if pct >= 100 else ""))
+        self.out.flush()
+        self.line_open = self.bar_open = pct < 100
+
+    def tick(self, code, seconds):
+        name = PHASES[code] if 0 <= code < len(PHASES) else None
+        if name == "stp_wait":
+            if self.shown < 0 or self.shown >= 100:
                 return
-            view = memoryview(chunk)
-            while view:
-                try:
-                    view = view[os.write(self.saved, view):]
-                except OSError:
-                    break  # the console went away: keep the copy anyway
-            self.data += chunk
-            if not self.keep_all and len(self.data) > 2 * self.KEEP:
-                del self.data[:-self.KEEP]
+            if self.busy_next is None and seconds >= self.BUSY_HINT_S:
+                self.busy_next = self.BUSY_REPEAT_S
+                self.say("The modem is busy (it erases or commits flash near 7-10 % and 99 %): "
+                         "this is normal, waiting for it...")
+            elif self.busy_next is not None and seconds >= self.busy_next:
+                self.say("The modem is still busy after %d s: this is normal, waiting..."
+                         % self.busy_next)
+                self.busy_next += self.BUSY_REPEAT_S
+            return
+        if name == "resetting":
+            self.out.write(".")
+            self.out.flush()
+            return
+        if name != self.tick_phase:
+            self.tick_phase, self.tick_said = name, False
+        if self.tick_said or seconds < self.WAIT_HINT_S:
+            return
+        self.tick_said = True
+        what = {"negotiate": "Loading the updater", "reboot_upgrade": "Rebooting into upgrade mode",
+                "checking": "Checking the earlier image"}.get(name, "Waiting for the modem")
+        self.say("%s: %s after %d s, which is normal (it can take a few minutes)"
+                 % (what, "still on-going" if name == "checking" else "no answer yet", seconds))
+
+
+# ---- one call: its context, port, files and callbacks ----
+
+
+def _seconds_to_ms(timeouts):
+    t = _Timeouts()
+    for key, value in (timeouts or {}).items():
+        field = key[:-3] if key.endswith("_ms") else key
+        if field not in ("at", "detect", "wake", "stp", "apply", "stall"):
+            raise TypeError("timeouts: unknown key %r (at, detect, wake, stp, apply, stall)" % key)
+        setattr(t, field + "_ms", int(value if key.endswith("_ms") else value * 1000))
+    return t
+
+
+class _Call:
+    """What one call owns: a context, a port, files, its callbacks (kept alive here)."""
+
+    def __init__(self, port, baud=None, fc=False, progress=None, on_event=None, cancel=None,
+                 quiet=False, verbose=False, debug=False, timeouts=None):
+        self.lib = _library()
+        self.port_name = port
+        rate = int(baud) if baud else APPLICATION_RATE
+        self.baud = min(rate, APPLICATION_RATE)
+        self.fast_baud = rate if rate > APPLICATION_RATE else 0
+        self.fc = fc
+        self.timeouts = _seconds_to_ms(timeouts)
+        self.progress = progress
+        self.on_event = on_event
+        self.cancel = cancel
+        self.ctx = _Ctx()
+        self.port = None
+        self.files = []
+        self.sizes = {}          # transfer total -> "firmware", "updater", "bootrom"
+        self.step = "firmware"   # the transfer under way, from the phases
+        self.exc = None          # an exception from a callback: raised after the C call
+        self.cancelled = False
+        self.already_current = False
+        self.before = None       # (running_build, bootloader0) when the plan was made
+        self.transcript = None if quiet else _Transcript(self, verbose, debug)
+        self._event_fn = _EVENT_FN(self._event)
+        self._abort_fn = _ABORT_FN(self._abort)
+
+    # callbacks: never let an exception into ctypes; remember it, stop, raise it later
+
+    def _event(self, _user, evp):
+        if self.exc is not None:
+            return
+        try:
+            ev = evp.contents
+            if ev.type == 0:
+                self._track(ev.phase)
+            if self.transcript:
+                self.transcript.event(ev)
+            if ev.type == 1 and self.progress is not None:
+                self.progress(ev.done, ev.total, self._step_of(ev.total))
+            if self.on_event is not None:
+                self.on_event(_event_value(ev))
+        except BaseException as e:  # KeyboardInterrupt too: the core stops cleanly first
+            self.exc = e
+
+    def _abort(self, _user):
+        if self.exc is not None:
+            return True
+        try:
+            if self.cancel is not None and self.cancel.is_set():
+                self.cancelled = True
+            return self.cancelled
+        except BaseException as e:
+            self.exc = e
+            return True
+
+    def _track(self, code):
+        name = PHASES[code] if 0 <= code < len(PHASES) else None
+        if name in ("stp_bootrom", "bootrom_again"):
+            self.step = "bootrom"
+        elif name == "negotiate":
+            self.step = "updater"
+        elif name in ("stp_on_the_fly", "stp_fff") and self.step != "bootrom":
+            self.step = "firmware"
+        elif name in ("updater_done", "bootrom_done", "completed"):
+            self.step = "firmware"
+        if name == "already_current":
+            self.already_current = True
+        if name in ("plan", "already_current"):
+            p = self.ctx.res.plan
+            self.before = (p.running_build, p.bootloader0)
+
+    def _step_of(self, total):
+        names = [n for n, size in self.sizes.items() if size == total]
+        return names[0] if len(names) == 1 else self.step
+
+    # files, port, context
+
+    def open_file(self, path, what, bootrom=False):
+        err, why = _int(0), ctypes.create_string_buffer(1024)
+        opener = self.lib.sqns_bootrom_open if bootrom else self.lib.sqns_file_open
+        f = opener(os.fsencode(str(path)), ctypes.byref(err), why, len(why))
+        if not f:
+            errno = ctypes.get_errno()
+            text = why.value.decode(errors="replace") or "cannot open the %s '%s': %s" % (
+                what, path, _strerror(err.value))
+            status = EXIT_REFUSED if err.value == SQNS_ERR_REFUSED else EXIT_FILE
+            raise SqnsupgradeError(text, status, err.value,
+                                   refusal="bootrom_not_upgr" if status == EXIT_REFUSED else None,
+                                   os_errno=errno or None)
+        self.files.append(f)
+        image = self.lib.sqns_file_image(f)
+        self.sizes[what] = image.contents.size
+        return image
+
+    def open_port(self):
+        name = self.port_name
+        if not name:
+            raise SqnsupgradeError("no port given: pass the port (e.g. '/dev/ttyUSB0') or set "
+                                   "SQNSUPGRADE_PORT", EXIT_USAGE, SQNS_ERR_ARG)
+        self.port = self.open_one(name, self.baud)
+        cfg = _Config(on_event=self._event_fn, baud=self.baud, fast_baud=self.fast_baud,
+                      timeouts=self.timeouts, should_abort=self._abort_fn)
+        self.lib.sqns_port_config(self.port, ctypes.byref(cfg))
+        r = self.lib.sqns_init(ctypes.byref(self.ctx), ctypes.byref(cfg))
+        if r != SQNS_OK:
+            raise SqnsupgradeError("internal error: the library refused the configuration: %s"
+                                   % _strerror(r), EXIT_FAIL, r)
+
+    def open_one(self, name, baud):
+        opts = _PortOpts(baud=baud, rtscts=bool(self.fc))
+        err = _int(0)
+        port = self.lib.sqns_port_open(os.fsencode(str(name)), ctypes.byref(opts),
+                                       ctypes.byref(err))
+        if port:
+            return port
+        errno = ctypes.get_errno()
+        if err.value == SQNS_ERR_ARG:
+            raise SqnsupgradeError(_port_message(name, errno, err.value), EXIT_USAGE, err.value)
+        raise SqnsupgradeError(_port_message(name, errno, err.value), EXIT_PORT, err.value,
+                               os_errno=errno or None)
+
+    def is_network(self):
+        return bool(self.lib.sqns_port_is_network(self.port))
 
     def close(self):
-        if self.saved is None:
-            return ""
-        os.dup2(self.saved, self.fd)  # drops the pipe's last writer: the reader sees EOF
-        self.thread.join()
-        os.close(self.saved)
-        os.close(self.rd)
-        return self.data.decode(errors="replace")
+        if self.port:
+            self.lib.sqns_port_close(self.port)
+            self.port = None
+        while self.files:
+            self.lib.sqns_file_close(self.files.pop())
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def reraise(self):
+        """After a C call: an exception from a callback (a KeyboardInterrupt...) goes on."""
+        if self.exc is not None:
+            exc, self.exc = self.exc, None
+            raise exc
+
+    def say(self, text):
+        if self.transcript:
+            self.transcript.say(text)
+
+    def block(self, text):
+        if self.transcript:
+            self.transcript.block(text)
+
+    def mode(self):
+        return self.ctx.res.mode if self.port else None
 
 
-def _error_message(status, err):
-    lines = err.splitlines()
-    for i, line in enumerate(lines):
-        if line.startswith("sqnsupgrade: ") and not line.startswith("sqnsupgrade: warning:"):
-            return "\n".join(lines[i:])
-    rest = [l for l in lines if l.strip()]
-    return rest[-1] if rest else "sqnsupgrade: failed (exit status %d)" % status
+def _event_value(ev):
+    t = EVENT_TYPES[ev.type] if 0 <= ev.type < len(EVENT_TYPES) else str(ev.type)
+    phase = PHASES[ev.phase] if t in ("phase", "tick") and 0 <= ev.phase < len(PHASES) else None
+    text = None
+    if t in ("at_tx", "at_rx"):
+        text = ctypes.string_at(ev.text, ev.len).decode(errors="replace") if ev.len else ""
+    frame = None
+    if t in ("stp_tx", "stp_rx"):
+        frame = (ev.frame.op, ev.frame.sid, ev.frame.len, ev.frame.tid)
+    return Event(t, phase, ev.value, ev.err, ev.done, ev.total, text, frame)
 
 
-def _call(args, capture_stdout=False):
-    """Run the command line; returns (status, stdout text or None, stderr text)."""
-    argv = [b"sqnsupgrade"] + [os.fsencode(str(a)) for a in args]
-    arr = (ctypes.c_char_p * (len(argv) + 1))(*argv, None)
-    with _lock:
-        lib = _library()
-        for f in (sys.stdout, sys.stderr):
-            if f is not None:
-                f.flush()
-        err = _Tee(2)
-        out = _Tee(1, keep_all=True) if capture_stdout else None
-        try:
-            status = lib.sqns_cli_main(len(argv), arr)
-        finally:
-            ctypes.CDLL(None).fflush(None)
-            out_text = out.close() if out else None
-            err_text = err.close()
-    return status, out_text, err_text
+def _port_message(name, errno, err):
+    buf = ctypes.create_string_buffer(1024)
+    return _library().sqns_port_open_error(os.fsencode(str(name)), err, errno, buf,
+                                           len(buf)).decode(errors="replace")
 
 
-def _check(args, capture_stdout=False):
-    status, out, err = _call(args, capture_stdout)
-    if status != EXIT_OK:
-        raise SqnsupgradeError(_error_message(status, err), status, err)
-    return out
+# ---- words for the modem's state after a failure ----
+
+_POWER_CYCLE = "power-cycle the board%s (disconnect power; the reset button is not enough)"
 
 
-def _common(port, baud, fc, verbose, debug):
-    args = []
-    if port is not None:
-        args += ["-p", port]
-    if baud is not None:
-        args += ["-b", baud]
-    if fc:
-        args.append("--rtscts")
-    args += ["-v"] * int(verbose)
-    if debug:
-        args.append("--debug")
-    return args
+def _call_text(fn, *args):
+    return "sqnsupgrade.%s(%s)" % (fn, ", ".join(repr(a) for a in args if a is not None))
+
+
+def _stage_words(stage, err, res, files):
+    """The modem's state after a failed run(), in words, and what finishes the job."""
+    port, ffile, mfile = files["port"], files["firmware"], files.get("updater")
+    again = _call_text("run", port, ffile, mfile)
+    if stage == "untouched":
+        return ("The modem was not changed: it still runs its old firmware. To try again: %s"
+                % again)
+    if stage == "recovery":
+        text = ("The modem is in recovery mode (0) and has no working firmware; it needs "
+                "updater.elf and a full image.")
+        if not mfile or res.plan.target.differential:
+            return text + " To finish: %s" % _call_text("run", port, "NAME-BUILD.dup",
+                                                          "updater.elf")
+    elif stage == "upgrade_mode":
+        text = ("The modem is in upgrade mode (4) and waits for a firmware image; it will not "
+                "work as a modem until the upgrade is finished.")
+    elif stage == "transferred":
+        if err == SQNS_ERR_REJECTED:
+            return ("The modem refused '%s' (a differential image made for another build, or a "
+                    "damaged file) and stays in upgrade mode (4) until it gets a good one. Send "
+                    "a full image: %s" % (ffile, _call_text("run", port, "FULL-IMAGE.dup")))
+        text = ("The whole image was sent; the modem was checking or applying it and may be in "
+                "upgrade mode (4).")
+    else:  # done
+        p = res.plan
+        if err == SQNS_ERR_VERIFY:
+            return "The modem runs build %u, not build %u named by '%s'." % (
+                p.running_build, p.target.build, os.path.basename(ffile))
+        if p.bootrom_pending:
+            return ("The new firmware is installed and runs; sending the boot ROM again failed, "
+                    "so Bootloader0 still reads %u (the factory's). To finish: %s, then: %s"
+                    % (FACTORY_BOOTLOADER0, _POWER_CYCLE % " if the modem does not answer",
+                       _call_text("run", port, ffile) + " with bootrom=BOOTROM"))
+        return "The new firmware is installed; only the final steps failed."
+    return text + " To finish: %s, then: %s" % (_POWER_CYCLE % " if the modem does not answer",
+                                                again)
+
+
+def _refusal_message(why, plan, files, modem_seen):
+    fw = os.path.basename(files["firmware"]) if files.get("firmware") else "?"
+    upd = os.path.basename(files["updater"]) if files.get("updater") else "?"
+    rom = os.path.basename(files["bootrom"]) if files.get("bootrom") else "?"
+    again = _call_text("run", files["port"], files.get("firmware"), files.get("updater"))
+    text = {
+        "updater_not_elf": "'%s' is not an ELF file, so it is not updater.elf; give the "
+                           "updater.elf from the firmware archive as the second file" % upd,
+        "firmware_is_elf": "'%s' is an ELF file: that is updater.elf, not a firmware image. "
+                           "The order is: run(port, 'FIRMWARE.dup', 'updater.elf')" % fw,
+        "diff_with_updater": "'%s' is a differential image, and the recovery method "
+                             "(updater.elf) needs a full image such as NAME-%u.dup: a "
+                             "differential image never follows updater.elf"
+                             % (fw, plan.target.build),
+        "diff_wrong_base": "'%s' applies only to build %u, and the modem runs build %u. Use "
+                           "upgdiff_%u-to-%u.dup or the full image, or force=True to send it "
+                           "anyway" % (fw, plan.target.from_, plan.running_build,
+                                       plan.running_build, plan.target.build),
+        "factory_bootrom": "the modem still has its factory boot ROM (Bootloader0 %u): a first "
+                           "upgrade MUST use the recovery method, otherwise the module may "
+                           "break. Call: %s with updater.elf and bootrom=BOOTROM (force=True "
+                           "skips this check)" % (plan.bootloader0, again),
+        "bootrom_missing": "the modem still has its factory boot ROM (Bootloader0 %u), so the "
+                           "recovery method starts by replacing it, and no boot ROM file was "
+                           "given. Get it from Pycom's module firmware (sqnsbr.py, sqnsbrz.py "
+                           "or the raw image), then call: %s with bootrom=BOOTROM"
+                           % (plan.bootloader0, again),
+        "recovery_no_updater": "the modem is in recovery mode (0): it needs updater.elf with a "
+                               "full (not differential) image: run(port, 'NAME-BUILD.dup', "
+                               "'updater.elf')",
+        "recovery_diff": "the modem is in recovery mode (0) and '%s' is a differential image: "
+                         "recovery needs a full image (NAME-BUILD.dup) with updater.elf" % fw,
+        "mtools_updater": "the modem is in mTools mode (1): it takes the .dup alone; run again "
+                          "without updater.elf",
+        "bootrom_not_upgr": "'%s' is not a boot ROM: a boot ROM image starts with the magic "
+                            "UPGR. Give the raw boot ROM, or Pycom's sqnsbr.py or sqnsbrz.py"
+                            % rom,
+    }.get(why, "refused")
+    return text + ("\nNothing was changed on the modem." if modem_seen else "")
+
+
+def _result(call, showver="", dry_run=False):
+    res = call.ctx.res
+    p = res.plan
+    before = call.before or (0, 0)
+    stage = STAGES[res.stage] if 0 <= res.stage < len(STAGES) else str(res.stage)
+    done = stage == "done"
+    return Result(
+        stage=stage, mode=p.mode if call.before else res.mode,
+        mode_name=MODES.get(p.mode if call.before else res.mode, "unknown"), rate=res.rate,
+        old_build=_optional(before[0]), new_build=_optional(p.running_build) if done else None,
+        target_build=_optional(p.target.build) if p.target_known else None,
+        differential=bool(p.target.differential),
+        verified=done and p.target_known and p.running_build == p.target.build,
+        already_current=call.already_current, dry_run=dry_run, fff=bool(p.fff), resumed=bool(p.resume),
+        bootrom_step=bool(p.bootrom_step), updater_step=bool(p.updater_step),
+        bootloader0=_optional(before[1]), bootloader0_after=_optional(p.bootloader0_after),
+        bootrom_again=bool(p.bootrom_again), bootrom_pending=bool(p.bootrom_pending),
+        forced=bool(p.forced), showver=showver)
+
+
+# ---- run ----
 
 
 def _looks_like_board_form(first, second):
@@ -204,67 +892,385 @@ def _looks_like_board_form(first, second):
     return str(second).lower().endswith(".elf") and os.path.isfile(str(first))
 
 
-def run(port, dup=None, elf=None, *, resume=False, debug=False, verbose=False,
-        load_fff=False, fc=False, force_fff=False, baud=None, baudrate=None,
-        force=False, dry_run=False, bootrom=None):
-    """Upgrade the modem's firmware: run(port, dup[, elf]).
+def run(port, ffile=None, mfile=None, resume=False, debug=False, verbose=False, load_fff=False,
+        *, fc=False, force_fff=False, baud=None, baudrate=None, force=False, dry_run=False,
+        bootrom=None, progress: Optional[Callable[[int, int, str], None]] = None,
+        on_event: Optional[Callable[[Event], None]] = None, cancel=None, quiet=False,
+        timeouts=None) -> Result:
+    """Upgrade the modem's firmware: run(port, ffile[, mfile]) -> Result.
 
-    resume: the modem is in upgrade mode after a failed upgrade (--resume);
-    load_fff / force_fff: store the image first, then apply it (--fff /
-    --force-fff); fc: RTS/CTS flow control (--rtscts); verbose / debug: -v /
-    --debug. baud (or baudrate), force, dry_run and bootrom are the command's
-    -b, --force, --dry-run and --bootrom. Returns True; raises
-    SqnsupgradeError with the command's message when it fails.
+    ffile: the firmware (NAME-BUILD.dup or upgdiff_FROM-to-TO.dup); mfile:
+    updater.elf for the recovery method. run(ffile) and run(ffile, mfile) take
+    the port from $SQNSUPGRADE_PORT (the board's forms).
+    resume: accepted for the document; a modem found in upgrade mode is always
+    resumed. load_fff / force_fff: store the image first, then apply it (up to
+    4 MiB / whatever its size). fc: RTS/CTS flow control. baud (or baudrate):
+    the line rate; above 921600 the transfer's rate, negotiated. force:
+    override a refused differential base or factory boot ROM. dry_run: detect
+    and plan only. bootrom: the boot ROM file (raw, or Pycom's sqnsbr.py /
+    sqnsbrz.py) for a modem with the factory one.
+    progress(done, total, step): each acknowledged block of a transfer, bytes;
+    step is "firmware", "updater" or "bootrom"; done grows to total for each.
+    on_event(Event): every event of the library. cancel: a threading.Event;
+    once set, the upgrade stops cleanly (status 8). quiet: print nothing.
+    timeouts: {"at", "detect", "wake", "stp", "apply", "stall"} in seconds.
+    verbose / debug: retries / the wire, on stderr.
+    Raises SqnsupgradeError; returns a Result (stage "done", verified...).
     """
-    if dup is None:
-        port, dup = None, port  # run(dup): the board-side form
-    elif elf is None and _looks_like_board_form(port, dup):
-        port, dup, elf = None, port, dup  # run(dup, elf)
-    args = _common(port, baud if baud is not None else baudrate, fc, verbose, debug)
-    args += ["run", dup] + ([elf] if elf is not None else [])
-    if load_fff:
-        args.append("--fff")
-    if force_fff:
-        args.append("--force-fff")
-    if resume:
-        args.append("--resume")
-    if force:
-        args.append("--force")
-    if dry_run:
-        args.append("--dry-run")
-    if bootrom is not None:
-        args += ["--bootrom", bootrom]
-    _check(args)
-    return True
+    if ffile is None:
+        port, ffile = None, port  # run(dup): the board-side form
+    elif mfile is None and _looks_like_board_form(port, ffile):
+        port, ffile, mfile = None, port, ffile  # run(dup, elf)
+    if port is None:
+        port = os.environ.get("SQNSUPGRADE_PORT")
+    ffile = os.fspath(ffile)
+    mfile = os.fspath(mfile) if mfile is not None else None
+    with _Call(port, baud if baud is not None else baudrate, fc, progress, on_event, cancel,
+               quiet, verbose, debug, timeouts) as call:
+        files = {"port": port, "firmware": ffile, "updater": mfile,
+                 "bootrom": os.fspath(bootrom) if bootrom is not None else None}
+        opts = _UpgradeOpts(force=force, dry_run=dry_run, fff=load_fff or force_fff,
+                            force_fff=force_fff)
+        opts.image = call.open_file(ffile, "firmware")
+        if mfile is not None:
+            opts.updater = call.open_file(mfile, "updater")
+        if bootrom is not None:
+            opts.bootrom = call.open_file(bootrom, "bootrom", bootrom=True)
+        # Every check the files allow, before the port is even opened.
+        why = _int(0)
+        r = call.lib.sqns_check_images(ctypes.byref(opts), ctypes.byref(why))
+        if r == SQNS_ERR_REFUSED:
+            plan = _Plan()
+            call.lib.sqns_parse_image_name(os.fsencode(os.path.basename(ffile)),
+                                           ctypes.byref(plan.target))
+            name = REFUSALS[why.value]
+            raise SqnsupgradeError(_refusal_message(name, plan, files, False), EXIT_REFUSED, r,
+                                   refusal=name)
+        if r != SQNS_OK:
+            raise SqnsupgradeError("cannot read the firmware files: %s" % _strerror(r),
+                                   EXIT_FILE, r)
+        if mfile is not None and port and str(port).startswith("socket://"):
+            raise SqnsupgradeError(
+                "the recovery method moves the modem from 115200 to %u baud, which a raw "
+                "socket:// connection cannot do; use the serial port itself" % call.baud,
+                EXIT_USAGE, SQNS_ERR_UNSUPPORTED)
+        call.open_port()
+        call.say("<<< Welcome to the SQN3330 firmware updater >>>")
+        showver = ctypes.create_string_buffer(4096)
+        r = call.lib.sqns_upgrade(ctypes.byref(call.ctx), ctypes.byref(opts), showver,
+                                  len(showver))
+        call.reraise()
+        text = showver.value.decode(errors="replace")
+        result = _result(call, text if call.ctx.res.stage == STAGES.index("done") else "",
+                         dry_run)
+        if r != SQNS_OK:
+            raise _run_error(call, r, result, files)
+        _finish_run(call, result, files)
+        return result
 
 
-def _query(command, port, baud, fc, verbose, debug):
-    return _check(_common(port, baud, fc, verbose, debug) + [command], capture_stdout=True)
+def _run_error(call, r, result, files):
+    res = call.ctx.res
+    mode = res.mode if res.mode >= 0 else None
+    if r == SQNS_ERR_REFUSED:
+        name = REFUSALS[res.refusal]
+        return SqnsupgradeError(_refusal_message(name, res.plan, files, True), EXIT_REFUSED, r,
+                                refusal=name, stage=result.stage,
+                                modem_state="Nothing was changed on the modem.", mode=mode,
+                                result=result)
+    what = "interrupted" if r == SQNS_ERR_ABORTED else _strerror(r)
+    lines = ["upgrade failed: %s." % what]
+    errno = call.lib.sqns_port_errno(call.port) if r == SQNS_ERR_IO else 0
+    if r == SQNS_ERR_IO:
+        lines.append("The port '%s' failed: %s (unplugged?)." % (
+            files["port"], os.strerror(errno) if errno else "no answer"))
+    if r == SQNS_ERR_NO_MODEM:
+        lines.append("No modem answered AT on '%s' at %u baud. Check the port and the rate; if it "
+                     "still does not answer, %s and try again."
+                     % (files["port"], call.baud, _POWER_CYCLE % ""))
+    words = _stage_words(result.stage, r, res, files)
+    lines.append(words)
+    return SqnsupgradeError("\n".join(lines), _status_for(r), r, stage=result.stage,
+                            modem_state=words, mode=mode, os_errno=errno or None, result=result)
 
 
-def info(port=None, *, verbose=False, debug=False, fc=False, baud=None):
-    """Say which mode the modem is in and, in application mode, its version.
-    Prints the command's answer and returns it."""
-    return _query("info", port, baud, fc, verbose, debug)
+def _finish_run(call, result, files):
+    """The document's last lines: the version, the verdict, the boot ROM's."""
+    if call.transcript is None:
+        return
+    if result.dry_run:
+        _print_plan(call, result, files)
+        return
+    if result.stage == "done":
+        call.block("Here's the current firmware version:\n\n")
+        call.block(result.showver)
+        if result.target_build is not None:
+            call.say("Verified: modem now runs build %u" % result.new_build)
+        else:
+            call.say("Not verified: the name '%s' does not say which build it installs"
+                     % os.path.basename(files["firmware"]))
+    if result.bootrom_again and not result.bootrom_pending and result.bootloader0_after:
+        call.say("Verified: boot ROM (Bootloader0) now build %u" % result.bootloader0_after)
+    if result.bootrom_pending:
+        call.transcript.say(
+            "sqnsupgrade: warning: %sthe modem runs build %s, but its boot ROM (Bootloader0) "
+            "still reads %u, the factory's%s. To finish, call:\n  %s with bootrom=BOOTROM\n"
+            "where BOOTROM is the boot ROM: Pycom's sqnsbr.py, sqnsbrz.py or the raw image."
+            % ("the upgrade worked and " if result.stage == "done" else "",
+               result.new_build or result.old_build,
+               result.bootloader0_after or FACTORY_BOOTLOADER0,
+               " even after it was sent again" if files.get("bootrom") else "",
+               _call_text("run", files["port"], files["firmware"])), err=True)
 
 
-def version(port=None, *, verbose=False, debug=False, fc=False, baud=None):
-    """Print the modem's SYSTEM VERSION block (AT!="showver") and return it."""
-    return _query("version", port, baud, fc, verbose, debug)
+def _print_plan(call, result, files):
+    p = call.ctx.res.plan
+    lines = ["Plan (dry run: nothing on the modem was changed):",
+             "  modem: %s mode (%d) at %u baud%s" % (
+                 MODES.get(p.mode, "unknown"), p.mode, p.rate,
+                 ", running build %u, boot ROM %u" % (p.running_build, p.bootloader0)
+                 if p.running_build else "")]
+    steps = []
+    if p.bootrom_only:
+        steps.append("only the boot ROM, stored (FFF): the modem already runs build %u"
+                     % p.running_build)
+    else:
+        if p.bootrom_step:
+            steps.append("boot ROM: send %s ON_THE_FLY after a reboot into upgrade mode, then "
+                         "reboot into recovery mode" % os.path.basename(files["bootrom"]))
+        if p.recovery_step:
+            steps.append("reboot into recovery mode")
+        if p.updater_step:
+            steps.append("updater: negotiate 115200 -> %u baud, send %s, wait for upgrade mode"
+                         % (call.baud, os.path.basename(files["updater"])))
+        steps.append("firmware: send %s (%s) %s" % (
+            os.path.basename(files["firmware"]),
+            "differential" if p.target.differential else "full image",
+            "by FFF, then apply" if p.fff else "ON_THE_FLY"))
+        steps.append("reboot into application mode" + (
+            ", verify build %u" % p.target.build if p.target_known else ""))
+    lines += ["  %d. %s" % (i + 1, s) for i, s in enumerate(steps)]
+    call.block("\n".join(lines))
 
 
-def state(port=None, *, verbose=False, debug=False, fc=False, baud=None):
-    """Print the modem's mode ("2 application") and return its number."""
-    out = _query("state", port, baud, fc, verbose, debug)
-    return int(out.split()[0])
+# ---- queries ----
 
 
-def imei(port=None, *, verbose=False, debug=False, fc=False, baud=None):
-    """Print the modem's IMEI and return it (a string of 15 digits)."""
-    return _query("imei", port, baud, fc, verbose, debug).strip()
+def _detect(call):
+    """Open the port and find the modem; its mode, or SqnsupgradeError."""
+    call.open_port()
+    mode = _int(-1)
+    r = call.lib.sqns_detect(ctypes.byref(call.ctx), ctypes.byref(mode))
+    call.reraise()
+    if r == SQNS_ERR_NO_MODEM:
+        raise SqnsupgradeError(
+            "no modem answered AT on '%s' at %u baud. Check the port and the rate; if it still "
+            "does not answer, %s and try again." % (call.port_name, call.baud, _POWER_CYCLE % ""),
+            EXIT_NO_MODEM, r, stage="untouched")
+    if r != SQNS_OK:
+        raise _query_error(call, "cannot read the modem's mode", r)
+    return mode.value
 
 
-def cli(*args):
-    """Run the command line with these arguments (without the program name);
-    returns its exit status and raises nothing: cli('-p', port, 'state')."""
-    return _call(list(args))[0]
+def _query_error(call, what, r):
+    text = "%s: %s" % (what, "interrupted" if r == SQNS_ERR_ABORTED else _strerror(r))
+    if r == SQNS_ERR_IO:
+        text += " (the port '%s' failed: unplugged?)" % call.port_name
+    return SqnsupgradeError(text, _status_for(r), r, stage="untouched", mode=call.mode())
+
+
+def _need_application(call, mode, what):
+    if mode != MODE_APPLICATION:
+        raise SqnsupgradeError(
+            "the modem is in %s mode (%d); %s() needs application mode (2). "
+            "sqnsupgrade.info() says what to do." % (MODES.get(mode, "unknown"), mode, what),
+            EXIT_STATE, SQNS_ERR_STATE, stage="untouched", mode=mode)
+
+
+def _text_query(call, fn, what, size=4096):
+    buf = ctypes.create_string_buffer(size)
+    r = fn(ctypes.byref(call.ctx), buf, len(buf))
+    call.reraise()
+    if r != SQNS_OK:
+        raise _query_error(call, "%s failed" % what, r)
+    return buf.value.decode(errors="replace")
+
+
+def _imei(call):
+    buf = ctypes.create_string_buffer(16)
+    r = call.lib.sqns_imei(ctypes.byref(call.ctx), buf)
+    call.reraise()
+    if r != SQNS_OK:
+        raise _query_error(call, "imei failed", r)
+    return buf.value.decode()
+
+
+def _query_call(port, verbose, debug, fc, baud, quiet, timeouts, cancel, on_event):
+    if port is None:
+        port = os.environ.get("SQNSUPGRADE_PORT")
+    return _Call(port, baud, fc, None, on_event, cancel, quiet, verbose, debug, timeouts)
+
+
+_INFO_WORDS = {
+    MODE_MTOOLS: "Your modem is in mTools mode.",
+    MODE_RECOVERY: "Your modem is in recovery mode! Use firmware.dup and updater.elf to flash "
+                   "new firmware.",
+}
+
+
+def info(port=None, verbose=False, debug=False, *, fc=False, baud=None, quiet=False,
+         timeouts=None, cancel=None, on_event=None) -> Info:
+    """Say which mode the modem is in and, in application mode, its version
+    (ATI1) and IMEI: prints the document's sentences (unless quiet) and
+    returns an Info."""
+    with _query_call(port, verbose, debug, fc, baud, quiet, timeouts, cancel, on_event) as call:
+        try:
+            mode = _detect(call)
+        except SqnsupgradeError as e:
+            if e.status == EXIT_NO_MODEM:
+                call.say("Cannot determine modem state!")
+            raise
+        ati1 = imei_ = build = None
+        if mode == MODE_APPLICATION:
+            ati1 = _text_query(call, call.lib.sqns_ati1, "info", 1024)
+            imei_ = _imei(call)
+            b = _u32(0)
+            if call.lib.sqns_parse_ati1_build(ati1.encode(), ctypes.byref(b)):
+                build = b.value
+            text = ("Your modem is in application mode. Here is the current version:\n%s%s"
+                    "IMEI: %s\n" % (ati1, "" if ati1.endswith("\n") else "\n", imei_))
+        else:
+            text = _INFO_WORDS.get(mode, "Your modem is in upgrade mode! Use firmware.dup to "
+                                         "flash new firmware.") + "\n"
+        call.block(text)
+        return Info(mode, MODES.get(mode, "unknown"), build, ati1, imei_, text)
+
+
+def _showver_fields(text):
+    fields = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip():
+            fields.setdefault(name.strip().rstrip("*").strip(), value.strip())
+    return fields
+
+
+def _showver_build(lib, text, name):
+    b = _u32(0)
+    return b.value if lib.sqns_parse_showver_build(text.encode(), name.encode(),
+                                                   ctypes.byref(b)) else None
+
+
+def version(port=None, verbose=False, debug=False, *, fc=False, baud=None, quiet=False,
+            timeouts=None, cancel=None, on_event=None) -> Version:
+    """The modem's SYSTEM VERSION block (AT!="showver"), application mode
+    only: prints it (unless quiet) and returns a Version."""
+    with _query_call(port, verbose, debug, fc, baud, quiet, timeouts, cancel, on_event) as call:
+        _need_application(call, _detect(call), "version")
+        text = _text_query(call, call.lib.sqns_showver, "version")
+        call.block(text)
+        return Version(text, _showver_build(call.lib, text, "Software"),
+                       _showver_build(call.lib, text, "Bootloader0"), _showver_fields(text))
+
+
+def state(port=None, verbose=False, debug=False, *, fc=False, baud=None, timeouts=None,
+          cancel=None, on_event=None) -> int:
+    """The modem's mode: 0 recovery, 1 mtools, 2 application, 3 updater, 4
+    upgrade (MODES names them). Prints nothing (debug= the wire)."""
+    with _query_call(port, verbose, debug, fc, baud, False, timeouts, cancel, on_event) as call:
+        call.transcript.out = None  # only the wire trace of debug=, on stderr
+        return _detect(call)
+
+
+def imei(port=None, verbose=False, debug=False, *, fc=False, baud=None, timeouts=None,
+         cancel=None, on_event=None) -> str:
+    """The modem's IMEI (15 digits), application mode only. Prints nothing."""
+    with _query_call(port, verbose, debug, fc, baud, False, timeouts, cancel, on_event) as call:
+        call.transcript.out = None
+        _need_application(call, _detect(call), "imei")
+        return _imei(call)
+
+
+# ---- mirror mode ----
+
+
+def uart(ffh_mode=False, mfile=None, *, port=None, host=None, bootrom=None, baud=None,
+         fc=False, verbose=False, debug=False, quiet=False, timeouts=None, cancel=None,
+         on_event=None, progress=None) -> Result:
+    """Mirror mode, the document's sqnsupgrade.uart(), on a machine between the
+    modem (port=, or $SQNSUPGRADE_PORT) and the computer that sends the
+    firmware (host=, a serial port or socket://HOST:PORT): bring the modem to
+    upgrade mode, print "Going into MIRROR mode...", then copy bytes both ways
+    until one side closes or cancel is set.
+
+    ffh_mode=True: the recovery method; it needs mfile (updater.elf), loaded
+    here first (the mirror cannot follow the rate change of loading it
+    later), and bootrom= for a modem with the factory boot ROM.
+    Returns the Result of the preparation once the mirror ends.
+    """
+    if port is None:
+        port = os.environ.get("SQNSUPGRADE_PORT")
+    if not host:
+        raise SqnsupgradeError("uart() needs host=PORT: the port facing the computer that "
+                               "sends the firmware", EXIT_USAGE, SQNS_ERR_ARG)
+    if ffh_mode and mfile is None:
+        raise SqnsupgradeError("uart(True) needs mfile (updater.elf): loading updater.elf later, "
+                               "through the mirror, changes the modem's rate and the mirror "
+                               "cannot follow", EXIT_USAGE, SQNS_ERR_ARG)
+    if mfile is not None and not ffh_mode:
+        raise SqnsupgradeError("uart(): mfile goes with the recovery method, uart(True, mfile)",
+                               EXIT_USAGE, SQNS_ERR_ARG)
+    with _Call(port, baud, fc, progress, on_event, cancel, quiet, verbose, debug,
+               timeouts) as call:
+        files = {"port": port, "firmware": None, "updater": mfile, "bootrom": bootrom}
+        opts = _UpgradeOpts()
+        if mfile is not None:
+            opts.updater = call.open_file(mfile, "updater")
+        if bootrom is not None:
+            opts.bootrom = call.open_file(bootrom, "bootrom", bootrom=True)
+        call.open_port()
+        call.say("<<< Welcome to the SQN3330 firmware updater >>>")
+        r = call.lib.sqns_prepare(ctypes.byref(call.ctx), ctypes.byref(opts))
+        call.reraise()
+        result = _result(call)
+        if r != SQNS_OK:
+            raise _uart_error(call, r, result, files)
+        call.say("Going into MIRROR mode... please close this terminal to resume the upgrade "
+                 "via UART")
+        other = call.open_one(host, call.baud)
+        try:
+            r = call.lib.sqns_port_bridge(other, call.port, call._abort_fn, None)
+        finally:
+            call.lib.sqns_port_close(other)
+        call.reraise()
+        if r != SQNS_OK:
+            raise SqnsupgradeError("the mirror stopped: %s" % _strerror(r), _status_for(r), r,
+                                   stage=result.stage, mode=result.mode, result=result,
+                                   os_errno=ctypes.get_errno() or None)
+        return result
+
+
+def _uart_error(call, r, result, files):
+    res = call.ctx.res
+    mode = res.mode if res.mode >= 0 else None
+    if r == SQNS_ERR_REFUSED:
+        name = REFUSALS[res.refusal]
+        if name == "recovery_no_updater":
+            text = "the modem is in recovery mode (0): use uart(True, 'updater.elf')"
+        elif name == "bootrom_missing":
+            text = ("the modem still has its factory boot ROM (Bootloader0 %u): the recovery "
+                    "method starts by replacing it; give bootrom=FILE" % res.plan.bootloader0)
+        else:
+            text = _refusal_message(name, res.plan, files, False)
+        return SqnsupgradeError(text + "\nNothing was changed on the modem.", EXIT_REFUSED, r,
+                                refusal=name, stage=result.stage, mode=mode, result=result)
+    text = "cannot prepare the modem: %s." % ("interrupted" if r == SQNS_ERR_ABORTED
+                                              else _strerror(r))
+    words = None
+    if result.stage == "recovery":
+        words = ("The modem is in recovery mode (0): call uart(True, 'updater.elf') again.")
+    elif result.stage != "untouched":
+        words = ("The modem is in upgrade mode (4): call uart() again, or run the upgrade from "
+                 "the computer.")
+    return SqnsupgradeError(text + ("\n" + words if words else ""), _status_for(r), r,
+                            stage=result.stage, modem_state=words, mode=mode, result=result)
