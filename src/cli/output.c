@@ -8,6 +8,10 @@
 
 #define BAR_WIDTH 40
 
+#ifndef SQNS_STP_RETRIES
+#define SQNS_STP_RETRIES 4u /* stand-in until include/sqnsupgrade.h exports the core's count */
+#endif
+
 void output_init(struct output *o, FILE *out, FILE *err, int verbose, bool debug)
 {
 	*o = (struct output){.out = out, .err = err, .verbose = verbose, .debug = debug};
@@ -464,10 +468,11 @@ static void phase(struct output *o, enum sqns_phase p)
 	}
 }
 
+/* The CLI's one table of STP operation names (an event's frame.op; the response bit aside). */
 static const char *op_name(uint8_t op)
 {
-	static const char *names[] = {"RESET", "OPEN_SESSION", "TRANSFER_BLOCK_CMD",
-				      "TRANSFER_BLOCK"};
+	static const char *const names[] = {"RESET", "OPEN_SESSION", "TRANSFER_BLOCK_CMD",
+					    "TRANSFER_BLOCK"};
 	return names[op & 3];
 }
 
@@ -655,8 +660,8 @@ void output_event(void *user, const struct sqns_event *ev)
 	case SQNS_EV_RETRY:
 		if (o->verbose) {
 			output_break(o);
-			fprintf(o->err, "STP answer invalid (%s): retry %d of 4\n",
-				sqns_strerror(ev->err), ev->value);
+			fprintf(o->err, "STP answer invalid (%s): retry %d of %u\n",
+				sqns_strerror(ev->err), ev->value, (unsigned)SQNS_STP_RETRIES);
 		}
 		break;
 	default:
