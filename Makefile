@@ -6,12 +6,13 @@
 #   make demo                   the README's first command (scripts/demo.sh)
 #   make bench                  the benchmark table (Release build, paced simulator)
 #   make fuzz                   libFuzzer harnesses, FUZZ_SECONDS each (default 600)
+#   make web                    the web page (the core in WebAssembly) into web/dist
 BUILD ?= build
 PREFIX ?= /usr/local
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all test install uninstall demo bench fuzz
+.PHONY: all test install uninstall demo bench fuzz web
 
 all:
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
@@ -31,6 +32,13 @@ bench:
 
 fuzz:
 	bash scripts/fuzz.sh
+
+# Issue 15: emscripten (Debian's) builds web/ into web/dist; serve it with
+#   python3 -m http.server 8000 --bind 127.0.0.1 --directory web/dist
+web:
+	bash scripts/web-deps.sh
+	emcmake cmake -S web -B build-wasm >/dev/null
+	cmake --build build-wasm -j$(JOBS)
 
 install: all
 	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"

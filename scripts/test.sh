@@ -30,3 +30,13 @@ bash scripts/cross.sh
 
 echo "== fuzz smoke: each libFuzzer harness for 20 s (make fuzz runs them longer)"
 FUZZ_SECONDS=20 bash scripts/fuzz.sh
+
+# ---- Issue 15: the web page (the core in WebAssembly) in headless Chromium against sqnsim ----
+echo "== web: make web, then the page in headless Chromium against sqnsim (ctest -L web)"
+bash scripts/web-deps.sh --test
+make web
+cmake -S . -B build-web -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_WEB_TESTS=ON >/dev/null
+cmake --build build-web -j"$jobs" --target sqnsim sqnsupgrade
+(cd build-web && ctest --output-on-failure -L web)
+echo "web screenshots and logs: build-web/web-artifacts"
+# ---- end of issue 15 ----

@@ -1,0 +1,255 @@
+/*
+ * The web page's engine: libsqnsupgrade's core compiled to WebAssembly, with
+ * the port, the images and the events in JavaScript (web/app.js).
+ *
+ * Reads with a timeout and image reads wait on JavaScript promises: they are
+ * EM_ASYNC_JS imports, and Asyncify unwinds and rewinds the core's stack
+ * around them, so the core runs unchanged on the page's main thread. One
+ * upgrade at a time: the context and the images are this file's.
+ *
+ * JavaScript side (Module): port.read(len, timeout_ms) -> a Uint8Array, or 0
+ * (time ran out) or < 0; port.write(Uint8Array) -> 0 or < 0; port.setRate(baud)
+ * -> 0 or < 0; readImage(which, offset, len) -> a Uint8Array of len bytes or
+ * null; onEvent(event object); shouldAbort() -> boolean. The copies between
+ * the heap and JavaScript's arrays are made here.
+ */
+#include <emscripten.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sqnsupgrade.h"
+#include "sqnsweb.h"
+
+enum { IMG_FIRMWARE, IMG_UPDATER, IMG_BOOTROM, IMG_COUNT };
+
+/* JavaScript bodies: clang-format would break their operators. */
+// clang-format off
+EM_ASYNC_JS(int, js_read, (uint8_t * buf, size_t len, uint32_t timeout_ms), {
+	const r = await Module.port.read(len, timeout_ms);
+	if (typeof r === "number")
+		return r;
+	HEAPU8.set(r, buf);
+	return r.length;
+});
+
+EM_ASYNC_JS(int, js_write, (const uint8_t *buf, size_t len),
+	    { return await Module.port.write(HEAPU8.slice(buf, buf + len)); });
+
+EM_ASYNC_JS(int, js_set_rate, (uint32_t baud), { return await Module.port.setRate(baud); });
+
+EM_JS(uint32_t, js_now_ms, (void), { return (performance.now() >>> 0); });
+
+EM_ASYNC_JS(int, js_image_read, (int which, uint32_t offset, uint8_t *buf, size_t len), {
+	const d = await Module.readImage(which, offset >>> 0, len);
+	if (!d || d.length !== len)
+		return -1;
+	HEAPU8.set(d, buf);
+	return 0;
+});
+
+EM_JS(void, js_event,
+      (int type, int phase, int value, int err, uint32_t done, uint32_t total, const char *text,
+       size_t len, int op, int sid, int flen, uint32_t tid),
+      {
+	      Module.onEvent({
+		      type : type,
+		      phase : phase,
+		      value : value,
+		      err : err,
+		      done : done >>> 0,
+		      total : total >>> 0,
+		      text : text ? UTF8ToString(text, len) : "",
+		      frame : {op : op, sid : sid, len : flen, tid : tid >>> 0}
+	      });
+      });
+
+EM_JS(int, js_should_abort, (void), { return Module.shouldAbort() ? 1 : 0; });
+// clang-format on
+
+static int port_read(void *port, uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+	(void)port;
+	return js_read(buf, len, timeout_ms);
+}
+
+static int port_write(void *port, const uint8_t *buf, size_t len)
+{
+	(void)port;
+	return js_write(buf, len);
+}
+
+static int port_set_rate(void *port, uint32_t baud)
+{
+	(void)port;
+	return js_set_rate(baud);
+}
+
+static uint32_t port_now_ms(void *port)
+{
+	(void)port;
+	return js_now_ms();
+}
+
+static const struct sqns_port_ops web_ops = {
+    .read = port_read,
+    .write = port_write,
+    .set_rate = port_set_rate,
+    .now_ms = port_now_ms,
+};
+
+static int image_read(void *ctx, uint32_t offset, uint8_t *buf, size_t len)
+{
+	int which = (int)(intptr_t)ctx;
+	return js_image_read(which, offset, buf, len) < 0 ? SQNS_ERR_IMAGE : SQNS_OK;
+}
+
+static void on_event(void *user, const struct sqns_event *ev)
+{
+	(void)user;
+	js_event((int)ev->type, (int)ev->phase, ev->value, ev->err, ev->done, ev->total, ev->text,
+		 ev->len, ev->frame.op, ev->frame.sid, ev->frame.len, ev->frame.tid);
+}
+
+static bool should_abort(void *user)
+{
+	(void)user;
+	return js_should_abort() != 0;
+}
+
+static struct {
+	struct sqns_ctx ctx;
+	struct sqns_image img[IMG_COUNT];
+	char names[IMG_COUNT][256];
+	bool present[IMG_COUNT];
+	char showver[2048];
+	char json[2048];
+	enum sqns_refusal file_refusal;
+} web;
+
+/* Describe one of the user's files (which: 0 firmware, 1 updater, 2 boot ROM); size 0 removes it.
+ */
+EMSCRIPTEN_KEEPALIVE
+void sqnsweb_set_image(int which, const char *name, uint32_t size)
+{
+	if (which < 0 || which >= IMG_COUNT)
+		return;
+	snprintf(web.names[which], sizeof web.names[which], "%s", name ? name : "");
+	web.img[which] = (struct sqns_image){
+	    .name = web.names[which],
+	    .size = size,
+	    .read = image_read,
+	    .ctx = (void *)(intptr_t)which,
+	};
+	web.present[which] = size > 0;
+}
+
+static struct sqns_upgrade_opts make_opts(int fff, int force, int dry_run)
+{
+	return (struct sqns_upgrade_opts){
+	    .image = web.present[IMG_FIRMWARE] ? &web.img[IMG_FIRMWARE] : NULL,
+	    .updater = web.present[IMG_UPDATER] ? &web.img[IMG_UPDATER] : NULL,
+	    .bootrom = web.present[IMG_BOOTROM] ? &web.img[IMG_BOOTROM] : NULL,
+	    .fff = fff != 0,
+	    .force = force != 0,
+	    .dry_run = dry_run != 0,
+	};
+}
+
+/*
+ * The checks the files alone allow (sqns_check_images), before the port is
+ * opened: SQNS_OK, or a negative sqns_err with sqnsweb_file_refusal() set.
+ */
+EMSCRIPTEN_KEEPALIVE
+int sqnsweb_check(int fff, int force)
+{
+	struct sqns_upgrade_opts opts = make_opts(fff, force, 0);
+	web.file_refusal = SQNS_REFUSE_NONE;
+	return sqns_check_images(&opts, &web.file_refusal);
+}
+
+EMSCRIPTEN_KEEPALIVE
+int sqnsweb_file_refusal(void)
+{
+	return (int)web.file_refusal;
+}
+
+/* The whole upgrade (or its dry run) over the JavaScript port; an sqns_err. */
+EMSCRIPTEN_KEEPALIVE
+int sqnsweb_upgrade(int dry_run, int fff, int force, uint32_t baud, uint32_t stall_ms)
+{
+	struct sqns_config cfg = {
+	    .ops = &web_ops,
+	    .port = NULL,
+	    .on_event = on_event,
+	    .baud = baud,
+	    .should_abort = should_abort,
+	    .timeouts = {.stall_ms = stall_ms},
+	};
+	int r = sqns_init(&web.ctx, &cfg);
+	if (r != SQNS_OK)
+		return r;
+	struct sqns_upgrade_opts opts = make_opts(fff, force, dry_run);
+	web.showver[0] = '\0';
+	return sqns_upgrade(&web.ctx, &opts, web.showver, sizeof web.showver);
+}
+
+EMSCRIPTEN_KEEPALIVE
+const char *sqnsweb_strerror(int err)
+{
+	return sqns_strerror(err);
+}
+
+EMSCRIPTEN_KEEPALIVE
+const char *sqnsweb_mode_name(int mode)
+{
+	return sqns_mode_name(mode);
+}
+
+EMSCRIPTEN_KEEPALIVE
+const char *sqnsweb_showver(void)
+{
+	return web.showver;
+}
+
+/* What a file name says, as JSON: {"ok", "differential", "build", "from"}. */
+EMSCRIPTEN_KEEPALIVE
+const char *sqnsweb_parse_name(const char *name)
+{
+	struct sqns_image_info info = {0};
+	bool ok = sqns_parse_image_name(name, &info);
+	snprintf(web.json, sizeof web.json,
+		 "{\"ok\":%s,\"differential\":%s,\"build\":%u,\"from\":%u}", ok ? "true" : "false",
+		 info.differential ? "true" : "false", info.build, info.from);
+	return web.json;
+}
+
+/* ctx.res and ctx.cfg after the last sqnsweb_upgrade, as JSON. */
+EMSCRIPTEN_KEEPALIVE
+const char *sqnsweb_result(void)
+{
+	const struct sqns_result *res = &web.ctx.res;
+	const struct sqns_plan *p = &res->plan;
+#define B(x) ((x) ? "true" : "false")
+	snprintf(web.json, sizeof web.json,
+		 "{\"stage\":%d,\"refusal\":%d,\"mode\":%d,\"rate\":%u,\"baud\":%u,"
+		 "\"stall_ms\":%u,\"plan\":{\"mode\":%d,\"rate\":%u,\"running_build\":%u,"
+		 "\"bootloader0\":%u,\"target\":{\"differential\":%s,\"build\":%u,\"from\":%u},"
+		 "\"target_known\":%s,\"bootrom_step\":%s,\"recovery_step\":%s,\"updater_step\":%s,"
+		 "\"fff\":%s,\"resume\":%s,\"forced\":%s,\"overridden\":%d,\"bootrom_only\":%s,"
+		 "\"bootrom_again\":%s,\"bootrom_pending\":%s,\"bootloader0_after\":%u}}",
+		 (int)res->stage, (int)res->refusal, res->mode, res->rate, web.ctx.cfg.baud,
+		 web.ctx.cfg.timeouts.stall_ms, p->mode, p->rate, p->running_build, p->bootloader0,
+		 B(p->target.differential), p->target.build, p->target.from, B(p->target_known),
+		 B(p->bootrom_step), B(p->recovery_step), B(p->updater_step), B(p->fff),
+		 B(p->resume), B(p->forced), (int)p->overridden, B(p->bootrom_only),
+		 B(p->bootrom_again), B(p->bootrom_pending), p->bootloader0_after);
+#undef B
+	return web.json;
+}
+
+/* The factory boot ROM build, for the page's words. */
+EMSCRIPTEN_KEEPALIVE
+uint32_t sqnsweb_factory_bootloader0(void)
+{
+	return SQNS_FACTORY_BOOTLOADER0;
+}

@@ -1,0 +1,18 @@
+/* What web/app.js calls in the WebAssembly engine (web/src/sqnsweb.c). */
+#ifndef SQNSWEB_H
+#define SQNSWEB_H
+
+#include <stdint.h>
+
+void sqnsweb_set_image(int which, const char *name, uint32_t size);
+int sqnsweb_check(int fff, int force);
+int sqnsweb_file_refusal(void);
+int sqnsweb_upgrade(int dry_run, int fff, int force, uint32_t baud, uint32_t stall_ms);
+const char *sqnsweb_strerror(int err);
+const char *sqnsweb_mode_name(int mode);
+const char *sqnsweb_showver(void);
+const char *sqnsweb_parse_name(const char *name);
+const char *sqnsweb_result(void);
+uint32_t sqnsweb_factory_bootloader0(void);
+
+#endif
