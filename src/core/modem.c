@@ -48,6 +48,12 @@ int sqns_get_mode(struct sqns_ctx *ctx, int *mode)
 #define PROBE_MS 1500u	   /* one rate's wake-up attempt during detection */
 #define PPP_GUARD_MS 1100u /* the silence a data session needs around +++ */
 #define STP_PROBE_MS 500u  /* an STP RESET's answer, from a modem stuck in STP */
+/*
+ * A modem that is booting is silent for a few seconds, then says +SYSSTART:
+ * the +++ escape of a data session is tried only once detection has probed
+ * for this long, so that a modem powered on with the tool does not get it.
+ */
+#define PPP_AFTER_MS 6000u
 
 int sqns_set_rate(struct sqns_ctx *ctx, uint32_t rate)
 {
@@ -112,7 +118,7 @@ static int probe(struct sqns_ctx *ctx, uint32_t rate, uint32_t end)
 
 /*
  * One round of probing: the application rate, the recovery bootloader's
- * 115200, then (first round only) the +++ escape of a data session.
+ * 115200, then (when try_ppp) the +++ escape of a data session.
  */
 static int probe_round(struct sqns_ctx *ctx, uint32_t end, bool try_ppp)
 {
@@ -148,12 +154,15 @@ static int probe_round(struct sqns_ctx *ctx, uint32_t end, bool try_ppp)
 
 int sqns_detect(struct sqns_ctx *ctx, int *mode)
 {
-	uint32_t end = deadline_in(ctx, ctx->cfg.timeouts.detect_ms);
+	uint32_t start = sqns_now(ctx);
+	uint32_t end = start + ctx->cfg.timeouts.detect_ms;
 	int r;
-	bool first = true;
+	bool ppp_tried = false;
 	do {
-		r = probe_round(ctx, end, first);
-		first = false;
+		/* Once, and not before a booting modem had the time to answer. */
+		bool try_ppp = !ppp_tried && sqns_now(ctx) - start >= PPP_AFTER_MS;
+		r = probe_round(ctx, end, try_ppp);
+		ppp_tried = ppp_tried || try_ppp;
 	} while (r == SQNS_ERR_NO_MODEM && deadline_left(ctx, end) > 0);
 	if (r != SQNS_OK)
 		return r;

@@ -589,6 +589,31 @@ static void test_detect_no_modem_within_deadline(void **state)
 	assert_int_equal(f->fp->rates[0], 115200);
 }
 
+/*
+ * Nobody answers for 20 s: the +++ escape of a data session comes once, and
+ * only after a first round of probes (a modem powered on with the tool is
+ * silent while it boots, and must not be sent down the data-session path).
+ */
+static void test_detect_escape_only_after_a_booting_modem_had_its_time(void **state)
+{
+	struct fix *f = *state;
+	int mode = -7;
+	f->fp->sink = true;
+	f->ctx.cfg.timeouts.detect_ms = 20000;
+	assert_int_equal(sqns_detect(&f->ctx, &mode), SQNS_ERR_NO_MODEM);
+	size_t escapes = 0, recovery_probes_before = 0;
+	for (size_t i = 0; i < f->log.n; i++) {
+		const struct sqns_event *ev = &f->log.recs[i].ev;
+		if (ev->type == SQNS_EV_PHASE && ev->phase == SQNS_PHASE_PPP_ESCAPE)
+			escapes++;
+		if (ev->type == SQNS_EV_RATE && ev->value == 115200 && escapes == 0)
+			recovery_probes_before++;
+	}
+	assert_int_equal(escapes, 1);
+	/* Two whole rounds (application rate, STP, 115200) went first: over 6 s. */
+	assert_true(recovery_probes_before >= 2);
+}
+
 /* ---- waiting for a line ---- */
 
 static void test_wait_line_found_with_ticks(void **state)
@@ -740,6 +765,7 @@ int main(void)
 	    T1(test_detect),
 	    T7(test_detect_bind_and_ate0_errors_tolerated),
 	    T1(test_detect_no_modem_within_deadline),
+	    T7(test_detect_escape_only_after_a_booting_modem_had_its_time),
 	    T1(test_wait_line_found_with_ticks),
 	    T7(test_wait_line_timeout),
 	    T1(test_wait_line_without_ticks_waits_in_read),
