@@ -49,6 +49,18 @@ struct bm_flash_image {
 	uint32_t size;
 };
 
+/*
+ * What a board finds at the start of its image partition in flash: this
+ * header, then the .dup bytes. Whatever brings the image to the board writes
+ * both (a flashing tool; in QEMU, tests/qemu loads them with -device loader).
+ */
+struct bm_fw_header {
+	uint32_t magic; /* BM_FW_MAGIC */
+	uint32_t size;	/* bytes of image after the header */
+	char name[56];	/* NAME-BUILD.dup, NUL-terminated */
+};
+#define BM_FW_MAGIC 0x534e5153u /* "SQNS" little-endian */
+
 /* Fill img to stream src; name is the file name (NAME-BUILD.dup), may be NULL. */
 void bm_flash_image_init(struct sqns_image *img, const struct bm_flash_image *src,
 			 const char *name);

@@ -5,7 +5,7 @@
  * Builds with `bash scripts/cross.sh` (embedded/CMakeLists.txt); no real
  * hardware is needed to build or size it.
  *
- * Flash partition at BM_IMAGE_ADDR: struct fw_header, then the .dup bytes,
+ * Flash partition at BM_IMAGE_ADDR: struct bm_fw_header, then the .dup bytes,
  * written there by whatever brings the image to the board.
  */
 #include <stdint.h>
@@ -46,13 +46,6 @@ struct systick_regs {
 #define CR1_TE (1u << 3)
 #define CR1_RXNEIE (1u << 5)
 #define CR1_UE (1u << 13)
-
-struct fw_header {
-	uint32_t magic; /* FW_MAGIC */
-	uint32_t size;	/* bytes of image after the header */
-	char name[56];	/* NAME-BUILD.dup, NUL-terminated */
-};
-#define FW_MAGIC 0x534e5153u /* "SQNS" */
 
 static struct bm_port port;
 static struct sqns_ctx ctx;
@@ -135,8 +128,8 @@ static void hw_init(void)
 int main(void)
 {
 	hw_init();
-	const struct fw_header *h = (const struct fw_header *)BM_IMAGE_ADDR;
-	if (h->magic != FW_MAGIC || h->name[sizeof h->name - 1] != '\0')
+	const struct bm_fw_header *h = (const struct bm_fw_header *)BM_IMAGE_ADDR;
+	if (h->magic != BM_FW_MAGIC || h->name[sizeof h->name - 1] != '\0')
 		return bm_upgrade_result = SQNS_ERR_IMAGE;
 	struct bm_flash_image src = {.base = (const uint8_t *)(h + 1), .size = h->size};
 	struct sqns_image img;
