@@ -1,96 +1,39 @@
-# libsqnsupgrade as an installable library (issue 7): the portable core plus
-# the POSIX host layer (serial and TCP ports, and the command line itself as
-# sqns_cli_main, which python/sqnsupgrade calls through ctypes).
+# libsqnsupgrade as an installable library: the portable core and the POSIX
+# host layer (ports by name, socket://, image files, the boot ROM's forms),
+# from the objects of sqns_core and sqns_host (CMakeLists.txt), compiled once.
 #
 #   libsqnsupgrade.so.0 (soname) -> .so.0.1.0, and libsqnsupgrade.a
 #   install: libraries, headers, sqnsupgrade.pc, sqnsupgrade, sqnsim, the
 #            Python module and the man pages
 #
-# Included from the top-level CMakeLists.txt after the sqnsupgrade executable
-# (whose sources it reuses, so a file added to the command line is in the
-# library too) and after sim/.
+# Exports: the objects are built with -fvisibility=hidden and every public
+# function carries SQNS_API (include/sqnsupgrade.h, sqnsupgrade_host.h), so the
+# shared library exports exactly those; tests/install/check_exports.sh checks
+# that the exported names are the functions the installed headers declare.
+#
+# The static archive holds the same objects. Its internal functions (the core's
+# sqns_emit..., posix_serial_open, image_file_open, bootrom_open...) are global
+# symbols of hidden visibility: a program that links the archive could clash
+# with one of those names. That is accepted: no GNU-only `ld -r` + `objcopy`
+# pass to make them local, and the sqnsupgrade executable, which links the
+# archive, uses some of them. The check above verifies that only the public
+# functions have default visibility in the archive too.
 include(GNUInstallDirs)
 
-# The command line's sources without the executable's main().
-get_target_property(sqns_cli_sources sqnsupgrade SOURCES)
-list(FILTER sqns_cli_sources EXCLUDE REGEX "src/cli/entry\\.c$")
-
-# Compiled once, position-independent, for both libraries.
-add_library(sqnsupgrade_objects OBJECT ${SQNS_CORE_SOURCES} ${sqns_cli_sources})
-set_target_properties(sqnsupgrade_objects PROPERTIES POSITION_INDEPENDENT_CODE ON)
-target_include_directories(sqnsupgrade_objects
-  PUBLIC ${PROJECT_SOURCE_DIR}/include
-  PRIVATE ${PROJECT_SOURCE_DIR}/src/core ${PROJECT_SOURCE_DIR}/src/port
-          ${PROJECT_SOURCE_DIR}/src/host ${PROJECT_SOURCE_DIR}/src/cli)
-# The command line's --bootrom inflates sqnsbrz.py with zlib (the core does not use it).
-target_link_libraries(sqnsupgrade_objects PRIVATE PkgConfig::SQNS_ZLIB)
-
-add_library(sqnsupgrade_shared SHARED $<TARGET_OBJECTS:sqnsupgrade_objects>)
-target_link_libraries(sqnsupgrade_shared PRIVATE Threads::Threads PkgConfig::SQNS_ZLIB)
-# Exported: exactly the functions the public headers declare; the core's
-# internal sqns_* helpers, the CLI's and the ports' functions stay inside.
-set(sqns_public_headers ${PROJECT_SOURCE_DIR}/include/sqnsupgrade.h
-                        ${PROJECT_SOURCE_DIR}/include/sqnsupgrade_host.h
-                        ${PROJECT_SOURCE_DIR}/include/sqnsupgrade_cli.h)
-set(sqns_exports "")
-foreach(header ${sqns_public_headers})
-  file(READ ${header} sqns_header_text)
-  string(REGEX MATCHALL "sqns_[a-z0-9_]+\\(" sqns_found "${sqns_header_text}")
-  list(APPEND sqns_exports ${sqns_found})
-endforeach()
-list(TRANSFORM sqns_exports REPLACE "\\($" "")
-list(REMOVE_DUPLICATES sqns_exports)
-# The same names, one a line, for the static library's objcopy below.
-list(JOIN sqns_exports "\n" sqns_exports_lines)
-file(WRITE ${PROJECT_BINARY_DIR}/sqnsupgrade.exports "${sqns_exports_lines}\n")
-list(JOIN sqns_exports ";\n    " sqns_exports)
-set(SQNS_EXPORTS "${sqns_exports};")
-configure_file(${PROJECT_SOURCE_DIR}/cmake/sqnsupgrade.map.in
-               ${PROJECT_BINARY_DIR}/sqnsupgrade.map @ONLY)
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${sqns_public_headers})
-
+add_library(sqnsupgrade_shared SHARED $<TARGET_OBJECTS:sqns_core> $<TARGET_OBJECTS:sqns_host>)
+target_link_libraries(sqnsupgrade_shared PRIVATE PkgConfig::SQNS_ZLIB)
 set_target_properties(sqnsupgrade_shared PROPERTIES
   OUTPUT_NAME sqnsupgrade
   VERSION ${PROJECT_VERSION}
-  SOVERSION ${PROJECT_VERSION_MAJOR}
-  LINK_DEPENDS ${PROJECT_BINARY_DIR}/sqnsupgrade.map)
+  SOVERSION ${PROJECT_VERSION_MAJOR})
 target_include_directories(sqnsupgrade_shared PUBLIC ${PROJECT_SOURCE_DIR}/include)
-target_link_options(sqnsupgrade_shared PRIVATE
-  -Wl,--version-script=${PROJECT_BINARY_DIR}/sqnsupgrade.map -Wl,--no-undefined)
+target_link_options(sqnsupgrade_shared PRIVATE -Wl,--no-undefined)
 
-# The static library holds one relocatable object in which every global symbol
-# but the public functions is made local, as the version script does for the
-# shared library: the CLI's and the ports' helpers (cmd_run, exit_for,
-# shell_quote...) cannot clash with a program's own names. Each time the
-# archive is made, its members are linked into one object, localised, and
-# archived again.
-#
-# zlib's inflate goes into that object too (from libz.a, its symbols made
-# local like the rest), so that a program links libsqnsupgrade.a alone, as
-# before --bootrom learnt to read sqnsbrz.py. Without a libz.a, the program
-# must add -lz.
-add_library(sqnsupgrade_static STATIC $<TARGET_OBJECTS:sqnsupgrade_objects>)
+# A program that links the archive adds -lz (pkg-config --static --libs says so).
+add_library(sqnsupgrade_static STATIC $<TARGET_OBJECTS:sqns_core> $<TARGET_OBJECTS:sqns_host>)
 set_target_properties(sqnsupgrade_static PROPERTIES OUTPUT_NAME sqnsupgrade)
-set(sqns_static_object ${PROJECT_BINARY_DIR}/sqnsupgrade_static.o)
-find_library(SQNS_ZLIB_ARCHIVE NAMES libz.a HINTS ${SQNS_ZLIB_LIBDIR} ${SQNS_ZLIB_LIBRARY_DIRS})
-if(SQNS_ZLIB_ARCHIVE)
-  set(sqns_static_zlib --no-whole-archive ${SQNS_ZLIB_ARCHIVE})
-else()
-  set(sqns_static_zlib "")
-  message(WARNING "no libz.a: programs linking libsqnsupgrade.a must add -lz")
-  target_link_libraries(sqnsupgrade_static INTERFACE PkgConfig::SQNS_ZLIB)
-endif()
-add_custom_command(TARGET sqnsupgrade_static POST_BUILD
-  COMMAND ${CMAKE_LINKER} -r -o ${sqns_static_object}
-          --whole-archive $<TARGET_FILE:sqnsupgrade_static> ${sqns_static_zlib}
-  COMMAND ${CMAKE_OBJCOPY} --keep-global-symbols=${PROJECT_BINARY_DIR}/sqnsupgrade.exports
-          ${sqns_static_object}
-  COMMAND ${CMAKE_COMMAND} -E rm -f $<TARGET_FILE:sqnsupgrade_static>
-  COMMAND ${CMAKE_AR} qc $<TARGET_FILE:sqnsupgrade_static> ${sqns_static_object}
-  COMMAND ${CMAKE_RANLIB} $<TARGET_FILE:sqnsupgrade_static>
-  COMMENT "libsqnsupgrade.a: public symbols only"
-  VERBATIM)
 target_include_directories(sqnsupgrade_static PUBLIC ${PROJECT_SOURCE_DIR}/include)
+target_link_libraries(sqnsupgrade_static INTERFACE PkgConfig::SQNS_ZLIB)
 
 # pkg-config: relocatable (prefix found from the .pc file's own folder), so
 # that `cmake --install build --prefix DIR` and `make install PREFIX=DIR`
@@ -135,7 +78,6 @@ install(TARGETS sqnsupgrade_shared sqnsupgrade_static
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/include/sqnsupgrade.h
               ${PROJECT_SOURCE_DIR}/include/sqnsupgrade_host.h
-              ${PROJECT_SOURCE_DIR}/include/sqnsupgrade_cli.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES ${PROJECT_BINARY_DIR}/sqnsupgrade.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
@@ -143,8 +85,9 @@ install(TARGETS sqnsupgrade RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 if(TARGET sqnsim)
   install(TARGETS sqnsim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
-install(FILES ${PROJECT_SOURCE_DIR}/python/sqnsupgrade/__init__.py
-        DESTINATION ${SQNS_PYTHON_DIR}/sqnsupgrade)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/python/sqnsupgrade/
+        DESTINATION ${SQNS_PYTHON_DIR}/sqnsupgrade
+        FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
 file(GLOB sqns_man1 ${PROJECT_SOURCE_DIR}/man/*.1)
 if(sqns_man1)
   install(FILES ${sqns_man1} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)

@@ -1,0 +1,49 @@
+/*
+ * A complete upgrade against an installed libsqnsupgrade:
+ *   cc upgrade.c $(pkg-config --cflags --libs sqnsupgrade) \
+ *      -Wl,-rpath,$(pkg-config --variable=libdir sqnsupgrade)
+ *   ./a.out /dev/ttyUSB0 CATM1-39529.dup
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include <sqnsupgrade_host.h>
+
+static void show(void *user, const struct sqns_event *ev)
+{
+	(void)user;
+	if (ev->type == SQNS_EV_PROGRESS && ev->total)
+		printf("\r%3u %%", (unsigned)((uint64_t)ev->done * 100 / ev->total));
+	else if (ev->type == SQNS_EV_PHASE && ev->phase == SQNS_PHASE_COMPLETED)
+		printf("\nUpgrade completed\n");
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	char why[600];
+	int err;
+	if (argc != 3) {
+		fprintf(stderr, "usage: upgrade PORT FIRMWARE.dup\n");
+		return 2;
+	}
+	struct sqns_port *port = sqns_port_open(argv[1], NULL, &err);
+	if (!port) {
+		fprintf(stderr, "%s\n", sqns_port_open_error(argv[1], err, errno, why, sizeof why));
+		return 1;
+	}
+	struct sqns_file *fw = sqns_file_open(argv[2], &err, why, sizeof why);
+	struct sqns_config cfg = {.on_event = show};
+	struct sqns_ctx ctx;
+	sqns_port_config(port, &cfg);
+	if (!fw)
+		fprintf(stderr, "%s\n", why);
+	else if ((err = sqns_init(&ctx, &cfg)) == SQNS_OK) {
+		struct sqns_upgrade_opts opts = {.image = sqns_file_image(fw)};
+		err = sqns_upgrade(&ctx, &opts, NULL, 0);
+		printf("\n%s (modem at stage %d)\n", sqns_strerror(err), (int)ctx.res.stage);
+	}
+	sqns_file_close(fw);
+	sqns_port_close(port);
+	return err == SQNS_OK ? 0 : 1;
+}
