@@ -1,5 +1,6 @@
 # A wrapper over CMake for the usual targets:
-#   make                        build into $(BUILD) (default: build/)
+#   make                        build into $(BUILD) (default: build/), optimised (Release;
+#                               BUILD_TYPE=Debug for a debug build)
 #   make test                   every test, as CI runs them (scripts/test.sh)
 #   make install PREFIX=DIR     install into DIR (default /usr/local); DESTDIR is honoured
 #   make uninstall              remove exactly the files the last install listed
@@ -8,6 +9,7 @@
 #   make fuzz                   libFuzzer harnesses, FUZZ_SECONDS each (default 600)
 #   make web                    the web page (the core in WebAssembly) into web/dist
 BUILD ?= build
+BUILD_TYPE ?= Release
 PREFIX ?= /usr/local
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -15,7 +17,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 .PHONY: all test install uninstall demo bench fuzz web
 
 all:
-	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j$(JOBS)
 
 test:
@@ -25,7 +27,7 @@ demo:
 	bash scripts/demo.sh
 
 bench:
-	bash scripts/deps.sh
+	bash scripts/deps.sh --run
 	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DSQNS_TESTS=OFF >/dev/null
 	cmake --build build-release -j$(JOBS) >/dev/null
 	python3 bench/bench.py

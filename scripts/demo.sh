@@ -7,7 +7,7 @@
 # 8 % and commits it at 99 % (a few seconds here; up to minutes on hardware).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh
+bash scripts/deps.sh --run # build and run only; the tests install more (scripts/test.sh)
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DSQNS_TESTS=OFF >/dev/null
 cmake --build build-release -j"$(nproc)" >/dev/null
 

@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build, the demo and the tests need.
+# Installs the Debian packages a job needs, through sudo when not root.
+#   bash scripts/deps.sh          everything the tests need (CI, make test)
+#   bash scripts/deps.sh --run    only what building and running need (the demo, make)
 set -euo pipefail
-PACKAGES=(build-essential cmake pkg-config libcmocka-dev zlib1g-dev python3 clang-format socat tmux time valgrind groff-base
+# Build and run: the compiler, CMake, pkg-config, zlib (--bootrom's sqnsbrz.py), Python
+# (the demo waits for the simulated modem's boot in its event log).
+RUN_PACKAGES=(build-essential cmake pkg-config zlib1g-dev python3)
+# The tests: cmocka, the integration tests' tools, valgrind, the man-page lint,
+# the cross build for the Cortex-M4 and QEMU to run it, clang for libFuzzer.
+TEST_PACKAGES=(libcmocka-dev clang-format socat tmux time valgrind groff-base
     gcc-arm-none-eabi libnewlib-arm-none-eabi clang libclang-rt-dev qemu-system-arm)
+
+PACKAGES=("${RUN_PACKAGES[@]}")
+[ "${1:-}" = "--run" ] || PACKAGES+=("${TEST_PACKAGES[@]}")
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
