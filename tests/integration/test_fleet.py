@@ -30,8 +30,11 @@ class FleetTest(SimTestCase):
             self.assertTrue(s.events("image")[-1]["complete"])
 
     def test_one_failure_does_not_stop_the_others(self):
+        # --wake-timeout also bounds the healthy modems' waits (their 300 ms reboots, with
+        # three simulators and three transfers on the machine): 15 s, not a tight 2 s. The
+        # silent one costs those 15 s.
         sims, image, ports = self.modems(3, "--silent")
-        r = run_cli(*ports, "--wake-timeout", "2", "run", image)
+        r = run_cli(*ports, "--wake-timeout", "15", "run", image)
         self.assertExit(r, 5)
         rows = {l.split()[0]: l.split()[1:] for l in r.out.splitlines()
                 if l.split() and l.split()[0] in [s.link for s in sims]}

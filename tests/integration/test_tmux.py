@@ -49,8 +49,9 @@ class TmuxTest(SimTestCase):
         self.tmux("new-session", "-d", "-s", "sqns", "-x", str(width), "-y", str(height), shell)
 
     def test_bar_is_redrawn_in_place(self):
-        # Paced like a real UART, with a flash erase at 50 %.
-        sim = self.sim("--build", "38638", "--pace", "--stall-at", "50:5000")
+        # Paced like a real UART, with a flash erase at 50 %: 8 s, so the hint shown after
+        # 3 s stays on screen 5 s, however slowly the captures come.
+        sim = self.sim("--build", "38638", "--pace", "--stall-at", "50:8000")
         image = sim.mkimage("CATM1-39529.dup", build=39529, size=300000)
         self.run_in_pane(["run", image], 160, 60, port=sim.link)
 
@@ -112,9 +113,10 @@ class TmuxTest(SimTestCase):
         self.assertIn("EXIT=0", final, "\n".join(final))
 
     def test_fleet_lines_show_a_busy_modem(self):
-        # Two modems at once; the second erases flash for 5 s at 50 %.
+        # Two modems at once; the second erases flash for 8 s at 50 % (its hint, after 3 s,
+        # stays 5 s).
         quiet = self.sim("--pace", name="m0")
-        busy = self.sim("--pace", "--stall-at", "50:5000", name="m1")
+        busy = self.sim("--pace", "--stall-at", "50:8000", name="m1")
         image = quiet.mkimage("CATM1-39529.dup", size=100000)
         self.run_in_pane(["-p", quiet.link, "-p", busy.link, "run", image], 160, 60)
         during = self.wait_screen(lambda lines: any("modem busy for" in l for l in lines))

@@ -82,8 +82,9 @@ class UpgradeTest(SimTestCase):
         self.assertNotIn("\r", r.out)
 
     def test_long_silence_says_the_modem_is_busy(self):
-        # A flash erase near 8 %: the modem holds its answer 6 s.
-        sim, _, r = self.upgrade("--stall-at", "8:6000", size=100000)
+        # A flash erase near 8 %: the modem holds its answer 8 s, 5 s past the 3 s after
+        # which the hint comes.
+        sim, _, r = self.upgrade("--stall-at", "8:8000", size=100000)
         self.assertEqual(len(sim.events("stall")), 1)
         lines = r.out.splitlines()
         hints = [i for i, l in enumerate(lines) if l.startswith("The modem is busy")]
@@ -95,8 +96,9 @@ class UpgradeTest(SimTestCase):
         self.check_running(sim, 39529)
 
     def test_long_stall_in_a_log_is_reported_every_30_s(self):
-        # Minutes are normal on hardware; a log must not look dead meanwhile. 34 s here.
-        _, _, r = self.upgrade("--stall-at", "99:34000", size=100000)
+        # Minutes are normal on hardware; a log must not look dead meanwhile. 40 s here:
+        # the line at 30 s, with 10 s to spare before the answer and 20 s before a second.
+        _, _, r = self.upgrade("--stall-at", "99:40000", size=100000)
         lines = r.out.splitlines()
         self.assertEqual(len([l for l in lines if l.startswith("The modem is busy")]), 1, r.out)
         self.assertEqual([l for l in lines if l.startswith("The modem is still busy")],
@@ -107,12 +109,14 @@ class UpgradeTest(SimTestCase):
             "Sending 100000 bytes: [########################################] 100%"])
 
     def test_short_silence_says_nothing(self):
-        _, _, r = self.upgrade("--stall-at", "50:1500", size=100000)
+        # 1 s of silence, 2 s under the hint's 3 s: a loaded machine cannot stretch it there.
+        _, _, r = self.upgrade("--stall-at", "50:1000", size=100000)
         self.assertNotIn("busy", r.out)
 
     def test_slow_reboot_says_to_wait(self):
-        # A modem that takes 12 s to come back from each reboot.
-        _, _, r = self.upgrade("--boot-ms", "12000")
+        # A modem that takes 15 s to come back from each reboot: "after 10 s" is due at 10 s
+        # of the clock, 5 s before the modem answers, however slow the probes in between.
+        _, _, r = self.upgrade("--boot-ms", "15000")
         hint = ("Rebooting into upgrade mode: no answer yet after 10 s, which is normal "
                 "(it can take a few minutes)")
         self.assertEqual(r.out.count(hint), 1, r.out)
