@@ -8,6 +8,10 @@
 #include "tcp.h"
 #include "sqnsupgrade.h"
 
+#ifndef SQNS_VERSION
+#define SQNS_VERSION "0.1.0"
+#endif
+
 /* Exit statuses (documented in README.md and `sqnsupgrade --help`). */
 enum exit_status {
 	EXIT_OK = 0,
@@ -81,6 +85,38 @@ int no_modem(struct session *s);
 void shell_quote(char *out, size_t len, const char *s);
 
 int cmd_run(struct session *s);
+
+/* The query commands (query.c). */
+int cmd_info(struct session *s);
+int cmd_version(struct session *s);
+int cmd_state(struct session *s);
+int cmd_imei(struct session *s);
+
+struct opt;
+
+/* A command: its arguments, its options and its help, declared once (options.c). */
+struct cli_command {
+	const char *name;
+	const char *args; /* its arguments, as the synopsis shows them ("" for none) */
+	int min_args, max_args;
+	int (*fn)(struct session *s);
+	const char *summary;	/* its line in `sqnsupgrade --help` */
+	const char *help;	/* `sqnsupgrade COMMAND --help`, above its options */
+	const struct opt *opts; /* the options only this command takes */
+	const char *missing;	/* what it needs when arguments are missing ("a firmware file") */
+	bool needs_port;	/* talks to one modem: -p, $SQNSUPGRADE_PORT or the only port */
+	bool several_ports;	/* -p may be repeated */
+};
+
+/* The command called name, or NULL. */
+const struct cli_command *cli_find_command(const char *name);
+
+/*
+ * Parse argv into c (which holds the defaults). Returns -1 when the command is
+ * to run, else the exit status: EXIT_OK after --help or --version (printed on
+ * stdout), EXIT_USAGE after a usage error (said on stderr). Uses getopt_long.
+ */
+int cli_parse(struct cli *c, int argc, char **argv);
 
 /* Open the --bootrom file (the raw image, or Pycom's sqnsbr.py or sqnsbrz.py, decoded);
  * -1 when open, else the exit status, its one-line message printed on err (run.c). */
