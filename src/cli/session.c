@@ -1,42 +1,20 @@
 /* The port and the words for failures, shared by every command. */
 #define _DEFAULT_SOURCE
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "host.h"
 
 /* The port is open: the context is set up with it (the core's cfg is never written later). */
-static int attach(struct session *s, const struct sqns_port_ops *ops, void *port)
+static int attach(struct session *s, const struct sqns_config *cfg)
 {
-	struct sqns_config cfg = s->ctx.cfg;
-	cfg.ops = ops;
-	cfg.port = port;
-	if (sqns_init(&s->ctx, &cfg) != SQNS_OK) {
+	if (sqns_init(&s->ctx, cfg) != SQNS_OK) {
 		fprintf(s->out.err, "sqnsupgrade: internal error: bad configuration\n");
 		return EXIT_FAIL;
 	}
 	return -1;
-}
-
-/* socket://HOST:PORT: a serial server sets the line rate; we cannot. */
-static int open_tcp(struct session *s, const char *host, const char *service)
-{
-	if (!*host || !*service) {
-		fprintf(s->out.err,
-			"sqnsupgrade: '%s' needs a host and a port: socket://HOST:PORT\n",
-			s->cli->port);
-		return EXIT_USAGE;
-	}
-	if (tcp_port_open(&s->tcp, host, service, 5000) != SQNS_OK) {
-		fprintf(s->out.err, "sqnsupgrade: cannot connect to %s: %s\n", s->cli->port,
-			s->tcp.gai_error ? gai_strerror(s->tcp.gai_error)
-					 : strerror(s->tcp.os_errno));
-		return EXIT_PORT;
-	}
-	s->is_tcp = true;
-	return attach(s, &tcp_port_ops, &s->tcp);
 }
 
 int session_open_port(struct session *s)
@@ -48,34 +26,17 @@ int session_open_port(struct session *s)
 			"set SQNSUPGRADE_PORT\n");
 		return EXIT_USAGE;
 	}
-	char buf[512];
-	const char *host, *service;
-	if (tcp_parse_url(c->port, buf, sizeof buf, &host, &service))
-		return open_tcp(s, host, service);
-	if (posix_serial_open(&s->serial, c->port, s->ctx.cfg.baud, c->rtscts) == SQNS_OK)
-		return attach(s, &posix_serial_ops, &s->serial);
-	int e = s->serial.os_errno;
-	if (e == ENOENT)
-		fprintf(s->out.err,
-			"sqnsupgrade: port '%s' does not exist: check the cable and the name "
-			"(ls /dev/ttyUSB* /dev/ttyACM*)\n",
-			c->port);
-	else if (e == EBUSY)
-		fprintf(s->out.err,
-			"sqnsupgrade: port '%s' is in use by another program (another sqnsupgrade, "
-			"a terminal?): close it and run this again\n",
-			c->port);
-	else if (e == ENOTTY)
-		fprintf(s->out.err, "sqnsupgrade: '%s' is not a serial port\n", c->port);
-	else if (e == EACCES)
-		fprintf(s->out.err,
-			"sqnsupgrade: no permission to open '%s': add yourself to the 'dialout' "
-			"group, then log in again\n",
-			c->port);
-	else
-		fprintf(s->out.err, "sqnsupgrade: cannot open port '%s': %s\n", c->port,
-			strerror(e));
-	return EXIT_PORT;
+	struct sqns_port_opts opts = {.baud = s->ctx.cfg.baud, .rtscts = c->rtscts};
+	int r = host_port_open_parts(c->port, &opts, &s->serial, &s->tcp, &s->is_tcp);
+	if (r != SQNS_OK) {
+		char why[600];
+		fprintf(s->out.err, "sqnsupgrade: %s\n",
+			sqns_port_open_error(c->port, r, errno, why, sizeof why));
+		return r == SQNS_ERR_ARG ? EXIT_USAGE : EXIT_PORT;
+	}
+	struct sqns_config cfg = s->ctx.cfg;
+	host_port_config_parts(s->is_tcp, &s->serial, &s->tcp, &cfg);
+	return attach(s, &cfg);
 }
 
 void shell_quote(char *out, size_t len, const char *s)

@@ -9,7 +9,23 @@
 
 #include <stdio.h>
 
+#include "posix_serial.h"
 #include "sqnsupgrade_host.h"
+#include "tcp.h"
+
+/*
+ * The one routine that opens a port by name: sqns_port_open is built on it,
+ * and the command line's session opens into its own serial and tcp storage
+ * with it. *is_tcp says which one is used. Returns SQNS_OK, or
+ * SQNS_ERR_ARG / SQNS_ERR_IO with errno set as sqns_port_open documents
+ * (sqns_port_open_error puts it into words).
+ */
+int host_port_open_parts(const char *name, const struct sqns_port_opts *opts,
+			 struct posix_serial *serial, struct tcp_port *tcp, bool *is_tcp);
+
+/* cfg->ops and cfg->port for a port opened by host_port_open_parts. */
+void host_port_config_parts(bool is_tcp, struct posix_serial *serial, struct tcp_port *tcp,
+			    struct sqns_config *cfg);
 
 /* --pkgdebug: every byte in and out of a serial port as a hex dump on f (NULL: off). */
 void host_port_hexdump(struct sqns_port *port, FILE *f);

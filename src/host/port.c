@@ -47,58 +47,69 @@ static int gai_errno(int g)
 	}
 }
 
-static struct sqns_port *open_failed(struct sqns_port *p, int r, int os_errno, int *err)
-{
-	free(p);
-	if (err)
-		*err = r;
-	errno = os_errno;
-	return NULL;
-}
-
-static struct sqns_port *open_tcp(struct sqns_port *p, const char *name, uint32_t connect_ms,
-				  int *err)
+static int open_tcp(const char *name, uint32_t connect_ms, struct tcp_port *tcp)
 {
 	char buf[512];
 	const char *host, *service;
 	tcp_parse_url(name, buf, sizeof buf, &host, &service);
-	if (!*host || !*service)
-		return open_failed(p, SQNS_ERR_ARG, EINVAL, err);
-	if (tcp_port_open(&p->tcp, host, service, connect_ms) != SQNS_OK) {
-		int e = p->tcp.gai_error ? gai_errno(p->tcp.gai_error) : p->tcp.os_errno;
-		return open_failed(p, SQNS_ERR_IO, e, err);
+	if (!*host || !*service) {
+		errno = EINVAL;
+		return SQNS_ERR_ARG;
 	}
-	p->is_tcp = true;
-	if (err)
-		*err = SQNS_OK;
-	return p;
+	if (tcp_port_open(tcp, host, service, connect_ms) != SQNS_OK) {
+		errno = tcp->gai_error ? gai_errno(tcp->gai_error) : tcp->os_errno;
+		return SQNS_ERR_IO;
+	}
+	return SQNS_OK;
+}
+
+int host_port_open_parts(const char *name, const struct sqns_port_opts *opts,
+			 struct posix_serial *serial, struct tcp_port *tcp, bool *is_tcp)
+{
+	struct sqns_port_opts o = opts ? *opts : (struct sqns_port_opts){0};
+	serial->fd = -1;
+	tcp->fd = -1;
+	*is_tcp = false;
+	if (!name || !*name) {
+		errno = EINVAL;
+		return SQNS_ERR_ARG;
+	}
+	if (strncmp(name, "socket://", 9) == 0) {
+		*is_tcp = true;
+		return open_tcp(name, o.connect_ms ? o.connect_ms : DEFAULT_CONNECT_MS, tcp);
+	}
+	int r = posix_serial_open(serial, name, o.baud ? o.baud : DEFAULT_BAUD, o.rtscts);
+	if (r != SQNS_OK)
+		errno = serial->os_errno;
+	return r;
+}
+
+void host_port_config_parts(bool is_tcp, struct posix_serial *serial, struct tcp_port *tcp,
+			    struct sqns_config *cfg)
+{
+	cfg->ops = is_tcp ? &tcp_port_ops : &posix_serial_ops;
+	cfg->port = is_tcp ? (void *)tcp : (void *)serial;
 }
 
 struct sqns_port *sqns_port_open(const char *name, const struct sqns_port_opts *opts, int *err)
 {
-	if (!name || !*name)
-		return open_failed(NULL, SQNS_ERR_ARG, EINVAL, err);
-	struct sqns_port_opts o = opts ? *opts : (struct sqns_port_opts){0};
 	struct sqns_port *p = calloc(1, sizeof *p);
-	if (!p)
-		return open_failed(NULL, SQNS_ERR_IO, ENOMEM, err);
-	p->serial.fd = -1;
-	p->tcp.fd = -1;
-	p->baud = o.baud ? o.baud : DEFAULT_BAUD;
-	if (strncmp(name, "socket://", 9) == 0)
-		return open_tcp(p, name, o.connect_ms ? o.connect_ms : DEFAULT_CONNECT_MS, err);
-	int r = posix_serial_open(&p->serial, name, p->baud, o.rtscts);
-	if (r != SQNS_OK)
-		return open_failed(p, r, p->serial.os_errno, err);
+	int r = p ? host_port_open_parts(name, opts, &p->serial, &p->tcp, &p->is_tcp) : SQNS_ERR_IO;
 	if (err)
-		*err = SQNS_OK;
-	return p;
+		*err = r;
+	if (r == SQNS_OK) {
+		p->baud = opts && opts->baud ? opts->baud : DEFAULT_BAUD;
+		return p;
+	}
+	int e = p ? errno : ENOMEM;
+	free(p);
+	errno = e;
+	return NULL;
 }
 
 void sqns_port_config(struct sqns_port *port, struct sqns_config *cfg)
 {
-	cfg->ops = port->is_tcp ? &tcp_port_ops : &posix_serial_ops;
-	cfg->port = port->is_tcp ? (void *)&port->tcp : (void *)&port->serial;
+	host_port_config_parts(port->is_tcp, &port->serial, &port->tcp, cfg);
 	if (!cfg->baud && !port->is_tcp)
 		cfg->baud = port->baud;
 }
