@@ -36,6 +36,7 @@ dynamic loader (LD_LIBRARY_PATH, ldconfig).
 import ctypes
 import dataclasses
 import os
+import signal
 import sys
 import sysconfig
 import threading
@@ -621,6 +622,7 @@ class _Call:
         self.sizes = {}          # transfer total -> "firmware", "updater", "bootrom"
         self.step = "firmware"   # the transfer under way, from the phases
         self.exc = None          # an exception from a callback: raised after the C call
+        self.sigint = None       # (signum, frame) of a Ctrl-C during the C call
         self.cancelled = False
         self.already_current = False
         self.before = None       # (running_build, bootloader0) when the plan was made
@@ -652,7 +654,7 @@ class _Call:
         try:
             if self.cancel is not None and self.cancel.is_set():
                 self.cancelled = True
-            return self.cancelled
+            return self.cancelled or self.sigint is not None
         except BaseException as e:
             self.exc = e
             return True
@@ -739,11 +741,45 @@ class _Call:
     def __exit__(self, *exc):
         self.close()
 
-    def reraise(self):
-        """After a C call: an exception from a callback (a KeyboardInterrupt...) goes on."""
+    def invoke(self, fn, *args):
+        """fn(*args) in the library, then an exception of a callback raised here.
+
+        Ctrl-C in the main thread meanwhile is deferred: Python runs signal
+        handlers on entering the next callback, where an exception would be
+        lost, so for the call's duration the SIGINT handler only notes the
+        signal and makes should_abort answer true; once the library has closed
+        the session, Python's handler is put back and run (KeyboardInterrupt).
+        """
+        old = self._defer_sigint()
+        try:
+            r = fn(*args)
+        finally:
+            if old is not None:
+                signal.signal(signal.SIGINT, old)
+        if self.sigint is not None:
+            pending, self.sigint = self.sigint, None
+            old(*pending)
         if self.exc is not None:
             exc, self.exc = self.exc, None
             raise exc
+        return r
+
+    def _defer_sigint(self):
+        if threading.current_thread() is not threading.main_thread():
+            return None
+        try:
+            old = signal.getsignal(signal.SIGINT)
+            if not callable(old):
+                return None  # SIG_IGN, SIG_DFL or not set from Python: left as it is
+
+            def note(signum, frame):
+                if self.sigint is None:
+                    self.sigint = (signum, frame)
+
+            signal.signal(signal.SIGINT, note)
+        except ValueError:  # not the main interpreter
+            return None
+        return old
 
     def say(self, text):
         if self.transcript:
@@ -866,7 +902,9 @@ def _refusal_message(why, plan, files, modem_seen):
 def _result(call, showver="", dry_run=False):
     res = call.ctx.res
     p = res.plan
-    before = call.before or (0, 0)
+    # The builds found: noted when the plan was made (later they are the new ones), or as
+    # a refusal left them.
+    before = call.before or (p.running_build, p.bootloader0)
     stage = STAGES[res.stage] if 0 <= res.stage < len(STAGES) else str(res.stage)
     done = stage == "done"
     return Result(
@@ -957,9 +995,8 @@ def run(port, ffile=None, mfile=None, resume=False, debug=False, verbose=False, 
         call.open_port()
         call.say("<<< Welcome to the SQN3330 firmware updater >>>")
         showver = ctypes.create_string_buffer(4096)
-        r = call.lib.sqns_upgrade(ctypes.byref(call.ctx), ctypes.byref(opts), showver,
-                                  len(showver))
-        call.reraise()
+        r = call.invoke(call.lib.sqns_upgrade, ctypes.byref(call.ctx), ctypes.byref(opts),
+                        showver, len(showver))
         text = showver.value.decode(errors="replace")
         result = _result(call, text if call.ctx.res.stage == STAGES.index("done") else "",
                          dry_run)
@@ -1060,8 +1097,7 @@ def _detect(call):
     """Open the port and find the modem; its mode, or SqnsupgradeError."""
     call.open_port()
     mode = _int(-1)
-    r = call.lib.sqns_detect(ctypes.byref(call.ctx), ctypes.byref(mode))
-    call.reraise()
+    r = call.invoke(call.lib.sqns_detect, ctypes.byref(call.ctx), ctypes.byref(mode))
     if r == SQNS_ERR_NO_MODEM:
         raise SqnsupgradeError(
             "no modem answered AT on '%s' at %u baud. Check the port and the rate; if it still "
@@ -1089,8 +1125,7 @@ def _need_application(call, mode, what):
 
 def _text_query(call, fn, what, size=4096):
     buf = ctypes.create_string_buffer(size)
-    r = fn(ctypes.byref(call.ctx), buf, len(buf))
-    call.reraise()
+    r = call.invoke(fn, ctypes.byref(call.ctx), buf, len(buf))
     if r != SQNS_OK:
         raise _query_error(call, "%s failed" % what, r)
     return buf.value.decode(errors="replace")
@@ -1098,8 +1133,7 @@ def _text_query(call, fn, what, size=4096):
 
 def _imei(call):
     buf = ctypes.create_string_buffer(16)
-    r = call.lib.sqns_imei(ctypes.byref(call.ctx), buf)
-    call.reraise()
+    r = call.invoke(call.lib.sqns_imei, ctypes.byref(call.ctx), buf)
     if r != SQNS_OK:
         raise _query_error(call, "imei failed", r)
     return buf.value.decode()
@@ -1230,8 +1264,7 @@ def uart(ffh_mode=False, mfile=None, *, port=None, host=None, bootrom=None, baud
             opts.bootrom = call.open_file(bootrom, "bootrom", bootrom=True)
         call.open_port()
         call.say("<<< Welcome to the SQN3330 firmware updater >>>")
-        r = call.lib.sqns_prepare(ctypes.byref(call.ctx), ctypes.byref(opts))
-        call.reraise()
+        r = call.invoke(call.lib.sqns_prepare, ctypes.byref(call.ctx), ctypes.byref(opts))
         result = _result(call)
         if r != SQNS_OK:
             raise _uart_error(call, r, result, files)
@@ -1239,10 +1272,9 @@ def uart(ffh_mode=False, mfile=None, *, port=None, host=None, bootrom=None, baud
                  "via UART")
         other = call.open_one(host, call.baud)
         try:
-            r = call.lib.sqns_port_bridge(other, call.port, call._abort_fn, None)
+            r = call.invoke(call.lib.sqns_port_bridge, other, call.port, call._abort_fn, None)
         finally:
             call.lib.sqns_port_close(other)
-        call.reraise()
         if r != SQNS_OK:
             raise SqnsupgradeError("the mirror stopped: %s" % _strerror(r), _status_for(r), r,
                                    stage=result.stage, mode=result.mode, result=result,

@@ -1,15 +1,19 @@
-"""python/sqnsupgrade against the simulator, compared with the sqnsupgrade command.
+"""python/sqnsupgrade against the simulator: values, callbacks, errors, threads, cancel.
 
-Each call of the module runs in a child /usr/bin/python3 so that its console
-output (fd 1 and 2) can be compared byte for byte with the command's; the
-child reports the call's result or exception as JSON.
+The module is called in this process (its transcript captured by redirecting
+sys.stdout), except where a signal must reach it (a child python3).
 """
+import contextlib
+import io
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -17,39 +21,12 @@ SRC = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 sys.path.insert(0, os.path.join(SRC, "python"))
 
-from harness import HANG_GUARD, SimTestCase, run_cli  # noqa: E402
+from harness import HANG_GUARD, SimTestCase, run_cli, sha256_file  # noqa: E402
 
 import sqnsupgrade  # noqa: E402
+from sqnsupgrade import SqnsupgradeError  # noqa: E402
 
 IMEI = "354346099225475"
-
-CHILD = r"""
-import json, sys
-import sqnsupgrade
-name, args, kwargs, result = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4]
-try:
-    value = getattr(sqnsupgrade, name)(*args, **kwargs)
-    res = {"ok": True, "value": value}
-except sqnsupgrade.SqnsupgradeError as e:
-    res = {"ok": False, "message": str(e), "status": e.status, "stderr": e.stderr}
-with open(result, "w") as f:
-    json.dump(res, f)
-"""
-
-
-class Call:
-    def __init__(self, proc, res):
-        self.status = proc.returncode
-        self.out = proc.stdout.decode(errors="replace")
-        self.err = proc.stderr.decode(errors="replace")
-        self.ok = res["ok"]
-        self.value = res.get("value")
-        self.message = res.get("message")
-        self.error_status = res.get("status")
-
-    def __repr__(self):
-        return "child exit %s, ok %s value %r message %r\n--- stdout\n%s--- stderr\n%s" % (
-            self.status, self.ok, self.value, self.message, self.out, self.err)
 
 
 def steady(text):
@@ -57,204 +34,376 @@ def steady(text):
     return re.sub(r"(\(DO NOT DISCONNECT POWER!!!\))\.+", r"\1", text)
 
 
+@contextlib.contextmanager
+def console():
+    """sys.stdout and sys.stderr captured: yields (out, err) StringIOs."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        yield out, err
+
+
+class Progress:
+    """A progress= callable that records its calls (thread-safe enough: one per call)."""
+
+    def __init__(self, cancel_at=None, cancel=None, raise_at=None):
+        self.calls = []
+        self.times = []
+        self.cancel_at, self.cancel, self.raise_at = cancel_at, cancel, raise_at
+
+    def __call__(self, done, total, step):
+        self.calls.append((done, total, step))
+        self.times.append(time.monotonic())
+        if self.cancel_at is not None and done >= total * self.cancel_at:
+            self.cancel.set()
+        if self.raise_at is not None and done >= total * self.raise_at:
+            raise ValueError("stop here")
+
+
 class ModuleTest(SimTestCase):
-    def call(self, name, *args, env=None, **kwargs):
-        result = os.path.join(self.workdir, "result.json")
-        full_env = dict(os.environ, PYTHONPATH=os.path.join(SRC, "python"))
-        full_env.pop("SQNSUPGRADE_PORT", None)
-        full_env.update(env or {})
-        proc = subprocess.run(
-            [sys.executable, "-c", CHILD, name, json.dumps(args), json.dumps(kwargs), result],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env, timeout=HANG_GUARD)
-        self.assertEqual(proc.returncode, 0, proc.stderr.decode(errors="replace"))
-        with open(result) as f:
-            return Call(proc, json.load(f))
-
-    def assertSameConsole(self, call, cli):
-        self.assertEqual(steady(call.out), steady(cli.out), "stdout differs:\n%r\n%r" % (call, cli))
-        self.assertEqual(steady(call.err), steady(cli.err), "stderr differs:\n%r\n%r" % (call, cli))
-
-    def assertRaisedLikeCli(self, call, cli):
-        """The exception carries the command's error block and exit status."""
-        self.assertFalse(call.ok, repr(call))
-        self.assertEqual(call.error_status, cli.status)
-        lines = cli.err.splitlines()
-        first = next(i for i, l in enumerate(lines)
-                     if l.startswith("sqnsupgrade: ") and "warning:" not in l)
-        self.assertEqual(call.message, "\n".join(lines[first:]))
-        self.assertSameConsole(call, cli)
-
     def check_upgraded(self, sim, image, method="ON_THE_FLY"):
         imgs = sim.events("image")
-        self.assertEqual([(i["method"], i["bytes"], i["complete"]) for i in imgs],
+        self.assertEqual([(i["method"], i["bytes"], i["complete"]) for i in imgs][-1:],
                          [(method, os.path.getsize(image), True)])
         self.assertEqual(sim.events("boot")[-1]["build"], 39529)
 
+    def assertSessionClosedEarly(self, sim):
+        """The STP session was closed (RESET): the modem judged a partial image."""
+        images = sim.wait_for("image")
+        self.assertEqual(len(images), 1)
+        self.assertFalse(images[0]["complete"], images[0])
+
     # ---- queries ----
 
-    def test_queries_print_and_return_what_the_cli_prints(self):
+    def test_queries_return_values(self):
         sim = self.sim("--build", "38638", "--imei", IMEI)
-        expected = {"state": 2, "imei": IMEI}
-        for name in ("state", "imei", "info", "version"):
-            call = self.call(name, sim.link)
-            cli = run_cli(name, port=sim.link)
-            self.assertEqual(cli.status, 0, repr(cli))
-            self.assertTrue(call.ok, repr(call))
-            self.assertSameConsole(call, cli)
-            self.assertEqual(call.value, expected.get(name, cli.out))
-            if name == "info":
-                self.assertIn("IMEI: " + IMEI + "\n", call.out)
+        with console() as (out, err):
+            self.assertEqual(sqnsupgrade.state(sim.link), 2)
+            self.assertEqual(sqnsupgrade.imei(sim.link), IMEI)
+        self.assertEqual((out.getvalue(), err.getvalue()), ("", ""))  # values, not text
+        with console() as (out, _):
+            info = sqnsupgrade.info(sim.link)
+        self.assertEqual((info.mode, info.mode_name, info.build, info.imei),
+                         (2, "application", 38638, IMEI))
+        self.assertIn("LR5.1.1.0-38638", info.ati1)
+        # It prints the document's sentences, as the command does.
+        cli = run_cli("info", port=sim.link)
+        self.assertEqual(out.getvalue(), cli.out)
+        self.assertEqual(str(info), cli.out)
+        with console() as (out, _):
+            ver = sqnsupgrade.version(sim.link)
+        self.assertEqual((ver.software, ver.bootloader0), (38638, 38638))
+        self.assertEqual(ver.fields["Bootloader1"], "5.1.1.0 [38638]")
+        self.assertTrue(ver.text.startswith("SYSTEM VERSION\n"), ver.text)
+        self.assertEqual(out.getvalue(), run_cli("version", port=sim.link).out)
+        with console() as (out, _):
+            sqnsupgrade.info(sim.link, quiet=True)
+        self.assertEqual(out.getvalue(), "")
         self.assertModemUnchanged(sim)
 
-    def test_query_in_upgrade_mode(self):
+    def test_queries_in_upgrade_mode(self):
         sim = self.sim("--mode", "4")
-        call = self.call("state", sim.link)
-        self.assertEqual(call.value, 4)
-        self.assertEqual(call.out, "4 upgrade\n")
-        call = self.call("version", sim.link)
-        self.assertRaisedLikeCli(call, run_cli("version", port=sim.link))
-        self.assertEqual(call.error_status, 9)
-        self.assertIn("upgrade mode (4)", call.message)
+        self.assertEqual(sqnsupgrade.state(sim.link), 4)
+        with console() as (out, _):
+            info = sqnsupgrade.info(sim.link)
+        self.assertEqual((info.mode, info.ati1, info.imei), (4, None, None))
+        self.assertEqual(out.getvalue(), "Your modem is in upgrade mode! Use firmware.dup to "
+                                         "flash new firmware.\n")
+        for fn in (sqnsupgrade.version, sqnsupgrade.imei):
+            with self.subTest(fn=fn.__name__), self.assertRaises(SqnsupgradeError) as cm:
+                fn(sim.link, quiet=True) if fn is sqnsupgrade.version else fn(sim.link)
+            e = cm.exception
+            self.assertEqual((e.status, e.error, e.mode, e.stage), (9, "state", 4, "untouched"))
+            self.assertIn("upgrade mode (4)", str(e))
+
+    def test_no_modem_and_no_port(self):
+        sim = self.sim("--silent")
+        with self.assertRaises(SqnsupgradeError) as cm:
+            sqnsupgrade.state(sim.link, timeouts={"detect": 1.5, "at": 0.5})
+        self.assertEqual((cm.exception.status, cm.exception.error), (5, "no_modem"))
+        self.assertIn("no modem answered AT on '%s'" % sim.link, str(cm.exception))
+        missing = os.path.join(self.workdir, "ttyNONE")
+        with self.assertRaises(SqnsupgradeError) as cm:
+            sqnsupgrade.imei(missing)
+        self.assertEqual((cm.exception.status, cm.exception.os_errno), (4, 2))  # ENOENT
+        self.assertIn("does not exist", str(cm.exception))
+        saved = os.environ.pop("SQNSUPGRADE_PORT", None)
+        try:
+            with self.assertRaises(SqnsupgradeError) as cm:
+                sqnsupgrade.state()
+        finally:
+            if saved is not None:
+                os.environ["SQNSUPGRADE_PORT"] = saved
+        self.assertEqual(cm.exception.status, 2)
 
     # ---- run ----
 
-    def test_run_document_form_succeeds_with_the_cli_transcript(self):
+    def test_run_reports_progress_and_returns_a_typed_result(self):
         sim = self.sim("--build", "38638")
         twin = self.sim("--build", "38638", name="twin")
         image = sim.mkimage("CATM1-39529.dup", size=60000)
-        call = self.call("run", sim.link, image)
-        self.assertTrue(call.ok, repr(call))
-        self.assertIs(call.value, True)
+        progress = Progress()
+        events = []
+        with console() as (out, err):
+            result = sqnsupgrade.run(sim.link, image, progress=progress, on_event=events.append)
         self.check_upgraded(sim, image)
+        # Progress: image bytes, growing, ending at the file's size, for the firmware.
+        size = os.path.getsize(image)
+        self.assertGreater(len(progress.calls), 5)
+        dones = [d for d, _, _ in progress.calls]
+        self.assertEqual(dones, sorted(dones))
+        self.assertEqual(progress.calls[-1], (size, size, "firmware"))
+        self.assertEqual({t for _, t, _ in progress.calls}, {size})
+        # The result: values, not text.
+        self.assertIsInstance(result, sqnsupgrade.Result)
+        self.assertTrue(result)
+        self.assertEqual((result.stage, result.mode, result.old_build, result.new_build,
+                          result.target_build, result.verified, result.bootloader0,
+                          result.bootrom_pending, result.already_current),
+                         ("done", 2, 38638, 39529, 39529, True, 38638, False, False))
+        self.assertIn("Software     : 5.1.1.0 [39529]", result.showver)
+        # Events: every one of the library's, typed.
+        phases = [e.phase for e in events if e.type == "phase"]
+        self.assertEqual(phases[0], "wakeup")
+        for p in ("plan", "stp_on_the_fly", "download_done", "completed", "verified"):
+            self.assertIn(p, phases)
+        self.assertIn("AT+SMOD?", [e.text for e in events if e.type == "at_tx"])
+        self.assertEqual([e.value for e in events if e.phase == "verified"], [39529])
+        # The console: the document's transcript, as the command prints it.
         cli = run_cli("run", image, port=twin.link)
         self.assertEqual(cli.status, 0, repr(cli))
-        self.assertSameConsole(call, cli)
-        self.assertIn("Upgrade completed!\n", call.out)
-        self.assertTrue(call.out.endswith("Verified: modem now runs build 39529\n"), call.out)
+        self.assertEqual(steady(out.getvalue()), steady(cli.out))
+        self.assertEqual(err.getvalue(), "")
+        self.assertTrue(out.getvalue().endswith("Verified: modem now runs build 39529\n"))
+        # Once more: nothing to do.
+        again = sqnsupgrade.run(sim.link, image, quiet=True)
+        self.assertEqual((again.stage, again.already_current, again.old_build, again.verified),
+                         ("untouched", True, 39529, False))
 
-    def test_run_failures_raise_with_the_cli_message(self):
+    def test_refused_by_the_files_before_the_port_opens(self):
         sim = self.sim("--build", "38638")
-        missing = os.path.join(self.workdir, "nope.dup")
         image = sim.mkimage("CATM1-39529.dup", size=5000)
-        cases = [
-            (("run", sim.link, missing), {}, ["run", missing], sim.link, 3),
-            (("run", os.path.join(self.workdir, "ttyNONE"), image), {}, ["run", image],
-             os.path.join(self.workdir, "ttyNONE"), 4),
-            (("run", sim.link, image, image), {}, ["run", image, image], sim.link, 10),
-        ]
-        for (name, *args), kwargs, cli_args, port, status in cases:
-            with self.subTest(cli_args=cli_args, port=port):
-                call = self.call(name, *args, **kwargs)
-                cli = run_cli(*cli_args, port=port)
-                self.assertEqual(cli.status, status, repr(cli))
-                self.assertRaisedLikeCli(call, cli)
+        with self.assertRaises(SqnsupgradeError) as cm:
+            sqnsupgrade.run(sim.link, image, image, quiet=True)  # the second is no ELF
+        e = cm.exception
+        self.assertEqual((e.status, e.error, e.refusal, e.stage), (10, "refused",
+                                                                   "updater_not_elf", None))
+        self.assertIn("is not an ELF file", str(e))
+        sim.stop()
+        self.assertNothingSent(sim)
+
+    def test_refused_by_the_modem_sends_no_image(self):
+        sim = self.sim("--build", "38638")
+        image = sim.mkimage("upgdiff_33080-to-39529.dup", kind="diff", frm=33080, size=9000)
+        with console() as (out, _), self.assertRaises(SqnsupgradeError) as cm:
+            sqnsupgrade.run(sim.link, image)
+        e = cm.exception
+        self.assertEqual((e.status, e.err, e.refusal, e.stage, e.mode),
+                         (10, -12, "diff_wrong_base", "untouched", 2))
+        self.assertIn("applies only to build 33080, and the modem runs build 38638", str(e))
+        self.assertIn("Nothing was changed on the modem.", str(e))
+        self.assertEqual(e.result.old_build, 38638)
+        self.assertModemUnchanged(sim)
+        self.assertEqual(out.getvalue(), "<<< Welcome to the SQN3330 firmware updater >>>\n"
+                                         "Attempting AT wakeup...\n")
+
+    def test_file_and_port_errors(self):
+        sim = self.sim()
+        image = sim.mkimage("CATM1-39529.dup", size=5000)
+        missing = os.path.join(self.workdir, "nope.dup")
+        with self.assertRaises(SqnsupgradeError) as cm:
+            sqnsupgrade.run(sim.link, missing, quiet=True)
+        self.assertEqual((cm.exception.status, cm.exception.error), (3, "image"))
+        self.assertIn("nope.dup", str(cm.exception))
+        with self.assertRaises(SqnsupgradeError) as cm:
+            sqnsupgrade.run(os.path.join(self.workdir, "ttyNONE"), image, quiet=True)
+        self.assertEqual((cm.exception.status, cm.exception.error), (4, "io"))
         self.assertEqual(sim.events("image"), [])
 
-    def test_failure_after_the_transfer_raises_the_whole_explanation(self):
-        # A differential image for another base, forced: the modem refuses it.
+    def test_rejected_after_the_transfer_says_the_stage(self):
         sim = self.sim("--build", "38638")
-        twin = self.sim("--build", "38638", name="twin")
         image = sim.mkimage("upgdiff_33080-to-39529.dup", kind="diff", frm=33080, size=9000)
-        call = self.call("run", sim.link, image, force=True)
-        cli = run_cli("run", image, "--force", port=twin.link)
-        self.assertEqual(cli.status, 7, repr(cli))
-        self.assertEqual(call.error_status, 7)
-        self.assertTrue(call.message.startswith("sqnsupgrade: upgrade failed: "), call.message)
-        self.assertIn("run FULL-IMAGE.dup --resume", call.message)
-        self.assertEqual(call.message, cli.err[cli.err.index("sqnsupgrade: upgrade failed"):]
-                         .rstrip("\n").replace(twin.link, sim.link))
+        with console() as (_, err), self.assertRaises(SqnsupgradeError) as cm:
+            sqnsupgrade.run(sim.link, image, force=True)
+        e = cm.exception
+        self.assertEqual((e.status, e.error, e.stage), (7, "rejected", "transferred"))
+        self.assertIn("FULL-IMAGE.dup", e.modem_state)
+        self.assertTrue(e.result.forced)
+        self.assertIn("warning: force=True", err.getvalue())
 
-    def test_board_side_forms_take_the_port_from_the_environment(self):
+    def test_two_modems_from_two_threads(self):
+        sims = [self.sim("--build", "38638", "--pace", name="m%d" % i) for i in range(2)]
+        images = [s.mkimage("CATM1-39529.dup", size=120000, seed=i + 1)
+                  for i, s in enumerate(sims)]
+        progress = [Progress(), Progress()]
+        results, errors = [None, None], []
+        start = threading.Barrier(2)
+
+        def upgrade(i):
+            try:
+                start.wait()
+                results[i] = sqnsupgrade.run(sims[i].link, images[i], quiet=True,
+                                             progress=progress[i])
+            except BaseException as e:  # reported by the main thread
+                errors.append(e)
+
+        threads = [threading.Thread(target=upgrade, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(HANG_GUARD)
+        self.assertEqual(errors, [])
+        for i in range(2):
+            self.assertTrue(results[i].verified, results[i])
+            self.assertEqual(results[i].new_build, 39529)
+            self.check_upgraded(sims[i], images[i])
+            self.assertEqual(sims[i].events("image")[-1]["sha256"], sha256_file(images[i]))
+        # At the same time: each transfer began before the other ended.
+        a, b = progress
+        self.assertLess(a.times[0], b.times[-1])
+        self.assertLess(b.times[0], a.times[-1])
+
+    def test_cancel_mid_transfer_closes_the_session(self):
+        sim = self.sim("--build", "38638")
+        image = sim.mkimage("CATM1-39529.dup", size=80000)
+        cancel = threading.Event()
+        progress = Progress(cancel_at=0.3, cancel=cancel)
+        with self.assertRaises(SqnsupgradeError) as cm:
+            sqnsupgrade.run(sim.link, image, quiet=True, progress=progress, cancel=cancel)
+        e = cm.exception
+        self.assertEqual((e.status, e.error, e.stage), (8, "aborted", "upgrade_mode"))
+        self.assertIn("interrupted", str(e))
+        self.assertIn("upgrade mode (4)", e.modem_state)
+        self.assertLess(progress.calls[-1][0], os.path.getsize(image))
+        self.assertSessionClosedEarly(sim)
+        # What the message says finishes the job: the same call again resumes.
+        result = sqnsupgrade.run(sim.link, image, quiet=True)
+        self.assertTrue(result.resumed and result.verified, result)
+        self.check_upgraded(sim, image)
+
+    def test_an_exception_in_a_callback_stops_cleanly_and_propagates(self):
+        sim = self.sim("--build", "38638")
+        image = sim.mkimage("CATM1-39529.dup", size=80000)
+        with self.assertRaises(ValueError):
+            sqnsupgrade.run(sim.link, image, quiet=True, progress=Progress(raise_at=0.3))
+        self.assertSessionClosedEarly(sim)
+
+    def test_ctrl_c_closes_the_session_then_raises_keyboard_interrupt(self):
+        sim = self.sim("--build", "38638", "--pace")
+        image = sim.mkimage("CATM1-39529.dup", size=400000)
+        child = ("import json, sys, sqnsupgrade\n"
+                 "try:\n"
+                 "    sqnsupgrade.run(sys.argv[1], sys.argv[2], quiet=True)\n"
+                 "    print(json.dumps('finished'))\n"
+                 "except KeyboardInterrupt:\n"
+                 "    print(json.dumps('KeyboardInterrupt'))\n")
+        env = dict(os.environ, PYTHONPATH=os.path.join(SRC, "python"))
+        proc = subprocess.Popen([sys.executable, "-c", child, sim.link, image],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        sim.wait_for("stp_open")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=HANG_GUARD)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertEqual(json.loads(out), "KeyboardInterrupt")
+        self.assertSessionClosedEarly(sim)
+
+    def test_board_forms_take_the_port_from_the_environment(self):
         sim = self.sim()
         image = sim.mkimage("CATM1-39529.dup", size=8000)
-        env = {"SQNSUPGRADE_PORT": sim.link}
-        # run(dup, elf): recognised as the board form (the first is a file, the second an .elf).
         elf = os.path.join(self.workdir, "updater.elf")
         with open(elf, "wb") as f:
             f.write(b"\x7fELF" + bytes(300))
-        call = self.call("run", image, elf, dry_run=True, env=env)
-        self.assertTrue(call.ok, repr(call))
-        self.assertIn("Plan (dry run", call.out)
-        self.assertIn("updater: negotiate", call.out)
-        self.assertEqual(sim.events("image"), [])
-        # run(dup)
-        call = self.call("run", image, env=env)
-        self.assertTrue(call.ok, repr(call))
+        saved = os.environ.get("SQNSUPGRADE_PORT")
+        os.environ["SQNSUPGRADE_PORT"] = sim.link
+        try:
+            with console() as (out, _):
+                plan = sqnsupgrade.run(image, elf, dry_run=True)  # run(dup, elf)
+            self.assertTrue(plan.dry_run and plan.updater_step, plan)
+            self.assertEqual(plan.stage, "untouched")
+            self.assertIn("Plan (dry run", out.getvalue())
+            self.assertIn("updater: negotiate", out.getvalue())
+            self.assertEqual(sim.events("image"), [])
+            result = sqnsupgrade.run(image, quiet=True)  # run(dup)
+        finally:
+            if saved is None:
+                del os.environ["SQNSUPGRADE_PORT"]
+            else:
+                os.environ["SQNSUPGRADE_PORT"] = saved
+        self.assertTrue(result.verified)
         self.check_upgraded(sim, image)
 
-    # ---- keyword arguments ----
-
-    def test_keywords_map_to_the_cli_options(self):
-        seen = []
-        saved = sqnsupgrade._call
-        sqnsupgrade._call = lambda args, capture_stdout=False: (seen.append(args) or (0, "2 x", ""))
-        try:
-            sqnsupgrade.run("P", "F.dup", "U.elf", resume=True, debug=True, verbose=True,
-                            load_fff=True, fc=True, force_fff=True)
-            sqnsupgrade.run("P", "F.dup", baudrate=115200)
-            sqnsupgrade.info("P", verbose=True, debug=True)
-            sqnsupgrade.state("P", fc=True, baud=460800)
-        finally:
-            sqnsupgrade._call = saved
-        self.assertEqual(seen, [
-            ["-p", "P", "--rtscts", "-v", "--debug", "run", "F.dup", "U.elf", "--fff",
-             "--force-fff", "--resume"],
-            ["-p", "P", "-b", 115200, "run", "F.dup"],
-            ["-p", "P", "-v", "--debug", "info"],
-            ["-p", "P", "-b", 460800, "--rtscts", "state"],
-        ])
-
-    def test_load_fff(self):
+    def test_load_fff_force_fff_and_fc(self):
         sim = self.sim()
         image = sim.mkimage("CATM1-39529.dup", size=30000)
-        call = self.call("run", sim.link, image, load_fff=True)
-        self.assertTrue(call.ok, repr(call))
-        self.assertIn("Starting STP FFF (DO NOT DISCONNECT POWER!!!)\n", call.out)
+        with console() as (out, _):
+            result = sqnsupgrade.run(sim.link, image, load_fff=True)
+        self.assertTrue(result.fff and result.verified, result)
+        self.assertIn("Starting STP FFF (DO NOT DISCONNECT POWER!!!)\n", out.getvalue())
         self.check_upgraded(sim, image, "FFF")
         self.assertIn("AT+SMSTPU", sim.at_commands())
-
-    def test_force_fff_and_fc(self):
-        sim = self.sim()
-        image = sim.mkimage("CATM1-39529.dup", size=20000)
-        call = self.call("run", sim.link, image, force_fff=True, fc=True)
-        self.assertTrue(call.ok, repr(call))
-        self.check_upgraded(sim, image, "FFF")
+        other = self.sim(name="other")
+        result = sqnsupgrade.run(other.link, image, force_fff=True, fc=True, quiet=True)
+        self.assertTrue(result.fff and result.verified, result)
+        self.check_upgraded(other, image, "FFF")
 
     def test_resume_verbose_debug(self):
         sim = self.sim("--mode", "4", "--build", "38638")
         image = sim.mkimage("CATM1-39529.dup", size=20000)
-        call = self.call("run", sim.link, image, resume=True, verbose=True, debug=True)
-        self.assertTrue(call.ok, repr(call))
-        self.assertIn("The modem is in upgrade mode: resuming the upgrade\n", call.out)
+        with console() as (out, err):
+            result = sqnsupgrade.run(sim.link, image, resume=True, verbose=True, debug=True)
+        self.assertTrue(result.resumed and result.verified, result)
+        self.assertEqual((result.mode, result.old_build), (4, None))
+        self.assertIn("The modem is in upgrade mode: resuming the upgrade\n", out.getvalue())
         self.assertNotIn("AT+SMSWBOOT=3,1", sim.at_commands())
         self.check_upgraded(sim, image)
-        self.assertIn("[at] > AT+SMOD?\n", call.err)  # --debug
-        self.assertIn("[stp] > OPEN_SESSION", call.err)
-        quiet = self.sim("--mode", "4", name="quiet")
-        call = self.call("run", quiet.link, image, resume=True)
-        self.assertEqual(call.err, "")
+        self.assertIn("[at] > AT+SMOD?\n", err.getvalue())
+        self.assertIn("[stp] > OPEN_SESSION", err.getvalue())
 
-    # ---- in this process ----
+    # ---- mirror mode ----
 
-    def test_calls_in_process_repeat_and_leave_python_signals_alone(self):
+    def test_uart_prepares_then_mirrors_until_the_computer_closes(self):
+        sim = self.sim("--build", "38638")
+        server = socket.create_server(("127.0.0.1", 0))
+        host = "socket://127.0.0.1:%d" % server.getsockname()[1]
+        answers = []
+
+        def computer():
+            conn, _ = server.accept()
+            with conn:
+                conn.settimeout(HANG_GUARD)
+                conn.sendall(b"AT+SMOD?\r")
+                data = b""
+                while b"OK" not in data:
+                    chunk = conn.recv(256)
+                    if not chunk:
+                        break
+                    data += chunk
+                answers.append(data.decode(errors="replace"))
+
+        t = threading.Thread(target=computer)
+        t.start()
+        try:
+            with console() as (out, _):
+                result = sqnsupgrade.uart(port=sim.link, host=host)
+        finally:
+            t.join(HANG_GUARD)
+            server.close()
+        self.assertEqual(result.stage, "upgrade_mode")
+        self.assertIn("Going into MIRROR mode... please close this terminal to resume the "
+                      "upgrade via UART\n", out.getvalue())
+        self.assertEqual(len(answers), 1)
+        self.assertIn("\r\n4\r\nOK", answers[0])  # AT+SMOD? answered through the mirror
+        with self.assertRaises(SqnsupgradeError) as cm:
+            sqnsupgrade.uart(True, port=sim.link, host=host)
+        self.assertEqual(cm.exception.status, 2)
+
+    # ---- the process ----
+
+    def test_calls_leave_python_signals_alone(self):
         sim = self.sim("--imei", IMEI)
         before = signal.getsignal(signal.SIGINT)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        saved = os.dup(1)
-        os.dup2(devnull, 1)  # keep the test log clean
-        try:
-            self.assertEqual(sqnsupgrade.state(sim.link), 2)
-            self.assertEqual(sqnsupgrade.imei(sim.link), IMEI)
-            self.assertEqual(sqnsupgrade.state(port=sim.link), 2)
-            with self.assertRaises(sqnsupgrade.SqnsupgradeError) as cm:
-                sqnsupgrade.run(sim.link, os.path.join(self.workdir, "nope.dup"))
-            self.assertEqual(sqnsupgrade.cli("-p", sim.link, "state"), 0)
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-            os.close(devnull)
-        self.assertEqual(cm.exception.status, 3)
-        self.assertIn("nope.dup", str(cm.exception))
+        self.assertEqual(sqnsupgrade.state(sim.link), 2)
+        with self.assertRaises(SqnsupgradeError):
+            sqnsupgrade.run(sim.link, os.path.join(self.workdir, "nope.dup"), quiet=True)
         self.assertIs(signal.getsignal(signal.SIGINT), before)
         self.assertTrue(os.path.samefile(sqnsupgrade.library_path(),
                                          os.environ.get("SQNSUPGRADE_LIB",
