@@ -30,6 +30,34 @@ class FastLinkTest(SimTestCase):
         r = run_cli("state", port=sim.link)
         self.assertEqual(r.out, "2 application\n")
 
+    def transfer_seconds(self, sim):
+        """From the session's opening to the image's end, by the simulator's clock."""
+        opened = sim.events("stp_open")
+        done = sim.events("image")
+        self.assertEqual((len(opened), len(done)), (1, 1))
+        return (done[0]["t"] - opened[0]["t"]) / 1000.0
+
+    def test_faster_rate_moves_the_bytes_faster(self):
+        # Paced like a UART (rate/10 bytes a second each way, at the modem's current rate):
+        # at 921600 the image takes at least size/92160 s; at 4000000 it must take less
+        # than that bound, which no transfer at 921600 can, whatever the machine's load.
+        size = 600000
+        floor_921600 = size / 92160.0
+        slow = self.sim("--pace", "--max-rate", "4000000", name="slow")
+        image = slow.mkimage("CATM1-39529.dup", size=size)
+        r = run_cli("run", image, port=slow.link)
+        self.assertExit(r, 0)
+        self.check_done(slow, image)
+        slow_s = self.transfer_seconds(slow)
+        self.assertGreaterEqual(slow_s, 0.95 * floor_921600, "the simulator did not pace")
+        fast = self.sim("--pace", "--max-rate", "4000000", name="fast")
+        r = run_cli("-b", "4000000", "run", image, port=fast.link)
+        self.assertExit(r, 0)
+        self.check_fast_transfer(fast, image, 4000000)
+        fast_s = self.transfer_seconds(fast)
+        self.assertLess(fast_s, 0.75 * floor_921600, (slow_s, fast_s))
+        self.assertLess(fast_s, slow_s, (slow_s, fast_s))
+
     def test_transfer_at_3686400(self):
         # No termios B-constant: the host sets it through termios2 (BOTHER).
         sim, image, r = self.upgrade("--max-rate", "4000000", size=80000, cli=["-b", "3686400"])
