@@ -237,8 +237,8 @@ static void on_event(void *user, const struct sqns_event *ev)
 		retries++;
 		put_s("retry ");
 		put_i(ev->value);
-		put_s(": ");
-		put_s(sqns_strerror(ev->err));
+		put_s(" after error ");
+		put_i(ev->err);
 		put_end();
 	}
 }
