@@ -23,19 +23,40 @@ _sqnsupgrade_files()
     [[ -n ${had-} ]] || shopt -u extglob
 }
 
+_sqnsupgrade_options()
+{
+    # The options as the tool's own help lists them (the one place they are declared):
+    # "NAME" or "NAME VALUE" a line; without an argument the options every command
+    # takes, with a command that command's own.
+    "${COMP_WORDS[0]}" ${1:+"$1"} --help 2>/dev/null | awk -v cmd="${1-}" '
+        cmd == "" && /^Options:/ { on = 1; next }
+        cmd != "" && /^Usage:/ { on = 1; next }
+        /^$/ { on = 0 }
+        on && (/^  -/ || /^      -/) {
+            label = $0 # up to the two spaces before the description
+            sub(/^ +/, "", label)
+            sub(/  .*/, "", label)
+            n = split(label, w, /,? /)
+            arg = (w[n] ~ /^-/) ? "" : " " w[n]
+            for (i = 1; i <= n && w[i] ~ /^-/; i++)
+                print w[i] arg
+        }'
+}
+
 _sqnsupgrade()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     local commands="run info version state imei list-ports bridge uart"
-    local global="-p --port -b --baud --rtscts -v --verbose -q --quiet --debug --pkgdebug --log
-        --json --at-timeout --wake-timeout --boot-timeout --stp-timeout --stall-timeout
-        --apply-timeout
-        -h --help --version"
-    local IFS=$' \t\n'
+    local IFS=$' \t\n' line
+    local -a global=() valued=(--sysfs-root) # --sysfs-root: a test hook, in no help
+    while read -r line; do
+        global+=("${line%% *}")
+        [[ $line == *" "* ]] && valued+=("${line%% *}")
+    done < <(_sqnsupgrade_options)
     COMPREPLY=()
 
     case $prev in
-    -p | --port)
+    -p | --port | --host)
         mapfile -t COMPREPLY < <(compgen -W "$(_sqnsupgrade_ports)" -- "$cur")
         compopt -o nospace 2>/dev/null
         return
@@ -44,7 +65,7 @@ _sqnsupgrade()
         mapfile -t COMPREPLY < <(compgen -W "115200 230400 460800 921600 1000000 2000000 3000000" -- "$cur")
         return
         ;;
-    --bootrom | --log | --sysfs-root) # --bootrom: the raw image, sqnsbr.py or sqnsbrz.py
+    --bootrom | --log | --sysfs-root | --updater) # --bootrom: the raw image, sqnsbr.py or sqnsbrz.py
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         return
         ;;
@@ -53,54 +74,47 @@ _sqnsupgrade()
         ;;
     esac
 
-    # The command: the first word that is not an option or an option's value.
-    local i command=
+    # The command: the first word that is neither an option nor an option's value.
+    local i j command= word
     for ((i = 1; i < COMP_CWORD; i++)); do
-        case ${COMP_WORDS[i]} in
-        -p | --port | -b | --baud | --baud-a | --baud-b | --bootrom | --log | --sysfs-root | --*-timeout | --host | --updater)
-            ((i++))
-            ;;
-        -*) ;;
-        *)
-            command=${COMP_WORDS[i]}
+        word=${COMP_WORDS[i]}
+        if [[ $word != -* ]]; then
+            command=$word
             break
-            ;;
-        esac
+        fi
+        for j in "${valued[@]}"; do
+            if [[ $word == "$j" ]]; then
+                ((i += 1))
+                break
+            fi
+        done
     done
 
     if [[ -z $command ]]; then
         if [[ $cur == -* ]]; then
-            mapfile -t COMPREPLY < <(compgen -W "$global" -- "$cur")
+            mapfile -t COMPREPLY < <(compgen -W "${global[*]}" -- "$cur")
         else
             mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")
         fi
         return
     fi
 
+    if [[ $cur == -* ]]; then
+        local -a own=()
+        while read -r line; do
+            own+=("${line%% *}")
+        done < <(_sqnsupgrade_options "$command")
+        mapfile -t COMPREPLY < <(compgen -W "${own[*]} ${global[*]}" -- "$cur")
+        return
+    fi
     case $command in
     run)
-        if [[ $cur == -* ]]; then
-            mapfile -t COMPREPLY < <(compgen -W "--fff --force-fff --resume --bootrom --force
-                --dry-run --help $global" -- "$cur")
-        else
-            mapfile -t COMPREPLY < <(_sqnsupgrade_files "$cur" '@(dup|elf)')
-            compopt -o filenames -o nospace 2>/dev/null
-        fi
+        mapfile -t COMPREPLY < <(_sqnsupgrade_files "$cur" '@(dup|elf)')
+        compopt -o filenames -o nospace 2>/dev/null
         ;;
     bridge)
-        if [[ $cur == -* ]]; then
-            mapfile -t COMPREPLY < <(compgen -W "--baud-a --baud-b --help $global" -- "$cur")
-        else
-            mapfile -t COMPREPLY < <(compgen -W "$(_sqnsupgrade_ports)" -- "$cur")
-            compopt -o nospace 2>/dev/null
-        fi
-        ;;
-    uart)
-        [[ $cur == -* ]] && mapfile -t COMPREPLY < <(compgen -W "--host --recovery --updater
-            --bootrom --help $global" -- "$cur")
-        ;;
-    *)
-        [[ $cur == -* ]] && mapfile -t COMPREPLY < <(compgen -W "--help $global" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "$(_sqnsupgrade_ports)" -- "$cur")
+        compopt -o nospace 2>/dev/null
         ;;
     esac
 }

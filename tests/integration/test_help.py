@@ -1,0 +1,108 @@
+"""Help generated from the option tables: it fits a terminal, lists each option once per command,
+and the man page and the bash completion know every option it shows."""
+import os
+import re
+import subprocess
+import unittest
+
+from harness import HANG_GUARD, SQNSUPGRADE, SimTestCase, run_cli
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "..", "..")
+MAN = os.path.join(ROOT, "man", "sqnsupgrade.1")
+COMPLETION = os.path.join(ROOT, "completion", "sqnsupgrade.bash")
+COMMANDS = ["run", "info", "version", "state", "imei", "list-ports", "uart", "bridge"]
+WIDTH = 79
+
+
+def option_lines(text):
+    """{option name: its value's name or None} of the option lines in text."""
+    opts = {}
+    for line in text.splitlines():
+        if not re.match(r"^(  -|      -)", line):
+            continue  # descriptions, continuation lines
+        label = re.split(r"\s{2,}", line.strip())[0]
+        words = re.split(r",? ", label)
+        arg = None if words[-1].startswith("-") else words[-1]
+        for w in words:
+            if w.startswith("--"):
+                opts[w] = arg
+    return opts
+
+
+def section(text, title):
+    """The lines under `title` up to the next blank line."""
+    lines = text.splitlines()
+    start = lines.index(title) + 1
+    end = next((i for i in range(start, len(lines)) if not lines[i]), len(lines))
+    return "\n".join(lines[start:end])
+
+
+class HelpTextTest(SimTestCase):
+    def help(self, *args):
+        r = run_cli(*args, "--help")
+        self.assertExit(r, 0)
+        self.assertEqual(r.err, "")
+        for line in r.out.splitlines():
+            self.assertLessEqual(len(line), WIDTH, "%s --help: %r" % (args, line))
+        return r.out
+
+    def test_each_option_once_in_both_helps(self):
+        usage = self.help()
+        listed = set(option_lines(section(usage, "Options:")))
+        for cmd in COMMANDS:
+            own = option_lines(self.help(cmd))
+            title = "Options of %s:" % cmd
+            if own:
+                self.assertEqual(option_lines(section(usage, title)), own, cmd)
+            else:
+                self.assertNotIn(title, usage)
+            # The synopsis shows the same options.
+            synopsis = self.help(cmd).splitlines()
+            shown = set(re.findall(r"--[a-z-]+", " ".join(
+                l for l in synopsis if l.startswith("Usage:") or l.startswith("   "))))
+            self.assertEqual(shown, set(own), cmd)
+            self.assertFalse(listed & set(own), cmd)  # not a global option too
+
+    def test_options_go_with_their_command(self):
+        usage = self.help()
+        for cmd in COMMANDS:
+            for opt, arg in option_lines(self.help(cmd)).items():
+                other = "state" if cmd != "state" else "imei"
+                value = {"RATE": "115200", "S": "1"}.get(arg, "x")
+                args = [opt] + ([value] if arg else []) + [other]
+                r = run_cli(*args, env={"SQNSUPGRADE_PORT": "/nonexistent"})
+                self.assertExit(r, 2)
+                self.assertRegex(r.err, "%s goes with [^,]*'%s'" % (opt, cmd))
+        self.assertIn("-p, --port PORT", usage)
+
+    def test_man_page_knows_every_option(self):
+        with open(MAN) as f:
+            man = f.read().replace("\\-", "-")
+        opts = set(option_lines(section(self.help(), "Options:")))
+        for cmd in COMMANDS:
+            opts |= set(option_lines(self.help(cmd)))
+        for opt in sorted(opts):
+            self.assertRegex(man, re.escape(opt) + r"\b", opt)
+
+    def test_completion_offers_every_option(self):
+        env = dict(os.environ, PATH=os.path.dirname(os.path.abspath(SQNSUPGRADE)) + ":" +
+                   os.environ.get("PATH", ""))
+        script = ('source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); '
+                  '_sqnsupgrade; printf "%s\\n" "${COMPREPLY[@]}"')
+        usage = self.help()
+        for cmd in [None] + COMMANDS:
+            words = ["sqnsupgrade"] + ([cmd] if cmd else []) + ["--"]
+            proc = subprocess.run(["bash", "-c", script, "complete", COMPLETION] + words,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                  timeout=HANG_GUARD)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            offered = set(proc.stdout.decode().split())
+            expected = set(option_lines(section(usage, "Options:")))
+            if cmd:
+                expected |= set(option_lines(self.help(cmd)))
+            self.assertEqual(offered, expected, cmd)
+
+
+if __name__ == "__main__":
+    unittest.main()
