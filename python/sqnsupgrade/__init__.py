@@ -40,6 +40,7 @@ import signal
 import sys
 import sysconfig
 import threading
+import time
 from typing import Callable, Dict, Optional
 
 __all__ = ["run", "info", "version", "state", "imei", "uart", "library_path",
@@ -81,6 +82,8 @@ REFUSALS = ("none", "updater_not_elf", "firmware_is_elf", "diff_with_updater",
             "recovery_diff", "mtools_updater", "bootrom_not_upgr")
 EVENT_TYPES = ("phase", "progress", "tick", "session", "retry", "at_tx", "at_rx", "stp_tx",
                "stp_rx", "rate")
+(EV_PHASE, EV_PROGRESS, EV_TICK, EV_SESSION, EV_RETRY, EV_AT_TX, EV_AT_RX, EV_STP_TX, EV_STP_RX,
+ EV_RATE) = range(len(EVENT_TYPES))
 PHASES = ("wakeup", "reboot_upgrade", "resume", "fff_too_big", "stp_on_the_fly", "stp_fff",
           "download_done", "applying", "resetting", "completed", "stp_bootrom", "bootrom_done",
           "negotiate", "updater_done", "ppp_escape", "stp_abandoned", "fast_link", "plan",
@@ -89,6 +92,7 @@ PHASES = ("wakeup", "reboot_upgrade", "resume", "fff_too_big", "stp_on_the_fly",
 
 FACTORY_BOOTLOADER0 = 33080  # SQNS_FACTORY_BOOTLOADER0
 APPLICATION_RATE = 921600    # SQNS_APPLICATION_RATE
+STP_RETRIES = 4              # SQNS_STP_RETRIES
 
 # ---- the C structures, mirrored (tests/python/test_layout.py checks them against C) ----
 
@@ -407,9 +411,18 @@ class _Transcript:
     BUSY_REPEAT_S = 30
     WAIT_HINT_S = 10  # seconds of an AT wait before its hint
 
-    def __init__(self, call, verbose, debug):
+    class _Null:
+        """Where state() and imei() print: nowhere (their debug= lines go to stderr)."""
+
+        def write(self, text):
+            pass
+
+        def flush(self):
+            pass
+
+    def __init__(self, call, verbose, debug, show=True):
         self.call = call
-        self.out = sys.stdout
+        self.out = sys.stdout if show else self._Null()
         self.err = sys.stderr
         self.verbose = verbose
         self.debug = debug
@@ -418,8 +431,10 @@ class _Transcript:
         self.bar_open = False   # ... and it is the progress bar, redrawn in place
         self.shown = -1   # the percent last drawn
         self.fff = False
-        self.busy_next = None
-        self.tick_phase = None
+        self.last_progress = 0.0  # time.monotonic() of the last progress event
+        self.busy_next = None     # the STP silence (s) of the next busy line; None: none yet
+        self.tick_phase = None    # the AT wait under way, its seconds, its hint said
+        self.tick_seconds = 0
         self.tick_said = False
 
     @staticmethod
@@ -447,20 +462,20 @@ class _Transcript:
 
     def event(self, ev):
         t = ev.type
-        if t == 0:
+        if t == EV_PHASE:
             self.tick_phase = None
             self.phase(ev.phase, ev.value)
-        elif t == 1:
+        elif t == EV_PROGRESS:
             self.progress(ev.done, ev.total)
-        elif t == 2:
+        elif t == EV_TICK:
             self.tick(ev.phase, ev.value)
-        elif t == 3:
+        elif t == EV_SESSION:
             self.shown = -1
             self.say("Session opened: version %d, max transfer %u bytes" % (ev.value, ev.total))
-        elif t == 4:
+        elif t == EV_RETRY:
             if self.verbose:
-                self.say("STP answer invalid (%s): retry %d of 4" % (_strerror(ev.err), ev.value),
-                         err=True)
+                self.say("STP answer invalid (%s): retry %d of %d"
+                         % (_strerror(ev.err), ev.value, STP_RETRIES), err=True)
             if self.debug:
                 self.say("[stp] answer invalid (%s): retry %d" % (_strerror(ev.err), ev.value),
                          err=True)
@@ -469,16 +484,15 @@ class _Transcript:
 
     def trace(self, ev):
         t = ev.type
-        if t in (5, 6):
-            text = ctypes.string_at(ev.text, ev.len).decode(errors="replace") if ev.len else ""
-            self.say("[at] %s %s" % (">" if t == 5 else "<", text), err=True)
-        elif t in (7, 8):
+        if t in (EV_AT_TX, EV_AT_RX):
+            self.say("[at] %s %s" % (">" if t == EV_AT_TX else "<", _event_text(ev)), err=True)
+        elif t in (EV_STP_TX, EV_STP_RX):
             f = ev.frame
             op = ("RESET", "OPEN_SESSION", "TRANSFER_BLOCK_CMD", "TRANSFER_BLOCK")[f.op & 3]
+            rx = t == EV_STP_RX
             self.say("[stp] %s %s%s sid=%u tid=%u len=%u" % (
-                ">" if t == 7 else "<", op, " (answer)" if t == 8 else "", f.sid, f.tid, f.len),
-                err=True)
-        elif t == 9:
+                "<" if rx else ">", op, " (answer)" if rx else "", f.sid, f.tid, f.len), err=True)
+        elif t == EV_RATE:
             self.say("[port] rate %d" % ev.value, err=True)
 
     _SAY = {
@@ -543,9 +557,12 @@ class _Transcript:
 
     def progress(self, done, total):
         pct = done * 100 // total if total else 100
+        self.last_progress = time.monotonic()
         self.busy_next = None
-        if pct == self.shown or (not self.tty and self.shown >= 0 and pct // 10 == self.shown // 10):
+        if pct == self.shown:
             return
+        if not self.tty and self.shown >= 0 and pct // 10 == self.shown // 10:
+            return  # a log: one line per 10 %
         self.shown = pct
         fill = done * 40 // total if total else 40
         line = "Sending %u bytes: [%s%s] %3d%%" % (total, "#" * fill, " " * (40 - fill), pct)
@@ -564,11 +581,14 @@ class _Transcript:
         if name == "stp_wait":
             if self.shown < 0 or self.shown >= 100:
                 return
-            if self.busy_next is None and seconds >= self.BUSY_HINT_S:
+            # The silence since the last progress, on the clock: the core's count of
+            # seconds starts again when a request is resent.
+            silent = time.monotonic() - self.last_progress
+            if self.busy_next is None and silent >= self.BUSY_HINT_S:
                 self.busy_next = self.BUSY_REPEAT_S
                 self.say("The modem is busy (it erases or commits flash near 7-10 % and 99 %): "
                          "this is normal, waiting for it...")
-            elif self.busy_next is not None and seconds >= self.busy_next:
+            elif self.busy_next is not None and silent >= self.busy_next:
                 self.say("The modem is still busy after %d s: this is normal, waiting..."
                          % self.busy_next)
                 self.busy_next += self.BUSY_REPEAT_S
@@ -577,8 +597,9 @@ class _Transcript:
             self.out.write(".")
             self.out.flush()
             return
-        if name != self.tick_phase:
+        if name != self.tick_phase or seconds < self.tick_seconds:  # another wait
             self.tick_phase, self.tick_said = name, False
+        self.tick_seconds = seconds
         if self.tick_said or seconds < self.WAIT_HINT_S:
             return
         self.tick_said = True
@@ -605,7 +626,7 @@ class _Call:
     """What one call owns: a context, a port, files, its callbacks (kept alive here)."""
 
     def __init__(self, port, baud=None, fc=False, progress=None, on_event=None, cancel=None,
-                 quiet=False, verbose=False, debug=False, timeouts=None):
+                 quiet=False, verbose=False, debug=False, timeouts=None, show=True):
         self.lib = _library()
         self.port_name = port
         rate = int(baud) if baud else APPLICATION_RATE
@@ -626,7 +647,8 @@ class _Call:
         self.cancelled = False
         self.already_current = False
         self.before = None       # (running_build, bootloader0) when the plan was made
-        self.transcript = None if quiet else _Transcript(self, verbose, debug)
+        # show=False: only the verbose= and debug= lines, on stderr
+        self.transcript = None if quiet else _Transcript(self, verbose, debug, show)
         self._event_fn = _EVENT_FN(self._event)
         self._abort_fn = _ABORT_FN(self._abort)
 
@@ -637,11 +659,11 @@ class _Call:
             return
         try:
             ev = evp.contents
-            if ev.type == 0:
+            if ev.type == EV_PHASE:
                 self._track(ev.phase)
             if self.transcript:
                 self.transcript.event(ev)
-            if ev.type == 1 and self.progress is not None:
+            if ev.type == EV_PROGRESS and self.progress is not None:
                 self.progress(ev.done, ev.total, self._step_of(ev.total))
             if self.on_event is not None:
                 self.on_event(_event_value(ev))
@@ -793,12 +815,14 @@ class _Call:
         return self.ctx.res.mode if self.port else None
 
 
+def _event_text(ev):
+    return ctypes.string_at(ev.text, ev.len).decode(errors="replace") if ev.len else ""
+
+
 def _event_value(ev):
     t = EVENT_TYPES[ev.type] if 0 <= ev.type < len(EVENT_TYPES) else str(ev.type)
     phase = PHASES[ev.phase] if t in ("phase", "tick") and 0 <= ev.phase < len(PHASES) else None
-    text = None
-    if t in ("at_tx", "at_rx"):
-        text = ctypes.string_at(ev.text, ev.len).decode(errors="replace") if ev.len else ""
+    text = _event_text(ev) if t in ("at_tx", "at_rx") else None
     frame = None
     if t in ("stp_tx", "stp_rx"):
         frame = (ev.frame.op, ev.frame.sid, ev.frame.len, ev.frame.tid)
@@ -914,7 +938,8 @@ def _result(call, showver="", dry_run=False):
         target_build=_optional(p.target.build) if p.target_known else None,
         differential=bool(p.target.differential),
         verified=done and p.target_known and p.running_build == p.target.build,
-        already_current=call.already_current, dry_run=dry_run, fff=bool(p.fff), resumed=bool(p.resume),
+        already_current=call.already_current, dry_run=dry_run, fff=bool(p.fff),
+        resumed=bool(p.resume),
         bootrom_step=bool(p.bootrom_step), updater_step=bool(p.updater_step),
         bootloader0=_optional(before[1]), bootloader0_after=_optional(p.bootloader0_after),
         bootrom_again=bool(p.bootrom_again), bootrom_pending=bool(p.bootrom_pending),
@@ -1139,10 +1164,10 @@ def _imei(call):
     return buf.value.decode()
 
 
-def _query_call(port, verbose, debug, fc, baud, quiet, timeouts, cancel, on_event):
+def _query_call(port, verbose, debug, fc, baud, quiet, timeouts, cancel, on_event, show=True):
     if port is None:
         port = os.environ.get("SQNSUPGRADE_PORT")
-    return _Call(port, baud, fc, None, on_event, cancel, quiet, verbose, debug, timeouts)
+    return _Call(port, baud, fc, None, on_event, cancel, quiet, verbose, debug, timeouts, show)
 
 
 _INFO_WORDS = {
@@ -1211,16 +1236,16 @@ def state(port=None, verbose=False, debug=False, *, fc=False, baud=None, timeout
           cancel=None, on_event=None) -> int:
     """The modem's mode: 0 recovery, 1 mtools, 2 application, 3 updater, 4
     upgrade (MODES names them). Prints nothing (debug= the wire)."""
-    with _query_call(port, verbose, debug, fc, baud, False, timeouts, cancel, on_event) as call:
-        call.transcript.out = None  # only the wire trace of debug=, on stderr
+    with _query_call(port, verbose, debug, fc, baud, False, timeouts, cancel, on_event,
+                     show=False) as call:
         return _detect(call)
 
 
 def imei(port=None, verbose=False, debug=False, *, fc=False, baud=None, timeouts=None,
          cancel=None, on_event=None) -> str:
     """The modem's IMEI (15 digits), application mode only. Prints nothing."""
-    with _query_call(port, verbose, debug, fc, baud, False, timeouts, cancel, on_event) as call:
-        call.transcript.out = None
+    with _query_call(port, verbose, debug, fc, baud, False, timeouts, cancel, on_event,
+                     show=False) as call:
         _need_application(call, _detect(call), "imei")
         return _imei(call)
 
