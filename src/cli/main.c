@@ -185,8 +185,8 @@ static int session_start(struct session *s)
 	    .on_event = output_event,
 	    .user = &s->out,
 	    /* Above 921600 the modem starts at 921600; -b is then the transfer's rate. */
-	    .baud = c->baud > 921600 ? 921600 : c->baud,
-	    .fast_baud = c->baud > 921600 ? c->baud : 0,
+	    .baud = c->baud > SQNS_APPLICATION_RATE ? SQNS_APPLICATION_RATE : c->baud,
+	    .fast_baud = c->baud > SQNS_APPLICATION_RATE ? c->baud : 0,
 	    .timeouts = c->timeouts,
 	    .should_abort = cli_should_abort,
 	};
@@ -297,7 +297,7 @@ int sqns_cli_main(int argc, char **argv)
 		fprintf(stderr, "sqnsupgrade: out of memory\n");
 		return EXIT_FAIL;
 	}
-	inv->cli = (struct cli){.port = getenv("SQNSUPGRADE_PORT"), .baud = 921600};
+	inv->cli = (struct cli){.port = getenv("SQNSUPGRADE_PORT"), .baud = SQNS_APPLICATION_RATE};
 	interrupted = 0;
 	int status = parse_command_line(&inv->cli, argc, argv);
 	if (status < 0) {

@@ -8,10 +8,6 @@
 
 #define BAR_WIDTH 40
 
-#ifndef SQNS_STP_RETRIES
-#define SQNS_STP_RETRIES 4u /* stand-in until include/sqnsupgrade.h exports the core's count */
-#endif
-
 void output_init(struct output *o, FILE *out, FILE *err, int verbose, bool debug)
 {
 	*o = (struct output){.out = out, .err = err, .verbose = verbose, .debug = debug};

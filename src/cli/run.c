@@ -345,9 +345,10 @@ static void print_plan(struct session *s, const struct run_files *f)
 		fprintf(o, "  %d. reboot into recovery mode\n", step++);
 	if (p->updater_step) {
 		fprintf(o,
-			"  %d. updater: negotiate 115200 -> %u baud, send %s (%u bytes), wait for "
+			"  %d. updater: negotiate %u -> %u baud, send %s (%u bytes), wait for "
 			"upgrade mode\n",
-			step++, rate, name_of(&f->updater), f->updater.image.size);
+			step++, SQNS_RECOVERY_RATE, rate, name_of(&f->updater),
+			f->updater.image.size);
 		secs += transfer_seconds(f->updater.image.size, rate);
 	}
 	fprintf(o, "  %d. firmware: send %s (%u bytes, %s%s) %s\n", step++, name_of(&f->fw),
@@ -468,10 +469,10 @@ int cmd_run(struct session *s)
 	}
 	if (f.has_updater && c->port && strncmp(c->port, "socket://", 9) == 0) {
 		fprintf(s->out.err,
-			"sqnsupgrade: the recovery method moves the modem from 115200 to %u "
+			"sqnsupgrade: the recovery method moves the modem from %u to %u "
 			"baud, which a raw socket:// connection cannot do; use the serial port "
 			"itself\n",
-			c->baud);
+			SQNS_RECOVERY_RATE, c->baud);
 		close_files(&f);
 		return EXIT_USAGE;
 	}

@@ -118,7 +118,7 @@ int cmd_uart(struct session *s)
 	session_close(s);
 	c->args[0] = c->host;
 	c->args[1] = modem;
-	c->baud_a = c->baud > 921600 ? 921600 : c->baud;
+	c->baud_a = c->baud > SQNS_APPLICATION_RATE ? SQNS_APPLICATION_RATE : c->baud;
 	c->baud_b = modem_rate;
 	return cmd_bridge(s);
 }
