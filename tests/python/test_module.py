@@ -179,6 +179,29 @@ class ModuleTest(SimTestCase):
         self.assertEqual((again.stage, again.already_current, again.old_build, again.verified),
                          ("untouched", True, 39529, False))
 
+    def test_first_upgrade_by_the_recovery_method_names_each_transfer(self):
+        sim = self.sim("--factory", "--build", "38638", factory=True)
+        image = sim.mkimage("CATM1-39529.dup", size=20000)
+        elf = sim.mkimage("updater.elf", kind="updater", build=39529, size=30000)
+        rom = sim.mkimage("bootrom.bin", kind="bootrom", build=39529, size=25000)
+        with self.assertRaises(SqnsupgradeError) as cm:  # the factory boot ROM needs it
+            sqnsupgrade.run(sim.link, image, elf, quiet=True)
+        self.assertEqual((cm.exception.status, cm.exception.refusal), (10, "bootrom_missing"))
+        self.assertEqual(cm.exception.result.bootloader0, 33080)
+        progress = Progress()
+        result = sqnsupgrade.run(sim.link, image, elf, bootrom=rom, quiet=True,
+                                 progress=progress)
+        self.assertTrue(result.verified and result.bootrom_step and result.updater_step, result)
+        self.assertEqual((result.bootloader0, result.bootrom_pending), (33080, False))
+        self.assertNotEqual(result.bootloader0_after, 33080)
+        # Each transfer ends at its file's size, under its name, in the method's order.
+        ends = [(step, done) for done, total, step in progress.calls if done == total]
+        steps = [s for s, _ in ends]
+        self.assertEqual(steps[:3], ["bootrom", "updater", "firmware"])
+        self.assertEqual(dict(ends), {"bootrom": os.path.getsize(rom),
+                                      "updater": os.path.getsize(elf),
+                                      "firmware": os.path.getsize(image)})
+
     def test_refused_by_the_files_before_the_port_opens(self):
         sim = self.sim("--build", "38638")
         image = sim.mkimage("CATM1-39529.dup", size=5000)
