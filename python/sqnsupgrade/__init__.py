@@ -25,9 +25,12 @@ follows an upgrade through progress=(done, total, step) and on_event=(Event).
 Threads: each call owns its context, its port and its files, and ctypes
 releases the GIL while the library works, so several modems can be upgraded
 from several threads at once (pass quiet=True, or the transcripts interleave).
-A call stops cleanly when cancel= (a threading.Event) is set, or on Ctrl-C in
-the main thread: the library closes the STP session first; then
-SqnsupgradeError with status 8, or the KeyboardInterrupt, is raised.
+Stopping: the library always closes an STP session before it returns. When
+cancel= (a threading.Event) is set, the call raises SqnsupgradeError with
+status 8. Ctrl-C during a call in the main thread is held until then, and
+Python's SIGINT handler runs after (KeyboardInterrupt); calls in other threads
+stop by their cancel=. An exception raised by progress= or on_event= stops the
+call the same way and is raised from it.
 
 The library is looked for in $SQNSUPGRADE_LIB (a path), then next to an
 installed module (PREFIX/lib), then in the source tree's build/, then by the
@@ -300,14 +303,21 @@ class Result:
 
     stage: where the modem stands: "done" (upgraded), "untouched" (nothing to
     do, or a dry run), or for a failure "upgrade_mode", "transferred",
-    "recovery". mode: the mode it was found in (2 application, 4 upgrade...).
+    "recovery". mode, mode_name: the mode it was found in (2 application, 4
+    upgrade...). rate: the line rate at the end.
     old_build / bootloader0: Software and Bootloader0 builds found before (None:
     not read, e.g. from upgrade mode). new_build / bootloader0_after: read at
-    the end (None: not read). target_build: the build the file name says.
-    verified: new_build is the file's build. already_current: nothing to do.
-    bootrom_pending: Bootloader0 still reads 33080, the factory's: run again
-    with bootrom= to finish (the firmware itself is fine). showver: the final
-    SYSTEM VERSION block ("" when not read).
+    the end (None: not read). target_build: the build the file name says
+    (None: the name does not say); differential: an upgdiff_ image.
+    verified: new_build is the file's build. already_current: the modem ran it
+    already, nothing was sent. dry_run: only planned.
+    The plan: fff (stored method), resumed (found in upgrade mode),
+    bootrom_step and updater_step (the recovery method's steps), forced (a
+    refusal overridden by force=). bootrom_again: the boot ROM was sent once
+    more, stored, after the firmware; bootrom_pending: Bootloader0 still reads
+    33080, the factory's: run again with bootrom= to finish (the firmware
+    itself is fine). showver: the final SYSTEM VERSION block ("" when not read).
+    A Result is true, as run()'s True was.
     """
     stage: str
     mode: int
