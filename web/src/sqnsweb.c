@@ -247,9 +247,115 @@ const char *sqnsweb_result(void)
 	return web.json;
 }
 
-/* The factory boot ROM build, for the page's words. */
-EMSCRIPTEN_KEEPALIVE
-uint32_t sqnsweb_factory_bootloader0(void)
+/*
+ * The header's enums by name, as JSON, so that app.js follows the header:
+ * {"phase": {"WAKEUP": 0, ...}, "ev": ..., "stage": ..., "refuse": ..., "err": ...}.
+ */
+struct named {
+	const char *name;
+	int value;
+};
+
+static const struct named phases[] = {
+    {"WAKEUP", SQNS_PHASE_WAKEUP},
+    {"REBOOT_UPGRADE", SQNS_PHASE_REBOOT_UPGRADE},
+    {"RESUME", SQNS_PHASE_RESUME},
+    {"FFF_TOO_BIG", SQNS_PHASE_FFF_TOO_BIG},
+    {"STP_ON_THE_FLY", SQNS_PHASE_STP_ON_THE_FLY},
+    {"STP_FFF", SQNS_PHASE_STP_FFF},
+    {"DOWNLOAD_DONE", SQNS_PHASE_DOWNLOAD_DONE},
+    {"APPLYING", SQNS_PHASE_APPLYING},
+    {"RESETTING", SQNS_PHASE_RESETTING},
+    {"COMPLETED", SQNS_PHASE_COMPLETED},
+    {"STP_BOOTROM", SQNS_PHASE_STP_BOOTROM},
+    {"BOOTROM_DONE", SQNS_PHASE_BOOTROM_DONE},
+    {"NEGOTIATE", SQNS_PHASE_NEGOTIATE},
+    {"UPDATER_DONE", SQNS_PHASE_UPDATER_DONE},
+    {"PPP_ESCAPE", SQNS_PHASE_PPP_ESCAPE},
+    {"STP_ABANDONED", SQNS_PHASE_STP_ABANDONED},
+    {"FAST_LINK", SQNS_PHASE_FAST_LINK},
+    {"PLAN", SQNS_PHASE_PLAN},
+    {"ALREADY_CURRENT", SQNS_PHASE_ALREADY_CURRENT},
+    {"VERIFIED", SQNS_PHASE_VERIFIED},
+    {"STP_WAIT", SQNS_PHASE_STP_WAIT},
+    {"FAST_LINK_LOST", SQNS_PHASE_FAST_LINK_LOST},
+    {"CHECKING", SQNS_PHASE_CHECKING},
+    {"BOOTROM_AGAIN", SQNS_PHASE_BOOTROM_AGAIN},
+    {"BOOTROM_VERIFIED", SQNS_PHASE_BOOTROM_VERIFIED},
+    {"BOOTROM_FACTORY", SQNS_PHASE_BOOTROM_FACTORY},
+};
+
+static const struct named evs[] = {
+    {"PHASE", SQNS_EV_PHASE},	  {"PROGRESS", SQNS_EV_PROGRESS}, {"TICK", SQNS_EV_TICK},
+    {"SESSION", SQNS_EV_SESSION}, {"RETRY", SQNS_EV_RETRY},	  {"AT_TX", SQNS_EV_AT_TX},
+    {"AT_RX", SQNS_EV_AT_RX},	  {"STP_TX", SQNS_EV_STP_TX},	  {"STP_RX", SQNS_EV_STP_RX},
+    {"RATE", SQNS_EV_RATE},
+};
+
+static const struct named stages[] = {
+    {"UNTOUCHED", SQNS_STAGE_UNTOUCHED},     {"UPGRADE_MODE", SQNS_STAGE_UPGRADE_MODE},
+    {"TRANSFERRED", SQNS_STAGE_TRANSFERRED}, {"DONE", SQNS_STAGE_DONE},
+    {"RECOVERY", SQNS_STAGE_RECOVERY},
+};
+
+static const struct named refusals[] = {
+    {"NONE", SQNS_REFUSE_NONE},
+    {"UPDATER_NOT_ELF", SQNS_REFUSE_UPDATER_NOT_ELF},
+    {"FIRMWARE_IS_ELF", SQNS_REFUSE_FIRMWARE_IS_ELF},
+    {"DIFF_WITH_UPDATER", SQNS_REFUSE_DIFF_WITH_UPDATER},
+    {"DIFF_WRONG_BASE", SQNS_REFUSE_DIFF_WRONG_BASE},
+    {"FACTORY_BOOTROM", SQNS_REFUSE_FACTORY_BOOTROM},
+    {"BOOTROM_MISSING", SQNS_REFUSE_BOOTROM_MISSING},
+    {"RECOVERY_NO_UPDATER", SQNS_REFUSE_RECOVERY_NO_UPDATER},
+    {"RECOVERY_DIFF", SQNS_REFUSE_RECOVERY_DIFF},
+    {"MTOOLS_UPDATER", SQNS_REFUSE_MTOOLS_UPDATER},
+    {"BOOTROM_NOT_UPGR", SQNS_REFUSE_BOOTROM_NOT_UPGR},
+};
+
+static const struct named errs[] = {
+    {"OK", SQNS_OK},
+    {"ARG", SQNS_ERR_ARG},
+    {"IO", SQNS_ERR_IO},
+    {"TIMEOUT", SQNS_ERR_TIMEOUT},
+    {"PROTOCOL", SQNS_ERR_PROTOCOL},
+    {"MODEM", SQNS_ERR_MODEM},
+    {"STATE", SQNS_ERR_STATE},
+    {"REJECTED", SQNS_ERR_REJECTED},
+    {"NO_MODEM", SQNS_ERR_NO_MODEM},
+    {"UNSUPPORTED", SQNS_ERR_UNSUPPORTED},
+    {"IMAGE", SQNS_ERR_IMAGE},
+    {"ABORTED", SQNS_ERR_ABORTED},
+    {"REFUSED", SQNS_ERR_REFUSED},
+    {"VERIFY", SQNS_ERR_VERIFY},
+};
+
+static size_t put_table(char *buf, size_t pos, size_t cap, const char *key, const struct named *t,
+			size_t n)
 {
-	return SQNS_FACTORY_BOOTLOADER0;
+	pos += (size_t)snprintf(buf + pos, pos < cap ? cap - pos : 0, "%s\"%s\":{",
+				pos > 1 ? "," : "", key);
+	for (size_t i = 0; i < n; i++)
+		pos += (size_t)snprintf(buf + pos, pos < cap ? cap - pos : 0, "%s\"%s\":%d",
+					i ? "," : "", t[i].name, t[i].value);
+	pos += (size_t)snprintf(buf + pos, pos < cap ? cap - pos : 0, "}");
+	return pos;
+}
+
+#define TABLE(buf, pos, key, t) put_table(buf, pos, sizeof buf, key, t, sizeof t / sizeof t[0])
+
+EMSCRIPTEN_KEEPALIVE
+const char *sqnsweb_constants(void)
+{
+	static char buf[4096];
+	size_t pos = (size_t)snprintf(buf, sizeof buf, "{");
+	pos = TABLE(buf, pos, "phase", phases);
+	pos = TABLE(buf, pos, "ev", evs);
+	pos = TABLE(buf, pos, "stage", stages);
+	pos = TABLE(buf, pos, "refuse", refusals);
+	pos = TABLE(buf, pos, "err", errs);
+	snprintf(buf + pos, pos < sizeof buf ? sizeof buf - pos : 0,
+		 ",\"factory_bootloader0\":%u,"
+		 "\"stp_retries\":%u}",
+		 SQNS_FACTORY_BOOTLOADER0, SQNS_STP_RETRIES);
+	return buf;
 }

@@ -13,6 +13,6 @@ const char *sqnsweb_mode_name(int mode);
 const char *sqnsweb_showver(void);
 const char *sqnsweb_parse_name(const char *name);
 const char *sqnsweb_result(void);
-uint32_t sqnsweb_factory_bootloader0(void);
+const char *sqnsweb_constants(void);
 
 #endif
