@@ -70,6 +70,12 @@ static void install_signals(sigset_t *old)
 
 /* ---- moving bytes ---- */
 
+/* The rate bytes move at on the pty: the modem's UART, or the board's USB side. */
+static unsigned long line_rate(const struct sim *s)
+{
+	return s->board ? board_usb_rate(s) : s->listen_rate;
+}
+
 /* Bytes the modem may take from the pty now. */
 static size_t rx_allowance(struct sim *s)
 {
@@ -78,7 +84,7 @@ static size_t rx_allowance(struct sim *s)
 	if (s->held || room == 0)
 		return 0;
 	if (s->cfg.pace) {
-		size_t a = pace_allow(&s->pace_rx, s->listen_rate);
+		size_t a = pace_allow(&s->pace_rx, line_rate(s));
 
 		room = a < room ? a : room;
 	}
@@ -90,7 +96,7 @@ static size_t tx_allowance(struct sim *s)
 {
 	if (s->held || s->pty.out_len == 0)
 		return 0;
-	return s->cfg.pace ? pace_allow(&s->pace_tx, s->listen_rate) : SIZE_MAX;
+	return s->cfg.pace ? pace_allow(&s->pace_tx, line_rate(s)) : SIZE_MAX;
 }
 
 /* Feeds what was read and not yet consumed (a hold may have stopped it). */
@@ -98,9 +104,11 @@ static void pump(struct sim *s)
 {
 	size_t n;
 
+	if (s->board)
+		board_pump(s); /* the board's own traffic with the modem */
 	if (s->in_len == 0 || s->held || s->halt)
 		return;
-	n = sim_input(s, s->in, s->in_len);
+	n = s->board ? board_input(s, s->in, s->in_len) : sim_input(s, s->in, s->in_len);
 	memmove(s->in, s->in + n, s->in_len - n);
 	s->in_len -= n;
 }
@@ -146,12 +154,14 @@ static long wait_ms(struct sim *s, size_t rx, size_t tx)
 {
 	long ms = sim_timer_ms(s);
 
+	if (s->board && board_busy(s))
+		return 0;
 	if (!s->cfg.pace || s->held)
 		return ms;
 	if (rx == 0 && s->in_len < sizeof(s->in))
-		ms = min_ms(ms, pace_wait_ms(&s->pace_rx, s->listen_rate));
+		ms = min_ms(ms, pace_wait_ms(&s->pace_rx, line_rate(s)));
 	if (tx == 0 && s->pty.out_len > 0)
-		ms = min_ms(ms, pace_wait_ms(&s->pace_tx, s->listen_rate));
+		ms = min_ms(ms, pace_wait_ms(&s->pace_tx, line_rate(s)));
 	return ms;
 }
 
@@ -206,6 +216,8 @@ static int start(struct sim *s)
 	}
 	if (load_state(s) != 0)
 		return -1;
+	if (s->cfg.board.on && board_init(s) != 0)
+		return -1;
 	faults_init(&s->faults, &s->cfg.faults);
 	if (pty_open(&s->pty, s->cfg.link, &what) != 0) {
 		fprintf(stderr, "sqnsim: %s: %s: %s\n", s->cfg.link, what, strerror(errno));
@@ -226,6 +238,7 @@ static int finish(struct sim *s, int rc)
 		sim_power_off(s);
 	}
 	pty_close(&s->pty);
+	board_free(s);
 	evlog_close(&s->log);
 	return status;
 }
@@ -246,6 +259,8 @@ int main(int argc, char **argv)
 	if (start(sim) != 0)
 		return 1;
 	sim_power_on(sim);
+	if (sim->board)
+		board_power_on(sim);
 	printf("sqnsim: ready %s (pid %ld)\n", sim->cfg.link, (long)getpid());
 	fflush(stdout);
 	status = finish(sim, run(sim, &mask));

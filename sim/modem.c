@@ -16,7 +16,8 @@
  */
 static bool rate_ok(struct sim *s)
 {
-	unsigned long host = pty_host_rate(&s->pty);
+	/* Behind a board (--board), the modem's host is the board's UART. */
+	unsigned long host = s->board ? board_modem_rate(s) : pty_host_rate(&s->pty);
 	bool same = host == s->listen_rate;
 	bool ok = same && (s->cfg.line_max == 0 || host <= s->cfg.line_max);
 	struct ev e;
@@ -38,6 +39,15 @@ static bool faults_apply(const struct sim *s, bool rx)
 	       (s->cfg.faults.everywhere || s->phase == PH_STP);
 }
 
+/* The modem's UART output: to the host's pty, or to the board in front of it. */
+static void uart_queue(struct sim *s, const uint8_t *p, size_t len)
+{
+	if (s->board)
+		board_from_modem(s, p, len, false);
+	else
+		pty_queue(&s->pty, p, len);
+}
+
 static void emit_with_faults(struct sim *s, const uint8_t *p, size_t len)
 {
 	uint8_t buf[256];
@@ -49,7 +59,7 @@ static void emit_with_faults(struct sim *s, const uint8_t *p, size_t len)
 		if (!faults_byte(&s->faults, &s->cfg.faults, false, &b, &s->log))
 			buf[n++] = b;
 		if (n == sizeof(buf) || i + 1 == len) {
-			pty_queue(&s->pty, buf, n);
+			uart_queue(s, buf, n);
 			n = 0;
 		}
 	}
@@ -59,12 +69,16 @@ void sim_emit(struct sim *s, const void *data, size_t len)
 {
 	if (s->cfg.silent || len == 0 || s->halt || s->phase == PH_HUNG)
 		return;
-	if (!rate_ok(s))
+	bool ok = rate_ok(s);
+
+	if (!ok && s->board)
+		board_from_modem(s, NULL, len, true);
+	else if (!ok)
 		pty_queue_noise(&s->pty, len);
 	else if (faults_apply(s, false))
 		emit_with_faults(s, data, len);
 	else
-		pty_queue(&s->pty, data, len);
+		uart_queue(s, data, len);
 }
 
 void sim_emit_str(struct sim *s, const char *str)

@@ -69,6 +69,16 @@ static void usage(FILE *f)
 	    "  --nonsense           answer every command with random lines, no result code\n"
 	    "  --flood              stream bytes without line ends from boot on\n"
 	    "  --endless-line       answer the first command with a line that never ends\n"
+	    "a Pycom board in front of the modem:\n"
+	    "  --board              the link is the board's USB port: MicroPython's REPL at\n"
+	    "                       115200 (main.py runs until Ctrl-C), then after\n"
+	    "                       sqnsupgrade.uart() the modem through its mirror at 921600\n"
+	    "  --board-name NAME    os.uname().sysname (default GPy; only GPy, FiPy and G01\n"
+	    "                       have the modem and sqnsupgrade)\n"
+	    "  --board-updater FILE the board's /flash/updater.elf\n"
+	    "  --board-idle         no main.py runs: the prompt waits\n"
+	    "  --board-hang         the REPL never answers\n"
+	    "  --board-mirror       already in mirror mode at power-on\n"
 	    "  --help\n");
 }
 
@@ -116,6 +126,12 @@ enum {
 	OPT_CORRUPT_SIGNATURE,
 	OPT_CORRUPT_SIGNATURE_EVERY,
 	OPT_HANG_AT,
+	OPT_BOARD,
+	OPT_BOARD_NAME,
+	OPT_BOARD_UPDATER,
+	OPT_BOARD_IDLE,
+	OPT_BOARD_HANG,
+	OPT_BOARD_MIRROR,
 };
 
 static const struct option long_opts[] = {
@@ -162,6 +178,12 @@ static const struct option long_opts[] = {
     {"corrupt-signature", required_argument, NULL, OPT_CORRUPT_SIGNATURE},
     {"corrupt-signature-every", required_argument, NULL, OPT_CORRUPT_SIGNATURE_EVERY},
     {"hang-at", required_argument, NULL, OPT_HANG_AT},
+    {"board", no_argument, NULL, OPT_BOARD},
+    {"board-name", required_argument, NULL, OPT_BOARD_NAME},
+    {"board-updater", required_argument, NULL, OPT_BOARD_UPDATER},
+    {"board-idle", no_argument, NULL, OPT_BOARD_IDLE},
+    {"board-hang", no_argument, NULL, OPT_BOARD_HANG},
+    {"board-mirror", no_argument, NULL, OPT_BOARD_MIRROR},
     {NULL, 0, NULL, 0},
 };
 
@@ -213,6 +235,39 @@ static void set_defaults(struct sim_config *c)
 	c->bootloader_ms = 2000;
 	c->max_rate = 921600;
 	c->faults.seed = 1;
+	c->board.name = "GPy";
+}
+
+/* The board's options; false when opt is not one. */
+static bool board_option(struct board_config *b, int opt, const char *v)
+{
+	switch (opt) {
+	case OPT_BOARD:
+		b->on = true;
+		break;
+	case OPT_BOARD_NAME:
+		if (!*v || strlen(v) > 15 ||
+		    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") !=
+			strlen(v))
+			bad("board-name", "1 to 15 letters and digits", v);
+		b->name = v;
+		break;
+	case OPT_BOARD_UPDATER:
+		b->updater = v;
+		break;
+	case OPT_BOARD_IDLE:
+		b->idle = true;
+		break;
+	case OPT_BOARD_HANG:
+		b->hang = true;
+		break;
+	case OPT_BOARD_MIRROR:
+		b->mirror = true;
+		break;
+	default:
+		return false;
+	}
+	return true;
 }
 
 static void set_babble(struct fault_config *f, enum babble b, const char *opt)
@@ -379,7 +434,8 @@ static bool timing_option(struct sim_config *c, int opt, const char *v)
 
 static void apply_option(struct sim_config *c, int opt, const char *v)
 {
-	if (modem_option(c, opt, v) || timing_option(c, opt, v) || fault_option(&c->faults, opt, v))
+	if (modem_option(c, opt, v) || timing_option(c, opt, v) ||
+	    fault_option(&c->faults, opt, v) || board_option(&c->board, opt, v))
 		return;
 	switch (opt) {
 	case OPT_LINK:
@@ -435,4 +491,13 @@ void options_parse(int argc, char **argv, struct sim_config *c)
 	}
 	if (!valid_imei(c->imei))
 		bad("imei", "15 digits", c->imei);
+	if (!c->board.on && (c->board.updater || c->board.idle || c->board.hang ||
+			     c->board.mirror || strcmp(c->board.name, "GPy") != 0)) {
+		fprintf(stderr, "sqnsim: the --board-* options go with --board\n");
+		exit(2);
+	}
+	if (c->board.hang + c->board.mirror + c->board.idle > 1) {
+		fprintf(stderr, "sqnsim: only one of --board-idle, --board-hang, --board-mirror\n");
+		exit(2);
+	}
 }

@@ -28,6 +28,16 @@
 
 #define SIM_LINE_MAX 256u
 
+/* --board: a Pycom board's MicroPython in front of the modem (board.c). */
+struct board_config {
+	bool on;
+	const char *name;    /* os.uname().sysname: GPy, FiPy, G01 carry the modem */
+	bool hang;	     /* the REPL never answers */
+	bool mirror;	     /* already in mirror mode at power-on */
+	bool idle;	     /* no main.py running at power-on: the prompt waits */
+	const char *updater; /* a file on the board's flash, as /flash/updater.elf */
+};
+
 struct sim_config {
 	const char *link;
 	const char *state_path;
@@ -54,6 +64,7 @@ struct sim_config {
 	bool pace;		     /* move bytes no faster than the UART */
 	unsigned long latency_ms;    /* before every answer */
 	struct fault_config faults;
+	struct board_config board;
 };
 
 /* What the modem is busy with. */
@@ -89,6 +100,7 @@ enum sim_timer_id {
 	TM_MODEM,  /* boot, apply, check, the PPP escape's closing guard */
 	TM_HOLD,   /* the end of a stall or of an answer's latency */
 	TM_BABBLE, /* PPP noise frames, floods */
+	TM_BOARD,  /* --board: the board's own waits (its AT and STP deadlines) */
 	TM_COUNT,
 };
 
@@ -144,6 +156,7 @@ struct sim {
 	struct image_rx rx;
 	unsigned long blocks;
 	bool stall_done[FAULT_MAX_STALLS]; /* in this transfer */
+	struct board *board;		   /* --board, else NULL */
 };
 
 /* options.c: parses the command line into c; exits on a bad one. */
@@ -192,6 +205,24 @@ void ppp_feed(struct sim *s, uint8_t b);
 void babble_nonsense(struct sim *s);
 /* Starts an endless stream (--flood, --endless-line); the phase becomes PH_BABBLE. */
 void babble_stream(struct sim *s);
+
+/*
+ * board.c (--board): the board between the host's pty and the modem's UART.
+ * The host's bytes go to board_input; the modem's UART output to
+ * board_from_modem (noise: the modem's rate differs from the board's UART).
+ */
+int board_init(struct sim *s);
+void board_power_on(struct sim *s);
+void board_free(struct sim *s);
+size_t board_input(struct sim *s, const uint8_t *data, size_t len);
+void board_from_modem(struct sim *s, const uint8_t *data, size_t len, bool noise);
+/* The rate of the board's UART to the modem: what the modem sees as its host's rate. */
+unsigned long board_modem_rate(const struct sim *s);
+/* The rate of the board's USB side: 115200 at the REPL, 921600 in mirror mode. */
+unsigned long board_usb_rate(const struct sim *s);
+/* Work the board has queued (bytes to the modem, the modem's answers): runs it. */
+void board_pump(struct sim *s);
+bool board_busy(const struct sim *s);
 
 /* at.c */
 /* Whether the simulator implements a mode. */
