@@ -107,7 +107,7 @@ class FaultMatrix(SimTestCase):
         return sum(1 for a, b in zip(ats, ats[1:])
                    if a["result"] == "ERROR" and b["cmd"] == a["cmd"])
 
-    def run_case(self, row, col, fault, fired, status=0, retried=True):
+    def run_case(self, row, col, fault, fired, status=0, retried=True, cli=()):
         """Run with the fault and check with fired(sim) that it struck where it was put.
 
         status 0: the fault must be absorbed (with retries if retried). Otherwise the run
@@ -116,7 +116,7 @@ class FaultMatrix(SimTestCase):
         name = "%s-%s" % (row, col)
         sim, image = self.fresh(*fault, name=name)
         log = os.path.join(sim.workdir, "cli.log")
-        r = run_cli(*FAST_HOST, "--log", log, "run", image, port=sim.link)
+        r = run_cli(*FAST_HOST, *cli, "--log", log, "run", image, port=sim.link)
         fired(sim)
         retries = self.stp_retries(log) + self.at_retries(sim)
         if status == 0:
@@ -148,7 +148,7 @@ class FaultMatrix(SimTestCase):
         n = request_at(pos)
         faults = [e for e in sim.events("fault") if e["kind"] == kind]
         self.assertEqual(len(faults), 1, faults)
-        op = op_at(pos) | (STP_RESPONSE if kind == "corrupt_response" else 0)
+        op = op_at(pos) | (STP_RESPONSE if kind.startswith("corrupt_") else 0)
         self.assertEqual((faults[0]["n"], faults[0]["op"], faults[0]["tid"]), (n, op, n - 1),
                          faults)
 
@@ -181,6 +181,30 @@ class FaultMatrix(SimTestCase):
                               ["--corrupt-response", str(request_at(pos))],
                               lambda sim: self.assertFaultAt(sim, "corrupt_response", pos),
                               retried=pos < SIZE)
+
+    def test_corrupted_signature(self):
+        # The answer's "tsaf" garbled: no frame where one was due, resent at once.
+        for col, pos in POSITIONS.items():
+            with self.subTest(position=col):
+                self.run_case("corrupt-signature", col,
+                              ["--corrupt-signature", str(request_at(pos))],
+                              lambda sim: self.assertFaultAt(sim, "corrupt_signature", pos),
+                              retried=pos < SIZE)
+
+    def test_modem_hangs_for_good(self):
+        # Silent forever from the block at pos on: the exchange's silence limit
+        # (--stall-timeout, 4 s here; 5 minutes by default) ends the run with 6 and --resume.
+        for col, pos in POSITIONS.items():
+            n = max(1, pos)
+            tid = request_at(min(pos, SIZE - 1)) - 1  # the block that brings the image to n
+
+            def fired(sim, n=n, tid=tid):
+                hangs = [(e["at"], e["tid"]) for e in sim.events("fault") if e["kind"] == "hang"]
+                self.assertEqual(hangs, [(n, tid)])
+
+            with self.subTest(position=col):
+                self.run_case("hang", col, ["--hang-at", str(n)], fired, status=6,
+                              cli=["--stall-timeout", "4"])
 
     def test_stall_longer_than_the_answer_timeout(self):
         for col, pos in POSITIONS.items():
@@ -221,13 +245,16 @@ class FaultMatrix(SimTestCase):
                               fired)
 
     def test_answers_invalid_after_every_retry(self):
-        # Every byte of every answer garbled: the first exchange fails 1 + 4 times, then
-        # exit 6 (the transfer failed) with the modem in upgrade mode and --resume.
+        # Every answer's signature garbled: the first exchange (the opening RESET) fails
+        # 1 + 4 times, then exit 6 (the transfer failed) with the modem in upgrade mode and
+        # --resume.
         def fired(sim):
-            self.assertGreaterEqual(len([e for e in sim.events("fault")
-                                         if e["kind"] == "flip_tx"]), 5 * 16)
-        self.run_case("garbled answers", "start", ["--flip-tx", "1"], fired, status=6)
-        log = os.path.join(self.workdir, "garbled answers-start", "cli.log")
+            faults = [(e["n"], e["op"], e["tid"]) for e in sim.events("fault")
+                      if e["kind"] == "corrupt_signature"]
+            self.assertEqual(faults, [(n, STP_RESET | STP_RESPONSE, 0) for n in range(1, 6)])
+        self.run_case("invalid answers", "start", ["--corrupt-signature-every", "1"], fired,
+                      status=6)
+        log = os.path.join(self.workdir, "invalid answers-start", "cli.log")
         with open(log) as f:
             retries = [int(m.group(1)) for m in map(RETRY_LINE.match, f) if m]
         self.assertEqual(retries, [1, 2, 3, 4])
@@ -235,26 +262,38 @@ class FaultMatrix(SimTestCase):
     AT_STEPS = ["AT+SQNSUPGRADENTF=\"started\"", "AT+CFUN=4", "AT+SMSWBOOT=3,1",
                 "AT+SMSTPU=\"ON_THE_FLY\"", "AT+SMUPGRADE?", "AT+SMSWBOOT?", "AT+SMSWBOOT=1,1"]
 
-    def assertAtErrors(self, sim, step, counts):
+    def assertAtErrors(self, sim, errors):
+        """The ERROR answers given: [(command, its count)], in this order."""
         faults = [(e["cmd"], e["n"]) for e in sim.events("fault") if e["kind"] == "at_error"]
-        self.assertEqual(faults, [(step, n) for n in counts])
+        self.assertEqual(faults, errors)
 
     def test_at_error_at_each_step(self):
         # One ERROR: the CLI gets past it (sends it again, or takes another way); 0.
         for step in self.AT_STEPS:
             with self.subTest(step=step):
                 self.run_case("ERROR " + step, "-", ["--at-error", step],
-                              lambda sim: self.assertAtErrors(sim, step, [1]), retried=False)
+                              lambda sim: self.assertAtErrors(sim, [(step, 1)]), retried=False)
+
+    # A required step that keeps failing: its command and its one retry answered ERROR. The
+    # final reboot has two forms (=1,1, and =1,0 then AT^RESET, as older firmware needs):
+    # the step fails when both do.
+    PERSISTENT = {
+        "AT+CFUN=4": [("AT+CFUN=4", 1), ("AT+CFUN=4", 2)],
+        "AT+SMSTPU=\"ON_THE_FLY\"": [("AT+SMSTPU=\"ON_THE_FLY\"", 1),
+                                      ("AT+SMSTPU=\"ON_THE_FLY\"", 2)],
+        "AT+SMSWBOOT=1,x": [("AT+SMSWBOOT=1,1", 1), ("AT+SMSWBOOT=1,0", 1),
+                            ("AT+SMSWBOOT=1,0", 2)],
+    }
 
     def test_persistent_at_error(self):
-        # ERROR to the command and to its one retry: a clean stop (1) with the command that
-        # finishes the job, which then does.
-        for step in ["AT+CFUN=4", "AT+SMSTPU=\"ON_THE_FLY\"", "AT+SMSWBOOT=1,1"]:
+        # A clean stop (1) with the command that finishes the job, which then does.
+        for step, errors in self.PERSISTENT.items():
+            fault = []
+            for cmd, n in errors:
+                fault += ["--at-error", "%s:%d" % (cmd, n)]
             with self.subTest(step=step):
-                self.run_case("ERROR x2 " + step, "-",
-                              ["--at-error", step + ":1", "--at-error", step + ":2"],
-                              lambda sim: self.assertAtErrors(sim, step, [1, 2]), status=1)
-
+                self.run_case("ERROR x2 " + step, "-", fault,
+                              lambda sim: self.assertAtErrors(sim, errors), status=1)
 
 if __name__ == "__main__":
     unittest.main()
