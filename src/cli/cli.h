@@ -46,14 +46,16 @@ struct cli {
 	int nports;
 	bool json; /* --json: machine-readable summary */
 	const char *bootrom;
-	bool quiet;		 /* -q: errors and the final result line only */
-	bool help;		 /* --help: the command's help, or the whole usage */
-	const char *sysfs_root;	 /* --sysfs-root (tests): where list-ports looks, not /sys */
-	uint32_t baud_a, baud_b; /* bridge: --baud-a, --baud-b (0: -b's rate) */
-	bool recovery;		 /* uart: --recovery */
-	const char *updater;	 /* uart: --updater FILE */
-	const char *host;	 /* uart: --host PORT, the side facing the computer */
-	char default_port[300];	 /* the only USB serial port, when no port is given */
+	bool quiet;		   /* -q: errors and the final result line only */
+	bool help;		   /* --help: the command's help, or the whole usage */
+	const char *sysfs_root;	   /* --sysfs-root (tests): where list-ports looks, not /sys */
+	uint32_t baud_a, baud_b;   /* bridge: --baud-a, --baud-b (0: -b's rate) */
+	bool recovery;		   /* uart: --recovery */
+	const char *updater;	   /* uart: --updater FILE */
+	const char *host;	   /* uart: --host PORT, the side facing the computer */
+	bool board;		   /* --board: the port is a Pycom board's REPL (board.c) */
+	const char *board_updater; /* run --board-updater PATH: updater.elf on the board */
+	char default_port[300];	   /* the only USB serial port, when no port is given */
 };
 
 struct session {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "board.h"
 #include "cli.h"
 #include "sqnsupgrade_cli.h"
 
@@ -145,6 +146,8 @@ static void json_result(struct session *s, int status, const char *text, const c
 static int parse_command_line(struct cli *c, int argc, char **argv)
 {
 	int status = cli_parse(c, argc, argv);
+	if (status < 0)
+		status = board_check_cli(c);
 	if (status < 0 && (!c->port || !*c->port) && cli_find_command(c->command)->needs_port)
 		status = ports_default(c);
 	if (status >= 0)
@@ -245,7 +248,10 @@ static int cli_setup(struct invocation *inv)
 static int cli_dispatch(struct invocation *inv)
 {
 	inv->ran = true;
-	int status = cli_find_command(inv->cli.command)->fn(&inv->s);
+	/* --board: the board's REPL first, then the command as against a bare modem. */
+	int status = inv->cli.board ? board_take(&inv->s) : -1;
+	if (status < 0)
+		status = cli_find_command(inv->cli.command)->fn(&inv->s);
 	output_break(&inv->s.out);
 	return status;
 }

@@ -40,6 +40,8 @@ enum long_only {
 	OPT_UPDATER,
 	OPT_HOST,
 	OPT_BAUD_B,
+	OPT_BOARD,
+	OPT_BOARD_UPDATER,
 	OPT_END
 };
 
@@ -66,6 +68,11 @@ static const struct opt global_opts[] = {
      "with AT+IPR (921600 if refused), e.g. 3686400 (set through termios2 on Linux)",
      OPT_IN_USAGE},
     {"rtscts", OPT_RTSCTS, NULL, "RTS/CTS hardware flow control", OPT_IN_USAGE},
+    {"board", OPT_BOARD, NULL,
+     "the port is a Pycom board's USB port with MicroPython (GPy, FiPy, G01): take its "
+     "REPL at 115200, run sqnsupgrade.uart(...) on it for the method, then go on at 921600 "
+     "through its mirror (run, info, version, state, imei)",
+     0},
     {"verbose", 'v', NULL, "say more (retries, reboots)", OPT_IN_USAGE},
     {"quiet", 'q', NULL, "print only errors and the final result line", OPT_IN_USAGE},
     {"json", OPT_JSON, NULL,
@@ -104,6 +111,10 @@ static const struct opt run_opts[] = {
      "modem already runs the target build",
      0},
     {"dry-run", OPT_DRY_RUN, NULL, "detect the modem, print the plan, change nothing", 0},
+    {"board-updater", OPT_BOARD_UPDATER, "PATH",
+     "with --board: the recovery method with updater.elf from the board's flash (e.g. "
+     "/flash/updater.elf): the board loads it, the computer sends the firmware only",
+     0},
     {NULL, 0, NULL, NULL, 0},
 };
 
@@ -470,6 +481,8 @@ static bool *flag_slot(struct cli *c, int key)
 		return &c->pkgdebug;
 	case OPT_JSON:
 		return &c->json;
+	case OPT_BOARD:
+		return &c->board;
 	default:
 		return NULL;
 	}
@@ -489,6 +502,8 @@ static const char **string_slot(struct cli *c, int key)
 		return &c->bootrom;
 	case OPT_LOG:
 		return &c->log;
+	case OPT_BOARD_UPDATER:
+		return &c->board_updater;
 	default:
 		return NULL;
 	}
