@@ -24,18 +24,33 @@ static bool parse_u32(const char *s, uint32_t *v, const char **rest)
 	return true;
 }
 
+/*
+ * Send cmd; its answer into resp, *value past an optional "PREFIX:" and
+ * spaces (a modem may answer "+SMOD: 2" or "2").
+ */
+static int at_value(struct sqns_ctx *ctx, const char *cmd, const char *prefix, char *resp,
+		    size_t len, const char **value)
+{
+	int r = sqns_at(ctx, cmd, resp, len, 0);
+	if (r != SQNS_OK)
+		return r;
+	const char *p = resp;
+	if (sqns_starts_with(p, prefix))
+		p += sqns_strlen(prefix);
+	while (*p == ' ')
+		p++;
+	*value = p;
+	return SQNS_OK;
+}
+
 int sqns_get_mode(struct sqns_ctx *ctx, int *mode)
 {
 	char resp[64];
-	int r = sqns_at(ctx, "AT+SMOD?", resp, sizeof resp, 0);
+	const char *p;
+	/* The answer is one integer; nothing else before it. */
+	int r = at_value(ctx, "AT+SMOD?", "+SMOD:", resp, sizeof resp, &p);
 	if (r != SQNS_OK)
 		return r;
-	/* The answer is one integer, possibly as "+SMOD: n"; nothing else before it. */
-	const char *p = resp;
-	if (sqns_starts_with(p, "+SMOD:"))
-		p += 6;
-	while (*p == ' ')
-		p++;
 	uint32_t v;
 	const char *rest;
 	if (!parse_u32(p, &v, &rest) || (*rest && *rest != '\n') || v > 4)
@@ -192,13 +207,10 @@ int sqns_ati1(struct sqns_ctx *ctx, char *buf, size_t len)
 int sqns_imei(struct sqns_ctx *ctx, char imei[16])
 {
 	char resp[64];
-	int r = sqns_at(ctx, "AT+CGSN", resp, sizeof resp, 0);
+	const char *p;
+	int r = at_value(ctx, "AT+CGSN", "+CGSN:", resp, sizeof resp, &p);
 	if (r != SQNS_OK)
 		return r;
-	const char *p = resp;
-	if (sqns_starts_with(p, "+CGSN:"))
-		for (p += 6; *p == ' '; p++)
-			;
 	for (int i = 0; i < 15; i++) {
 		if (!is_digit(p[i]))
 			return SQNS_ERR_PROTOCOL;

@@ -203,19 +203,30 @@ static int wait_checked(struct sqns_ctx *ctx)
  * After our own reboot into upgrade mode (and on resume) the radio is turned
  * off there first, as the reference does; after updater.elf it is not.
  */
-static int on_the_fly(struct sqns_ctx *ctx, const struct sqns_image *img, bool radio_off)
+/*
+ * In upgrade mode: once the modem is done with any earlier image, AT+SMSTPU
+ * ON_THE_FLY and the transfer (phase announces it), at the faster rate when
+ * `fast` and one is configured.
+ */
+static int send_on_the_fly(struct sqns_ctx *ctx, const struct sqns_image *img, int phase, bool fast)
 {
-	int r = radio_off ? run_steps(ctx, upgrade_mode_steps, COUNT(upgrade_mode_steps)) : SQNS_OK;
-	if (r == SQNS_OK)
-		r = wait_checked(ctx);
-	if (r == SQNS_OK)
+	int r = wait_checked(ctx);
+	if (r == SQNS_OK && fast)
 		r = raise_rate(ctx);
 	if (r == SQNS_OK)
 		r = at_required(ctx, "AT+SMSTPU=\"ON_THE_FLY\"", NULL, 0);
 	if (r != SQNS_OK)
 		return r;
-	sqns_emit_phase(ctx, SQNS_PHASE_STP_ON_THE_FLY);
-	if ((r = sqns_stp_send(ctx, img)) != SQNS_OK)
+	sqns_emit_phase(ctx, (enum sqns_phase)phase);
+	return sqns_stp_send(ctx, img);
+}
+
+static int on_the_fly(struct sqns_ctx *ctx, const struct sqns_image *img, bool radio_off)
+{
+	int r = radio_off ? run_steps(ctx, upgrade_mode_steps, COUNT(upgrade_mode_steps)) : SQNS_OK;
+	if (r == SQNS_OK)
+		r = send_on_the_fly(ctx, img, SQNS_PHASE_STP_ON_THE_FLY, true);
+	if (r != SQNS_OK)
 		return r;
 	ctx->res.stage = SQNS_STAGE_TRANSFERRED;
 	sqns_emit_phase(ctx, SQNS_PHASE_DOWNLOAD_DONE);
@@ -274,13 +285,8 @@ static int bootrom_step(struct sqns_ctx *ctx, const struct sqns_image *img)
 	if (r == SQNS_OK)
 		r = run_steps(ctx, upgrade_mode_steps, COUNT(upgrade_mode_steps));
 	if (r == SQNS_OK)
-		r = wait_checked(ctx);
-	if (r == SQNS_OK)
-		r = at_required(ctx, "AT+SMSTPU=\"ON_THE_FLY\"", NULL, 0);
+		r = send_on_the_fly(ctx, img, SQNS_PHASE_STP_BOOTROM, false);
 	if (r != SQNS_OK)
-		return r;
-	sqns_emit_phase(ctx, SQNS_PHASE_STP_BOOTROM);
-	if ((r = sqns_stp_send(ctx, img)) != SQNS_OK)
 		return r;
 	/* The reference sleeps 1.5 s here; the modem's report says when it is done. */
 	if ((r = wait_applied(ctx, SQNS_PHASE_APPLYING)) != SQNS_OK)
@@ -670,24 +676,34 @@ static int run_plan(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, 
 	return r;
 }
 
+/*
+ * Every flow's start: the results reset, the verdict of the files' checks
+ * (`checked`, with `why`), then the modem found and its mode read.
+ */
+static int begin(struct sqns_ctx *ctx, int checked, enum sqns_refusal why, int *mode)
+{
+	ctx->res.stage = SQNS_STAGE_UNTOUCHED;
+	ctx->res.refusal = SQNS_REFUSE_NONE;
+	ctx->res.plan = (struct sqns_plan){0};
+	if (checked == SQNS_ERR_REFUSED)
+		return refuse(ctx, why);
+	if (checked != SQNS_OK)
+		return checked;
+	sqns_emit_phase(ctx, SQNS_PHASE_WAKEUP);
+	int r = sqns_detect(ctx, mode);
+	if (r == SQNS_OK && *mode == SQNS_MODE_RECOVERY)
+		ctx->res.stage = SQNS_STAGE_RECOVERY;
+	return r;
+}
+
 int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, char *showver,
 		 size_t showver_len)
 {
 	enum sqns_refusal why;
-	ctx->res.stage = SQNS_STAGE_UNTOUCHED;
-	ctx->res.refusal = SQNS_REFUSE_NONE;
-	ctx->res.plan = (struct sqns_plan){0};
-	int r = sqns_check_images(opts, &why);
-	if (r == SQNS_ERR_REFUSED)
-		return refuse(ctx, why);
-	if (r != SQNS_OK)
-		return r;
-	sqns_emit_phase(ctx, SQNS_PHASE_WAKEUP);
 	int mode;
-	if ((r = sqns_detect(ctx, &mode)) != SQNS_OK)
+	int r = sqns_check_images(opts, &why);
+	if ((r = begin(ctx, r, why, &mode)) != SQNS_OK)
 		return r;
-	if (mode == SQNS_MODE_RECOVERY)
-		ctx->res.stage = SQNS_STAGE_RECOVERY;
 	r = plan_upgrade(ctx, opts, mode);
 	if (r == PLAN_NOTHING_TO_DO) {
 		sqns_emit_phase(ctx, SQNS_PHASE_ALREADY_CURRENT);
@@ -719,24 +735,15 @@ int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, cha
  */
 int sqns_prepare(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts)
 {
-	ctx->res.stage = SQNS_STAGE_UNTOUCHED;
-	ctx->res.refusal = SQNS_REFUSE_NONE;
-	ctx->res.plan = (struct sqns_plan){0};
 	enum sqns_refusal why;
-	int r = sqns_check_helpers(opts, &why);
-	if (r == SQNS_ERR_REFUSED)
-		return refuse(ctx, why);
-	if (r != SQNS_OK)
-		return r;
-	sqns_emit_phase(ctx, SQNS_PHASE_WAKEUP);
 	int mode;
-	if ((r = sqns_detect(ctx, &mode)) != SQNS_OK)
+	int r = sqns_check_helpers(opts, &why);
+	if ((r = begin(ctx, r, why, &mode)) != SQNS_OK)
 		return r;
 	struct sqns_plan *p = &ctx->res.plan;
 	p->mode = mode;
 	p->rate = ctx->res.rate;
 	if (mode == SQNS_MODE_RECOVERY) {
-		ctx->res.stage = SQNS_STAGE_RECOVERY;
 		if (!opts->updater)
 			return refuse(ctx, SQNS_REFUSE_RECOVERY_NO_UPDATER);
 		return updater_step(ctx, opts->updater);
