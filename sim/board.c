@@ -1348,8 +1348,11 @@ static void repl_byte(struct sim *s, uint8_t c)
 	case '\r':
 		say(s, "\n");
 		b->line[b->line_len] = '\0';
+		if (b->line_len == 0)
+			say(s, ">>> "); /* an empty line: just the prompt again */
+		else
+			run_code(s, b->line, false);
 		b->line_len = 0;
-		run_code(s, b->line, false);
 		return;
 	default:
 		if (c < 0x20 || b->line_len + 1 >= sizeof(b->line))

@@ -460,8 +460,7 @@ static int run_uart(struct session *s, struct repl *r, const char *call)
 			n = 0;
 			if (strncmp(line, MIRROR_LINE, strlen(MIRROR_LINE)) == 0)
 				return -1;
-			output_block(&s->out, line);
-			output_block(&s->out, "\n");
+			output_block(&s->out, line[0] ? line : "\n");
 		}
 		int32_t left = (int32_t)(end - posix_now_ms());
 		if (left <= 0) {
