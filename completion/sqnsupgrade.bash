@@ -69,6 +69,10 @@ _sqnsupgrade()
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         return
         ;;
+    --board-updater) # a path on the board's flash, not here
+        mapfile -t COMPREPLY < <(compgen -W "/flash/updater.elf" -- "$cur")
+        return
+        ;;
     --*-timeout)
         return
         ;;
