@@ -14,7 +14,7 @@
 
 #define HELP_WIDTH 79 /* help lines end before this column */
 
-/* Long-only options; the others are keyed by their letter. */
+/* Long-only options, numbered above every letter; the others are keyed by their letter. */
 enum long_only {
 	OPT_RTSCTS = 256,
 	OPT_DEBUG,
@@ -53,33 +53,38 @@ struct opt {
 	unsigned flags;
 };
 
-#define OPT_IN_USAGE 1u /* on the first line of --help */
-#define OPT_HIDDEN 2u	/* in no help (a test hook) */
-#define OPT_REQUIRED 4u /* the command needs it: no brackets in its synopsis */
+static bool has_letter(const struct opt *o)
+{
+	return o->key < OPT_RTSCTS;
+}
+
+#define HELP_IN_USAGE 1u /* on the first line of --help */
+#define HELP_HIDDEN 2u	 /* in no help (a test hook) */
+#define HELP_REQUIRED 4u /* the command needs it: no brackets in its synopsis */
 
 /* Options every command takes (--help lists them first). */
 static const struct opt global_opts[] = {
     {"port", 'p', "PORT",
      "serial port (default: $SQNSUPGRADE_PORT); a symlink is fine; socket://HOST:PORT "
      "for a serial server; repeat -p to upgrade several modems at once (run only)",
-     OPT_IN_USAGE},
+     HELP_IN_USAGE},
     {"baud", 'b', "RATE",
      "the modem's rate (default 921600); above 921600, the rate the transfer is moved to "
      "with AT+IPR (921600 if refused), e.g. 3686400 (set through termios2 on Linux)",
-     OPT_IN_USAGE},
-    {"rtscts", OPT_RTSCTS, NULL, "RTS/CTS hardware flow control", OPT_IN_USAGE},
+     HELP_IN_USAGE},
+    {"rtscts", OPT_RTSCTS, NULL, "RTS/CTS hardware flow control", HELP_IN_USAGE},
     {"board", OPT_BOARD, NULL,
      "the port is a Pycom board's USB port with MicroPython (GPy, FiPy, G01): take its "
      "REPL at 115200, run sqnsupgrade.uart(...) on it for the method, then go on at 921600 "
      "through its mirror (run, info, version, state, imei)",
      0},
-    {"verbose", 'v', NULL, "say more (retries, reboots)", OPT_IN_USAGE},
-    {"quiet", 'q', NULL, "print only errors and the final result line", OPT_IN_USAGE},
+    {"verbose", 'v', NULL, "say more (retries, reboots)", HELP_IN_USAGE},
+    {"quiet", 'q', NULL, "print only errors and the final result line", HELP_IN_USAGE},
     {"json", OPT_JSON, NULL,
      "JSON lines on stdout: every phase and percent, then a result object (with several "
      "ports: one summary array)",
      0},
-    {"debug", OPT_DEBUG, NULL, "trace every AT line and STP frame on stderr", OPT_IN_USAGE},
+    {"debug", OPT_DEBUG, NULL, "trace every AT line and STP frame on stderr", HELP_IN_USAGE},
     {"pkgdebug", OPT_PKGDEBUG, NULL, "hex dump of every byte on the port, on stderr", 0},
     {"log", OPT_LOG, "FILE", "append a timestamped transcript of the wire to FILE", 0},
     {"at-timeout", OPT_AT_TIMEOUT, "S", "seconds for one AT command (default 5)", 0},
@@ -91,7 +96,7 @@ static const struct opt global_opts[] = {
      "means the modem hangs",
      0},
     {"apply-timeout", OPT_APPLY_TIMEOUT, "S", "the modem checking an image (default 300)", 0},
-    {"sysfs-root", OPT_SYSFS_ROOT, "DIR", "where list-ports looks instead of /sys", OPT_HIDDEN},
+    {"sysfs-root", OPT_SYSFS_ROOT, "DIR", "where list-ports looks instead of /sys", HELP_HIDDEN},
     {"help", 'h', NULL, "this text, or with a command, that command's", 0},
     {"version", OPT_VERSION, NULL, "the program's version", 0},
     {NULL, 0, NULL, NULL, 0},
@@ -119,7 +124,7 @@ static const struct opt run_opts[] = {
 };
 
 static const struct opt uart_opts[] = {
-    {"host", OPT_HOST, "PORT", "the port the computer's sqnsupgrade talks to", OPT_REQUIRED},
+    {"host", OPT_HOST, "PORT", "the port the computer's sqnsupgrade talks to", HELP_REQUIRED},
     {"recovery", OPT_RECOVERY, NULL,
      "the recovery method: needs --updater (the mirror cannot follow the rate change of "
      "loading updater.elf later)",
@@ -260,7 +265,7 @@ static void end_line(struct line *l)
 static void put_synopsis_opt(struct line *l, const struct opt *o)
 {
 	char w[64];
-	bool req = o->flags & OPT_REQUIRED;
+	bool req = o->flags & HELP_REQUIRED;
 	int n = snprintf(w, sizeof w, "%s--%s%s%s%s", req ? "" : "[", o->name, o->arg ? " " : "",
 			 o->arg ? o->arg : "", req ? "" : "]");
 	put_word(l, w, n);
@@ -279,7 +284,7 @@ static void put_synopsis(struct line *l, const struct cli_command *cmd)
 static int opt_label(char *buf, size_t len, const struct opt *o, bool short_slot)
 {
 	char letter[8] = "";
-	if (o->key < 256)
+	if (has_letter(o))
 		snprintf(letter, sizeof letter, "-%c, ", o->key);
 	else if (short_slot)
 		snprintf(letter, sizeof letter, "    ");
@@ -290,7 +295,7 @@ static int opt_label(char *buf, size_t len, const struct opt *o, bool short_slot
 static void put_opts(FILE *f, const struct opt *opts, bool short_slot, int column)
 {
 	for (const struct opt *o = opts; o->name; o++) {
-		if (o->flags & OPT_HIDDEN)
+		if (o->flags & HELP_HIDDEN)
 			continue;
 		char label[64];
 		int n = opt_label(label, sizeof label, o, short_slot);
@@ -312,7 +317,7 @@ static int opts_column(const struct opt *opts, bool short_slot)
 	for (const struct opt *o = opts; o->name; o++) {
 		char label[64];
 		int n = opt_label(label, sizeof label, o, short_slot);
-		if (!(o->flags & OPT_HIDDEN) && n > w)
+		if (!(o->flags & HELP_HIDDEN) && n > w)
 			w = n;
 	}
 	return w + 2;
@@ -339,20 +344,20 @@ static void command_help(FILE *f, const struct cli_command *cmd)
 	fputs("OPTIONS: those every command takes, in 'sqnsupgrade --help'.\n", f);
 }
 
-/* The first line of --help: the options marked OPT_IN_USAGE. */
+/* The first line of --help: the options marked HELP_IN_USAGE. */
 static void usage_line(FILE *f)
 {
 	struct line l = {.f = f, .fresh = true};
 	put_text(&l, "Usage: sqnsupgrade");
 	l.indent = l.col + 1;
 	for (const struct opt *o = global_opts; o->name; o++) {
-		if (!(o->flags & OPT_IN_USAGE))
+		if (!(o->flags & HELP_IN_USAGE))
 			continue;
 		char w[64];
-		int n = o->key < 256 ? snprintf(w, sizeof w, "[-%c|--%s%s%s]", o->key, o->name,
-						o->arg ? " " : "", o->arg ? o->arg : "")
-				     : snprintf(w, sizeof w, "[--%s%s%s]", o->name,
-						o->arg ? " " : "", o->arg ? o->arg : "");
+		int n = has_letter(o) ? snprintf(w, sizeof w, "[-%c|--%s%s%s]", o->key, o->name,
+						 o->arg ? " " : "", o->arg ? o->arg : "")
+				      : snprintf(w, sizeof w, "[--%s%s%s]", o->name,
+						 o->arg ? " " : "", o->arg ? o->arg : "");
 		put_word(&l, w, n);
 	}
 	put_text(&l, "COMMAND ...");
@@ -584,7 +589,7 @@ static void build_getopt(struct getopt_tables *t)
 	size_t ns = 0;
 	for (const struct opt *o = global_opts; o->name; o++) {
 		add_long(t, &n, o);
-		if (o->key < 256) {
+		if (has_letter(o)) {
 			t->shorts[ns++] = (char)o->key;
 			if (o->arg)
 				t->shorts[ns++] = ':';
