@@ -384,10 +384,11 @@ static int raise_rate(struct sqns_ctx *ctx)
  */
 static int negotiate(struct sqns_ctx *ctx)
 {
-	sqns_emit_phase(ctx, SQNS_PHASE_NEGOTIATE);
 	uint32_t target = ctx->cfg.baud;
 	int r = SQNS_ERR_NO_MODEM;
+	/* A boot ROM found at the target rate (moved there earlier) needs no negotiation. */
 	if (ctx->res.rate != target || ctx->res.mode != SQNS_MODE_RECOVERY) {
+		sqns_emit_phase(ctx, SQNS_PHASE_NEGOTIATE);
 		if ((r = sqns_set_rate(ctx, SQNS_RECOVERY_RATE)) != SQNS_OK)
 			return r;
 		r = sqns_wakeup_ticking(ctx, ctx->cfg.timeouts.wake_ms, SQNS_PHASE_NEGOTIATE);
