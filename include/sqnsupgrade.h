@@ -378,6 +378,13 @@ SQNS_API bool sqns_parse_showver_build(const char *showver, const char *name, ui
  */
 SQNS_API int sqns_stp_send(struct sqns_ctx *ctx, const struct sqns_image *img);
 
+/*
+ * The name of an STP operation, as an event's frame.op gives it (the
+ * response bit aside): "RESET", "OPEN_SESSION", "TRANSFER_BLOCK_CMD" or
+ * "TRANSFER_BLOCK"; "UNKNOWN" for anything else. Never NULL.
+ */
+SQNS_API const char *sqns_stp_op_name(unsigned op);
+
 /* ---- flows ---- */
 
 #define SQNS_FFF_MAX (4u * 1024u * 1024u)

@@ -177,6 +177,7 @@ _PINT = ctypes.POINTER(_int)
 _CTX = ctypes.POINTER(_Ctx)
 _SIGNATURES = {
     "sqns_strerror": (ctypes.c_char_p, [_int]),
+    "sqns_stp_op_name": (ctypes.c_char_p, [ctypes.c_uint]),
     "sqns_mode_name": (ctypes.c_char_p, [_int]),
     "sqns_init": (_int, [_CTX, ctypes.POINTER(_Config)]),
     "sqns_detect": (_int, [_CTX, _PINT]),
@@ -498,7 +499,7 @@ class _Transcript:
             self.say("[at] %s %s" % (">" if t == EV_AT_TX else "<", _event_text(ev)), err=True)
         elif t in (EV_STP_TX, EV_STP_RX):
             f = ev.frame
-            op = ("RESET", "OPEN_SESSION", "TRANSFER_BLOCK_CMD", "TRANSFER_BLOCK")[f.op & 3]
+            op = _library().sqns_stp_op_name(f.op).decode()
             rx = t == EV_STP_RX
             self.say("[stp] %s %s%s sid=%u tid=%u len=%u" % (
                 "<" if rx else ">", op, " (answer)" if rx else "", f.sid, f.tid, f.len), err=True)

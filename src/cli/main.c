@@ -295,7 +295,7 @@ static void cli_teardown(struct invocation *inv, int status)
 		restore_signals(inv->old);
 }
 
-/* The whole command line; also exported by libsqnsupgrade (sqnsupgrade_cli.h). */
+/* The whole command line (sqnsupgrade_cli.h), called by the executable's main(). */
 int sqns_cli_main(int argc, char **argv)
 {
 	struct invocation *inv = calloc(1, sizeof *inv);

@@ -420,6 +420,21 @@ static int usage_error(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
+/* An option getopt did not take (word: its argv word): unknown or ambiguous, or no value. */
+static int bad_option(int key, const char *word)
+{
+	bool is_long = strncmp(word, "--", 2) == 0;
+	char letter[3] = {'-', (char)optopt, '\0'};
+	const char *shown = is_long ? word : letter;
+	int len = is_long ? (int)strcspn(word, "=") : 2;
+	if (key == ':')
+		fprintf(stderr, "sqnsupgrade: option '%.*s' needs a value", len, shown);
+	else
+		fprintf(stderr, "sqnsupgrade: unknown or ambiguous option '%.*s'", len, shown);
+	fputs(" (see sqnsupgrade --help)\n", stderr);
+	return EXIT_USAGE;
+}
+
 static bool parse_seconds(const char *s, uint32_t *ms)
 {
 	char *end;
@@ -560,8 +575,6 @@ static int parse_option(struct cli *c, int key, const char *arg)
 	} else if (key == OPT_VERSION) {
 		printf("sqnsupgrade %s\n", SQNS_VERSION);
 		return EXIT_OK;
-	} else if (key == '?' || key == ':') {
-		return EXIT_USAGE; /* getopt has said what */
 	} else {
 		return parse_value(c, key, arg);
 	}
@@ -587,6 +600,7 @@ static void build_getopt(struct getopt_tables *t)
 {
 	int n = 0;
 	size_t ns = 0;
+	t->shorts[ns++] = ':'; /* a missing value is ':', not '?' */
 	for (const struct opt *o = global_opts; o->name; o++) {
 		add_long(t, &n, o);
 		if (has_letter(o)) {
@@ -655,9 +669,11 @@ int cli_parse(struct cli *c, int argc, char **argv)
 	bool seen[OPT_END - OPT_RTSCTS] = {false};
 	build_getopt(&t);
 	optind = 0; /* a second call in the same process parses from scratch */
-	opterr = 1;
+	opterr = 0; /* getopt's own words carry no hint: ours below */
 	int key;
 	while ((key = getopt_long(argc, argv, t.shorts, t.longs, NULL)) != -1) {
+		if (key == '?' || key == ':')
+			return bad_option(key, argv[optind - 1]);
 		if (key >= OPT_RTSCTS && key < OPT_END)
 			seen[key - OPT_RTSCTS] = true;
 		int r = parse_option(c, key, optarg);

@@ -464,14 +464,6 @@ static void phase(struct output *o, enum sqns_phase p)
 	}
 }
 
-/* The CLI's one table of STP operation names (an event's frame.op; the response bit aside). */
-static const char *op_name(uint8_t op)
-{
-	static const char *const names[] = {"RESET", "OPEN_SESSION", "TRANSFER_BLOCK_CMD",
-					    "TRANSFER_BLOCK"};
-	return names[op & 3];
-}
-
 /* One line for a wire event into f; false for events that are not on the wire. */
 static bool trace(FILE *f, const struct sqns_event *ev)
 {
@@ -485,7 +477,7 @@ static bool trace(FILE *f, const struct sqns_event *ev)
 	case SQNS_EV_STP_TX:
 	case SQNS_EV_STP_RX:
 		fprintf(f, "[stp] %s %s%s sid=%u tid=%u len=%u\n",
-			ev->type == SQNS_EV_STP_TX ? ">" : "<", op_name(ev->frame.op),
+			ev->type == SQNS_EV_STP_TX ? ">" : "<", sqns_stp_op_name(ev->frame.op),
 			ev->type == SQNS_EV_STP_RX ? " (answer)" : "", ev->frame.sid,
 			(unsigned)ev->frame.tid, ev->frame.len);
 		return true;

@@ -15,6 +15,14 @@ struct stp_rsp {
 	uint8_t payload[4];
 };
 
+const char *sqns_stp_op_name(unsigned op)
+{
+	static const char *const names[] = {"RESET", "OPEN_SESSION", "TRANSFER_BLOCK_CMD",
+					    "TRANSFER_BLOCK"};
+	op &= ~STP_OP_RESPONSE;
+	return op < sizeof names / sizeof names[0] ? names[op] : "UNKNOWN";
+}
+
 static void emit_frame(struct sqns_ctx *ctx, enum sqns_event_type type, const uint8_t *hdr)
 {
 	struct stp_header h;

@@ -104,5 +104,29 @@ class HelpTextTest(SimTestCase):
             self.assertEqual(offered, expected, cmd)
 
 
+class BadOptionTest(SimTestCase):
+    """Like every other usage error: one line, what is wrong, where to look; exit 2."""
+
+    def check(self, args, line):
+        r = run_cli(*args)
+        self.assertExit(r, 2)
+        self.assertEqual(r.out, "")
+        self.assertEqual(r.err, "sqnsupgrade: %s (see sqnsupgrade --help)\n" % line)
+
+    def test_unknown_long_option(self):
+        self.check(["--bogus", "info"], "unknown or ambiguous option '--bogus'")
+
+    def test_unknown_short_option(self):
+        self.check(["-x", "info"], "unknown or ambiguous option '-x'")
+
+    def test_ambiguous_prefix(self):
+        # --bau could be --baud, --baud-a or --baud-b.
+        self.check(["--bau=3", "info"], "unknown or ambiguous option '--bau'")
+
+    def test_missing_value(self):
+        self.check(["info", "--port"], "option '--port' needs a value")
+        self.check(["info", "-p"], "option '-p' needs a value")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,27 +1,19 @@
 /*
- * The sqnsupgrade command line as a function of libsqnsupgrade (the POSIX
- * host layer, not the portable core): language bindings call it with the
- * argv they would give the executable (python/sqnsupgrade does).
+ * The sqnsupgrade command line as one function, called by the executable's
+ * main() (entry.c); not part of libsqnsupgrade (programs use the library's C
+ * API, include/sqnsupgrade.h and sqnsupgrade_host.h, and Python binds that).
  *
  * It prints what the executable prints (transcript on stdout, diagnostics on
  * stderr) and returns its exit status (README.md, "Exit statuses"). For the
  * duration of the call it handles SIGINT, SIGTERM and SIGHUP (the first one
  * ends the transfer cleanly, status 8) and then puts back the handlers it
- * found. It keeps state in static storage and uses getopt: one call at a
- * time per process.
+ * found. It keeps no state between calls but the signal flag; it uses getopt
+ * and process-wide signal handlers: one call at a time per process.
  */
 #ifndef SQNSUPGRADE_CLI_H
 #define SQNSUPGRADE_CLI_H
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
 /* argv[0] is the program name; argv may be permuted (getopt_long). */
 int sqns_cli_main(int argc, char **argv);
-
-#ifdef __cplusplus
-}
-#endif
 
 #endif
