@@ -539,7 +539,7 @@
 			say("The modem is still checking an earlier image (AT+SMUPGRADE? on-going): waiting for it...");
 			break;
 		case P.BOOTROM_AGAIN: bootromAgain(); break;
-		case P.PLAN: warnForced(); break;
+		case P.PLAN: view.planReady = true; warnForced(); break;
 		case P.ALREADY_CURRENT:
 			say("The modem already runs build " + result().plan.running_build +
 			    ": nothing to do (the force box flashes it again).");
@@ -876,6 +876,9 @@
 	async function runCore(dryRun, opts) {
 		view = newView();
 		abort = false;
+		/* The core starts every run at the application rate, as a newly opened port is. */
+		if (link.baud !== opts.baud && (await link.setRate(opts.baud)) !== 0)
+			return K.err.IO;
 		engine.port = link;
 		say("<<< Welcome to the SQN3330 firmware updater >>>");
 		const r = await engine.ccall("sqnsweb_upgrade", "number",
@@ -934,8 +937,11 @@
 				await closeLink();
 				return;
 			}
-			const res = result();
-			if (res.plan.mode >= 0 && res.stage === K.stage.UNTOUCHED && res.plan.rate) {
+			/*
+			 * The plan is shown whenever the core made one (SQNS_PHASE_PLAN), in
+			 * recovery mode too, whose stage is RECOVERY rather than UNTOUCHED.
+			 */
+			if (view.planReady) {
 				$("plan-text").textContent = planText(files, opts.baud);
 				$("plan-text").hidden = false;
 				logLine("[page] " + $("plan-text").textContent.replace(/\n/g, "\n[page] "));
@@ -1017,9 +1023,15 @@
 	async function start() {
 		if (!("serial" in navigator))
 			$("unsupported").hidden = false;
-		$("connect").addEventListener("click", choosePort);
-		$("plan").addEventListener("click", checkAndPlan);
-		$("go").addEventListener("click", upgrade);
+		/* A fault of the page itself is shown, never swallowed. */
+		const guarded = (fn) => () => fn().catch((e) => {
+			console.error(e);
+			sayErr("internal error of the page: " + (e && e.stack ? e.stack : e));
+			showResult("failed", "The page failed: download the log and report it.");
+		});
+		$("connect").addEventListener("click", guarded(choosePort));
+		$("plan").addEventListener("click", guarded(checkAndPlan));
+		$("go").addEventListener("click", guarded(upgrade));
 		$("cancel").addEventListener("click", () => {
 			abort = true;
 			logLine("[page] stop asked");

@@ -193,7 +193,7 @@ export async function planUpgrade(page, files, opts = {}) {
 /* Confirm the plan and wait for the result box. */
 export async function confirmUpgrade(page) {
 	await page.click("#go");
-	await waitResult(page);
+	return waitResult(page);
 }
 
 export async function waitResult(page) {
