@@ -31,6 +31,10 @@ bench:
 	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DSQNS_TESTS=OFF >/dev/null
 	cmake --build build-release -j$(JOBS) >/dev/null
 	python3 bench/bench.py
+	@# Issue 15: the web page's STP efficiency beside the CLI's (bench/web_bench.mjs).
+	@if [ -f web/dist/sqnsweb.wasm ] && [ -d tests/web/node_modules/playwright-core ]; then \
+		node bench/web_bench.mjs; \
+	else echo "web page vs CLI: skipped (run make web and bash scripts/web-deps.sh --test first)"; fi
 
 fuzz:
 	bash scripts/fuzz.sh
