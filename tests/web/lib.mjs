@@ -165,6 +165,8 @@ export async function openPage(browser, url) {
 	await context.addInitScript({ path: path.join(HERE, "fake_serial.js") });
 	const page = await context.newPage();
 	page.consoleErrors = [];
+	page.requests = [];
+	page.on("request", (r) => page.requests.push(r.url()));
 	page.on("console", (m) => { if (m.type() === "error") page.consoleErrors.push(m.text()); });
 	page.on("pageerror", (e) => page.consoleErrors.push(String(e)));
 	await page.goto(url);

@@ -90,10 +90,45 @@ describe("the upgrade page in headless Chromium against sqnsim", () => {
 			const log = fs.readFileSync(await L.downloadLog(page, "normal"), "utf8");
 			assert.match(log, /\[at\] > AT\+SMSTPU="ON_THE_FLY"|\[at\] > AT\+SMSWBOOT/);
 			assert.match(log, /\[stp\] > TRANSFER_BLOCK sid=1 tid=\d+ len=\d+/);
-			/* Nothing the CSP refused, nothing from elsewhere. */
+			/* Nothing the CSP refused, nothing from elsewhere, no file uploaded. */
 			assert.deepEqual(page.consoleErrors, []);
+			const origin = new URL(bridge.url).origin;
+			const foreign = page.requests.filter((u) => !u.startsWith(origin + "/") && !u.startsWith("blob:"));
+			assert.deepEqual(foreign, []);
+			assert.ok(!page.requests.some((u) => /\.dup/.test(u)), "the image never went to a server");
 			assert.ok(bridge.notes().some((l) => l.startsWith("bridge: open 921600")));
 		});
+	});
+
+	test("the page as served, with the browser's own Web Serial: its CSP, nothing from elsewhere", async () => {
+		const dir = L.tmpdir("sqns-web-");
+		const bridge = await new L.Bridge(path.join(dir, "none")).start();
+		const context = await browser.newContext();
+		const page = await context.newPage();
+		const errors = [];
+		page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+		try {
+			await page.goto(bridge.url);
+			await page.waitForSelector("body[data-ready='1']", { timeout: L.HANG_MS });
+			const csp = await page.getAttribute("meta[http-equiv='Content-Security-Policy']", "content");
+			assert.match(csp, /default-src 'none'/);
+			assert.match(csp, /connect-src 'self'/);
+			assert.ok(!/https?:|\*/.test(csp), "the policy names no other origin");
+			/* An inline script is refused by that policy. */
+			const ran = await page.evaluate(() => {
+				const s = document.createElement("script");
+				s.textContent = "window.__inline = 1";
+				document.body.appendChild(s);
+				return window.__inline === 1;
+			});
+			assert.equal(ran, false);
+			assert.equal(await page.evaluate(() => "serial" in navigator), true);
+			await L.screenshot(page, "00-served");
+		} finally {
+			await context.close();
+			await bridge.stop();
+		}
+		assert.ok(errors.every((e) => /Content Security Policy/.test(e)), errors.join("\n"));
 	});
 
 	test("FFF: stored, then applied", async () => {
