@@ -197,6 +197,247 @@
 		       (known ? " (" + known[2] + ")" : "");
 	}
 
+	/* ---- a Pycom board's REPL: src/cli/board.c ---- */
+
+	const REPL_RATE = 115200;
+	const MIRROR_RATE = 921600;
+	const QUIET_MS = 200, DRAIN_MS = 1000, REPL_MS = 3000, REPL_TRIES = 2, ANSWER_MS = 3000;
+	const UART_MS = 300000; /* uart() may reboot the modem several times (wake_ms) */
+	const MIRROR_LINE = "Going into MIRROR mode";
+
+	/*
+	 * MicroPython's raw REPL over the open link: Ctrl-C twice (a running main.py
+	 * stops), Ctrl-A, the code, Ctrl-D; the board answers "OK", the output,
+	 * \x04, the error text, \x04 and ">".
+	 */
+	class Repl {
+		constructor(l) {
+			this.link = l;
+			this.text = "";
+		}
+
+		async rx(ms) {
+			if (abort)
+				return K.err.ABORTED;
+			const r = await this.link.read(4096, Math.max(0, Math.round(ms)));
+			if (typeof r === "number")
+				return r;
+			this.text += String.fromCharCode(...r);
+			if (this.text.length > 16384)
+				this.text = this.text.slice(-8192);
+			return r.length;
+		}
+
+		async tx(str) {
+			return this.link.write(Uint8Array.from(str, (c) => c.charCodeAt(0)));
+		}
+
+		/* 1 when the text holds marker, 0 after ms, < 0 on a port failure. */
+		async readUntil(marker, ms) {
+			const end = performance.now() + ms;
+			while (!this.text.includes(marker)) {
+				const left = end - performance.now();
+				if (left <= 0)
+					return 0;
+				const n = await this.rx(left);
+				if (n < 0)
+					return n;
+			}
+			return 1;
+		}
+
+		async drain() {
+			const end = performance.now() + DRAIN_MS;
+			for (;;) {
+				const left = end - performance.now();
+				if (left <= 0)
+					return 0;
+				const n = await this.rx(Math.min(left, QUIET_MS));
+				if (n <= 0)
+					return n;
+			}
+		}
+
+		async enterRaw() {
+			for (let i = 0; i < REPL_TRIES; i++) {
+				let rc;
+				if ((rc = await this.tx("\r\x03\x03")) < 0 || (rc = await this.drain()) < 0)
+					return rc;
+				this.text = "";
+				if ((rc = await this.tx("\r\x01")) < 0)
+					return rc;
+				if ((rc = await this.readUntil("raw REPL; CTRL-B to exit\r\n>", REPL_MS)) !== 0)
+					return rc;
+			}
+			return 0;
+		}
+
+		/* {out, err} of code, null when the board did not answer, or a negative error. */
+		async exec(code, ms) {
+			this.text = "";
+			let rc;
+			if ((rc = await this.tx(code + "\x04")) < 0)
+				return rc;
+			if ((rc = await this.readUntil("OK", ANSWER_MS)) <= 0)
+				return rc < 0 ? rc : null;
+			this.text = this.text.slice(this.text.indexOf("OK") + 2);
+			if ((rc = await this.readUntil("\x04>", ms)) <= 0)
+				return rc < 0 ? rc : null;
+			const parts = this.text.split("\x04");
+			return { out: parts[0], err: parts[1] || "" };
+		}
+	}
+
+	const lastLine = (t) => t.replace(/[\r\n]+$/, "").split("\n").pop().trim();
+	const uartCall = (files) => (files[1] ? "sqnsupgrade.uart(True)" : "sqnsupgrade.uart()");
+
+	/* io_failed */
+	function replIoFailed(rc) {
+		if (rc === K.err.ABORTED) {
+			sayErr("interrupted while talking to the board's REPL");
+			return showResult("failed", "Stopped while talking to the board's REPL.");
+		}
+		sayErr("port '" + portName(port) + "' failed: " + (link && link.failed ? link.failed : "lost") +
+		       " (unplugged?)");
+		showResult("failed", "The port failed while talking to the board: plug it again and retry.");
+	}
+
+	/*
+	 * The board's REPL taken and checked (board_take up to check_board): the
+	 * Repl, or null after saying why.
+	 */
+	async function takeBoard() {
+		if (!(await openLink(REPL_RATE)) || (await link.setRate(REPL_RATE)) !== 0) {
+			if (link)
+				replIoFailed(K.err.IO);
+			return null;
+		}
+		const r = new Repl(link);
+		const rc = await r.enterRaw();
+		if (rc < 0)
+			return replIoFailed(rc), null;
+		if (rc === 0) {
+			sayErr("no MicroPython REPL answered on '" + portName(port) + "' at 115200 baud: sent " +
+			       "Ctrl-C twice and Ctrl-A (the raw REPL), " + REPL_TRIES + " times, and waited " +
+			       REPL_TRIES * (REPL_MS + DRAIN_MS) / 1000 + " s for its banner. The board may " +
+			       "already be in mirror mode (after an earlier upgrade or sqnsupgrade.uart()): " +
+			       "then uncheck \u201cPycom board\u201d and check again. Otherwise check that " +
+			       "nothing else (a terminal, Pymakr) holds the port, or press the board's reset button.");
+			showResult("failed", "No MicroPython REPL answered: nothing was sent to the modem.");
+			return null;
+		}
+		const u = await r.exec("import os; print(os.uname())", ANSWER_MS);
+		if (typeof u === "number")
+			return replIoFailed(u), null;
+		const field = (f) => {
+			const m = u && new RegExp(f + "='([^']*)'").exec(u.out);
+			return m ? m[1] : null;
+		};
+		const sysname = field("sysname");
+		if (!sysname) {
+			const why = u ? lastLine(u.err || u.out) : lastLine(r.text);
+			sayErr("the board's REPL on '" + portName(port) + "' did not answer os.uname() (" +
+			       (why || "no answer") + ")");
+			showResult("failed", "The board's REPL did not answer: nothing was sent to the modem.");
+			return null;
+		}
+		if (!["GPy", "FiPy", "G01"].includes(sysname)) {
+			sayErr("the board on '" + portName(port) + "' is a " + sysname + " (" + field("machine") +
+			       "): only GPy, FiPy and G01 boards carry the SQN3330 modem. Nothing was sent to a modem.");
+			showResult("refused", "This board has no SQN3330 modem: nothing was sent to a modem.");
+			return null;
+		}
+		say("Board: " + sysname + " (" + field("machine") + ", firmware " + field("release") + ")");
+		return r;
+	}
+
+	/* dry_run of board.c: the board's part of the plan; uart() would change the modem. */
+	function boardPlanText(files) {
+		const lines = ["Plan (dry run: nothing on the board or the modem was changed):",
+			       "  1. on the board: import sqnsupgrade; " + uartCall(files)];
+		if (files[1])
+			lines.push("     (the recovery method: the board replaces a factory boot ROM, reboots the " +
+				   "modem into recovery mode and moves it to 921600 baud)");
+		else
+			lines.push("     (the normal method: the modem stays as it is)");
+		lines.push("  2. this port at 921600 baud, through the board's mirror");
+		if (files[1])
+			lines.push("  3. updater: send " + files[1].name + "; firmware: send " + files[0].name +
+				   ", then verify");
+		else
+			lines.push("  3. the upgrade as against a bare modem (its plan needs the modem: it is " +
+				   "made after the board's mirror is up)");
+		return lines.join("\n");
+	}
+
+	/* run_uart and to_mirror: true when the board is in mirror mode. */
+	async function boardToMirror(r, files) {
+		const call = uartCall(files);
+		say("Running on the board: import sqnsupgrade; " + call);
+		r.text = "";
+		let rc;
+		if ((rc = await r.tx("import sqnsupgrade; " + call + "\x04")) < 0)
+			return replIoFailed(rc), false;
+		if ((rc = await r.readUntil("OK", ANSWER_MS)) <= 0) {
+			if (rc < 0)
+				return replIoFailed(rc), false;
+			sayErr("the board's raw REPL did not take the code");
+			showResult("failed", "The board's raw REPL did not take the code: nothing was sent to the modem.");
+			return false;
+		}
+		let pending = r.text.slice(r.text.indexOf("OK") + 2);
+		let line = "", err = "", eots = 0;
+		const end = performance.now() + UART_MS;
+		for (;;) {
+			for (const ch of pending) {
+				if (ch === "\x04") {
+					if (++eots === 2)
+						return uartFailed(call, err), false;
+					continue;
+				}
+				if (eots === 1) {
+					err += ch;
+					continue;
+				}
+				if (ch === "\r")
+					continue;
+				if (ch !== "\n") {
+					line += ch;
+					continue;
+				}
+				if (line.startsWith(MIRROR_LINE)) {
+					if ((await link.setRate(MIRROR_RATE)) !== 0)
+						return replIoFailed(K.err.IO), false;
+					say("The board is in mirror mode: on to the modem at 921600 baud. (Until the " +
+					    "board is reset, uncheck \u201cPycom board\u201d on this page.)");
+					return true;
+				}
+				say(line);
+				line = "";
+			}
+			const left = end - performance.now();
+			if (left <= 0) {
+				sayErr("the board's " + call + " did not finish within " + UART_MS / 1000 + " s");
+				showResult("failed", "The board did not finish: power-cycle it and try again.");
+				return false;
+			}
+			r.text = "";
+			const n = await r.rx(left);
+			if (n < 0)
+				return replIoFailed(n), false;
+			pending = r.text;
+		}
+	}
+
+	/* uart_failed */
+	function uartFailed(call, err) {
+		const l = lastLine(err);
+		sayErr("the board's " + call + " failed: " + l);
+		if (!/ENOENT|no module named|does not answer/.test(l))
+			sayErr("Power-cycle the board (disconnect power: the reset button is not enough) and try again.");
+		showResult("failed", "The board's " + call + " failed: " + l);
+	}
+
 	async function choosePort() {
 		try {
 			const filters = [...new Set(PYCOM_USB.map((k) => k[0]))].map((v) => ({ usbVendorId: v }));
@@ -863,7 +1104,9 @@
 		return {
 			fff: $("fff").checked ? 1 : 0,
 			force: $("force").checked ? 1 : 0,
-			baud: parseInt($("baud").value, 10),
+			board: $("board").checked,
+			/* A board's mirror carries 921600 only (board_check_cli). */
+			baud: $("board").checked ? MIRROR_RATE : parseInt($("baud").value, 10),
 		};
 	}
 
@@ -924,6 +1167,19 @@
 				showResult("failed", "The files cannot be read: nothing was sent to the modem.");
 				return;
 			}
+			if (opts.board) {
+				/* The board's plan: the modem's needs the mirror, which uart() changes. */
+				const repl = await takeBoard();
+				if (repl) {
+					await repl.tx("\x02"); /* leave the board at its friendly prompt */
+					$("plan-text").textContent = boardPlanText(files);
+					$("plan-text").hidden = false;
+					$("confirm").hidden = false;
+					planned = { files, opts };
+				}
+				await closeLink();
+				return;
+			}
 			if (!(await openLink(opts.baud)))
 				return;
 			const r = await runCore(1, opts);
@@ -966,6 +1222,13 @@
 		$("cancel").hidden = false;
 		try {
 			setFiles(files);
+			if (opts.board) {
+				const repl = await takeBoard();
+				if (!repl || !(await boardToMirror(repl, files))) {
+					await closeLink();
+					return;
+				}
+			}
 			if (!(await openLink(opts.baud)))
 				return;
 			const r = await runCore(0, opts);
@@ -1041,7 +1304,7 @@
 			$("log").hidden = !$("show-wire").checked;
 			logDirty = true;
 		});
-		for (const id of ["firmware", "updater", "bootrom", "fff", "force", "baud"]) {
+		for (const id of ["firmware", "updater", "bootrom", "fff", "force", "baud", "board"]) {
 			$(id).addEventListener("change", () => {
 				planned = null;
 				$("confirm").hidden = true;

@@ -256,12 +256,65 @@ describe("the upgrade page in headless Chromium against sqnsim", () => {
 		}
 	});
 
-	test("a Pycom board's REPL: mirror mode from the page", (t) => {
+	const hasBoard = () => {
 		const help = spawnSync(L.SQNSIM, ["--help"], { encoding: "utf8" });
-		if (!/--board/.test((help.stdout || "") + (help.stderr || ""))) {
-			t.skip("sqnsim has no --board yet (issue 12): the board's REPL path cannot be tested");
-			return;
-		}
-		t.skip("sqnsim --board exists, but the page's REPL path is not written yet");
+		return /--board/.test((help.stdout || "") + (help.stderr || ""));
+	};
+	const NO_BOARD = "sqnsim has no --board (issue 12): the board's REPL path cannot be tested";
+
+	test("a Pycom board's REPL: the page runs uart(), then upgrades through the mirror", async (t) => {
+		if (!hasBoard())
+			return t.skip(NO_BOARD);
+		await withModem([...L.FAST, ...L.UPGRADED_ONCE, "--board"], async ({ sim, page, bridge }) => {
+			const fw = sim.mkimage("CATM1-39529.dup", "full", 39529, 100000);
+			await page.check("#board");
+			await L.planUpgrade(page, { firmware: fw });
+			const plan = await text(page, "plan-text");
+			assert.match(plan, /on the board: import sqnsupgrade; sqnsupgrade\.uart\(\)/);
+			assert.match(await text(page, "transcript"), /Board: GPy \(GPy with ESP32, firmware /);
+			assert.equal(sim.events("board_uart").length, 0, "the dry run left the modem alone");
+			const r = await L.confirmUpgrade(page);
+			await L.screenshot(page, "08-board");
+			assert.equal(r.kind, "ok", r.transcript);
+			for (const line of ["Running on the board: import sqnsupgrade; sqnsupgrade.uart()",
+					    "The board is in mirror mode: on to the modem at 921600 baud.",
+					    "Starting STP ON_THE_FLY", "Verified: modem now runs build 39529"])
+				assert.ok(r.transcript.includes(line), "transcript has: " + line);
+			assert.ok(sim.events("board").some((e) => e.state === "mirror"));
+			assertUpgraded(sim, 39529);
+			const opens = bridge.notes().filter((l) => l.startsWith("bridge: open"));
+			assert.ok(opens[0].startsWith("bridge: open 115200"), opens.join("\n"));
+		});
+	});
+
+	test("a Pycom board, first upgrade: uart(True) replaces the boot ROM, then updater and firmware", async (t) => {
+		if (!hasBoard())
+			return t.skip(NO_BOARD);
+		await withModem([...L.FAST, "--board"], async ({ sim, page }) => {
+			const fw = sim.mkimage("CATM1-39529.dup", "full", 39529, 100000);
+			const upd = sim.mkimage("updater.elf", "updater", 39529, 40000);
+			await page.check("#board");
+			await L.planUpgrade(page, { firmware: fw, updater: upd });
+			assert.match(await text(page, "plan-text"), /sqnsupgrade\.uart\(True\)/);
+			const r = await L.confirmUpgrade(page);
+			assert.equal(r.kind, "ok", r.transcript);
+			assert.ok(r.transcript.includes("Bootrom updated successfully, switching to upgrade mode"));
+			assert.ok(r.transcript.includes("Upgrader loaded successfully, modem is in upgrade mode"));
+			assertUpgraded(sim, 39529);
+		});
+	});
+
+	test("a board without the modem (LoPy4) is refused: nothing sent to a modem", async (t) => {
+		if (!hasBoard())
+			return t.skip(NO_BOARD);
+		await withModem([...L.FAST, "--board", "--board-name", "LoPy4"], async ({ sim, page }) => {
+			const fw = sim.mkimage("CATM1-39529.dup", "full", 39529, 50000);
+			await page.check("#board");
+			await L.planUpgrade(page, { firmware: fw });
+			const r = await L.waitResult(page);
+			assert.equal(r.kind, "refused");
+			assert.match(r.transcript, /is a LoPy4 .*only GPy, FiPy and G01 boards carry the SQN3330 modem/);
+			assert.equal(sim.events("at").length, 0);
+		});
 	});
 });
