@@ -637,7 +637,10 @@
 		$("progress-box").hidden = false;
 		$("bar").value = pct;
 		$("pct").textContent = pct + " %";
-		$("bytes").textContent = amount(view.done, view.total);
+		/* amount() rounds the done part down; complete reads as complete. */
+		const whole = amount(view.total, view.total).replace(/^[\d.]+\//, "");
+		$("bytes").textContent = view.done >= view.total && view.total
+		    ? whole.replace(/^([\d.]+)/, "$1/$1") : amount(view.done, view.total);
 		const s = view.samples;
 		let bps = -1;
 		if (s.length && now - s[0][0] >= 500)
