@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import zlib from "node:zlib";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -163,6 +164,43 @@ describe("the upgrade page in headless Chromium against sqnsim", () => {
 			const opens = bridge.notes().filter((l) => l.startsWith("bridge: open"));
 			assert.ok(opens.some((l) => l.startsWith("bridge: open 115200")), opens.join("\n"));
 			assert.ok(opens.some((l) => l.startsWith("bridge: open 921600")), opens.join("\n"));
+		});
+	});
+
+	test("first upgrade: factory boot ROM from Pycom's sqnsbrz.py (zlib + base64), updater, firmware", async () => {
+		await withModem([...L.FAST], async ({ sim, page, dir }) => {
+			const fw = sim.mkimage("CATM1-39529.dup", "full", 39529, 100000);
+			const upd = sim.mkimage("updater.elf", "updater", 39529, 40000);
+			const rom = fs.readFileSync(sim.mkimage("bootrom.bin", "bootrom", 39529, 54854));
+			const b64 = zlib.deflateSync(rom).toString("base64").replace(/.{1,76}/g, "$&\n");
+			const py = path.join(dir, "sqnsbrz.py");
+			fs.writeFileSync(py, "import binascii, zlib\nclass BR:\n    BOOTROM = zlib.decompress(" +
+					 "binascii.a2b_base64(b\"\"\"\n" + b64 + "\"\"\"))\n");
+			await L.planUpgrade(page, { firmware: fw, updater: upd, bootrom: py });
+			const plan = await text(page, "plan-text");
+			assert.match(plan, /boot ROM: send sqnsbrz\.py \(54854 bytes\) ON_THE_FLY after a reboot into upgrade mode/);
+			const r = await L.confirmUpgrade(page);
+			assert.equal(r.kind, "ok", r.transcript);
+			assert.ok(r.transcript.includes("Bootrom updated successfully, switching to upgrade mode"));
+			const roms = sim.events("image").filter((e) => e.kind === "bootrom");
+			assert.ok(roms.length >= 1 && roms.every((e) => e.complete), "the decoded boot ROM arrived whole");
+			assertUpgraded(sim, 39529);
+		});
+	});
+
+	test("Stop during the transfer: interrupted, with the modem's state", async () => {
+		await withModem([...L.FAST, ...L.UPGRADED_ONCE, "--pace"], async ({ sim, page }) => {
+			const fw = sim.mkimage("CATM1-39529.dup", "full", 39529, 400000);
+			await L.planUpgrade(page, { firmware: fw });
+			await page.click("#go");
+			await page.waitForFunction(() => document.getElementById("bar").value >= 20, null,
+						   { timeout: L.HANG_MS, polling: 50 });
+			await page.click("#cancel");
+			const r = await L.waitResult(page);
+			assert.equal(r.kind, "failed");
+			assert.match(r.transcript, /upgrade failed: interrupted\./);
+			assert.match(r.transcript, /The modem is in upgrade mode \(4\)/);
+			assert.ok(sim.events("image").every((e) => !e.complete), "the image was not completed");
 		});
 	});
 
