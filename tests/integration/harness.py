@@ -242,6 +242,22 @@ def run_cli(*args, env=None, port=None, measure=False, unprivileged=False):
     return result
 
 
+def wait_output_line(proc, predicate):
+    """Read a running CLI's stdout (a pipe) line by line until predicate(line) holds;
+    returns the lines read. Its end, or a hang past HANG_GUARD (the CLI is killed), fails."""
+    guard = threading.Timer(HANG_GUARD, proc.kill)
+    guard.start()
+    lines = []
+    try:
+        for raw in iter(proc.stdout.readline, b""):
+            lines.append(raw.decode(errors="replace").rstrip("\n"))
+            if predicate(lines[-1]):
+                return lines
+    finally:
+        guard.cancel()
+    raise AssertionError("the CLI's output ended without the awaited line:\n%s" % "\n".join(lines))
+
+
 class SimTestCase(unittest.TestCase):
     """A test with a temporary folder; sims started through self.sim() are stopped after."""
 

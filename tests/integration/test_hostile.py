@@ -1,9 +1,10 @@
 """A hostile or broken modem, and an impatient user: no crash, no hang, bounded memory."""
+import re
 import signal
 import subprocess
 import unittest
 
-from harness import HANG_GUARD, SimTestCase, cli_command, run_cli, sha256_file
+from harness import HANG_GUARD, SimTestCase, cli_command, run_cli, sha256_file, wait_output_line
 
 GROWTH_KB = 4 * 1024  # what a hostile modem may add to the CLI's peak resident set
 _baseline = []
@@ -55,7 +56,9 @@ class InterruptTest(SimTestCase):
         image = sim.mkimage("CATM1-39529.dup", size=600000)
         proc = subprocess.Popen(cli_command("run", image, port=sim.link),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        sim.wait_for("stp_open")
+        # Once image bytes went (the first progress line past 0 %): a RESET before any
+        # block would leave the modem in STP without an image to judge.
+        wait_output_line(proc, lambda l: re.match(r"Sending 600000 bytes: \[.*\] +[1-9]\d*%$", l))
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=HANG_GUARD)
         err = err.decode()
