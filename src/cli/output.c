@@ -448,6 +448,7 @@ static void phase(struct output *o, enum sqns_phase p)
 	case SQNS_PHASE_BOOTROM_FACTORY:
 		break;
 	case SQNS_PHASE_PLAN:
+		o->planned = true;
 		warn_forced(o);
 		break;
 	case SQNS_PHASE_ALREADY_CURRENT:

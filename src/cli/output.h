@@ -17,6 +17,7 @@ struct output {
 	int verbose;	/* -v */
 	bool debug;	/* --debug: the wire, line by line */
 	bool fff;	/* the transfer in progress stores an FFF image */
+	bool planned;	/* the core made its plan (SQNS_PHASE_PLAN): a dry run shows it */
 	int bar_shown;	/* last drawn percentage, -1 before the first */
 	int bar_len;	/* characters of the bar line drawn on a terminal */
 	bool line_open; /* a bar or a row of dots awaits its newline */

@@ -411,8 +411,7 @@ static int after_upgrade(struct session *s, int r, const struct run_files *f, co
 		return exit_for(r);
 	}
 	if (s->cli->dry_run) {
-		if (s->ctx.res.plan.mode >= 0 && s->ctx.res.stage == SQNS_STAGE_UNTOUCHED &&
-		    s->ctx.res.plan.rate)
+		if (s->out.planned) /* not when there is nothing to do */
 			print_plan(s, f);
 		return EXIT_OK;
 	}

@@ -79,6 +79,15 @@ class RecoveryTest(SimTestCase):
         self.assertEqual(self.images(sim), [("STP", "updater", True), ("ON_THE_FLY", "full", True)])
         self.assertEqual(sim.events("boot")[-1]["mode"], 2)
 
+    def test_dry_run_in_recovery_mode_shows_the_plan(self):
+        sim = self.sim("--mode", "0")
+        fw, elf, _ = self.files(sim, fw_size=50000)
+        r = run_cli("run", fw, elf, "--dry-run", port=sim.link)
+        self.assertExit(r, 0)
+        self.assertIn("Plan (dry run: nothing on the modem was changed):", r.out)
+        self.assertIn("updater: negotiate 115200 -> 921600 baud, send updater.elf", r.out)
+        self.assertModemUnchanged(sim)
+
     def test_recovery_mode_without_updater_is_refused(self):
         sim = self.sim("--mode", "0")
         fw, _, _ = self.files(sim, fw_size=5000)
