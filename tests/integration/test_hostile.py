@@ -68,8 +68,8 @@ class InterruptTest(SimTestCase):
         self.assertIn("upgrade mode (4)", err)
         self.assertIn("sqnsupgrade -p %s run %s --resume" % (sim.link, image), err)
         # The session was closed with a RESET: the modem left STP and judged the image
-        # (its log line may follow the answer the CLI exited on).
-        images = sim.wait_for("image")
+        # (its log line may follow the answer the CLI exited on; seconds at most).
+        images = sim.wait_for("image", guard=30)
         self.assertEqual(len(images), 1)
         self.assertFalse(images[0]["complete"])
         # The printed command finishes the job.
@@ -78,6 +78,25 @@ class InterruptTest(SimTestCase):
         last = sim.events("image")[-1]
         self.assertTrue(last["complete"])
         self.assertEqual(last["sha256"], sha256_file(image))
+
+    def test_ctrl_c_while_the_modem_holds_an_answer(self):
+        # The signal lands between a block and its answer (the modem erases flash for 3 s):
+        # the closing RESET must still be one the modem takes, the request after that block.
+        sim = self.sim("--stall-at", "20:3000")
+        image = sim.mkimage("CATM1-39529.dup", size=100000)
+        proc = subprocess.Popen(cli_command("run", image, port=sim.link),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        sim.wait_for("stall")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=HANG_GUARD)
+        self.assertEqual(proc.returncode, 8, err.decode())
+        images = sim.wait_for("image", guard=30)
+        self.assertEqual(len(images), 1)
+        self.assertFalse(images[0]["complete"])
+        self.assertEqual([e for e in sim.events("stp_reject") if e["reason"] != "junk"], [])
+        r = run_cli("run", image, "--resume", port=sim.link)
+        self.assertExit(r, 0)
+        self.assertEqual(sim.events("image")[-1]["sha256"], sha256_file(image))
 
     def test_ctrl_c_during_transfer_closes_the_session_and_says_how_to_resume(self):
         self.interrupt_during_transfer(signal.SIGINT)
