@@ -178,6 +178,18 @@ static int transact(struct sqns_ctx *ctx, uint8_t *frame, uint16_t block_len, st
 	return r;
 }
 
+/*
+ * After an exchange: the next tid. Also after an interruption while waiting
+ * for the answer: the request went out and the modem takes it, so the closing
+ * RESET must carry the tid after it, or the modem refuses it and stays in STP.
+ */
+static int exchange_done(struct sqns_ctx *ctx, int r)
+{
+	if (r == SQNS_OK || r == SQNS_ERR_ABORTED)
+		ctx->priv.tid++;
+	return r;
+}
+
 /* Build a small request in buf (header + payload of at most 4 bytes) and run it. */
 static int simple_request(struct sqns_ctx *ctx, uint8_t op, uint8_t sid, const uint8_t *payload,
 			  uint16_t len, struct stp_rsp *rsp, uint32_t timeout_ms)
@@ -186,10 +198,7 @@ static int simple_request(struct sqns_ctx *ctx, uint8_t op, uint8_t sid, const u
 	for (uint16_t i = 0; i < len; i++)
 		buf[STP_HDR_LEN + i] = payload[i];
 	stp_encode(buf, STP_SIG_REQUEST, op, sid, ctx->priv.tid, payload, len);
-	int r = transact(ctx, buf, len, rsp, timeout_ms);
-	if (r == SQNS_OK)
-		ctx->priv.tid++;
-	return r;
+	return exchange_done(ctx, transact(ctx, buf, len, rsp, timeout_ms));
 }
 
 static int open_session(struct sqns_ctx *ctx)
@@ -223,10 +232,9 @@ static int send_block(struct sqns_ctx *ctx, uint16_t len, uint16_t *consumed)
 		return r;
 	stp_encode(ctx->priv.frame, STP_SIG_REQUEST, STP_OP_TRANSFER_BLOCK, 1, ctx->priv.tid,
 		   ctx->priv.frame + STP_HDR_LEN, len);
-	r = transact(ctx, ctx->priv.frame, len, &rsp, t);
+	r = exchange_done(ctx, transact(ctx, ctx->priv.frame, len, &rsp, t));
 	if (r != SQNS_OK)
 		return r;
-	ctx->priv.tid++;
 	*consumed = (uint16_t)(len - stp_get16(rsp.payload));
 	return SQNS_OK;
 }

@@ -25,6 +25,7 @@ struct fix {
 	unsigned abort_after; /* should_abort answers true from this call on (0: never) */
 	unsigned abort_calls;
 	bool abort_on_progress; /* true once a PROGRESS event with done > 0 was seen */
+	bool abort_on_block;	/* true once a TRANSFER_BLOCK went out */
 };
 
 static bool fix_should_abort(void *user)
@@ -32,10 +33,14 @@ static bool fix_should_abort(void *user)
 	struct ev_log *log = user;
 	struct fix *f = (struct fix *)((char *)log - offsetof(struct fix, log));
 	f->abort_calls++;
-	if (f->abort_on_progress)
-		for (size_t i = 0; i < log->n; i++)
-			if (log->recs[i].ev.type == SQNS_EV_PROGRESS && log->recs[i].ev.done > 0)
-				return true;
+	for (size_t i = 0; i < log->n; i++) {
+		const struct sqns_event *ev = &log->recs[i].ev;
+		if (f->abort_on_progress && ev->type == SQNS_EV_PROGRESS && ev->done > 0)
+			return true;
+		if (f->abort_on_block && ev->type == SQNS_EV_STP_TX &&
+		    ev->frame.op == STP_OP_TRANSFER_BLOCK)
+			return true;
+	}
 	return f->abort_after && f->abort_calls >= f->abort_after;
 }
 
@@ -742,6 +747,29 @@ static void test_abort_during_wait(void **state)
 	fp_assert_done(f->fp, true);
 }
 
+/*
+ * Stopped while the modem holds a block's answer: the block went out, so the
+ * closing RESET carries the tid after it (the modem refuses any other and
+ * would stay in STP, never judging the image).
+ */
+static void test_abort_while_a_block_is_answered(void **state)
+{
+	struct fix *f = *state;
+	set_image(f, 100);
+	f->ctx.cfg.timeouts.stp_ms = 90000;
+	f->abort_on_block = true;
+	script_open(f->fp, 8192);
+	expect_cmd(f->fp, 2, 100);
+	reply_cmd(f->fp, 2);
+	fp_expect_stp(f->fp, STP_OP_TRANSFER_BLOCK, 1, 3, f->data, 100);
+	fp_reply_after(f->fp, 1500, NULL, 0);
+	reply_residue(f->fp, 3, 0); /* the answer comes after the stop: skipped by the close */
+	fp_expect_stp(f->fp, STP_OP_RESET, 1, 4, NULL, 0);
+	fp_reply_stp(f->fp, 0x80, 1, 4, NULL, 0);
+	assert_int_equal(sqns_stp_send(&f->ctx, &f->img), SQNS_ERR_ABORTED);
+	fp_assert_done(f->fp, true);
+}
+
 static void test_io_errors(void **state)
 {
 	struct fix *f = *state;
@@ -917,6 +945,7 @@ int main(void)
 	    T1(test_abort_between_blocks),
 	    T1(test_abort_during_wait),
 	    T7(test_io_errors),
+	    T7(test_abort_while_a_block_is_answered),
 	    T7(test_second_session_restarts_tids),
 	    T7(test_garbled_signature_retried_at_once),
 	    T1(test_garbled_signature_retried_at_once),
