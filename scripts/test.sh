@@ -15,6 +15,8 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_SANITIZE=OFF
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure -j"$jobs")
 cat build/fault-matrix.txt
+echo "== the example firmware in QEMU (mps2-an386): measured on the target"
+cat build/qemu-figures.txt 2>/dev/null || echo "(no figures: the QEMU test was skipped)"
 
 echo "== ASan + UBSan build and test"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_SANITIZE=ON >/dev/null
