@@ -148,52 +148,59 @@ void host_port_counts(const struct sqns_port *port, uint64_t *tx, uint64_t *rx)
 
 /* ---- what to tell a person when sqns_port_open failed ---- */
 
-static const char *tcp_open_error(const char *name, int err, int e, char *buf, size_t len)
+/* What an OS error means when opening a port; fmt takes the port's name. */
+struct errno_words {
+	int os_errno;
+	const char *fmt;
+};
+
+static const struct errno_words serial_words[] = {
+    {ENOENT, "port '%s' does not exist: check the cable and the name "
+	     "(ls /dev/ttyUSB* /dev/ttyACM*)"},
+    {EBUSY, "port '%s' is in use by another program (another sqnsupgrade, a terminal?): close "
+	    "it and run this again"},
+    {ENOTTY, "'%s' is not a serial port"},
+    {EACCES, "no permission to open '%s': add yourself to the 'dialout' group, then log in "
+	     "again"},
+    {0, NULL},
+};
+
+static const struct errno_words tcp_words[] = {
+    {ENOENT, "cannot connect to %s: the host or port name is not known"},
+    {EAGAIN, "cannot connect to %s: the name does not resolve now; try again"},
+    {0, NULL},
+};
+
+/* The words for e from the table, else `other` (name, then the OS's own words). */
+static const char *errno_sentence(const struct errno_words *w, const char *other, const char *name,
+				  int e, char *buf, size_t len)
 {
+	for (; w->fmt; w++) {
+		if (w->os_errno == e) {
+			snprintf(buf, len, w->fmt, name);
+			return buf;
+		}
+	}
 	char os[128];
-	if (err == SQNS_ERR_ARG)
-		snprintf(buf, len, "'%s' needs a host and a port: socket://HOST:PORT", name);
-	else if (e == ENOENT)
-		snprintf(buf, len, "cannot connect to %s: the host or port name is not known",
-			 name);
-	else if (e == EAGAIN)
-		snprintf(buf, len, "cannot connect to %s: the name does not resolve now; try again",
-			 name);
-	else
-		snprintf(buf, len, "cannot connect to %s: %s", name,
-			 host_strerror(e, os, sizeof os));
+	snprintf(buf, len, other, name, host_strerror(e, os, sizeof os));
 	return buf;
 }
 
 const char *sqns_port_open_error(const char *name, int err, int os_errno, char *buf, size_t len)
 {
-	char os[128];
+	bool tcp = name && strncmp(name, "socket://", 9) == 0;
 	if (!name || !*name)
 		snprintf(buf, len, "no port given");
-	else if (strncmp(name, "socket://", 9) == 0)
-		return tcp_open_error(name, err, os_errno, buf, len);
+	else if (err == SQNS_ERR_ARG && tcp)
+		snprintf(buf, len, "'%s' needs a host and a port: socket://HOST:PORT", name);
 	else if (err == SQNS_ERR_ARG)
 		snprintf(buf, len, "cannot open port '%s': this system cannot set that rate", name);
-	else if (os_errno == ENOENT)
-		snprintf(buf, len,
-			 "port '%s' does not exist: check the cable and the name "
-			 "(ls /dev/ttyUSB* /dev/ttyACM*)",
-			 name);
-	else if (os_errno == EBUSY)
-		snprintf(buf, len,
-			 "port '%s' is in use by another program (another sqnsupgrade, a "
-			 "terminal?): close it and run this again",
-			 name);
-	else if (os_errno == ENOTTY)
-		snprintf(buf, len, "'%s' is not a serial port", name);
-	else if (os_errno == EACCES)
-		snprintf(buf, len,
-			 "no permission to open '%s': add yourself to the 'dialout' group, then "
-			 "log in again",
-			 name);
+	else if (tcp)
+		return errno_sentence(tcp_words, "cannot connect to %s: %s", name, os_errno, buf,
+				      len);
 	else
-		snprintf(buf, len, "cannot open port '%s': %s", name,
-			 host_strerror(os_errno, os, sizeof os));
+		return errno_sentence(serial_words, "cannot open port '%s': %s", name, os_errno,
+				      buf, len);
 	return buf;
 }
 
