@@ -1030,7 +1030,8 @@
 		lines.push("  " + step++ + ". firmware: send " + fw.name + " (" + fw.size + " bytes, " +
 			   (p.target.differential ? "differential" : "full image") +
 			   (p.target_known ? "" : ", build not named by the file") + ") " +
-			   (p.fff ? "by FFF, then apply" : "ON_THE_FLY"));
+			   (p.fff ? "by FFF, then apply" : "ON_THE_FLY") +
+			   (p.mode === 2 && !p.fff && !p.updater_step ? " after a reboot into upgrade mode" : ""));
 		secs += transferSeconds(fw.size, baud);
 		if (p.target_known)
 			lines.push("  " + step++ + ". reboot into application mode, verify build " + p.target.build);

@@ -351,10 +351,13 @@ static void print_plan(struct session *s, const struct run_files *f)
 			f->updater.image.size);
 		secs += transfer_seconds(f->updater.image.size, rate);
 	}
-	fprintf(o, "  %d. firmware: send %s (%u bytes, %s%s) %s\n", step++, name_of(&f->fw),
+	/* From the application, ON_THE_FLY goes after a reboot into upgrade mode. */
+	bool reboot_first = p->mode == SQNS_MODE_APPLICATION && !p->fff && !p->updater_step;
+	fprintf(o, "  %d. firmware: send %s (%u bytes, %s%s) %s%s\n", step++, name_of(&f->fw),
 		f->fw.image.size, p->target.differential ? "differential" : "full image",
 		p->target_known ? "" : ", build not named by the file",
-		p->fff ? "by FFF, then apply" : "ON_THE_FLY");
+		p->fff ? "by FFF, then apply" : "ON_THE_FLY",
+		reboot_first ? " after a reboot into upgrade mode" : "");
 	secs += transfer_seconds(f->fw.image.size, rate);
 	if (p->target_known)
 		fprintf(o, "  %d. reboot into application mode, verify build %u\n", step++,
