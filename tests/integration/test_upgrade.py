@@ -20,7 +20,7 @@ AFTER_TRANSFER = [
     "  FIRMWARE VERSION",
 ]
 
-# sqn3330.md section 6, the normal flow, in order.
+# docs/protocol.md section 6, the normal flow, in order.
 NORMAL_FLOW = [
     "AT+BIND=AT", "ATE0", "AT+SMOD?", 'AT+SQNSUPGRADENTF="started"', 'AT+SQNWL="sqndcc",2',
     "AT+CFUN=4", "AT+SMSWBOOT=3,1", "AT+CFUN=4", 'AT+SMSTPU="ON_THE_FLY"', "AT+SMUPGRADE?",
