@@ -2,6 +2,7 @@
 # Installs the Debian packages a job needs, through sudo when not root.
 #   bash scripts/deps.sh          everything the tests need (CI, make test)
 #   bash scripts/deps.sh --run    only what building and running need (the demo, make)
+#   bash scripts/deps.sh --only PKG...   exactly these packages
 set -euo pipefail
 # Build and run: the compiler, CMake, pkg-config, zlib (--bootrom's sqnsbrz.py), Python
 # (the demo waits for the simulated modem's boot in its event log).
@@ -11,8 +12,13 @@ RUN_PACKAGES=(build-essential cmake pkg-config zlib1g-dev python3)
 TEST_PACKAGES=(libcmocka-dev clang-format socat tmux time valgrind groff-base
     gcc-arm-none-eabi libnewlib-arm-none-eabi clang libclang-rt-dev qemu-system-arm)
 
-PACKAGES=("${RUN_PACKAGES[@]}")
-[ "${1:-}" = "--run" ] || PACKAGES+=("${TEST_PACKAGES[@]}")
+if [ "${1:-}" = "--only" ]; then # --only PKG...: exactly these (scripts/web-deps.sh)
+    shift
+    PACKAGES=("$@")
+else
+    PACKAGES=("${RUN_PACKAGES[@]}")
+    [ "${1:-}" = "--run" ] || PACKAGES+=("${TEST_PACKAGES[@]}")
+fi
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,17 +9,7 @@ if [ "${1:-}" = "--test" ]; then
     PACKAGES+=(chromium chromium-driver)
     command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 fi
-missing=()
-for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    SUDO=""
-    [ "$(id -u)" -ne 0 ] && SUDO=sudo
-    echo "Installing: ${missing[*]}"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+bash scripts/deps.sh --only "${PACKAGES[@]}"
 if [ "${1:-}" = "--test" ]; then
     # playwright-core only: it drives /usr/bin/chromium and never downloads a browser.
     lock=tests/web/package-lock.json
