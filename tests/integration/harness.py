@@ -8,6 +8,7 @@ line, on process exit, or on the event log growing.
 import hashlib
 import json
 import os
+import re
 import atexit
 import contextlib
 import select
@@ -256,6 +257,19 @@ def wait_output_line(proc, predicate):
     finally:
         guard.cancel()
     raise AssertionError("the CLI's output ended without the awaited line:\n%s" % "\n".join(lines))
+
+
+def interrupt_transfer(sim, *args):
+    """`run` with args, SIGINT once the STP session is open. Returns (exit status, stderr,
+    the arguments of the printed --resume command after its port, or None)."""
+    proc = subprocess.Popen(cli_command("run", *args, port=sim.link),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    sim.wait_for("stp_open")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=HANG_GUARD)
+    err = err.decode()
+    command = re.search(r"^  (sqnsupgrade .*--resume)$", err, re.M)
+    return proc.returncode, err, command.group(1).split()[3:] if command else None
 
 
 class SimTestCase(unittest.TestCase):

@@ -7,13 +7,10 @@ zlib-compressed first (sqnsbrz.py).
 import base64
 import json
 import os
-import re
-import signal
-import subprocess
 import unittest
 import zlib
 
-from harness import HANG_GUARD, SimTestCase, cli_command, run_cli, sha256_file
+from harness import SimTestCase, interrupt_transfer, run_cli, sha256_file
 
 ROM_SIZE = 55570
 
@@ -226,14 +223,10 @@ class BootromTest(SimTestCase):
         # for 12 s: one line when the wait starts, one hint after 10 s, seconds in --json.
         sim = self.sim("--pace", "--check-ms", "12000")
         fw = sim.mkimage("CATM1-39529.dup", size=400000)
-        proc = subprocess.Popen(cli_command("run", fw, port=sim.link),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        sim.wait_for("stp_open")
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=HANG_GUARD)
-        self.assertEqual(proc.returncode, 8, err)
-        command = re.search(r"^  (sqnsupgrade .*--resume)$", err.decode(), re.M)
-        r = run_cli("--json", *command.group(1).split()[3:], port=sim.link)
+        status, err, resume = interrupt_transfer(sim, fw)
+        self.assertEqual(status, 8, err)
+        self.assertIsNotNone(resume, err)
+        r = run_cli("--json", *resume, port=sim.link)
         self.assertExit(r, 0)
         events = [json.loads(line) for line in r.out.splitlines()]
         waits = [e["seconds"] for e in events if e.get("phase") == "checking"

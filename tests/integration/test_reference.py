@@ -7,12 +7,10 @@ when Bootloader0 still reads 33080 (the reference's step 4).
 """
 import json
 import re
-import signal
-import subprocess
 import time
 import unittest
 
-from harness import HANG_GUARD, SimTestCase, cli_command, run_cli, sha256_file
+from harness import SimTestCase, interrupt_transfer, run_cli, sha256_file
 
 
 def json_events(out):
@@ -90,17 +88,11 @@ class ReferenceOrderTest(SimTestCase):
     def test_ctrl_c_then_the_printed_command_at_once(self):
         sim = self.sim("--pace", "--check-ms", "3000")
         fw = sim.mkimage("CATM1-39529.dup", size=400000)
-        proc = subprocess.Popen(cli_command("run", fw, port=sim.link),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        sim.wait_for("stp_open")
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=HANG_GUARD)
-        err = err.decode()
-        self.assertEqual(proc.returncode, 8, err)
-        command = re.search(r"^  (sqnsupgrade .*--resume)$", err, re.M)
-        self.assertIsNotNone(command, err)
+        status, err, resume = interrupt_transfer(sim, fw)
+        self.assertEqual(status, 8, err)
+        self.assertIsNotNone(resume, err)
         # At once: the modem is still checking the partial image it got.
-        r = run_cli(*command.group(1).split()[3:], port=sim.link)
+        r = run_cli(*resume, port=sim.link)
         self.assertExit(r, 0)
         self.assertIn("still checking an earlier image", r.out)
         checks = sim.events("check")
