@@ -130,6 +130,16 @@ enum sqns_phase {
 	SQNS_PHASE_BOOTROM_FACTORY,  /* the upgrade succeeded but Bootloader0 still reads the
 					factory build (value) and no boot ROM can fix it now:
 					ctx->res.plan.bootrom_pending is set */
+	SQNS_PHASE_BASE_UNKNOWN,     /* a differential image (or part 2) for a modem in recovery
+					mode, whose build cannot be read: the modem checks the
+					base (value) itself */
+	SQNS_PHASE_PART1_ON_THE_FLY, /* FFF was asked, but part 1 of a two-part release always
+					goes ON_THE_FLY */
+	SQNS_PHASE_PART1_DONE,	     /* part 1 of a two-part release is in: the modem runs the
+					intermediate build (value); part 2 must follow before
+					any power cycle (next, when opts->part2 is given) */
+	SQNS_PHASE_REJECTED,	     /* the modem refused the image: ctx->res.report holds its
+					words; the flow now tries to boot the old firmware */
 };
 
 enum sqns_event_type {
@@ -198,6 +208,7 @@ struct sqns_config {
 #define SQNS_STP_MAX_BLOCK 2016u /* a block's limit, whatever max_transfer says */
 #define SQNS_STP_RETRIES 4u	 /* an STP request is sent again at most this many times */
 #define SQNS_LINE_MAX 200u
+#define SQNS_REPORT_MAX 128u /* the modem's upgrade report kept in struct sqns_result */
 #define SQNS_RX_BUF 512u
 
 /*
@@ -212,29 +223,63 @@ enum sqns_stage {
 	SQNS_STAGE_RECOVERY,	 /* in recovery mode (0): only updater.elf + a full image help */
 };
 
-/* What a file name says: NAME-BUILD.dup or upgdiff_FROM-to-TO.dup. */
-struct sqns_image_info {
-	bool differential;
-	uint32_t build; /* the build the image installs, 0 when the name does not say */
-	uint32_t from;	/* differential only: the build it applies to */
+/* The two radio technologies of the SQN3330's firmware (docs/protocol.md section 11). */
+enum sqns_channel {
+	SQNS_CHANNEL_UNKNOWN = 0,
+	SQNS_CHANNEL_CATM1 = 1, /* LTE-M: LR5.x firmware, CATM1-*.dup */
+	SQNS_CHANNEL_NBIOT = 2, /* NB-IoT: LR6.x firmware, NB1-*.dup */
 };
 
-/* Parse a file name (a folder part is skipped). False when it follows neither pattern. */
+/* "CAT-M1", "NB-IoT" or "unknown channel". */
+SQNS_API const char *sqns_channel_name(int channel);
+
+/*
+ * What a release file's name says (docs/protocol.md section 11): the build is
+ * the one group of five digits (CATM1-39529.dup, FIPY_GPY_CATM1_36417.dup,
+ * FIPY_LR6.1.2.0-46262_SMDD.dup), upgdiff_FROM-to-TO.dup is differential, and
+ * "-1"/"-2" right after the build names the part of a two-part release
+ * (CATM1-5.2-48829-1.dup).
+ */
+struct sqns_image_info {
+	bool differential;
+	uint32_t build;	 /* the release's build, 0 when the name does not say */
+	uint32_t from;	 /* the build it applies to: a differential image's FROM, part 2's
+			    intermediate build; 0 when it applies to any */
+	int channel;	 /* enum sqns_channel the name says, SQNS_CHANNEL_UNKNOWN if none */
+	uint8_t part;	 /* 1 or 2 of a two-part release, 0 for a release in one file */
+	uint32_t leaves; /* the build the modem runs afterwards: build, or for part 1 the
+			    release's intermediate build (0 when that is not known) */
+};
+
+/*
+ * Parse a file name (a folder part is skipped); true when it gives a build.
+ * When false, info still says the channel when the name gives one.
+ */
 SQNS_API bool sqns_parse_image_name(const char *name, struct sqns_image_info *info);
 
 /* Why sqns_upgrade refused (SQNS_ERR_REFUSED), before anything changed on the modem. */
 enum sqns_refusal {
 	SQNS_REFUSE_NONE,
-	SQNS_REFUSE_UPDATER_NOT_ELF,	 /* updater.elf is not an ELF file */
-	SQNS_REFUSE_FIRMWARE_IS_ELF,	 /* the firmware is an ELF file: files swapped? */
-	SQNS_REFUSE_DIFF_WITH_UPDATER,	 /* a differential image cannot follow updater.elf */
-	SQNS_REFUSE_DIFF_WRONG_BASE,	 /* the modem runs another build than FROM (--force) */
-	SQNS_REFUSE_FACTORY_BOOTROM,	 /* first upgrade needs the recovery method (--force) */
-	SQNS_REFUSE_BOOTROM_MISSING,	 /* the boot ROM step is needed: no boot ROM given */
-	SQNS_REFUSE_RECOVERY_NO_UPDATER, /* modem in recovery mode: updater.elf needed */
-	SQNS_REFUSE_RECOVERY_DIFF,	 /* modem in recovery mode: a full image is needed */
-	SQNS_REFUSE_MTOOLS_UPDATER,	 /* mtools mode takes a .dup only */
-	SQNS_REFUSE_BOOTROM_NOT_UPGR,	 /* the boot ROM does not start with the magic "UPGR" */
+	SQNS_REFUSE_UPDATER_NOT_ELF,	    /* updater.elf is not an ELF file */
+	SQNS_REFUSE_FIRMWARE_IS_ELF,	    /* the firmware is an ELF file: files swapped? */
+	SQNS_REFUSE_DIFF_WITH_UPDATER,	    /* no longer returned: a differential image may follow
+					       updater.elf (docs/protocol.md D16) */
+	SQNS_REFUSE_DIFF_WRONG_BASE,	    /* the modem runs another build than FROM (--force) */
+	SQNS_REFUSE_FACTORY_BOOTROM,	    /* first upgrade needs the recovery method (--force) */
+	SQNS_REFUSE_BOOTROM_MISSING,	    /* the boot ROM step is needed: no boot ROM given */
+	SQNS_REFUSE_RECOVERY_NO_UPDATER,    /* modem in recovery mode: updater.elf needed */
+	SQNS_REFUSE_RECOVERY_DIFF,	    /* no longer returned: in recovery mode the modem checks
+					       a differential image's base itself */
+	SQNS_REFUSE_MTOOLS_UPDATER,	    /* mtools mode takes a .dup only */
+	SQNS_REFUSE_BOOTROM_NOT_UPGR,	    /* the boot ROM does not start with the magic "UPGR" */
+	SQNS_REFUSE_FIRMWARE_IS_ZIP,	    /* the firmware is a zip archive (unpack it first) */
+	SQNS_REFUSE_FIRMWARE_IS_COMPRESSED, /* gzip, xz, bzip2 or 7-Zip: unpack it first */
+	SQNS_REFUSE_FIRMWARE_IS_TAR,	    /* a tar archive */
+	SQNS_REFUSE_FIRMWARE_IS_HTML,	    /* an HTML page, saved instead of the file */
+	SQNS_REFUSE_FIRMWARE_IS_TEXT,	    /* a text file, not a firmware image */
+	SQNS_REFUSE_FIRMWARE_IS_BOOTROM,    /* the boot ROM (UPGR) in the firmware's place */
+	SQNS_REFUSE_PART2_WRONG_BASE,	    /* part 2 of a two-part release on a modem that does
+					       not run the build part 1 leaves (--force) */
 };
 
 /* What sqns_upgrade found and will do; filled before the first change. */
@@ -252,7 +297,13 @@ struct sqns_plan {
 	bool resume;	    /* found in upgrade mode: no preparation */
 	bool forced;	    /* a refusal was overridden by force */
 	enum sqns_refusal overridden;
-	bool bootrom_only; /* the firmware is current; only the boot ROM is sent (FFF) */
+	bool bootrom_only;	      /* the firmware is current; only the boot ROM is sent (FFF) */
+	int channel;		      /* enum sqns_channel the modem runs, from showver */
+	uint32_t build_before;	      /* the Software build found before any change, 0 unknown */
+	bool base_unknown;	      /* the image's base could not be checked (recovery mode) */
+	struct sqns_image_info part2; /* part 2 of a two-part release, when opts->part2 */
+	bool part2_step;	      /* part 2 follows part 1 in this run */
+	bool part1_done;	      /* part 1 is in and verified (the intermediate build) */
 	/* After the upgrade: */
 	bool bootrom_again;	    /* the boot ROM was sent again, stored (reference step 4) */
 	bool bootrom_pending;	    /* Bootloader0 still reads the factory build: run again with
@@ -270,6 +321,8 @@ struct sqns_result {
 	struct sqns_plan plan;	   /* sqns_upgrade / sqns_prepare: found, planned, done */
 	int mode;		   /* the last mode read, SQNS_MODE_UNKNOWN before */
 	uint32_t rate;		   /* the rate the host port runs at now */
+	/* SQNS_ERR_REJECTED: the modem's own report, as it gave it ("+SMUPGRADE: failure...") */
+	char report[SQNS_REPORT_MAX];
 };
 
 /* The core's working state. Private: callers neither read nor write it. */
@@ -363,10 +416,17 @@ SQNS_API int sqns_imei(struct sqns_ctx *ctx, char imei[16]);
 SQNS_API bool sqns_parse_ati1_build(const char *ati1, uint32_t *build);
 
 /*
- * From a showver block: the build in brackets of the first line that contains
- * `name` ("Bootloader0", "Software"); false when absent or "NA".
+ * From a showver block: the build of the first line that contains `name`
+ * ("Bootloader0", "Software"), in either layout ("5.1.1.0 [38638] by ..." or
+ * the older "BUILD5.1.1.0-33988 by ..."); false when absent or "NA".
  */
 SQNS_API bool sqns_parse_showver_build(const char *showver, const char *name, uint32_t *build);
+
+/* The channel the Software row's version says (5.x CAT-M1, 6.x NB-IoT); false if neither. */
+SQNS_API bool sqns_parse_showver_channel(const char *showver, int *channel);
+
+/* The channel of an ATI1 answer's LR line (LR5.x CAT-M1, LR6.x NB-IoT); false if neither. */
+SQNS_API bool sqns_parse_ati1_channel(const char *ati1, int *channel);
 
 /* ---- STP ---- */
 
@@ -404,12 +464,18 @@ struct sqns_upgrade_opts {
 	bool dry_run;			  /* detect and plan, then stop (SQNS_PHASE_PLAN) */
 	bool fff;			  /* store first, apply later (AT+SMSTPU + AT+SMUPGRADE) */
 	bool force_fff;			  /* keep FFF above SQNS_FFF_MAX */
+	/*
+	 * Part 2 of a two-part release when image is its part 1: sent in the
+	 * same run, right after part 1 is verified (no power cycle between).
+	 */
+	const struct sqns_image *part2;
 };
 
 /*
- * Checks that need the files only (run them before opening the port): ELF
- * magic of updater.elf, "UPGR" magic of the boot ROM, swapped files, a
- * differential image with updater.elf.
+ * Checks that need the files only (run them before opening the port): the
+ * firmware (and part 2) must not be recognisably something else (an ELF file,
+ * a zip, gzip or tar archive, an HTML or text page, a boot ROM), updater.elf
+ * must start with the ELF magic and the boot ROM with "UPGR".
  * SQNS_OK or SQNS_ERR_REFUSED with *why set; SQNS_ERR_IMAGE on read errors;
  * SQNS_ERR_ARG without an image.
  */

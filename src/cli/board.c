@@ -260,17 +260,8 @@ static int check_files(struct session *s)
 {
 	const struct cli *c = s->cli;
 	FILE *o = s->out.out;
-	struct sqns_image_info fw;
 	if (!is_run(c))
 		return -1;
-	if (c->board_updater && sqns_parse_image_name(c->args[0], &fw) && fw.differential) {
-		fprintf(s->out.err,
-			"sqnsupgrade: '%s' is a differential image, and the recovery method "
-			"(--board-updater) needs a full image such as NAME-%u.dup: a differential "
-			"image never follows updater.elf\n",
-			c->args[0], fw.build);
-		return EXIT_REFUSED;
-	}
 	if (c->board_updater && c->nargs > 1)
 		fprintf(o, "Note: %s is not sent: the board loads %s from its flash.\n", c->args[1],
 			c->board_updater);

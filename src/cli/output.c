@@ -362,6 +362,35 @@ static void bootrom_again(struct output *o)
 	fflush(o->out);
 }
 
+/* A differential image or part 2 for a modem whose build cannot be read. */
+static void base_unknown(struct output *o)
+{
+	const struct sqns_plan *p = o->ctx ? &o->ctx->res.plan : NULL;
+	if (!p)
+		return;
+	output_break(o);
+	fprintf(o->out,
+		"The modem is in %s mode (%d), where its build cannot be read: the modem itself "
+		"checks that %s applies to build %u.\n",
+		sqns_mode_name(p->mode), p->mode,
+		p->target.part == 2 ? "part 2" : "the differential image", p->target.from);
+	fflush(o->out);
+}
+
+/* Part 1 of a two-part release verified; part 2 follows now when it was given. */
+static void part1_done(struct output *o)
+{
+	const struct sqns_plan *p = o->ctx ? &o->ctx->res.plan : NULL;
+	if (!p)
+		return;
+	output_break(o);
+	fprintf(o->out, "Verified: part 1 of 2 is in: the modem runs the intermediate build %u\n",
+		p->running_build);
+	if (p->part2_step)
+		fprintf(o->out, "Part 2 follows now, with no power cycle in between\n");
+	fflush(o->out);
+}
+
 static void phase(struct output *o, enum sqns_phase p)
 {
 	switch (p) {
@@ -458,8 +487,24 @@ static void phase(struct output *o, enum sqns_phase p)
 		    "The modem already runs build %u: nothing to do (--force flashes it again).\n",
 		    o->ctx ? o->ctx->res.plan.running_build : 0);
 		break;
+	case SQNS_PHASE_BASE_UNKNOWN:
+		base_unknown(o);
+		break;
+	case SQNS_PHASE_PART1_ON_THE_FLY:
+		say(o, "Part 1 of a two-part release always goes ON_THE_FLY (Pycom requires it): "
+		       "--fff is not used for it");
+		break;
+	case SQNS_PHASE_PART1_DONE:
+		part1_done(o);
+		break;
+	case SQNS_PHASE_REJECTED:
+		output_break(o);
+		fprintf(o->out, "The modem refused the image. Its report: %s\n",
+			o->ctx ? o->ctx->res.report : "");
+		fflush(o->out);
+		break;
 	case SQNS_PHASE_APPLYING:
-	case SQNS_PHASE_VERIFIED:
+	case SQNS_PHASE_VERIFIED: /* run.c says it, after the firmware version */
 	case SQNS_PHASE_STP_WAIT:
 		break;
 	}
@@ -557,6 +602,10 @@ const char *output_phase_name(enum sqns_phase p)
 	    [SQNS_PHASE_BOOTROM_AGAIN] = "bootrom_again",
 	    [SQNS_PHASE_BOOTROM_VERIFIED] = "bootrom_verified",
 	    [SQNS_PHASE_BOOTROM_FACTORY] = "bootrom_factory",
+	    [SQNS_PHASE_BASE_UNKNOWN] = "base_unknown",
+	    [SQNS_PHASE_PART1_ON_THE_FLY] = "part1_on_the_fly",
+	    [SQNS_PHASE_PART1_DONE] = "part1_done",
+	    [SQNS_PHASE_REJECTED] = "rejected",
 	};
 	return (unsigned)p < sizeof names / sizeof names[0] && names[p] ? names[p] : "unknown";
 }
@@ -572,8 +621,13 @@ static void json_event(struct output *o, const struct sqns_event *ev)
 		if (ev->phase == SQNS_PHASE_VERIFIED || ev->phase == SQNS_PHASE_FAST_LINK ||
 		    ev->phase == SQNS_PHASE_FAST_LINK_LOST ||
 		    ev->phase == SQNS_PHASE_BOOTROM_VERIFIED ||
-		    ev->phase == SQNS_PHASE_BOOTROM_FACTORY)
+		    ev->phase == SQNS_PHASE_BOOTROM_FACTORY ||
+		    ev->phase == SQNS_PHASE_BASE_UNKNOWN || ev->phase == SQNS_PHASE_PART1_DONE)
 			fprintf(f, ", \"value\": %d", ev->value);
+		if (ev->phase == SQNS_PHASE_REJECTED && o->ctx) {
+			fputs(", \"report\": ", f);
+			output_json_string(f, o->ctx->res.report);
+		}
 		fputs("}\n", f);
 		o->json_pct = -1;
 		break;

@@ -1,15 +1,17 @@
 /* `sqnsupgrade run`: files first, then the modem; every refusal and failure in words. */
 #define _DEFAULT_SOURCE
+#include <dirent.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bootrom.h"
 #include "cli.h"
 
 struct run_files {
-	struct image_file fw, updater, bootrom;
-	bool has_updater, has_bootrom;
+	struct image_file fw, updater, bootrom, part2;
+	bool has_updater, has_bootrom, has_part2;
 };
 
 static const char *name_of(const struct image_file *f)
@@ -24,6 +26,59 @@ static void close_files(struct run_files *f)
 		image_file_close(&f->updater);
 	if (f->has_bootrom)
 		image_file_close(&f->bootrom);
+	if (f->has_part2)
+		image_file_close(&f->part2);
+}
+
+/*
+ * Part 2 of a two-part release, beside part 1: the same name with "-2"
+ * where part 1's has "-1" (CATM1-5.2-48829-1.dup, CATM1-5.2-48829-2.dup).
+ * Into out; false when fw is not part 1.
+ */
+static bool part2_path(const char *fw, char *out, size_t len)
+{
+	struct sqns_image_info info;
+	sqns_parse_image_name(fw, &info);
+	size_t n = strlen(fw);
+	if (info.part != 1 || n < 6 || n >= len || strncmp(fw + n - 6, "-1.", 3) != 0)
+		return false;
+	memcpy(out, fw, n + 1);
+	out[n - 5] = '2';
+	return true;
+}
+
+/*
+ * The release file in fw's folder that fits a modem on build `running` for
+ * the release `to`: upgdiff_RUNNING-to-TO.dup, else the full image of TO.
+ * Into out (its path); false when the folder holds neither.
+ */
+static bool fitting_file(const char *fw, uint32_t running, uint32_t to, char *out, size_t len)
+{
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s", fw);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		snprintf(dir, sizeof dir, ".");
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	bool diff = false, full = false;
+	struct dirent *e;
+	while ((e = readdir(d)) && !diff) {
+		struct sqns_image_info i;
+		if (!sqns_parse_image_name(e->d_name, &i) || i.build != to || i.part)
+			continue;
+		bool fits_diff = i.differential && running && i.from == running;
+		if (fits_diff || (!i.differential && !full)) {
+			snprintf(out, len, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", e->d_name);
+			diff = fits_diff;
+			full = full || !i.differential;
+		}
+	}
+	closedir(d);
+	return diff || full;
 }
 
 static bool open_one(struct image_file *f, const char *path, const char *what, FILE *err)
@@ -72,6 +127,15 @@ static int open_files(struct cli *c, struct run_files *f, FILE *err)
 		}
 		f->has_bootrom = true;
 	}
+	/* Part 2 beside part 1: the same run sends it next. */
+	char part2[4096];
+	if (part2_path(f->fw.path, part2, sizeof part2) && access(part2, F_OK) == 0) {
+		if (!open_one(&f->part2, part2, "part 2 file", err)) {
+			close_files(f);
+			return EXIT_FILE;
+		}
+		f->has_part2 = true;
+	}
 	return -1;
 }
 
@@ -93,6 +157,94 @@ static void rerun_command(struct session *s, const struct run_files *f, const ch
 	snprintf(out, len, "sqnsupgrade -p %s run %s%s", port, file, upd);
 }
 
+/* What a file that is not a firmware image is, and what to do instead. */
+static void not_firmware(FILE *err, enum sqns_refusal why, const char *fw)
+{
+	switch (why) {
+	case SQNS_REFUSE_FIRMWARE_IS_ELF:
+		fprintf(err,
+			"'%s' is an ELF file: that is updater.elf, not a firmware image. The order "
+			"is: run FIRMWARE.dup UPDATER.elf\n",
+			fw);
+		break;
+	case SQNS_REFUSE_FIRMWARE_IS_ZIP:
+		fprintf(err,
+			"'%s' is a zip archive, not a firmware image: unpack it (unzip '%s') and "
+			"give the .dup file it holds, such as CATM1-39529.dup\n",
+			fw, fw);
+		break;
+	case SQNS_REFUSE_FIRMWARE_IS_COMPRESSED:
+		fprintf(err,
+			"'%s' is a compressed file (gzip, xz, bzip2 or 7-Zip), not a firmware "
+			"image: unpack it and give the .dup file it holds\n",
+			fw);
+		break;
+	case SQNS_REFUSE_FIRMWARE_IS_TAR:
+		fprintf(err,
+			"'%s' is a tar archive, not a firmware image: unpack it (tar -xf '%s') and "
+			"give the .dup file it holds\n",
+			fw, fw);
+		break;
+	case SQNS_REFUSE_FIRMWARE_IS_HTML:
+		fprintf(err,
+			"'%s' is an HTML page (a download page saved instead of the file, or a "
+			"login page), not a firmware image: download the .dup file itself again\n",
+			fw);
+		break;
+	case SQNS_REFUSE_FIRMWARE_IS_TEXT:
+		fprintf(err,
+			"'%s' is a text file, not a firmware image: give the .dup file from the "
+			"firmware archive\n",
+			fw);
+		break;
+	case SQNS_REFUSE_FIRMWARE_IS_BOOTROM:
+		fprintf(err,
+			"'%s' is the boot ROM (it starts with UPGR), not a firmware image: give it "
+			"with --bootrom, and the .dup file as the firmware\n",
+			fw);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The differential image, or part 2, whose base the modem does not run. */
+static void wrong_base(struct session *s, const struct run_files *f, enum sqns_refusal why,
+		       const struct sqns_plan *p)
+{
+	FILE *err = s->out.err;
+	const char *fw = name_of(&f->fw);
+	char fit[4096], cmd[9000];
+	if (why == SQNS_REFUSE_PART2_WRONG_BASE) {
+		char part1[4096];
+		snprintf(part1, sizeof part1, "%s", f->fw.path);
+		part1[strlen(part1) - 5] = '1';
+		rerun_command(s, f, part1, false, cmd, sizeof cmd);
+		fprintf(
+		    err,
+		    "'%s' is part 2 of a two-part release: it applies to the intermediate build "
+		    "%u that part 1 leaves, and the modem runs build %u. Send part 1 first (part "
+		    "2 follows in the same run when it lies beside it):\n  %s\n(--force sends "
+		    "part 2 anyway)\n",
+		    fw, p->target.from, p->running_build, cmd);
+		return;
+	}
+	if (fitting_file(f->fw.path, p->running_build, p->target.build, fit, sizeof fit)) {
+		rerun_command(s, f, fit, false, cmd, sizeof cmd);
+		fprintf(err,
+			"'%s' applies only to build %u, and the modem runs build %u. The file that "
+			"fits is beside it:\n  %s\n(--force sends '%s' anyway)\n",
+			fw, p->target.from, p->running_build, cmd, fw);
+		return;
+	}
+	fprintf(err,
+		"'%s' applies only to build %u, and the modem runs build %u. Use "
+		"upgdiff_%u-to-%u.dup or the full image of build %u, or --force to send it "
+		"anyway\n",
+		fw, p->target.from, p->running_build, p->running_build, p->target.build,
+		p->target.build);
+}
+
 /* Why and what was planned: from the core's result, or from the files alone. */
 static void refusal(struct session *s, const struct run_files *f, enum sqns_refusal why,
 		    const struct sqns_plan *p, bool modem_seen)
@@ -109,24 +261,17 @@ static void refusal(struct session *s, const struct run_files *f, enum sqns_refu
 			name_of(&f->updater));
 		break;
 	case SQNS_REFUSE_FIRMWARE_IS_ELF:
-		fprintf(s->out.err,
-			"'%s' is an ELF file: that is updater.elf, not a firmware image. The order "
-			"is: run FIRMWARE.dup UPDATER.elf\n",
-			fw);
-		break;
-	case SQNS_REFUSE_DIFF_WITH_UPDATER:
-		fprintf(
-		    s->out.err,
-		    "'%s' is a differential image, and the recovery method (updater.elf) needs a "
-		    "full image such as NAME-%u.dup: a differential image never follows "
-		    "updater.elf\n",
-		    fw, p->target.build);
+	case SQNS_REFUSE_FIRMWARE_IS_ZIP:
+	case SQNS_REFUSE_FIRMWARE_IS_COMPRESSED:
+	case SQNS_REFUSE_FIRMWARE_IS_TAR:
+	case SQNS_REFUSE_FIRMWARE_IS_HTML:
+	case SQNS_REFUSE_FIRMWARE_IS_TEXT:
+	case SQNS_REFUSE_FIRMWARE_IS_BOOTROM:
+		not_firmware(s->out.err, why, fw);
 		break;
 	case SQNS_REFUSE_DIFF_WRONG_BASE:
-		fprintf(s->out.err,
-			"'%s' applies only to build %u, and the modem runs build %u. Use "
-			"upgdiff_%u-to-%u.dup or the full image, or --force to send it anyway\n",
-			fw, p->target.from, p->running_build, p->running_build, p->target.build);
+	case SQNS_REFUSE_PART2_WRONG_BASE:
+		wrong_base(s, f, why, p);
 		break;
 	case SQNS_REFUSE_FACTORY_BOOTROM:
 		rerun_command(s, f, NULL, true, cmd, sizeof cmd);
@@ -139,25 +284,19 @@ static void refusal(struct session *s, const struct run_files *f, enum sqns_refu
 		break;
 	case SQNS_REFUSE_BOOTROM_MISSING:
 		rerun_command(s, f, NULL, true, cmd, sizeof cmd);
-		fprintf(
-		    s->out.err,
-		    "the modem still has its factory boot ROM (Bootloader0 %u), so the recovery "
-		    "method starts by replacing it, and no boot ROM file was given. Sequans' boot "
-		    "ROM is not shipped with this tool: get it from Pycom's module firmware, "
-		    "then run:\n  %s --bootrom BOOTROM\n",
-		    p->bootloader0, cmd);
+		fprintf(s->out.err,
+			"the modem still has its factory boot ROM (Bootloader0 %u), so the "
+			"recovery method starts by replacing it, and no boot ROM file was given. "
+			"Sequans' boot ROM is not shipped with this tool: on a PC, take sqnsbrz.py "
+			"(or sqnsbr.py) from Pycom's library, folder lib/sqnsupgrade of "
+			"github.com/pycom/pycom-libraries, then run:\n  %s --bootrom sqnsbrz.py\n",
+			p->bootloader0, cmd);
 		break;
 	case SQNS_REFUSE_RECOVERY_NO_UPDATER:
 		fprintf(
 		    s->out.err,
 		    "the modem is in recovery mode (0): it needs updater.elf with a full (not "
 		    "differential) image: sqnsupgrade -p PORT run NAME-BUILD.dup updater.elf\n");
-		break;
-	case SQNS_REFUSE_RECOVERY_DIFF:
-		fprintf(s->out.err,
-			"the modem is in recovery mode (0) and '%s' is a differential image: "
-			"recovery needs a full image (NAME-BUILD.dup) with updater.elf\n",
-			fw);
 		break;
 	case SQNS_REFUSE_MTOOLS_UPDATER:
 		fprintf(s->out.err, "the modem is in mTools mode (1): it takes the .dup alone; run "
@@ -169,6 +308,8 @@ static void refusal(struct session *s, const struct run_files *f, enum sqns_refu
 			"the raw boot ROM, or Pycom's sqnsbr.py or sqnsbrz.py\n",
 			name_of(&f->bootrom));
 		break;
+	case SQNS_REFUSE_DIFF_WITH_UPDATER: /* no longer returned by the library */
+	case SQNS_REFUSE_RECOVERY_DIFF:
 	case SQNS_REFUSE_NONE:
 		fprintf(s->out.err, "refused\n");
 		break;
@@ -230,18 +371,92 @@ static void explain_bootrom_pending(struct session *s, const struct run_files *f
 		SQNS_FACTORY_BOOTLOADER0, cmd, rom);
 }
 
+/*
+ * The modem refused the image after its transfer (its report was printed as
+ * it came). It booted its old firmware back (stage untouched), or it waits in
+ * upgrade mode for a full image.
+ */
+static void explain_rejection(struct session *s, const struct run_files *f,
+			      const struct image_file *img)
+{
+	const struct sqns_plan *p = &s->ctx.res.plan;
+	const struct sqns_image_info *t = p->part1_done ? &p->part2 : &p->target;
+	char fit[4096], cmd[9000];
+	bool booted = s->ctx.res.stage == SQNS_STAGE_UNTOUCHED;
+	bool found =
+	    fitting_file(img->path, booted ? p->running_build : 0, t->build, fit, sizeof fit);
+	if (booted) {
+		rerun_command(s, f, found ? fit : "FULL-IMAGE.dup", false, cmd, sizeof cmd);
+		fprintf(s->out.err,
+			"The modem refused '%s' and booted its old firmware again: it still runs "
+			"build %u. %s:\n  %s\n",
+			img->path, p->running_build,
+			t->differential ? "A differential image fits only the build it was made "
+					  "for; send the image that fits this modem"
+					: "Send a good copy of the image",
+			cmd);
+		return;
+	}
+	rerun_command(s, f, found ? fit : "FULL-IMAGE.dup", true, cmd, sizeof cmd);
+	fprintf(s->out.err,
+		"The modem refused '%s' (a differential image made for another build, or a "
+		"damaged file) and stays in upgrade mode (4): it waits for a full image "
+		"(NAME-BUILD.dup). Send one:\n  %s --resume\n",
+		img->path, cmd);
+}
+
+/* The modem runs another build than the image's name says. */
+static void explain_verify(struct session *s, const struct image_file *img)
+{
+	const struct sqns_plan *p = &s->ctx.res.plan;
+	const struct sqns_image_info *t = p->part1_done ? &p->part2 : &p->target;
+	if (t->part == 1)
+		fprintf(s->out.err,
+			"The modem runs build %u, not the intermediate build %u that part 1 "
+			"('%s') leaves.\n",
+			p->running_build, t->leaves, image_file_name(img));
+	else if (t->leaves)
+		fprintf(s->out.err, "The modem runs build %u, not build %u named by '%s'.\n",
+			p->running_build, t->leaves, image_file_name(img));
+	else if (p->build_before && p->running_build == p->build_before)
+		fprintf(s->out.err,
+			"The modem still runs build %u, the build it ran before '%s' was sent.\n",
+			p->running_build, image_file_name(img));
+	else
+		fprintf(s->out.err, "The modem runs %s firmware, and '%s' is %s firmware.\n",
+			sqns_channel_name(p->channel), image_file_name(img),
+			sqns_channel_name(t->channel));
+}
+
 /* After a failed upgrade: what state the modem is in, and the command that finishes. */
 static void explain_failure(struct session *s, int err, const struct run_files *f)
 {
 	char cmd[9000];
+	/* Once part 1 is in, what is left is part 2. */
+	const struct image_file *img =
+	    s->ctx.res.plan.part1_done && f->has_part2 ? &f->part2 : &f->fw;
 	output_break(&s->out);
 	fprintf(s->out.err, "sqnsupgrade: upgrade failed: %s.\n", sqns_strerror(err));
+	if (s->ctx.res.plan.part1_done)
+		fprintf(s->out.err,
+			"Part 1 of the release is in (the modem ran the intermediate build); part "
+			"2, '%s', failed.\n",
+			image_file_name(img));
 	port_error(s, err);
 	bool hung = explain_silence(s, err);
-	rerun_command(s, f, NULL, true, cmd, sizeof cmd);
+	rerun_command(s, f, img->path, img == &f->fw, cmd, sizeof cmd);
 	switch (s->ctx.res.stage) {
 	case SQNS_STAGE_UNTOUCHED:
+		if (err == SQNS_ERR_REJECTED) {
+			explain_rejection(s, f, img);
+			return;
+		}
 		fprintf(s->out.err, "The modem was not changed: it still runs its old firmware.\n");
+		if (s->ctx.res.plan.fff)
+			fprintf(s->out.err,
+				"A stored (FFF) transfer that stalls is the known fault of a modem "
+				"whose file system is read-only; ON_THE_FLY, the default, does not "
+				"use it. Run without --fff.\n");
 		if (err == SQNS_ERR_NO_MODEM)
 			(void)no_modem(s);
 		fprintf(s->out.err, "To try again:\n  %s\n", cmd);
@@ -257,31 +472,22 @@ static void explain_failure(struct session *s, int err, const struct run_files *
 		}
 		break;
 	case SQNS_STAGE_UPGRADE_MODE:
+		if (err == SQNS_ERR_REJECTED) {
+			explain_rejection(s, f, img);
+			return;
+		}
 		fprintf(s->out.err,
 			"The modem is in upgrade mode (4) and waits for a firmware image; "
 			"it will not work as a modem until the upgrade is finished.\n");
 		break;
 	case SQNS_STAGE_TRANSFERRED:
-		if (err == SQNS_ERR_REJECTED) {
-			rerun_command(s, f, "FULL-IMAGE.dup", true, cmd, sizeof cmd);
-			fprintf(s->out.err,
-				"The modem refused '%s' (a differential image made for another "
-				"build, or a damaged file) and stays in upgrade mode (4) until it "
-				"gets a good one. Send a full image (NAME-BUILD.dup):\n  %s "
-				"--resume\n",
-				f->fw.path, cmd);
-			return;
-		}
 		fprintf(s->out.err,
 			"The whole image was sent; the modem was checking or applying it "
 			"and may be in upgrade mode (4).\n");
 		break;
 	case SQNS_STAGE_DONE:
 		if (err == SQNS_ERR_VERIFY)
-			fprintf(s->out.err,
-				"The modem runs build %u, not build %u named by '%s'.\n",
-				s->ctx.res.plan.running_build, s->ctx.res.plan.target.build,
-				name_of(&f->fw));
+			explain_verify(s, img);
 		else if (s->ctx.res.plan.bootrom_pending)
 			explain_bootrom_pending(s, f);
 		else
@@ -328,8 +534,13 @@ static void print_plan(struct session *s, const struct run_files *f)
 	fprintf(o, "Plan (dry run: nothing on the modem was changed):\n");
 	fprintf(o, "  modem: %s mode (%d) at %u baud", sqns_mode_name(p->mode), p->mode, p->rate);
 	if (p->running_build)
-		fprintf(o, ", running build %u, boot ROM %u", p->running_build, p->bootloader0);
+		fprintf(o, ", running build %u (%s), boot ROM %u", p->running_build,
+			sqns_channel_name(p->channel), p->bootloader0);
 	fputc('\n', o);
+	if (p->channel && p->target.channel && p->channel != p->target.channel)
+		fprintf(o, "  a switch of channel: the modem runs %s firmware, %s is %s firmware\n",
+			sqns_channel_name(p->channel), name_of(&f->fw),
+			sqns_channel_name(p->target.channel));
 	if (p->bootrom_only) {
 		print_bootrom_only(s, f);
 		return;
@@ -354,16 +565,48 @@ static void print_plan(struct session *s, const struct run_files *f)
 	/* From the application, ON_THE_FLY goes after a reboot into upgrade mode. */
 	bool reboot_first = p->mode == SQNS_MODE_APPLICATION && !p->fff && !p->updater_step;
 	fprintf(o, "  %d. firmware: send %s (%u bytes, %s%s) %s%s\n", step++, name_of(&f->fw),
-		f->fw.image.size, p->target.differential ? "differential" : "full image",
-		p->target_known ? "" : ", build not named by the file",
+		f->fw.image.size,
+		p->target.part == 1	 ? "part 1 of 2"
+		: p->target.part == 2	 ? "part 2 of 2"
+		: p->target.differential ? "differential"
+					 : "full image",
+		p->target_known ? "" : ", the name gives no build",
 		p->fff ? "by FFF, then apply" : "ON_THE_FLY",
 		reboot_first ? " after a reboot into upgrade mode" : "");
 	secs += transfer_seconds(f->fw.image.size, rate);
-	if (p->target_known)
+	if (p->base_unknown)
+		fprintf(
+		    o,
+		    "     (its base, build %u, cannot be read in %s mode: the modem checks it)\n",
+		    p->target.from, sqns_mode_name(p->mode));
+	if (p->target.part == 1 && p->target.leaves)
+		fprintf(o, "  %d. reboot into application mode, verify the intermediate build %u\n",
+			step++, p->target.leaves);
+	else if (p->target.part == 1)
+		fprintf(o,
+			"  %d. reboot into application mode, report the build (the name does not "
+			"say which intermediate build part 1 leaves)\n",
+			step++);
+	else if (p->target_known)
 		fprintf(o, "  %d. reboot into application mode, verify build %u\n", step++,
 			p->target.build);
 	else
-		fprintf(o, "  %d. reboot into application mode\n", step++);
+		fprintf(o,
+			"  %d. reboot into application mode, report the build it runs (the name "
+			"gives none to verify)\n",
+			step++);
+	if (p->part2_step) {
+		fprintf(o,
+			"  %d. part 2: send %s (%u bytes) ON_THE_FLY after a reboot into upgrade "
+			"mode, with no power cycle in between\n",
+			step++, name_of(&f->part2), f->part2.image.size);
+		fprintf(o, "  %d. reboot into application mode, verify build %u\n", step++,
+			p->part2.build);
+		secs += transfer_seconds(f->part2.image.size, rate);
+	} else if (p->target.part == 1) {
+		fprintf(o, "  (part 2 is not beside part 1: it must follow before any power cycle, "
+			   "in a second run)\n");
+	}
 	bool factory =
 	    p->bootrom_step || p->bootloader0 == SQNS_FACTORY_BOOTLOADER0 || !p->bootloader0;
 	if (f->has_bootrom && factory)
@@ -403,6 +646,37 @@ static void bootrom_result(struct session *s, const struct run_files *f)
 		f->has_bootrom ? " even after it was sent again" : "", cmd);
 }
 
+/* The closing line on the firmware: verified, reported, or part 2 still to come. */
+static void verdict(struct session *s, const struct run_files *f)
+{
+	const struct sqns_plan *p = &s->ctx.res.plan;
+	const struct sqns_image_info *t = p->part2_step ? &p->part2 : &p->target;
+	const struct image_file *img = p->part2_step ? &f->part2 : &f->fw;
+	char cmd[9000], part2[4096];
+	FILE *o = s->out.out;
+	if (t->part == 1) {
+		/* Part 1 alone: part 1's line was said; part 2 must follow before any power cycle.
+		 */
+		if (!part2_path(f->fw.path, part2, sizeof part2))
+			snprintf(part2, sizeof part2, "PART-2.dup");
+		rerun_command(s, f, part2, false, cmd, sizeof cmd);
+		fprintf(o,
+			"Part 2 of this release must follow now, before any power cycle or "
+			"reset of the modem. Run:\n  %s\n",
+			cmd);
+	} else if (t->leaves) {
+		fprintf(o, "Verified: modem now runs build %u\n", p->running_build);
+	} else if (p->running_build) {
+		fprintf(o,
+			"The modem now runs build %u (the name '%s' gives no build to verify "
+			"against)\n",
+			p->running_build, name_of(img));
+	} else {
+		fprintf(o, "Not verified: the name '%s' gives no build, and showver none either\n",
+			name_of(img));
+	}
+}
+
 static int after_upgrade(struct session *s, int r, const struct run_files *f, const char *showver)
 {
 	if (r == SQNS_ERR_REFUSED) {
@@ -424,14 +698,7 @@ static int after_upgrade(struct session *s, int r, const struct run_files *f, co
 	}
 	output_block(&s->out, "Here's the current firmware version:\n\n");
 	output_block(&s->out, showver);
-	if (s->ctx.res.plan.target_known)
-		fprintf(s->out.out, "Verified: modem now runs build %u\n",
-			s->ctx.res.plan.running_build);
-	else
-		fprintf(s->out.out,
-			"Not verified: the name '%s' does not say which build it "
-			"installs\n",
-			name_of(&f->fw));
+	verdict(s, f);
 	bootrom_result(s, f);
 	return EXIT_OK;
 }
@@ -449,6 +716,7 @@ int cmd_run(struct session *s)
 	    .image = &f.fw.image,
 	    .updater = f.has_updater ? &f.updater.image : NULL,
 	    .bootrom = f.has_bootrom ? &f.bootrom.image : NULL,
+	    .part2 = f.has_part2 ? &f.part2.image : NULL,
 	    .fff = c->fff,
 	    .force_fff = c->force_fff,
 	    .force = c->force,
@@ -456,7 +724,16 @@ int cmd_run(struct session *s)
 	};
 	/* Every check the files allow, before the port is even opened. */
 	enum sqns_refusal why;
-	int r = sqns_check_images(&opts, &why);
+	struct sqns_upgrade_opts second = {.image = opts.part2};
+	int r = opts.part2 ? sqns_check_images(&second, &why) : SQNS_OK;
+	if (r == SQNS_ERR_REFUSED) {
+		fputs("sqnsupgrade: ", s->out.err);
+		not_firmware(s->out.err, why, name_of(&f.part2));
+		close_files(&f);
+		return EXIT_REFUSED;
+	}
+	if (r == SQNS_OK)
+		r = sqns_check_images(&opts, &why);
 	if (r == SQNS_ERR_REFUSED) {
 		struct sqns_plan files = {0};
 		sqns_parse_image_name(f.fw.image.name, &files.target);

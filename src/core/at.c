@@ -203,6 +203,27 @@ static int send_line(struct sqns_ctx *ctx, const char *cmd)
 	return r;
 }
 
+/*
+ * An unsolicited line inside an answer: a "+" line that is not the command's
+ * own (+NAME for AT+NAME...). Real modems put +CPSMS: and the like before a
+ * command's own lines (docs/protocol.md section 3).
+ */
+static bool foreign_result(const char *cmd, const char *line)
+{
+	if (line[0] != '+')
+		return false;
+	if (!sqns_starts_with(cmd, "AT+"))
+		return true;
+	const char *name = cmd + 2;
+	size_t n = 0;
+	while (name[n] && name[n] != '=' && name[n] != '?')
+		n++;
+	for (size_t i = 0; i < n; i++)
+		if (line[i] != name[i])
+			return true;
+	return line[n] != ':' && line[n] != '\0';
+}
+
 /* Read answer lines until OK / ERROR or the deadline. */
 static int collect(struct sqns_ctx *ctx, const char *cmd, char *resp, size_t resp_len, uint32_t end)
 {
@@ -231,6 +252,8 @@ static int collect(struct sqns_ctx *ctx, const char *cmd, char *resp, size_t res
 			return SQNS_OK;
 		if (is_error(line))
 			return SQNS_ERR_MODEM;
+		if (foreign_result(cmd, line))
+			continue;
 		append_line(resp, resp_len, &used, line);
 	}
 }

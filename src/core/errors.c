@@ -53,3 +53,15 @@ const char *sqns_mode_name(int mode)
 		return "unknown";
 	}
 }
+
+const char *sqns_channel_name(int channel)
+{
+	switch (channel) {
+	case SQNS_CHANNEL_CATM1:
+		return "CAT-M1";
+	case SQNS_CHANNEL_NBIOT:
+		return "NB-IoT";
+	default:
+		return "unknown channel";
+	}
+}

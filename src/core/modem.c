@@ -196,7 +196,11 @@ int sqns_detect(struct sqns_ctx *ctx, int *mode)
 
 int sqns_showver(struct sqns_ctx *ctx, char *buf, size_t len)
 {
-	return sqns_at(ctx, "AT!=\"showver\"", buf, len, 0);
+	/* A modem fresh from a failed updater answered ERROR once, then the table. */
+	int r = sqns_at(ctx, "AT!=\"showver\"", buf, len, 0);
+	if (r == SQNS_ERR_MODEM)
+		r = sqns_at(ctx, "AT!=\"showver\"", buf, len, 0);
+	return r;
 }
 
 int sqns_ati1(struct sqns_ctx *ctx, char *buf, size_t len)
@@ -261,21 +265,74 @@ bool sqns_parse_ati1_build(const char *ati1, uint32_t *build)
 	return true;
 }
 
+/*
+ * A showver row's build, in either layout: "5.1.1.0 [38638] by ..." or the
+ * older "BUILD5.1.1.0-33988 by ..." (docs/protocol.md section 8).
+ */
+static bool row_build(const char *p, const char *end, uint32_t *build)
+{
+	const char *rest;
+	uint32_t v = 0;
+	for (; p < end; p++) {
+		if (*p == '[' && parse_u32(p + 1, &v, &rest) && *rest == ']')
+			break;
+		if (sqns_starts_with(p, "BUILD")) {
+			const char *q = p + 5;
+			while (q < end && (is_digit(*q) || *q == '.'))
+				q++;
+			if (q < end && *q == '-' && parse_u32(q + 1, &v, &rest) &&
+			    (rest == end || *rest == ' ' || *rest == '\r'))
+				break;
+		}
+	}
+	if (p >= end)
+		return false;
+	*build = v;
+	return true;
+}
+
 bool sqns_parse_showver_build(const char *showver, const char *name, uint32_t *build)
 {
 	const char *end;
 	const char *line = find_line(showver, name, &end);
+	return line && row_build(line, end, build);
+}
+
+/* The channel of a firmware version's major number: 5 is CAT-M1, 6 NB-IoT. */
+static int channel_of_major(char major)
+{
+	return major == '5'   ? SQNS_CHANNEL_CATM1
+	       : major == '6' ? SQNS_CHANNEL_NBIOT
+			      : SQNS_CHANNEL_UNKNOWN;
+}
+
+bool sqns_parse_showver_channel(const char *showver, int *channel)
+{
+	const char *end;
+	const char *line = find_line(showver, "Software", &end);
 	if (!line)
 		return false;
-	for (const char *p = line; p < end; p++) {
-		if (*p != '[')
-			continue;
-		const char *rest;
-		uint32_t v;
-		if (parse_u32(p + 1, &v, &rest) && *rest == ']') {
-			*build = v;
-			return true;
-		}
-	}
-	return false;
+	const char *p = line;
+	while (p < end && *p != ':')
+		p++;
+	for (p++; p < end && (*p == ' ' || sqns_starts_with(p, "BUILD")); p += *p == ' ' ? 1 : 5)
+		;
+	if (p + 1 >= end || p[1] != '.' || channel_of_major(*p) == SQNS_CHANNEL_UNKNOWN)
+		return false;
+	*channel = channel_of_major(*p);
+	return true;
+}
+
+bool sqns_parse_ati1_channel(const char *ati1, int *channel)
+{
+	const char *end;
+	const char *line = find_line(ati1, "LR", &end);
+	if (!line)
+		return false;
+	while (line < end && !sqns_starts_with(line, "LR"))
+		line++;
+	if (end - line < 4 || line[3] != '.' || channel_of_major(line[2]) == SQNS_CHANNEL_UNKNOWN)
+		return false;
+	*channel = channel_of_major(line[2]);
+	return true;
 }

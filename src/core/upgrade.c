@@ -136,16 +136,40 @@ static int reboot_into_upgrade_mode(struct sqns_ctx *ctx)
 			     SQNS_PHASE_REBOOT_UPGRADE);
 }
 
+static void emit_value(struct sqns_ctx *ctx, enum sqns_phase phase, uint32_t value)
+{
+	struct sqns_event ev = {.type = SQNS_EV_PHASE, .phase = phase, .value = (int)value};
+	sqns_emit(ctx, &ev);
+}
+
+/* The modem refused the image: keep its report as it gave it (one line of resp). */
+static int rejected(struct sqns_ctx *ctx, const char *resp)
+{
+	const char *line = resp;
+	while (*line && !sqns_starts_with(line, "+SMUPGRADE"))
+		line++;
+	if (!*line)
+		line = resp;
+	size_t n = 0;
+	while (line[n] && line[n] != '\n' && n + 1 < sizeof ctx->res.report) {
+		ctx->res.report[n] = line[n];
+		n++;
+	}
+	ctx->res.report[n] = '\0';
+	sqns_emit_phase(ctx, SQNS_PHASE_REJECTED);
+	return SQNS_ERR_REJECTED;
+}
+
 /* Ask until the modem's report is final: success (OK) or fail (REJECTED). */
 static int poll_upgrade_report(struct sqns_ctx *ctx, uint32_t end, int phase)
 {
-	char resp[80];
+	char resp[SQNS_REPORT_MAX];
 	for (;;) {
 		int r = sqns_at(ctx, "AT+SMUPGRADE?", resp, sizeof resp, 0);
 		if (r == SQNS_OK && sqns_contains(resp, "success"))
 			return SQNS_OK;
 		if (r == SQNS_OK && sqns_contains(resp, "fail"))
-			return SQNS_ERR_REJECTED;
+			return rejected(ctx, resp);
 		if (r == SQNS_ERR_IO || r == SQNS_ERR_ABORTED)
 			return r;
 		if (deadline_left(ctx, end) == 0)
@@ -199,11 +223,6 @@ static int wait_checked(struct sqns_ctx *ctx)
 /* ---- the steps ---- */
 
 /*
- * ON_THE_FLY from upgrade mode: transfer, check, reboot into the application.
- * After our own reboot into upgrade mode (and on resume) the radio is turned
- * off there first, as the reference does; after updater.elf it is not.
- */
-/*
  * In upgrade mode: once the modem is done with any earlier image, AT+SMSTPU
  * ON_THE_FLY and the transfer (phase announces it), at the faster rate when
  * `fast` and one is configured.
@@ -221,6 +240,37 @@ static int send_on_the_fly(struct sqns_ctx *ctx, const struct sqns_image *img, i
 	return sqns_stp_send(ctx, img);
 }
 
+static int read_versions(struct sqns_ctx *ctx);
+
+/*
+ * After the modem refused an image in upgrade mode: in the field a refused
+ * differential image left the old firmware bootable, so ask for the
+ * application. When it comes up, nothing the modem keeps has changed and its
+ * build is read again; when it does not, it waits in upgrade mode for a full
+ * image. SQNS_ERR_REJECTED either way, unless the port fails.
+ */
+static int boot_old_firmware(struct sqns_ctx *ctx)
+{
+	int r = reboot_to(ctx, BOOT_APPLICATION);
+	if (r == SQNS_OK)
+		r = sqns_set_rate(ctx, ctx->cfg.baud);
+	if (r == SQNS_OK)
+		r = wait_for_mode(ctx, MODE_BIT(SQNS_MODE_APPLICATION),
+				  deadline_in(ctx, ctx->cfg.timeouts.wake_ms),
+				  SQNS_PHASE_RESETTING);
+	if (r == SQNS_OK)
+		r = read_versions(ctx);
+	if (r == SQNS_ERR_IO || r == SQNS_ERR_ABORTED)
+		return r;
+	ctx->res.stage = r == SQNS_OK ? SQNS_STAGE_UNTOUCHED : SQNS_STAGE_UPGRADE_MODE;
+	return SQNS_ERR_REJECTED;
+}
+
+/*
+ * ON_THE_FLY from upgrade mode: transfer, check, reboot into the application.
+ * After our own reboot into upgrade mode (and on resume) the radio is turned
+ * off there first, as the reference does; after updater.elf it is not.
+ */
 static int on_the_fly(struct sqns_ctx *ctx, const struct sqns_image *img, bool radio_off)
 {
 	int r = radio_off ? run_steps(ctx, upgrade_mode_steps, COUNT(upgrade_mode_steps)) : SQNS_OK;
@@ -231,7 +281,10 @@ static int on_the_fly(struct sqns_ctx *ctx, const struct sqns_image *img, bool r
 	ctx->res.stage = SQNS_STAGE_TRANSFERRED;
 	sqns_emit_phase(ctx, SQNS_PHASE_DOWNLOAD_DONE);
 	sqns_emit_phase(ctx, SQNS_PHASE_RESETTING);
-	if ((r = wait_applied(ctx, SQNS_PHASE_RESETTING)) != SQNS_OK)
+	r = wait_applied(ctx, SQNS_PHASE_RESETTING);
+	if (r == SQNS_ERR_REJECTED)
+		return boot_old_firmware(ctx);
+	if (r != SQNS_OK)
 		return r;
 	char resp[80];
 	if ((r = at_required(ctx, "AT+SMSWBOOT?", resp, sizeof resp)) != SQNS_OK)
@@ -269,6 +322,8 @@ static int stored(struct sqns_ctx *ctx, const struct sqns_image *img, bool apply
 	r = wait_for_mode(ctx, MODE_BIT(SQNS_MODE_APPLICATION), end, SQNS_PHASE_RESETTING);
 	if (r == SQNS_OK)
 		r = poll_upgrade_report(ctx, end, SQNS_PHASE_RESETTING);
+	if (r == SQNS_ERR_REJECTED && read_versions(ctx) == SQNS_OK)
+		ctx->res.stage = SQNS_STAGE_UNTOUCHED; /* back in the application it had */
 	return r;
 }
 
@@ -460,6 +515,8 @@ static int read_versions(struct sqns_ctx *ctx)
 		ctx->res.plan.running_build = 0;
 	if (!sqns_parse_showver_build(showver, "Bootloader0", &ctx->res.plan.bootloader0))
 		ctx->res.plan.bootloader0 = 0;
+	if (!sqns_parse_showver_channel(showver, &ctx->res.plan.channel))
+		ctx->res.plan.channel = SQNS_CHANNEL_UNKNOWN;
 	return SQNS_OK;
 }
 
@@ -493,20 +550,54 @@ static int plan_application(struct sqns_ctx *ctx, const struct sqns_upgrade_opts
 	int r = read_versions(ctx);
 	if (r != SQNS_OK)
 		return r;
+	p->build_before = p->running_build;
 	bool factory = p->bootloader0 == SQNS_FACTORY_BOOTLOADER0;
 	if (p->target_known && p->running_build == p->target.build && !opts->force) {
 		p->bootrom_only = factory && opts->bootrom;
+		p->part2_step = false;
 		return p->bootrom_only ? SQNS_OK : PLAN_NOTHING_TO_DO;
 	}
-	if (p->target.differential && p->running_build != p->target.from &&
-	    (r = refuse_unless_forced(ctx, opts, SQNS_REFUSE_DIFF_WRONG_BASE)) != SQNS_OK)
+	/* A differential image, or part 2, applies to one build only (FROM). */
+	if (p->target.from && p->running_build != p->target.from &&
+	    (r = refuse_unless_forced(ctx, opts,
+				      p->target.part == 2 ? SQNS_REFUSE_PART2_WRONG_BASE
+							  : SQNS_REFUSE_DIFF_WRONG_BASE)) !=
+		SQNS_OK)
 		return r;
 	if (opts->updater)
 		return plan_recovery_route(ctx, opts);
 	if (factory &&
 	    (r = refuse_unless_forced(ctx, opts, SQNS_REFUSE_FACTORY_BOOTROM)) != SQNS_OK)
 		return r;
-	p->fff = opts->fff && (opts->image->size <= SQNS_FFF_MAX || opts->force_fff);
+	/* Part 1 of a two-part release goes ON_THE_FLY: Pycom requires it (load_fff=False). */
+	p->fff = opts->fff && (opts->image->size <= SQNS_FFF_MAX || opts->force_fff) &&
+		 p->target.part != 1;
+	return SQNS_OK;
+}
+
+/*
+ * Where the running build cannot be read (recovery, upgrade or updater mode),
+ * the base of a differential image or of part 2 is left to the modem.
+ */
+static void base_unchecked(struct sqns_ctx *ctx)
+{
+	struct sqns_plan *p = &ctx->res.plan;
+	if (!p->target.from)
+		return;
+	p->base_unknown = true;
+	emit_value(ctx, SQNS_PHASE_BASE_UNKNOWN, p->target.from);
+}
+
+/* Part 2 given with part 1: both must be the two parts of one release. */
+static int plan_parts(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts)
+{
+	struct sqns_plan *p = &ctx->res.plan;
+	if (!opts->part2)
+		return SQNS_OK;
+	if (!sqns_parse_image_name(opts->part2->name, &p->part2) || p->target.part != 1 ||
+	    p->part2.part != 2 || p->part2.build != p->target.build)
+		return SQNS_ERR_ARG;
+	p->part2_step = true;
 	return SQNS_OK;
 }
 
@@ -516,14 +607,16 @@ static int plan_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *op
 	p->mode = mode;
 	p->rate = ctx->res.rate;
 	p->target_known = sqns_parse_image_name(opts->image->name, &p->target);
+	int r = plan_parts(ctx, opts);
+	if (r != SQNS_OK)
+		return r;
 	switch (mode) {
 	case SQNS_MODE_APPLICATION:
 		return plan_application(ctx, opts);
 	case SQNS_MODE_RECOVERY:
 		if (!opts->updater)
 			return refuse(ctx, SQNS_REFUSE_RECOVERY_NO_UPDATER);
-		if (p->target.differential)
-			return refuse(ctx, SQNS_REFUSE_RECOVERY_DIFF);
+		base_unchecked(ctx);
 		p->updater_step = true;
 		return SQNS_OK;
 	case SQNS_MODE_MTOOLS:
@@ -532,6 +625,7 @@ static int plan_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *op
 		return SQNS_OK;
 	default:
 		/* Upgrade or updater mode: a failed or interrupted upgrade; resume it. */
+		base_unchecked(ctx);
 		p->resume = true;
 		return SQNS_OK;
 	}
@@ -539,26 +633,34 @@ static int plan_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *op
 
 /* ---- the whole upgrade ---- */
 
-static int firmware_step(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts)
+/* From application mode: stored (FFF), or ON_THE_FLY after a reboot into upgrade mode. */
+static int application_step(struct sqns_ctx *ctx, const struct sqns_image *img, bool fff)
+{
+	int r = run_steps(ctx, prepare_steps, COUNT(prepare_steps));
+	if (r != SQNS_OK)
+		return r;
+	if (fff)
+		return stored(ctx, img, true);
+	if ((r = reboot_into_upgrade_mode(ctx)) != SQNS_OK)
+		return r;
+	return on_the_fly(ctx, img, true);
+}
+
+/* The firmware image from where the plan found the modem (mode, updater.elf, resume). */
+static int firmware_step(struct sqns_ctx *ctx, const struct sqns_image *img)
 {
 	const struct sqns_plan *p = &ctx->res.plan;
 	int r;
 	if (p->mode == SQNS_MODE_MTOOLS)
-		return stored(ctx, opts->image, false);
+		return stored(ctx, img, false);
 	if (p->resume || p->updater_step) {
 		ctx->res.stage = SQNS_STAGE_UPGRADE_MODE;
 		sqns_emit_phase(ctx, p->resume ? SQNS_PHASE_RESUME : SQNS_PHASE_WAKEUP);
 		if ((r = sqns_wakeup(ctx, ctx->cfg.timeouts.wake_ms)) != SQNS_OK)
 			return r;
-		return on_the_fly(ctx, opts->image, p->resume);
+		return on_the_fly(ctx, img, p->resume);
 	}
-	if ((r = run_steps(ctx, prepare_steps, COUNT(prepare_steps))) != SQNS_OK)
-		return r;
-	if (p->fff)
-		return stored(ctx, opts->image, true);
-	if ((r = reboot_into_upgrade_mode(ctx)) != SQNS_OK)
-		return r;
-	return on_the_fly(ctx, opts->image, true);
+	return application_step(ctx, img, p->fff);
 }
 
 /* Back in application mode after an image: say so, read the versions again. */
@@ -572,26 +674,37 @@ static int finish(struct sqns_ctx *ctx, char *showver, size_t showver_len)
 	return sqns_showver(ctx, showver, showver_len);
 }
 
-/* The firmware's build after the upgrade must be the file's. */
-static int verify_firmware(struct sqns_ctx *ctx, const char *showver)
+/*
+ * The build after an image (`t`, what its name says): the one the name says
+ * it leaves (for part 1, the release's intermediate build). A name that says
+ * none fails only on evidence: the modem still runs the build it ran before,
+ * or a channel the name contradicts; else the build it runs is reported.
+ */
+static int verify_firmware(struct sqns_ctx *ctx, const char *showver,
+			   const struct sqns_image_info *t)
 {
-	uint32_t running = 0;
+	struct sqns_plan *p = &ctx->res.plan;
+	uint32_t running = 0, before = p->running_build;
 	bool known = sqns_parse_showver_build(showver, "Software", &running);
-	ctx->res.plan.running_build = running;
-	if (!ctx->res.plan.target_known)
+	int channel = SQNS_CHANNEL_UNKNOWN;
+	p->running_build = running;
+	if (sqns_parse_showver_channel(showver, &channel))
+		p->channel = channel;
+	if (t->leaves) {
+		if (!known || running != t->leaves)
+			return SQNS_ERR_VERIFY;
+		emit_value(ctx, t->part == 1 ? SQNS_PHASE_PART1_DONE : SQNS_PHASE_VERIFIED,
+			   running);
 		return SQNS_OK;
-	if (!known || running != ctx->res.plan.target.build)
+	}
+	if (!known)
+		return SQNS_OK;
+	if ((before && running == before) ||
+	    (t->channel && channel && !t->differential && t->channel != channel))
 		return SQNS_ERR_VERIFY;
-	struct sqns_event ev = {
-	    .type = SQNS_EV_PHASE, .phase = SQNS_PHASE_VERIFIED, .value = (int)running};
-	sqns_emit(ctx, &ev);
-	return SQNS_OK;
-}
-
-static void bootrom_event(struct sqns_ctx *ctx, enum sqns_phase phase, uint32_t build)
-{
-	struct sqns_event ev = {.type = SQNS_EV_PHASE, .phase = phase, .value = (int)build};
-	sqns_emit(ctx, &ev);
+	if (t->part == 1)
+		emit_value(ctx, SQNS_PHASE_PART1_DONE, running);
+	return SQNS_OK; /* res.plan.running_build says which build it runs */
 }
 
 /*
@@ -633,10 +746,10 @@ static int bootrom_stored(struct sqns_ctx *ctx, const struct sqns_image *rom, bo
 	}
 	if (bootrom_is_factory(ctx, showver)) {
 		ctx->res.plan.bootrom_pending = true;
-		bootrom_event(ctx, SQNS_PHASE_BOOTROM_FACTORY, ctx->res.plan.bootloader0_after);
+		emit_value(ctx, SQNS_PHASE_BOOTROM_FACTORY, ctx->res.plan.bootloader0_after);
 		return SQNS_OK;
 	}
-	bootrom_event(ctx, SQNS_PHASE_BOOTROM_VERIFIED, ctx->res.plan.bootloader0_after);
+	emit_value(ctx, SQNS_PHASE_BOOTROM_VERIFIED, ctx->res.plan.bootloader0_after);
 	return SQNS_OK;
 }
 
@@ -649,14 +762,32 @@ static int check_bootrom(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *o
 	if (opts->bootrom)
 		return bootrom_stored(ctx, opts->bootrom, true, showver, showver_len);
 	ctx->res.plan.bootrom_pending = true;
-	bootrom_event(ctx, SQNS_PHASE_BOOTROM_FACTORY, ctx->res.plan.bootloader0_after);
+	emit_value(ctx, SQNS_PHASE_BOOTROM_FACTORY, ctx->res.plan.bootloader0_after);
 	return SQNS_OK;
+}
+
+/*
+ * Part 2 of a two-part release, right after part 1 (no power cycle between):
+ * from the application part 1 left, as a new upgrade starts (the UART bound
+ * to AT), ON_THE_FLY; then verified against the release's build.
+ */
+static int second_part(struct sqns_ctx *ctx, const struct sqns_image *img, char *showver,
+		       size_t showver_len)
+{
+	struct sqns_plan *p = &ctx->res.plan;
+	p->part1_done = true;
+	int r = run_steps(ctx, rebind_steps, COUNT(rebind_steps));
+	if (r == SQNS_OK)
+		r = application_step(ctx, img, false);
+	if (r == SQNS_OK)
+		r = finish(ctx, showver, showver_len);
+	return r == SQNS_OK ? verify_firmware(ctx, showver, &p->part2) : r;
 }
 
 static int run_plan(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, char *showver,
 		    size_t showver_len)
 {
-	const struct sqns_plan *p = &ctx->res.plan;
+	struct sqns_plan *p = &ctx->res.plan;
 	int r = SQNS_OK;
 	if (p->bootrom_only) /* detection bound the UART just now */
 		return bootrom_stored(ctx, opts->bootrom, false, showver, showver_len);
@@ -667,11 +798,13 @@ static int run_plan(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, 
 	if (r == SQNS_OK && p->updater_step)
 		r = updater_step(ctx, opts->updater);
 	if (r == SQNS_OK)
-		r = firmware_step(ctx, opts);
+		r = firmware_step(ctx, opts->image);
 	if (r == SQNS_OK)
 		r = finish(ctx, showver, showver_len);
 	if (r == SQNS_OK)
-		r = verify_firmware(ctx, showver);
+		r = verify_firmware(ctx, showver, &p->target);
+	if (r == SQNS_OK && p->part2_step)
+		r = second_part(ctx, opts->part2, showver, showver_len);
 	if (r == SQNS_OK)
 		r = check_bootrom(ctx, opts, showver, showver_len);
 	return r;
@@ -710,7 +843,7 @@ int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, cha
 		sqns_emit_phase(ctx, SQNS_PHASE_ALREADY_CURRENT);
 		if (ctx->res.plan.bootloader0 == SQNS_FACTORY_BOOTLOADER0) {
 			ctx->res.plan.bootrom_pending = true;
-			bootrom_event(ctx, SQNS_PHASE_BOOTROM_FACTORY, SQNS_FACTORY_BOOTLOADER0);
+			emit_value(ctx, SQNS_PHASE_BOOTROM_FACTORY, SQNS_FACTORY_BOOTLOADER0);
 		}
 		return SQNS_OK;
 	}
@@ -719,7 +852,9 @@ int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, cha
 	sqns_emit_phase(ctx, SQNS_PHASE_PLAN);
 	if (opts->dry_run)
 		return SQNS_OK;
-	if (opts->fff && !ctx->res.plan.fff && mode == SQNS_MODE_APPLICATION && !opts->updater)
+	if (opts->fff && ctx->res.plan.target.part == 1)
+		sqns_emit_phase(ctx, SQNS_PHASE_PART1_ON_THE_FLY);
+	else if (opts->fff && !ctx->res.plan.fff && mode == SQNS_MODE_APPLICATION && !opts->updater)
 		sqns_emit_phase(ctx, SQNS_PHASE_FFF_TOO_BIG);
 	char own[1024];
 	if (!showver) {

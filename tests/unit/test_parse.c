@@ -155,6 +155,150 @@ static void test_image_names(void **state)
 		assert_false(sqns_parse_image_name(bad[k], &i));
 }
 
+/* One release name of the field (docs/protocol.md section 11) and what it says. */
+struct name_case {
+	const char *name;
+	bool gives_build;
+	uint32_t build, from, leaves;
+	bool differential;
+	int channel;
+	uint8_t part;
+};
+
+static void test_release_names_of_the_field(void **state)
+{
+	(void)state;
+	static const struct name_case cases[] = {
+	    {"CATM1-38638.dup", true, 38638, 0, 38638, false, SQNS_CHANNEL_CATM1, 0},
+	    {"CATM1-39529.dup", true, 39529, 0, 39529, false, SQNS_CHANNEL_CATM1, 0},
+	    {"CATM1-41065.dup", true, 41065, 0, 41065, false, SQNS_CHANNEL_CATM1, 0},
+	    {"NB1-37781.dup", true, 37781, 0, 37781, false, SQNS_CHANNEL_NBIOT, 0},
+	    {"NB1-41019.dup", true, 41019, 0, 41019, false, SQNS_CHANNEL_NBIOT, 0},
+	    {"NB1-46262.dup", true, 46262, 0, 46262, false, SQNS_CHANNEL_NBIOT, 0},
+	    {"/sd/NB1-37781.dup", true, 37781, 0, 37781, false, SQNS_CHANNEL_NBIOT, 0},
+	    {"FIPY_GPY_CATM1_36417.dup", true, 36417, 0, 36417, false, SQNS_CHANNEL_CATM1, 0},
+	    {"FIPY_GPY_NB1_35351.dup", true, 35351, 0, 35351, false, SQNS_CHANNEL_NBIOT, 0},
+	    {"FIPY_LR6.1.2.0-46262_SMDD.dup", true, 46262, 0, 46262, false, SQNS_CHANNEL_NBIOT, 0},
+	    /* Pycom's two-part CAT-M1 5.2-48829: part 1 leaves the intermediate 39529. */
+	    {"CATM1-5.2-48829-1.dup", true, 48829, 0, 39529, false, SQNS_CHANNEL_CATM1, 1},
+	    {"CATM1-5.2-48829-2.dup", true, 48829, 39529, 48829, false, SQNS_CHANNEL_CATM1, 2},
+	    {"LR5.2.1.0-48829-1.dup", true, 48829, 0, 39529, false, SQNS_CHANNEL_CATM1, 1},
+	    {"LR5.2.1.0-48829-2.dup", true, 48829, 39529, 48829, false, SQNS_CHANNEL_CATM1, 2},
+	    /* A two-part release this tool does not know: part 1's intermediate is not known. */
+	    {"CATM1-5.9-50001-1.dup", true, 50001, 0, 0, false, SQNS_CHANNEL_CATM1, 1},
+	    {"upgdiff_38638-to-39529.dup", true, 39529, 38638, 39529, true, 0, 0},
+	    {"upgdiff_33080-to-39529.dup", true, 39529, 33080, 39529, true, 0, 0},
+	    {"upgdiff_33080-to-40343.dup", true, 40343, 33080, 40343, true, 0, 0},
+	    {"upgdiff_33080-to-41019.dup", true, 41019, 33080, 41019, true, 0, 0},
+	    {"upgdiff_33080-to-41065.dup", true, 41065, 33080, 41065, true, 0, 0},
+	    {"/sd/upgdiff_38638-to-39529.DUP", true, 39529, 38638, 39529, true, 0, 0},
+	    /* Names that give no build: the channel still counts when they say it. */
+	    {"CATM1.dup", false, 0, 0, 0, false, SQNS_CHANNEL_CATM1, 0},
+	    {"NB1-firmware.dup", false, 0, 0, 0, false, SQNS_CHANNEL_NBIOT, 0},
+	    {"firmware.dup", false, 0, 0, 0, false, 0, 0},
+	    {"CATM1-38638-39529.dup", false, 0, 0, 0, false, SQNS_CHANNEL_CATM1, 0},
+	    /* Not words of their own: no channel. */
+	    {"XCATM1-39529.dup", true, 39529, 0, 39529, false, 0, 0},
+	    {"NB12-39529.dup", true, 39529, 0, 39529, false, 0, 0},
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		const struct name_case *c = &cases[k];
+		struct sqns_image_info i;
+		print_message("%s\n", c->name);
+		assert_int_equal(sqns_parse_image_name(c->name, &i), c->gives_build);
+		assert_int_equal(i.build, c->build);
+		assert_int_equal(i.from, c->from);
+		assert_int_equal(i.leaves, c->leaves);
+		assert_int_equal(i.differential, c->differential);
+		assert_int_equal(i.channel, c->channel);
+		assert_int_equal(i.part, c->part);
+	}
+	assert_string_equal(sqns_channel_name(SQNS_CHANNEL_CATM1), "CAT-M1");
+	assert_string_equal(sqns_channel_name(SQNS_CHANNEL_NBIOT), "NB-IoT");
+}
+
+/* showver as the field saw it: the older layout, the star on any row, NA. */
+static void test_showver_field_layouts(void **state)
+{
+	(void)state;
+	static const char old[] =
+	    "SYSTEM VERSION\n==============\n  FIRMWARE VERSION\n"
+	    "    Bootloader0  : BUILD5.1.1.0-33080 by robot-soft at 2017-11-02 10:00:00\n"
+	    "    Bootloader1* : BUILD5.1.1.0-33988 by robot-soft at 2017-12-11 15:06:33\n"
+	    "    Bootloader2  : 5.1.1.0 [39529] by robot-soft at 2018-08-20 09:51:46\n"
+	    "    NV Info      : 1.1,0,0\n"
+	    "    Software     : BUILD5.1.1.0-33988 by robot-soft at 2017-12-11 15:06:33\n"
+	    "    UE           : 5.0.0.0c\n";
+	uint32_t b = 0;
+	int ch = 0;
+	assert_true(sqns_parse_showver_build(old, "Software", &b));
+	assert_int_equal(b, 33988);
+	assert_true(sqns_parse_showver_build(old, "Bootloader0", &b));
+	assert_int_equal(b, 33080);
+	assert_true(sqns_parse_showver_build(old, "Bootloader1", &b));
+	assert_int_equal(b, 33988);
+	assert_true(sqns_parse_showver_build(old, "Bootloader2", &b));
+	assert_int_equal(b, 39529);
+	assert_true(sqns_parse_showver_channel(old, &ch));
+	assert_int_equal(ch, SQNS_CHANNEL_CATM1);
+
+	static const char nb[] = "    Bootloader0  : 5.1.1.0 [41065]\n"
+				 "    Bootloader1* : 6.0.0.0 [41019]\n"
+				 "    Bootloader2  : NA\n"
+				 "    Software     : 6.0.0.0 [41019] by robot-soft at 2019-01-01\n"
+				 "    UE           : 6.0.0.0\n";
+	assert_true(sqns_parse_showver_build(nb, "Bootloader0", &b));
+	assert_int_equal(b, 41065);
+	assert_true(sqns_parse_showver_build(nb, "Software", &b));
+	assert_int_equal(b, 41019);
+	b = 7;
+	assert_false(sqns_parse_showver_build(nb, "Bootloader2", &b));
+	assert_int_equal(b, 7);
+	assert_true(sqns_parse_showver_channel(nb, &ch));
+	assert_int_equal(ch, SQNS_CHANNEL_NBIOT);
+
+	/* After a half-finished recovery: the star on Bootloader2. */
+	static const char half[] = "    Bootloader0  : 5.1.1.0 [33080]\n"
+				   "    Bootloader1  : 5.1.1.0 [36417]\n"
+				   "    Bootloader2* : 6.0.0.0 [37781]\n";
+	assert_true(sqns_parse_showver_build(half, "Bootloader2", &b));
+	assert_int_equal(b, 37781);
+	ch = 9;
+	assert_false(sqns_parse_showver_channel(half, &ch)); /* no Software row */
+	assert_false(sqns_parse_showver_channel("    Software     : NA\n", &ch));
+	assert_false(sqns_parse_showver_build("Software : BUILD5.1.1.0 by x\n", "Software", &b));
+	assert_int_equal(ch, 9);
+}
+
+/* ATI1 as the field saw it. */
+static void test_ati1_field_forms(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *ati1;
+		uint32_t build;
+		int channel;
+	} forms[] = {
+	    {"UE5.0.0.0c\nLR5.1.1.0-33988\n", 33988, SQNS_CHANNEL_CATM1},
+	    {"UE6.0.0.0-ER7\nLR6.0.0.0-35351\n", 35351, SQNS_CHANNEL_NBIOT},
+	    {"UE5.0.0.0d\nLR5.1.1.0-46470\n", 46470, SQNS_CHANNEL_CATM1},
+	    {"UE6.0.0.0\nLR6.0.0.0-41019\n", 41019, SQNS_CHANNEL_NBIOT},
+	    {"UE5.2.0.3\r\nLR5.2.1.0-48829\r\n", 48829, SQNS_CHANNEL_CATM1},
+	};
+	for (size_t k = 0; k < sizeof forms / sizeof forms[0]; k++) {
+		uint32_t b = 0;
+		int ch = 0;
+		assert_true(sqns_parse_ati1_build(forms[k].ati1, &b));
+		assert_int_equal(b, forms[k].build);
+		assert_true(sqns_parse_ati1_channel(forms[k].ati1, &ch));
+		assert_int_equal(ch, forms[k].channel);
+	}
+	int ch = 3;
+	assert_false(sqns_parse_ati1_channel("UE5.0.0.0d\n", &ch));
+	assert_false(sqns_parse_ati1_channel("LR7.0.0.0-50000\n", &ch));
+	assert_int_equal(ch, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +309,9 @@ int main(void)
 	    cmocka_unit_test(test_ati1_build),
 	    cmocka_unit_test(test_ati1_junk),
 	    cmocka_unit_test(test_image_names),
+	    cmocka_unit_test(test_release_names_of_the_field),
+	    cmocka_unit_test(test_showver_field_layouts),
+	    cmocka_unit_test(test_ati1_field_forms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
