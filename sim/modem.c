@@ -140,8 +140,12 @@ static void boot(struct sim *s)
 {
 	unsigned long ms = s->mode == 0 ? s->cfg.bootloader_ms : s->cfg.boot_ms;
 
-	if (s->mode == 0)
-		s->st.build = 0; /* recovery: no application firmware to run */
+	/*
+	 * A boot into recovery runs no application, but erases none: the build
+	 * in flash stays what a differential image sent after updater.elf
+	 * applies to (real modems listed their builds after a half-finished
+	 * recovery).
+	 */
 	s->phase = PH_BOOTING;
 	s->busy = BUSY_NONE;
 	s->echo = false;

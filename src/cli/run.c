@@ -287,9 +287,10 @@ static void refusal(struct session *s, const struct run_files *f, enum sqns_refu
 		fprintf(s->out.err,
 			"the modem still has its factory boot ROM (Bootloader0 %u), so the "
 			"recovery method starts by replacing it, and no boot ROM file was given. "
-			"Sequans' boot ROM is not shipped with this tool: on a PC, take sqnsbrz.py "
-			"(or sqnsbr.py) from Pycom's library, folder lib/sqnsupgrade of "
-			"github.com/pycom/pycom-libraries, then run:\n  %s --bootrom sqnsbrz.py\n",
+			"Sequans' boot ROM is not shipped with this tool. Run:\n  %s --bootrom "
+			"BOOTROM\nwhere BOOTROM is sqnsbrz.py or sqnsbr.py from Pycom's library "
+			"(folder lib/sqnsupgrade of github.com/pycom/pycom-libraries), or the raw "
+			"image\n",
 			p->bootloader0, cmd);
 		break;
 	case SQNS_REFUSE_RECOVERY_NO_UPDATER:

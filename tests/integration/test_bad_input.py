@@ -90,11 +90,64 @@ class BadInputTest(SimTestCase):
         r = run_cli("run", elf, image, port=self.modem.link)
         self.assertOneLineError(r, 10, "'updater.elf' is an ELF file", "run FIRMWARE.dup UPDATER.elf")
 
-    def test_differential_with_updater(self):
-        diff = self.modem.mkimage("upgdiff_38638-to-39529.dup", kind="diff", frm=38638, size=1000)
-        elf = self.modem.mkimage("updater.elf", kind="updater", size=1000)
-        r = run_cli("run", diff, elf, port=self.modem.link)
-        self.assertOneLineError(r, 10, "differential", "never follows updater.elf")
+    # A file that is recognisably not a firmware image is never sent (what the modem then
+    # does with a differential image and updater.elf is in test_field.py).
+    def write(self, name, data):
+        path = os.path.join(self.workdir, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def test_zip_archive_as_shipped(self):
+        import io
+        import zipfile
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("CATM1-39529.dup", os.urandom(4000))
+            z.writestr("updater.elf", b"\x7fELF" + os.urandom(2000))
+        path = self.write("CATM1-39529.zip", buf.getvalue())
+        r = run_cli("run", path, port=self.modem.link)
+        self.assertOneLineError(r, 10, "'CATM1-39529.zip' is a zip archive", "unzip",
+                                "give the .dup file")
+
+    def test_gzip_and_tar(self):
+        import gzip
+        import io
+        import tarfile
+        path = self.write("CATM1-39529.dup.gz", gzip.compress(os.urandom(3000)))
+        r = run_cli("run", path, port=self.modem.link)
+        self.assertOneLineError(r, 10, "is a compressed file", "unpack it")
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as t:
+            data = os.urandom(3000)
+            info = tarfile.TarInfo("CATM1-39529.dup")
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+        path = self.write("CATM1-39529.tar", buf.getvalue())
+        r = run_cli("run", path, port=self.modem.link)
+        self.assertOneLineError(r, 10, "is a tar archive", "tar -xf")
+
+    def test_html_page_saved_instead(self):
+        page = b"<!DOCTYPE html>\n<html><head><title>Login</title></head><body>" + b"x" * 400
+        path = self.write("CATM1-39529.dup", page)
+        r = run_cli("run", path, port=self.modem.link)
+        self.assertOneLineError(r, 10, "'CATM1-39529.dup' is an HTML page", "download")
+
+    def test_text_file(self):
+        path = self.write("CATM1-39529.dup", b"Please read the instructions.\n" * 20)
+        r = run_cli("run", path, port=self.modem.link)
+        self.assertOneLineError(r, 10, "is a text file, not a firmware image")
+
+    def test_bootrom_as_firmware(self):
+        rom = self.modem.mkimage("bootrom.bin", kind="bootrom", build=40000, size=1000)
+        r = run_cli("run", rom, port=self.modem.link)
+        self.assertOneLineError(r, 10, "'bootrom.bin' is the boot ROM", "--bootrom")
+
+    def test_part2_beside_part1_is_checked_too(self):
+        part1 = self.modem.mkimage("CATM1-5.2-48829-1.dup", size=1000)
+        self.write("CATM1-5.2-48829-2.dup", b"<html>not found</html>" + b" " * 300)
+        r = run_cli("run", part1, port=self.modem.link)
+        self.assertOneLineError(r, 10, "'CATM1-5.2-48829-2.dup' is an HTML page")
 
     def test_missing_bootrom_file(self):
         image = self.modem.mkimage("CATM1-39529.dup", size=1000)
