@@ -757,6 +757,9 @@
 		case P.WAKEUP: say("Attempting AT wakeup..."); break;
 		case P.RESUME: say("The modem is in upgrade mode: resuming the upgrade"); break;
 		case P.FFF_TOO_BIG: say("Firmware file is too big to load via FFF method. Using ON_THE_FLY"); break;
+		case P.REJECTED: say("The modem refused the image. Its report: " + engine.UTF8ToString(engine._sqnsweb_report())); break;
+		case P.BASE_UNKNOWN: say("The modem's build cannot be read in this mode: the modem itself checks " +
+		                         "that the image applies to build " + result().plan.target.from + "."); break;
 		case P.STP_ON_THE_FLY: view.fff = false; say("Starting STP ON_THE_FLY"); break;
 		case P.STP_FFF: view.fff = true; say("Starting STP FFF (DO NOT DISCONNECT POWER!!!)"); break;
 		case P.DOWNLOAD_DONE:
@@ -889,6 +892,26 @@
 		case R.BOOTROM_NOT_UPGR:
 			text = "'" + files[2].name + "' is not a boot ROM: a boot ROM image starts with the magic " +
 			       "UPGR. Give the raw boot ROM, or Pycom's sqnsbr.py or sqnsbrz.py";
+			break;
+		case R.FIRMWARE_IS_ZIP:
+		case R.FIRMWARE_IS_COMPRESSED:
+		case R.FIRMWARE_IS_TAR:
+			text = "'" + fw + "' is an archive, not a firmware image: unpack it and give the .dup " +
+			       "file it holds, such as CATM1-39529.dup";
+			break;
+		case R.FIRMWARE_IS_HTML:
+		case R.FIRMWARE_IS_TEXT:
+			text = "'" + fw + "' is a web page or a text file, not a firmware image: download the " +
+			       ".dup file itself again";
+			break;
+		case R.FIRMWARE_IS_BOOTROM:
+			text = "'" + fw + "' is the boot ROM (it starts with UPGR), not a firmware image: give " +
+			       "it as the boot ROM file, and the .dup as the firmware";
+			break;
+		case R.PART2_WRONG_BASE:
+			text = "'" + fw + "' is part 2 of a two-part release: it applies to the intermediate build " +
+			       p.target.from + " that part 1 leaves, and the modem runs build " + p.running_build +
+			       ". Send part 1 first";
 			break;
 		default:
 			text = "refused";

@@ -82,7 +82,9 @@ MODE_RECOVERY, MODE_MTOOLS, MODE_APPLICATION, MODE_UPDATER, MODE_UPGRADE = 0, 1,
 STAGES = ("untouched", "upgrade_mode", "transferred", "done", "recovery")
 REFUSALS = ("none", "updater_not_elf", "firmware_is_elf", "diff_with_updater",
             "diff_wrong_base", "factory_bootrom", "bootrom_missing", "recovery_no_updater",
-            "recovery_diff", "mtools_updater", "bootrom_not_upgr")
+            "recovery_diff", "mtools_updater", "bootrom_not_upgr", "firmware_is_zip",
+            "firmware_is_compressed", "firmware_is_tar", "firmware_is_html", "firmware_is_text",
+            "firmware_is_bootrom", "part2_wrong_base")
 EVENT_TYPES = ("phase", "progress", "tick", "session", "retry", "at_tx", "at_rx", "stp_tx",
                "stp_rx", "rate")
 (EV_PHASE, EV_PROGRESS, EV_TICK, EV_SESSION, EV_RETRY, EV_AT_TX, EV_AT_RX, EV_STP_TX, EV_STP_RX,
@@ -91,7 +93,8 @@ PHASES = ("wakeup", "reboot_upgrade", "resume", "fff_too_big", "stp_on_the_fly",
           "download_done", "applying", "resetting", "completed", "stp_bootrom", "bootrom_done",
           "negotiate", "updater_done", "ppp_escape", "stp_abandoned", "fast_link", "plan",
           "already_current", "verified", "stp_wait", "fast_link_lost", "checking",
-          "bootrom_again", "bootrom_verified", "bootrom_factory")
+          "bootrom_again", "bootrom_verified", "bootrom_factory", "base_unknown",
+          "part1_on_the_fly", "part1_done", "rejected")
 
 FACTORY_BOOTLOADER0 = 33080  # SQNS_FACTORY_BOOTLOADER0
 APPLICATION_RATE = 921600    # SQNS_APPLICATION_RATE
@@ -129,7 +132,8 @@ class _Config(ctypes.Structure):
 
 
 class _ImageInfo(ctypes.Structure):
-    _fields_ = [("differential", _bool), ("build", _u32), ("from_", _u32)]
+    _fields_ = [("differential", _bool), ("build", _u32), ("from_", _u32), ("channel", _int),
+                ("part", _u8), ("leaves", _u32)]
 
 
 class _Plan(ctypes.Structure):
@@ -137,13 +141,15 @@ class _Plan(ctypes.Structure):
                 ("bootloader0", _u32), ("target", _ImageInfo), ("target_known", _bool),
                 ("bootrom_step", _bool), ("recovery_step", _bool), ("updater_step", _bool),
                 ("fff", _bool), ("resume", _bool), ("forced", _bool), ("overridden", _int),
-                ("bootrom_only", _bool), ("bootrom_again", _bool), ("bootrom_pending", _bool),
+                ("bootrom_only", _bool), ("channel", _int), ("build_before", _u32),
+                ("base_unknown", _bool), ("part2", _ImageInfo), ("part2_step", _bool),
+                ("part1_done", _bool), ("bootrom_again", _bool), ("bootrom_pending", _bool),
                 ("bootloader0_after", _u32)]
 
 
 class _Result(ctypes.Structure):
     _fields_ = [("stage", _int), ("refusal", _int), ("plan", _Plan), ("mode", _int),
-                ("rate", _u32)]
+                ("rate", _u32), ("report", ctypes.c_char * 128)]  # SQNS_REPORT_MAX
 
 
 # struct sqns_ctx_private is the core's: room for it, never read. Its C size is
@@ -165,7 +171,7 @@ class _Image(ctypes.Structure):
 class _UpgradeOpts(ctypes.Structure):
     _fields_ = [("image", ctypes.POINTER(_Image)), ("updater", ctypes.POINTER(_Image)),
                 ("bootrom", ctypes.POINTER(_Image)), ("force", _bool), ("dry_run", _bool),
-                ("fff", _bool), ("force_fff", _bool)]
+                ("fff", _bool), ("force_fff", _bool), ("part2", ctypes.POINTER(_Image))]
 
 
 class _PortOpts(ctypes.Structure):
@@ -271,6 +277,10 @@ def library_path():
 
 def _strerror(err):
     return _library().sqns_strerror(err).decode()
+
+
+def _mode_name(mode):
+    return _library().sqns_mode_name(mode).decode()
 
 
 # ---- values ----
@@ -520,6 +530,8 @@ class _Transcript:
                          "for the modem...",
         "checking": "The modem is still checking an earlier image (AT+SMUPGRADE? on-going): "
                     "waiting for it...",
+        "part1_on_the_fly": "Part 1 of a two-part release always goes ON_THE_FLY (Pycom "
+                            "requires it): load_fff is not used for it",
     }
 
     def phase(self, code, value):
@@ -546,6 +558,19 @@ class _Transcript:
             else:
                 self.say("sqnsupgrade: the modem or the port refused %u baud: the transfer runs "
                          "at %u" % (cfg.fast_baud, cfg.baud), err=True)
+        elif name == "base_unknown":
+            self.say("The modem is in %s mode (%d), where its build cannot be read: the modem "
+                     "itself checks that %s applies to build %u."
+                     % (_mode_name(plan.mode), plan.mode,
+                        "part 2" if plan.target.part == 2 else "the differential image", value))
+        elif name == "part1_done":
+            self.say("Verified: part 1 of 2 is in: the modem runs the intermediate build %u"
+                     % value)
+            if plan.part2_step:
+                self.say("Part 2 follows now, with no power cycle in between")
+        elif name == "rejected":
+            self.say("The modem refused the image. Its report: %s"
+                     % self.call.ctx.res.report.decode(errors="replace"))
         elif name == "already_current":
             self.say("The modem already runs build %u: nothing to do (force=True flashes it "
                      "again)." % plan.running_build)
@@ -859,6 +884,15 @@ def _stage_words(stage, err, res, files):
     """The modem's state after a failed run(), in words, and what finishes the job."""
     port, ffile, mfile = files["port"], files["firmware"], files.get("updater")
     again = _call_text("run", port, ffile, mfile)
+    if err == SQNS_ERR_REJECTED and stage == "untouched":
+        return ("The modem refused '%s' and booted its old firmware again: it still runs build "
+                "%u. Send the image that fits this modem (a differential image fits only the "
+                "build it was made for), or the full image: %s"
+                % (ffile, res.plan.running_build, _call_text("run", port, "FULL-IMAGE.dup")))
+    if err == SQNS_ERR_REJECTED and stage == "upgrade_mode":
+        return ("The modem refused '%s' (a differential image made for another build, or a "
+                "damaged file) and stays in upgrade mode (4): it waits for a full image. Send "
+                "one: %s" % (ffile, _call_text("run", port, "FULL-IMAGE.dup")))
     if stage == "untouched":
         return ("The modem was not changed: it still runs its old firmware. To try again: %s"
                 % again)
@@ -881,8 +915,11 @@ def _stage_words(stage, err, res, files):
     else:  # done
         p = res.plan
         if err == SQNS_ERR_VERIFY:
+            if not p.target.leaves and p.build_before == p.running_build:
+                return "The modem still runs build %u, the build it ran before '%s' was sent." % (
+                    p.running_build, os.path.basename(ffile))
             return "The modem runs build %u, not build %u named by '%s'." % (
-                p.running_build, p.target.build, os.path.basename(ffile))
+                p.running_build, p.target.leaves or p.target.build, os.path.basename(ffile))
         if p.bootrom_pending:
             return ("The new firmware is installed and runs; sending the boot ROM again failed, "
                     "so Bootloader0 still reads %u (the factory's). To finish: %s, then: %s"
@@ -930,6 +967,25 @@ def _refusal_message(why, plan, files, modem_seen):
         "bootrom_not_upgr": "'%s' is not a boot ROM: a boot ROM image starts with the magic "
                             "UPGR. Give the raw boot ROM, or Pycom's sqnsbr.py or sqnsbrz.py"
                             % rom,
+        "firmware_is_zip": "'%s' is a zip archive, not a firmware image: unpack it and give "
+                           "the .dup file it holds, such as CATM1-39529.dup" % fw,
+        "firmware_is_compressed": "'%s' is a compressed file (gzip, xz, bzip2 or 7-Zip), not a "
+                                  "firmware image: unpack it and give the .dup file it holds"
+                                  % fw,
+        "firmware_is_tar": "'%s' is a tar archive, not a firmware image: unpack it and give "
+                           "the .dup file it holds" % fw,
+        "firmware_is_html": "'%s' is an HTML page (a download page saved instead of the file, "
+                            "or a login page), not a firmware image: download the .dup file "
+                            "itself again" % fw,
+        "firmware_is_text": "'%s' is a text file, not a firmware image: give the .dup file from "
+                            "the firmware archive" % fw,
+        "firmware_is_bootrom": "'%s' is the boot ROM (it starts with UPGR), not a firmware "
+                               "image: give it as bootrom=, and the .dup file as the firmware"
+                               % fw,
+        "part2_wrong_base": "'%s' is part 2 of a two-part release: it applies to the "
+                            "intermediate build %u that part 1 leaves, and the modem runs build "
+                            "%u. Send part 1 first (force=True sends part 2 anyway)"
+                            % (fw, plan.target.from_, plan.running_build),
     }.get(why, "refused")
     return text + ("\nNothing was changed on the modem." if modem_seen else "")
 
@@ -958,6 +1014,15 @@ def _result(call, showver="", dry_run=False):
 
 
 # ---- run ----
+
+
+def _part2_path(ffile):
+    """Part 2 of a two-part release beside part 1 (NAME-1.dup -> NAME-2.dup), or None."""
+    info = _ImageInfo()
+    _library().sqns_parse_image_name(os.fsencode(os.path.basename(ffile)), ctypes.byref(info))
+    if info.part != 1 or not ffile[:-4].endswith("-1"):
+        return None
+    return ffile[:-6] + "-2" + ffile[-4:]
 
 
 def _looks_like_board_form(first, second):
@@ -1010,6 +1075,9 @@ def run(port, ffile=None, mfile=None, resume=False, debug=False, verbose=False, 
             opts.updater = call.open_file(mfile, "updater")
         if bootrom is not None:
             opts.bootrom = call.open_file(bootrom, "bootrom", bootrom=True)
+        part2 = _part2_path(ffile)
+        if part2 is not None and os.path.exists(part2):
+            opts.part2 = call.open_file(part2, "part 2")  # sent next, in the same run
         # Every check the files allow, before the port is even opened.
         why = _int(0)
         r = call.lib.sqns_check_images(ctypes.byref(opts), ctypes.byref(why))
@@ -1077,10 +1145,20 @@ def _finish_run(call, result, files):
     if result.stage == "done":
         call.block("Here's the current firmware version:\n\n")
         call.block(result.showver)
-        if result.target_build is not None:
+        p = call.ctx.res.plan
+        t = p.part2 if p.part2_step else p.target
+        if t.part == 1:
+            call.say("Part 2 of this release must follow now, before any power cycle or reset "
+                     "of the modem. Call:\n  %s" % _call_text("run", files["port"],
+                                                             _part2_path(files["firmware"])
+                                                             or "PART-2.dup"))
+        elif t.leaves:
             call.say("Verified: modem now runs build %u" % result.new_build)
+        elif result.new_build:
+            call.say("The modem now runs build %u (the name '%s' gives no build to verify "
+                     "against)" % (result.new_build, os.path.basename(files["firmware"])))
         else:
-            call.say("Not verified: the name '%s' does not say which build it installs"
+            call.say("Not verified: the name '%s' gives no build, and showver none either"
                      % os.path.basename(files["firmware"]))
     if result.bootrom_again and not result.bootrom_pending and result.bootloader0_after:
         call.say("Verified: boot ROM (Bootloader0) now build %u" % result.bootloader0_after)

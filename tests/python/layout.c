@@ -73,6 +73,9 @@ int main(void)
 	FIELD(sqns_image_info, differential);
 	FIELD(sqns_image_info, build);
 	FIELD(sqns_image_info, from);
+	FIELD(sqns_image_info, channel);
+	FIELD(sqns_image_info, part);
+	FIELD(sqns_image_info, leaves);
 	end();
 	BEGIN(sqns_plan);
 	FIELD(sqns_plan, mode);
@@ -89,6 +92,12 @@ int main(void)
 	FIELD(sqns_plan, forced);
 	FIELD(sqns_plan, overridden);
 	FIELD(sqns_plan, bootrom_only);
+	FIELD(sqns_plan, channel);
+	FIELD(sqns_plan, build_before);
+	FIELD(sqns_plan, base_unknown);
+	FIELD(sqns_plan, part2);
+	FIELD(sqns_plan, part2_step);
+	FIELD(sqns_plan, part1_done);
 	FIELD(sqns_plan, bootrom_again);
 	FIELD(sqns_plan, bootrom_pending);
 	FIELD(sqns_plan, bootloader0_after);
@@ -99,6 +108,7 @@ int main(void)
 	FIELD(sqns_result, plan);
 	FIELD(sqns_result, mode);
 	FIELD(sqns_result, rate);
+	FIELD(sqns_result, report);
 	end();
 	BEGIN(sqns_ctx);
 	FIELD(sqns_ctx, cfg);
@@ -121,6 +131,7 @@ int main(void)
 	FIELD(sqns_upgrade_opts, dry_run);
 	FIELD(sqns_upgrade_opts, fff);
 	FIELD(sqns_upgrade_opts, force_fff);
+	FIELD(sqns_upgrade_opts, part2);
 	end();
 	BEGIN(sqns_port_opts);
 	FIELD(sqns_port_opts, baud);

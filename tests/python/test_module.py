@@ -248,10 +248,32 @@ class ModuleTest(SimTestCase):
         with console() as (_, err), self.assertRaises(SqnsupgradeError) as cm:
             sqnsupgrade.run(sim.link, image, force=True)
         e = cm.exception
-        self.assertEqual((e.status, e.error, e.stage), (7, "rejected", "transferred"))
+        # The modem refused to leave upgrade mode for its old firmware: it waits there.
+        self.assertEqual((e.status, e.error, e.stage), (7, "rejected", "upgrade_mode"))
         self.assertIn("FULL-IMAGE.dup", e.modem_state)
         self.assertTrue(e.result.forced)
         self.assertIn("warning: force=True", err.getvalue())
+
+    def test_two_part_release_in_one_call(self):
+        sim = self.sim("--build", "38638")
+        p1 = sim.mkimage("CATM1-5.2-48829-1.dup", build=39529, size=9000, seed=1)
+        sim.mkimage("CATM1-5.2-48829-2.dup", build=48829, size=9000, seed=2)
+        with console() as (out, _):
+            result = sqnsupgrade.run(sim.link, p1)
+        self.assertEqual(result.new_build, 48829)
+        self.assertIn("Verified: part 1 of 2 is in: the modem runs the intermediate build 39529",
+                      out.getvalue())
+        self.assertIn("Verified: modem now runs build 48829", out.getvalue())
+        self.assertEqual([i["build"] for i in sim.events("image")], [39529, 48829])
+
+    def test_zip_as_firmware_is_refused_before_the_port(self):
+        path = os.path.join(self.workdir, "CATM1-39529.zip")
+        with open(path, "wb") as f:
+            f.write(b"PK\x03\x04" + os.urandom(600))
+        with self.assertRaises(SqnsupgradeError) as cm:
+            sqnsupgrade.run(os.path.join(self.workdir, "ttyNONE"), path, quiet=True)
+        self.assertEqual((cm.exception.status, cm.exception.refusal), (10, "firmware_is_zip"))
+        self.assertIn("is a zip archive", str(cm.exception))
 
     def test_two_modems_from_two_threads(self):
         sims = [self.sim("--build", "38638", "--pace", name="m%d" % i) for i in range(2)]

@@ -211,6 +211,13 @@ const char *sqnsweb_showver(void)
 	return web.showver;
 }
 
+/* The modem's own report when it refused the image (ctx.res.report). */
+EMSCRIPTEN_KEEPALIVE
+const char *sqnsweb_report(void)
+{
+	return web.ctx.res.report;
+}
+
 /* What a file name says, as JSON: {"ok", "differential", "build", "from"}. */
 EMSCRIPTEN_KEEPALIVE
 const char *sqnsweb_parse_name(const char *name)
@@ -236,13 +243,15 @@ const char *sqnsweb_result(void)
 		 "\"bootloader0\":%u,\"target\":{\"differential\":%s,\"build\":%u,\"from\":%u},"
 		 "\"target_known\":%s,\"bootrom_step\":%s,\"recovery_step\":%s,\"updater_step\":%s,"
 		 "\"fff\":%s,\"resume\":%s,\"forced\":%s,\"overridden\":%d,\"bootrom_only\":%s,"
-		 "\"bootrom_again\":%s,\"bootrom_pending\":%s,\"bootloader0_after\":%u}}",
+		 "\"bootrom_again\":%s,\"bootrom_pending\":%s,\"bootloader0_after\":%u,"
+		 "\"channel\":%d,\"base_unknown\":%s,\"part\":%u,\"leaves\":%u}}",
 		 (int)res->stage, (int)res->refusal, res->mode, res->rate, web.ctx.cfg.baud,
 		 web.ctx.cfg.timeouts.stall_ms, p->mode, p->rate, p->running_build, p->bootloader0,
 		 B(p->target.differential), p->target.build, p->target.from, B(p->target_known),
 		 B(p->bootrom_step), B(p->recovery_step), B(p->updater_step), B(p->fff),
 		 B(p->resume), B(p->forced), (int)p->overridden, B(p->bootrom_only),
-		 B(p->bootrom_again), B(p->bootrom_pending), p->bootloader0_after);
+		 B(p->bootrom_again), B(p->bootrom_pending), p->bootloader0_after, p->channel,
+		 B(p->base_unknown), (unsigned)p->target.part, p->target.leaves);
 #undef B
 	return web.json;
 }
@@ -283,6 +292,10 @@ static const struct named phases[] = {
     {"BOOTROM_AGAIN", SQNS_PHASE_BOOTROM_AGAIN},
     {"BOOTROM_VERIFIED", SQNS_PHASE_BOOTROM_VERIFIED},
     {"BOOTROM_FACTORY", SQNS_PHASE_BOOTROM_FACTORY},
+    {"BASE_UNKNOWN", SQNS_PHASE_BASE_UNKNOWN},
+    {"PART1_ON_THE_FLY", SQNS_PHASE_PART1_ON_THE_FLY},
+    {"PART1_DONE", SQNS_PHASE_PART1_DONE},
+    {"REJECTED", SQNS_PHASE_REJECTED},
 };
 
 static const struct named evs[] = {
@@ -310,6 +323,13 @@ static const struct named refusals[] = {
     {"RECOVERY_DIFF", SQNS_REFUSE_RECOVERY_DIFF},
     {"MTOOLS_UPDATER", SQNS_REFUSE_MTOOLS_UPDATER},
     {"BOOTROM_NOT_UPGR", SQNS_REFUSE_BOOTROM_NOT_UPGR},
+    {"FIRMWARE_IS_ZIP", SQNS_REFUSE_FIRMWARE_IS_ZIP},
+    {"FIRMWARE_IS_COMPRESSED", SQNS_REFUSE_FIRMWARE_IS_COMPRESSED},
+    {"FIRMWARE_IS_TAR", SQNS_REFUSE_FIRMWARE_IS_TAR},
+    {"FIRMWARE_IS_HTML", SQNS_REFUSE_FIRMWARE_IS_HTML},
+    {"FIRMWARE_IS_TEXT", SQNS_REFUSE_FIRMWARE_IS_TEXT},
+    {"FIRMWARE_IS_BOOTROM", SQNS_REFUSE_FIRMWARE_IS_BOOTROM},
+    {"PART2_WRONG_BASE", SQNS_REFUSE_PART2_WRONG_BASE},
 };
 
 static const struct named errs[] = {

@@ -11,6 +11,7 @@ int sqnsweb_upgrade(int dry_run, int fff, int force, uint32_t baud, uint32_t sta
 const char *sqnsweb_strerror(int err);
 const char *sqnsweb_mode_name(int mode);
 const char *sqnsweb_showver(void);
+const char *sqnsweb_report(void);
 const char *sqnsweb_parse_name(const char *name);
 const char *sqnsweb_result(void);
 const char *sqnsweb_constants(void);
