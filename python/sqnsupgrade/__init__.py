@@ -194,6 +194,8 @@ _SIGNATURES = {
     "sqns_parse_showver_build": (_bool, [ctypes.c_char_p, ctypes.c_char_p,
                                          ctypes.POINTER(_u32)]),
     "sqns_parse_ati1_build": (_bool, [ctypes.c_char_p, ctypes.POINTER(_u32)]),
+    "sqns_parse_ati1_channel": (_bool, [ctypes.c_char_p, _PINT]),
+    "sqns_channel_name": (ctypes.c_char_p, [_int]),
     "sqns_parse_image_name": (_bool, [ctypes.c_char_p, ctypes.POINTER(_ImageInfo)]),
     "sqns_check_images": (_int, [ctypes.POINTER(_UpgradeOpts), _PINT]),
     "sqns_upgrade": (_int, [_CTX, ctypes.POINTER(_UpgradeOpts), ctypes.c_char_p,
@@ -363,6 +365,7 @@ class Info:
     ati1: Optional[str]
     imei: Optional[str]
     text: str
+    channel: Optional[str] = None  # "CAT-M1" or "NB-IoT", from ATI1's LR line
 
     def __str__(self):
         return self.text
@@ -1278,20 +1281,23 @@ def info(port=None, verbose=False, debug=False, *, fc=False, baud=None, quiet=Fa
             if e.status == EXIT_NO_MODEM:
                 call.say("Cannot determine modem state!")
             raise
-        ati1 = imei_ = build = None
+        ati1 = imei_ = build = channel = None
         if mode == MODE_APPLICATION:
             ati1 = _text_query(call, call.lib.sqns_ati1, "info", 1024)
             imei_ = _imei(call)
-            b = _u32(0)
+            b, ch = _u32(0), _int(0)
             if call.lib.sqns_parse_ati1_build(ati1.encode(), ctypes.byref(b)):
                 build = b.value
+            if call.lib.sqns_parse_ati1_channel(ati1.encode(), ctypes.byref(ch)):
+                channel = call.lib.sqns_channel_name(ch.value).decode()
             text = ("Your modem is in application mode. Here is the current version:\n%s%s"
-                    "IMEI: %s\n" % (ati1, "" if ati1.endswith("\n") else "\n", imei_))
+                    "%sIMEI: %s\n" % (ati1, "" if ati1.endswith("\n") else "\n",
+                                      "Channel: %s\n" % channel if channel else "", imei_))
         else:
             text = _INFO_WORDS.get(mode, "Your modem is in upgrade mode! Use firmware.dup to "
                                          "flash new firmware.") + "\n"
         call.block(text)
-        return Info(mode, MODES.get(mode, "unknown"), build, ati1, imei_, text)
+        return Info(mode, MODES.get(mode, "unknown"), build, ati1, imei_, text, channel)
 
 
 def _showver_fields(text):

@@ -71,6 +71,9 @@ int cmd_info(struct session *s)
 		fprintf(s->out.out,
 			"Your modem is in application mode. Here is the current version:\n");
 		output_block(&s->out, ati1);
+		int channel;
+		if (sqns_parse_ati1_channel(ati1, &channel))
+			fprintf(s->out.out, "Channel: %s\n", sqns_channel_name(channel));
 		fprintf(s->out.out, "IMEI: %s\n", imei);
 		break;
 	}

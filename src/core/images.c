@@ -300,8 +300,15 @@ int sqns_check_images(const struct sqns_upgrade_opts *opts, enum sqns_refusal *w
 	*why = SQNS_REFUSE_NONE;
 	if (!opts || !opts->image || !opts->image->read || opts->image->size == 0)
 		return SQNS_ERR_ARG;
-	if (opts->part2 && (!opts->part2->read || opts->part2->size == 0))
-		return SQNS_ERR_ARG;
+	if (opts->part2) {
+		/* Part 2 goes with its own part 1 only. */
+		struct sqns_image_info one, two;
+		sqns_parse_image_name(opts->image->name, &one);
+		sqns_parse_image_name(opts->part2->name, &two);
+		if (!opts->part2->read || opts->part2->size == 0 || one.part != 1 ||
+		    two.part != 2 || one.build != two.build)
+			return SQNS_ERR_ARG;
+	}
 	int r = check_firmware_kind(opts->image, why);
 	if (r == SQNS_OK && opts->part2)
 		r = check_firmware_kind(opts->part2, why);

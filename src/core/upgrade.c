@@ -594,9 +594,8 @@ static int plan_parts(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts
 	struct sqns_plan *p = &ctx->res.plan;
 	if (!opts->part2)
 		return SQNS_OK;
-	if (!sqns_parse_image_name(opts->part2->name, &p->part2) || p->target.part != 1 ||
-	    p->part2.part != 2 || p->part2.build != p->target.build)
-		return SQNS_ERR_ARG;
+	(void)sqns_parse_image_name(opts->part2->name,
+				    &p->part2); /* sqns_check_images checked it */
 	p->part2_step = true;
 	return SQNS_OK;
 }

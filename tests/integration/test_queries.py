@@ -17,7 +17,7 @@ class QueryTest(SimTestCase):
         self.assertExit(r, 0)
         self.assertEqual(r.out.splitlines(), [
             "Your modem is in application mode. Here is the current version:",
-            "UE5.0.0.0d", "LR5.1.1.0-38638", "IMEI: 354346099225475"])
+            "UE5.0.0.0d", "LR5.1.1.0-38638", "Channel: CAT-M1", "IMEI: 354346099225475"])
         r = run_cli("version", port=sim.link)
         self.assertExit(r, 0)
         lines = r.out.splitlines()

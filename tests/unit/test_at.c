@@ -137,6 +137,63 @@ static void test_at_garbage_lines_dropped(void **state)
 		    SQNS_OK, "354346099225475\n");
 }
 
+/* The field's noise around answers (docs/protocol.md section 11): URCs and crash dumps. */
+static void test_at_field_urcs_and_dumps(void **state)
+{
+	struct fix *f = *state;
+	/* An unsolicited line before the answer is not taken for it... */
+	at_case(f, "AT+SMOD?", "\r\n+CPSMS: 1,,,\"10000110\",\"00011110\"\r\n\r\n2\r\nOK\r\n",
+		SQNS_OK, "2\n");
+	at_case(f, "ATI1",
+		"\r\n+CEREG: 2\r\nUE5.2.0.3\r\n+CPSMS: 1\r\nLR5.2.1.0-48829\r\n\r\nOK\r\n", SQNS_OK,
+		"UE5.2.0.3\nLR5.2.1.0-48829\n");
+	/* ...while the command's own +NAME lines are its answer. */
+	at_case(f, "AT+SMUPGRADE?", "\r\n+CEREG: 2\r\n+SMUPGRADE: success\r\n\r\nOK\r\n", SQNS_OK,
+		"+SMUPGRADE: success\n");
+	/* A stored crash dump's bytes, no line end, right before the answer. */
+	char dump[400];
+	size_t n = 0;
+	static const char text[] = "5.1.1.0 [39529] by robot-soft Assertion failed hal_misc.c@420 "
+				   "'Spurious Int";
+	while (n + sizeof text + 4 < 300) {
+		memcpy(dump + n, text, sizeof text - 1);
+		n += sizeof text - 1;
+		dump[n++] = '\0';
+		dump[n++] = '\x01';
+		dump[n++] = '\xfe';
+	}
+	memcpy(dump + n, "\r\n2\r\nOK\r\n", 10);
+	at_case_n(f, "AT+SMOD?", dump, n + 10, SQNS_OK, "2\n");
+	/* The dump inside an answer, between its lines. */
+	static const char head[] = "\r\n+SMOD: 4\r\n", tail[] = "\r\nOK\r\n";
+	memcpy(dump + n, tail, sizeof tail - 1);
+	memmove(dump + sizeof head - 1, dump, n + sizeof tail - 1);
+	memcpy(dump, head, sizeof head - 1);
+	at_case_n(f, "AT+SMOD?", dump, n + sizeof head - 1 + sizeof tail - 1, SQNS_OK,
+		  "+SMOD: 4\n");
+}
+
+/* A showver that answers ERROR once (fresh from a failed updater), then the table. */
+static void test_showver_error_once(void **state)
+{
+	struct fix *f = *state;
+	char buf[128];
+	fp_expect_cmd(f->fp, "AT!=\"showver\"");
+	fp_reply_str(f->fp, "\r\nERROR\r\n");
+	fp_expect_cmd(f->fp, "AT!=\"showver\"");
+	fp_reply_str(f->fp,
+		     "\r\nSYSTEM VERSION\r\n    Software     : 5.1.1.0 [38638]\r\n\r\nOK\r\n");
+	assert_int_equal(sqns_showver(&f->ctx, buf, sizeof buf), SQNS_OK);
+	assert_string_equal(buf, "SYSTEM VERSION\n    Software     : 5.1.1.0 [38638]\n");
+	/* Twice ERROR is the modem's answer. */
+	fp_expect_cmd(f->fp, "AT!=\"showver\"");
+	fp_reply_str(f->fp, "\r\nERROR\r\n");
+	fp_expect_cmd(f->fp, "AT!=\"showver\"");
+	fp_reply_str(f->fp, "\r\nERROR\r\n");
+	assert_int_equal(sqns_showver(&f->ctx, buf, sizeof buf), SQNS_ERR_MODEM);
+	fp_assert_done(f->fp, false);
+}
+
 static void test_at_error(void **state)
 {
 	struct fix *f = *state;
@@ -733,6 +790,10 @@ int main(void)
 	    T1(test_at_garbage_lines_dropped),
 	    T7(test_at_garbage_lines_dropped),
 	    TB(test_at_garbage_lines_dropped),
+	    T1(test_at_field_urcs_and_dumps),
+	    T7(test_at_field_urcs_and_dumps),
+	    TB(test_at_field_urcs_and_dumps),
+	    T7(test_showver_error_once),
 	    T1(test_at_error),
 	    T1(test_at_timeout_exact),
 	    T7(test_at_answer_without_ok_times_out),

@@ -426,9 +426,141 @@ static void test_rejected_image(void **state)
 	say(f, "AT", OK);
 	say(f, "AT+SMUPGRADE?", "\r\n+SMUPGRADE: No report\r\n" OK);
 	say(f, "AT+SMUPGRADE?", "\r\n+SMUPGRADE: fail\r\n" OK);
+	/* Asked for its old firmware, the updater refuses (it wrote nothing): upgrade mode. */
+	say(f, "AT+SMSWBOOT=1,1", "\r\nERROR\r\n");
+	say(f, "AT+SMSWBOOT=1,0", "\r\nERROR\r\n");
+	say(f, "AT+SMSWBOOT=1,0", "\r\nERROR\r\n");
 	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_REJECTED);
 	fp_assert_done(f->fp, false);
-	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_TRANSFERRED);
+	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_UPGRADE_MODE);
+	assert_string_equal(f->ctx.res.report, "+SMUPGRADE: fail");
+}
+
+/*
+ * The field's refused differential image: the modem's words kept as they came,
+ * and the old firmware boots again (stage untouched, its build read).
+ */
+static void test_rejected_diff_boots_the_old_firmware(void **state)
+{
+	struct fix *f = *state;
+	f->img.name = "upgdiff_33080-to-39529.dup";
+	say(f, "AT", OK);
+	say(f, "AT+BIND=AT", "\r\nERROR\r\n");
+	say(f, "ATE0", "\r\nERROR\r\n");
+	say(f, "AT+SMOD?", "\r\n4\r\nOK\r\n");
+	say(f, "AT", OK);
+	say(f, "ATE0", OK);
+	say(f, "AT+CFUN=4", OK);
+	say(f, "AT+SMUPGRADE?", NO_REPORT);
+	say(f, "AT+SMSTPU=\"ON_THE_FLY\"", OK);
+	fp_script_stp_session(f->fp, f->data, IMG_SIZE, 8192);
+	say(f, "AT", OK);
+	say(f, "AT+SMUPGRADE?",
+	    "\r\n+CPSMS: 1,,,\"10000110\",\"00011110\"\r\n"
+	    "+SMUPGRADE: failure[diffUpgrade,239] Patch didn't apply!\r\n" OK);
+	say(f, "AT+SMSWBOOT=1,1", OK);
+	script_back_to_application(f);
+	say(f, "AT!=\"showver\"", plan_showver);
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_REJECTED);
+	fp_assert_done(f->fp, false);
+	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_UNTOUCHED);
+	assert_string_equal(f->ctx.res.report,
+			    "+SMUPGRADE: failure[diffUpgrade,239] Patch didn't apply!");
+	assert_int_equal(f->ctx.res.plan.running_build, 38638);
+	assert_true(f->ctx.res.plan.base_unknown);
+	static const enum sqns_phase phases[] = {
+	    SQNS_PHASE_WAKEUP,	  SQNS_PHASE_BASE_UNKNOWN,   SQNS_PHASE_PLAN,
+	    SQNS_PHASE_RESUME,	  SQNS_PHASE_STP_ON_THE_FLY, SQNS_PHASE_DOWNLOAD_DONE,
+	    SQNS_PHASE_RESETTING, SQNS_PHASE_REJECTED,
+	};
+	check_phases(f, phases, sizeof phases / sizeof phases[0]);
+}
+
+/* Part 2 on a modem that does not run the build part 1 leaves: refused, nothing sent. */
+static void test_part2_needs_the_intermediate_build(void **state)
+{
+	struct fix *f = *state;
+	f->img.name = "CATM1-5.2-48829-2.dup";
+	script_detect_application(f); /* on 38638 */
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_REFUSED);
+	fp_assert_done(f->fp, false);
+	assert_int_equal(f->ctx.res.refusal, SQNS_REFUSE_PART2_WRONG_BASE);
+	assert_int_equal(f->ctx.res.plan.target.from, 39529);
+	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_UNTOUCHED);
+}
+
+/* Part 1 and part 2 that are not the two parts of one release: a caller's mistake. */
+static void test_parts_must_match(void **state)
+{
+	struct fix *f = *state;
+	struct mem_image mi2;
+	struct sqns_image part2;
+	mem_image_init(&part2, &mi2, f->data, IMG_SIZE);
+	part2.name = "CATM1-5.2-48830-2.dup";
+	f->img.name = "CATM1-5.2-48829-1.dup";
+	f->opts.part2 = &part2;
+	enum sqns_refusal why;
+	assert_int_equal(sqns_check_images(&f->opts, &why), SQNS_ERR_ARG);
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_ARG);
+	assert_int_equal(f->fp->wlen, 0); /* nothing sent */
+	part2.name = "CATM1-5.2-48829-2.dup";
+	assert_int_equal(sqns_check_images(&f->opts, &why), SQNS_OK);
+}
+
+/* What a firmware image must not be, told from its first bytes before any port is open. */
+static void test_check_images_not_firmware(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *head;
+		size_t len;
+		enum sqns_refusal why;
+	} kinds[] = {
+	    {"PK\x03\x04", 4, SQNS_REFUSE_FIRMWARE_IS_ZIP},
+	    {"PK\x05\x06", 4, SQNS_REFUSE_FIRMWARE_IS_ZIP},
+	    {"\x1f\x8b\x08", 3, SQNS_REFUSE_FIRMWARE_IS_COMPRESSED},
+	    {"\xfd"
+	     "7zXZ",
+	     5, SQNS_REFUSE_FIRMWARE_IS_COMPRESSED},
+	    {"\x7f"
+	     "ELF",
+	     4, SQNS_REFUSE_FIRMWARE_IS_ELF},
+	    {"UPGR", 4, SQNS_REFUSE_FIRMWARE_IS_BOOTROM},
+	};
+	uint8_t data[600];
+	struct mem_image mi;
+	struct sqns_image img;
+	struct sqns_upgrade_opts opts = {.image = &img};
+	enum sqns_refusal why;
+	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+		fill_pattern(data, sizeof data, 5);
+		memcpy(data, kinds[k].head, kinds[k].len);
+		mem_image_init(&img, &mi, data, sizeof data);
+		assert_int_equal(sqns_check_images(&opts, &why), SQNS_ERR_REFUSED);
+		assert_int_equal(why, kinds[k].why);
+		assert_int_equal(mi.reads, 1);
+	}
+	fill_pattern(data, sizeof data, 5);
+	memcpy(data + 257, "ustar", 5);
+	mem_image_init(&img, &mi, data, sizeof data);
+	assert_int_equal(sqns_check_images(&opts, &why), SQNS_ERR_REFUSED);
+	assert_int_equal(why, SQNS_REFUSE_FIRMWARE_IS_TAR);
+	memset(data, 'x', sizeof data);
+	static const char page[] = "\xef\xbb\xbf  \n<!DOCTYPE html>";
+	memcpy(data, page, sizeof page - 1);
+	assert_int_equal(sqns_check_images(&opts, &why), SQNS_ERR_REFUSED);
+	assert_int_equal(why, SQNS_REFUSE_FIRMWARE_IS_HTML);
+	memset(data, 'x', sizeof data);
+	assert_int_equal(sqns_check_images(&opts, &why), SQNS_ERR_REFUSED);
+	assert_int_equal(why, SQNS_REFUSE_FIRMWARE_IS_TEXT);
+	/* Text is told from the first 256 bytes; a NUL among them makes it binary. */
+	data[300] = 0;
+	assert_int_equal(sqns_check_images(&opts, &why), SQNS_ERR_REFUSED);
+	data[200] = 0;
+	assert_int_equal(sqns_check_images(&opts, &why), SQNS_OK);
+	fill_pattern(data, sizeof data, 5);
+	assert_int_equal(sqns_check_images(&opts, &why), SQNS_OK);
+	assert_int_equal(why, SQNS_REFUSE_NONE);
 }
 
 static void test_smswboot_query_without_target(void **state)
@@ -1012,6 +1144,10 @@ int main(void)
 	    T7(test_old_firmware_smswboot_fallback),
 	    T7(test_resume_from_upgrade_mode),
 	    T7(test_rejected_image),
+	    T7(test_rejected_diff_boots_the_old_firmware),
+	    T1(test_part2_needs_the_intermediate_build),
+	    T1(test_parts_must_match),
+	    cmocka_unit_test(test_check_images_not_firmware),
 	    T7(test_smswboot_query_without_target),
 	    T7(test_prepare_cfun_refused),
 	    T7(test_reboot_waits_for_sysstart),
