@@ -460,7 +460,13 @@ static void explain_failure(struct session *s, int err, const struct run_files *
 				"use it. Run without --fff.\n");
 		if (err == SQNS_ERR_NO_MODEM)
 			(void)no_modem(s);
-		fprintf(s->out.err, "To try again:\n  %s\n", cmd);
+		if (hung) /* a modem that hangs answers nothing until it restarts */
+			fprintf(s->out.err,
+				"To try again: power-cycle the board (disconnect power; the reset "
+				"button is not enough), then run:\n  %s\n",
+				cmd);
+		else
+			fprintf(s->out.err, "To try again:\n  %s\n", cmd);
 		return;
 	case SQNS_STAGE_RECOVERY:
 		fprintf(s->out.err,

@@ -120,12 +120,14 @@ class Sim:
         finally:
             self.proc.send_signal(signal.SIGCONT)
 
-    def mkimage(self, name, kind="full", build=39529, size=20000, frm=None, seed=1):
+    def mkimage(self, name, kind="full", build=39529, size=20000, frm=None, seed=1, channel=None):
         path = os.path.join(self.workdir, name)
         cmd = [SQNSIM, "mkimage", "--kind", kind, "--build", str(build), "--size", str(size),
                "--seed", str(seed)]
         if frm is not None:
             cmd += ["--from", str(frm)]
+        if channel is not None:
+            cmd += ["--channel", channel]
         subprocess.run(cmd + [path], check=True, timeout=HANG_GUARD)
         return path
 
