@@ -571,7 +571,7 @@ static void print_plan(struct session *s, const struct run_files *f)
 	}
 	/* From the application, ON_THE_FLY goes after a reboot into upgrade mode. */
 	bool reboot_first = p->mode == SQNS_MODE_APPLICATION && !p->fff && !p->updater_step;
-	fprintf(o, "  %d. firmware: send %s (%u bytes, %s%s) %s%s\n", step++, name_of(&f->fw),
+	fprintf(o, "  %d. firmware: send %s (%u bytes, %s%s) %s%s%s%s\n", step++, name_of(&f->fw),
 		f->fw.image.size,
 		p->target.part == 1	 ? "part 1 of 2"
 		: p->target.part == 2	 ? "part 2 of 2"
@@ -579,7 +579,9 @@ static void print_plan(struct session *s, const struct run_files *f)
 					 : "full image",
 		p->target_known ? "" : ", the name gives no build",
 		p->fff ? "by FFF, then apply" : "ON_THE_FLY",
-		reboot_first ? " after a reboot into upgrade mode" : "");
+		reboot_first ? " after a reboot into upgrade mode" : "",
+		p->target.channel ? "; " : "",
+		p->target.channel ? sqns_channel_name(p->target.channel) : "");
 	secs += transfer_seconds(f->fw.image.size, rate);
 	if (p->base_unknown)
 		fprintf(

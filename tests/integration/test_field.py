@@ -126,7 +126,8 @@ class FieldTest(SimTestCase):
         p1, p2 = self.parts(sim)
         r = run_cli("run", p1, "--dry-run", port=sim.link)
         self.assertExit(r, 0)
-        self.assertIn("CATM1-5.2-48829-1.dup (12000 bytes, part 1 of 2) ON_THE_FLY", r.out)
+        self.assertIn("CATM1-5.2-48829-1.dup (12000 bytes, part 1 of 2) ON_THE_FLY after a reboot "
+                      "into upgrade mode; CAT-M1", r.out)
         self.assertIn("verify the intermediate build 39529", r.out)
         self.assertIn("part 2: send CATM1-5.2-48829-2.dup (12000 bytes) ON_THE_FLY", r.out)
         self.assertIn("verify build 48829", r.out)
