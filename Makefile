@@ -31,7 +31,7 @@ bench:
 	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DSQNS_TESTS=OFF >/dev/null
 	cmake --build build-release -j$(JOBS) >/dev/null
 	python3 bench/bench.py
-	@# Issue 15: the web page's STP efficiency beside the CLI's (bench/web_bench.mjs).
+	@# The web page's STP efficiency beside the CLI's (bench/web_bench.mjs), when both are there.
 	@if [ -f web/dist/sqnsweb.wasm ] && [ -d tests/web/node_modules/playwright-core ]; then \
 		node bench/web_bench.mjs; \
 	else echo "web page vs CLI: skipped (run make web and bash scripts/web-deps.sh --test first)"; fi
@@ -39,7 +39,7 @@ bench:
 fuzz:
 	bash scripts/fuzz.sh
 
-# Issue 15: emscripten (Debian's) builds web/ into web/dist; serve it with
+# The web page: emscripten (Debian's) builds web/ into web/dist; serve it with
 #   python3 -m http.server 8000 --bind 127.0.0.1 --directory web/dist
 web:
 	bash scripts/web-deps.sh

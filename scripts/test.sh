@@ -25,15 +25,15 @@ cmake --build build-asan -j"$jobs"
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j"$jobs" \
     -LE "valgrind|demo")
 
-# ---- Issue 7: the core cross-built for a Cortex-M4, its size and RAM (scripts/cross.sh) ----
+# The core cross-built for a Cortex-M4: its flash and RAM sizes (scripts/cross.sh).
 echo "== cross build: the core for a Cortex-M4 (arm-none-eabi), sizes"
 bash scripts/cross.sh
-# ---- end of issue 7 ----
 
 echo "== fuzz smoke: each libFuzzer harness for 20 s (make fuzz runs them longer)"
 FUZZ_SECONDS=20 bash scripts/fuzz.sh
 
-# ---- Issue 15: the web page (the core in WebAssembly) in headless Chromium against sqnsim ----
+# The web page (the core in WebAssembly) built by make web, then driven in headless Chromium
+# against sqnsim.
 echo "== web: make web, then the page in headless Chromium against sqnsim (ctest -L web)"
 bash scripts/web-deps.sh --test
 make web
@@ -41,4 +41,3 @@ cmake -S . -B build-web -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_WEB_TEST
 cmake --build build-web -j"$jobs" --target sqnsim sqnsupgrade
 (cd build-web && ctest --output-on-failure -L web)
 echo "web screenshots and logs: build-web/web-artifacts"
-# ---- end of issue 15 ----

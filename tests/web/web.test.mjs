@@ -298,7 +298,7 @@ describe("the upgrade page in headless Chromium against sqnsim", () => {
 		const help = spawnSync(L.SQNSIM, ["--help"], { encoding: "utf8" });
 		return /--board/.test((help.stdout || "") + (help.stderr || ""));
 	};
-	const NO_BOARD = "sqnsim has no --board (issue 12): the board's REPL path cannot be tested";
+	const NO_BOARD = "sqnsim has no --board (no simulated MicroPython REPL): the board's REPL path cannot be tested";
 
 	test("a Pycom board's REPL: the page runs uart(), then upgrades through the mirror", async (t) => {
 		if (!hasBoard())
