@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
 # Every test: unit (cmocka) and integration (CLI against sqnsim), in a normal
 # build and again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Its build folders are its own: build-test/ (Debug, every test), build-asan/,
+# build-web/ and build-wasm/ (make web); make and make install keep build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 jobs=$(nproc)
+build=build-test
 
 echo "== format check"
 files=$(git ls-files '*.c' '*.h' 2>/dev/null || find src include sim tests -name '*.[ch]')
 clang-format --dry-run --Werror $files
 
 echo "== build and test"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_SANITIZE=OFF >/dev/null
-cmake --build build -j"$jobs"
-(cd build && ctest --output-on-failure -j"$jobs")
-cat build/fault-matrix.txt
+cmake -S . -B $build -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_SANITIZE=OFF >/dev/null
+cmake --build $build -j"$jobs"
+(cd $build && ctest --output-on-failure -j"$jobs")
+cat $build/fault-matrix.txt
 echo "== the example firmware in QEMU (mps2-an386): measured on the target"
-cat build/qemu-figures.txt 2>/dev/null || echo "(no figures: the QEMU test was skipped)"
+cat $build/qemu-figures.txt 2>/dev/null || echo "(no figures: the QEMU test was skipped)"
 
 echo "== ASan + UBSan build and test"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_SANITIZE=ON >/dev/null
