@@ -3,7 +3,8 @@
 #                               BUILD_TYPE=Debug for a debug build)
 #   make test                   every test, as CI runs them (scripts/test.sh)
 #   make install PREFIX=DIR     install into DIR (default /usr/local); DESTDIR is honoured
-#   make uninstall              remove exactly the files the last install listed
+#   make uninstall              remove exactly the files the last install listed, and the
+#                               folders it created once they are empty (DESTDIR as for install)
 #   make demo                   the README's first command (scripts/demo.sh)
 #   make bench                  the benchmark table (Release build, paced simulator)
 #   make fuzz                   libFuzzer harnesses, FUZZ_SECONDS each (default 600)
@@ -49,10 +50,27 @@ web:
 install: all
 	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
-# install_manifest.txt is written by `cmake --install` (with DESTDIR in each path).
+# install_manifest.txt is written by `cmake --install`, and install_dirs.txt by our install
+# rules: the folders that install created (cmake/library.cmake). Neither has DESTDIR in its
+# paths: give uninstall the same DESTDIR as install.
+# Uninstall removes the files, the bytecode Python wrote beside the module's .py files, then
+# those folders, deepest first, when they are empty (rmdir: never a file someone else put there).
+# An empty .../sqnsupgrade/ left behind would import as an empty namespace package.
 uninstall:
 	@test -f $(BUILD)/install_manifest.txt || \
 		{ echo "make uninstall: no $(BUILD)/install_manifest.txt: nothing was installed from $(BUILD)" >&2; exit 1; }
 	@while IFS= read -r f || [ -n "$$f" ]; do \
+		f="$(DESTDIR)$$f"; \
 		if [ -e "$$f" ] || [ -L "$$f" ]; then echo "Removing $$f"; rm -f -- "$$f"; fi; \
+		case "$$f" in *.py) \
+			d=$${f%/*}/__pycache__ b=$${f##*/}; rm -f -- "$$d/$${b%.py}".*.pyc; \
+			rmdir -- "$$d" 2>/dev/null || true;; \
+		esac; \
 	done < $(BUILD)/install_manifest.txt
+	@if [ -f $(BUILD)/install_dirs.txt ]; then \
+		sort -r $(BUILD)/install_dirs.txt | while IFS= read -r d; do \
+			d="$(DESTDIR)$$d"; \
+			if [ -n "$$d" ] && [ -d "$$d" ] && rmdir -- "$$d" 2>/dev/null; then echo "Removing $$d/"; fi; \
+		done; \
+		rm -f $(BUILD)/install_dirs.txt; \
+	fi
