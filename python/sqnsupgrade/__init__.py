@@ -32,9 +32,12 @@ Python's SIGINT handler runs after (KeyboardInterrupt); calls in other threads
 stop by their cancel=. An exception raised by progress= or on_event= stops the
 call the same way and is raised from it.
 
-The library is looked for in $SQNSUPGRADE_LIB (a path), then next to an
-installed module (PREFIX/lib), then in the source tree's build/, then by the
-dynamic loader (LD_LIBRARY_PATH, ldconfig).
+The library is looked for in $SQNSUPGRADE_LIB (a path); then, for an
+installed module (in a site-packages or dist-packages folder), in PREFIX/lib;
+for the module of a source tree (PYTHONPATH=python), in that tree's build/
+(make), build-release/ (scripts/demo.sh) and build-test/ (scripts/test.sh);
+then by the dynamic loader (LD_LIBRARY_PATH, ldconfig). When none loads, the
+ImportError names every place tried.
 """
 import ctypes
 import dataclasses
@@ -215,44 +218,57 @@ _load_lock = threading.Lock()
 _loaded = []  # [(CDLL, path)] once loaded
 
 
+# The source tree's build folders, in this order: `make`, scripts/demo.sh, scripts/test.sh.
+_TREE_BUILDS = ("build", "build-release", "build-test")
+
+
 def _candidates():
+    """(path, where it comes from) for each place the library may be, in order."""
     env = os.environ.get("SQNSUPGRADE_LIB")
     if env:
-        yield env
+        yield env, "$SQNSUPGRADE_LIB"
         return
     here = os.path.dirname(os.path.abspath(__file__))
-    # Installed: PREFIX/lib/pythonX.Y/dist-packages/sqnsupgrade -> PREFIX/lib.
-    libdir = os.path.normpath(os.path.join(here, "..", "..", ".."))
-    yield os.path.join(libdir, _LIBNAME)
-    multiarch = sysconfig.get_config_var("MULTIARCH")
-    if multiarch:
-        yield os.path.join(libdir, multiarch, _LIBNAME)
-    # The source tree: python/sqnsupgrade -> build/.
-    yield os.path.normpath(os.path.join(here, "..", "..", "build", _LIBNAME))
-    yield _LIBNAME
+    parent = os.path.dirname(here)
+    if os.path.basename(parent) in ("site-packages", "dist-packages"):
+        # Installed: PREFIX/lib/pythonX.Y/site-packages/sqnsupgrade -> PREFIX/lib.
+        libdir = os.path.normpath(os.path.join(here, "..", "..", ".."))
+        yield os.path.join(libdir, _LIBNAME), "next to the installed module"
+        multiarch = sysconfig.get_config_var("MULTIARCH")
+        if multiarch:
+            yield os.path.join(libdir, multiarch, _LIBNAME), "next to the installed module"
+    root = os.path.dirname(parent)
+    if os.path.basename(parent) == "python" and os.path.exists(
+            os.path.join(root, "CMakeLists.txt")):
+        # The source tree: python/sqnsupgrade -> build/, build-release/, build-test/.
+        for build in _TREE_BUILDS:
+            yield os.path.join(root, build, _LIBNAME), "the source tree's %s/" % build
+    yield _LIBNAME, "the dynamic loader"
 
 
 def _open_library():
     tried = []
-    for path in _candidates():
+    for path, where in _candidates():
         if os.sep in path and not os.path.exists(path):
-            tried.append(path)
+            tried.append("%s (%s: not there)" % (path, where))
             continue
         try:
             lib = ctypes.CDLL(path, use_errno=True)
         except OSError as e:
-            tried.append("%s (%s)" % (path, e))
+            tried.append("%s (%s: %s)" % (path, where, e))
             continue
         missing = [n for n in _SIGNATURES if not hasattr(lib, n)]
         if missing:
-            tried.append("%s (too old: no %s)" % (path, ", ".join(missing)))
+            tried.append("%s (%s: too old, no %s)" % (path, where, ", ".join(missing)))
             continue
         for name, (restype, argtypes) in _SIGNATURES.items():
             fn = getattr(lib, name)
             fn.restype, fn.argtypes = restype, argtypes
         return lib, path
-    raise ImportError("sqnsupgrade: cannot load %s; set SQNSUPGRADE_LIB to its path. Tried: %s"
-                      % (_LIBNAME, ", ".join(tried)))
+    raise ImportError(
+        "sqnsupgrade: cannot load %s. Tried:\n  %s\nBuild it (`make`, or `bash scripts/demo.sh`, "
+        "in the source tree), install it (`make install`), or set SQNSUPGRADE_LIB to its path."
+        % (_LIBNAME, "\n  ".join(tried)))
 
 
 def _library():
