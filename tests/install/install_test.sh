@@ -85,6 +85,8 @@ env -u LD_LIBRARY_PATH "$work/upgrade" "$work/modem" "$work/CATM1-39529.dup" >"$
     fail "upgrade exited $?: $(cat "$work/upgrade.out")"
 tail -2 "$work/upgrade.out"
 grep -q '100 %' "$work/upgrade.out" || fail "no progress to 100 %: $(cat "$work/upgrade.out")"
+grep -qx 'success: the new firmware is applied' "$work/upgrade.out" ||
+    fail "the example does not say where the modem stands: $(tail -1 "$work/upgrade.out")"
 grep -q '"ev":"image".*"build":39529.*"complete":true' "$work/events.log" ||
     fail "the simulator did not receive the whole image"
 grep -q '"ev":"upgrade","result":"success".*"build":39529' "$work/events.log" ||
