@@ -8,7 +8,7 @@
 #   make demo                   the README's first command (scripts/demo.sh)
 #   make bench                  the benchmark table (Release build, paced simulator)
 #   make fuzz                   libFuzzer harnesses, FUZZ_SECONDS each (default 600)
-#   make web                    the web page (the core in WebAssembly) into web/dist
+#   make web                    the web page (the core in WebAssembly) into web/dist (V=1: verbose)
 BUILD ?= build
 BUILD_TYPE ?= Release
 PREFIX ?= /usr/local
@@ -42,10 +42,20 @@ fuzz:
 
 # The web page: emscripten (Debian's) builds web/ into web/dist; serve it with
 #   python3 -m http.server 8000 --bind 127.0.0.1 --directory web/dist
+# Quiet: emcmake's `configure:` line, the build's lines and make's Entering/Leaving directory
+# go to build-wasm/make-web.log, printed only when a step fails; V=1 shows them as they come.
+WEB_LOG = build-wasm/make-web.log
 web:
-	bash scripts/web-deps.sh
-	emcmake cmake -S web -B build-wasm >/dev/null
-	cmake --build build-wasm -j$(JOBS)
+	@bash scripts/web-deps.sh
+	@mkdir -p build-wasm
+	@if [ "$(V)" = 1 ]; then \
+		emcmake cmake -S web -B build-wasm && cmake --build build-wasm -j$(JOBS); \
+	else \
+		{ emcmake cmake -S web -B build-wasm && cmake --build build-wasm -j$(JOBS); } \
+			>$(WEB_LOG) 2>&1 || \
+			{ cat $(WEB_LOG) >&2; echo "make web: failed (log: $(WEB_LOG))" >&2; exit 1; }; \
+	fi
+	@echo "make web: the page is in web/dist (log: $(WEB_LOG), V=1 to see it as it runs)"
 
 install: all
 	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
