@@ -1,8 +1,8 @@
 """sqnsupgrade: the SQN3330 firmware updater as Pycom's Python module, on a PC.
 
 For the system python3, standard library only: ctypes over libsqnsupgrade's C
-API (sqnsupgrade.h, the core; sqnsupgrade_host.h, ports and files). The user's
-document's calls work as they are:
+API (sqnsupgrade.h, the core; sqnsupgrade_host.h, ports and files). The calls
+of Pycom's Modem Firmware Update instructions work as they are:
 
     import sqnsupgrade
     sqnsupgrade.run('/dev/ttyUSB0', 'CATM1-39529.dup')                # normal upgrade
@@ -17,7 +17,7 @@ Info, version() a Version, state() the mode number, imei() the IMEI. A failure
 raises SqnsupgradeError with the command line's exit status, the library's
 error, the refusal, the modem's stage in words and what to do.
 
-Console: run(), info(), version() and uart() print what the document shows
+Console: run(), info(), version() and uart() print what Pycom's instructions show
 (the transcript of an upgrade on sys.stdout; verbose= and debug= lines on
 sys.stderr) unless quiet=True; state() and imei() print nothing. A program
 follows an upgrade through progress=(done, total, step) and on_event=(Event).
@@ -428,11 +428,11 @@ def _optional(build):
     return build or None
 
 
-# ---- the console: the user's document's transcript ----
+# ---- the console: the transcript Pycom's instructions show ----
 
 
 class _Transcript:
-    """Prints what the document shows for the events of one call (not thread-shared)."""
+    """Prints what Pycom's instructions show for the events of one call (not thread-shared)."""
 
     BUSY_HINT_S = 3   # seconds of STP silence before "The modem is busy"
     BUSY_REPEAT_S = 30
@@ -992,7 +992,7 @@ def run(port, ffile=None, mfile=None, resume=False, debug=False, verbose=False, 
     ffile: the firmware (NAME-BUILD.dup or upgdiff_FROM-to-TO.dup); mfile:
     updater.elf for the recovery method. run(ffile) and run(ffile, mfile) take
     the port from $SQNSUPGRADE_PORT (the board's forms).
-    resume: accepted for the document; a modem found in upgrade mode is always
+    resume: accepted as Pycom's instructions pass it; a modem found in upgrade mode is always
     resumed. load_fff / force_fff: store the image first, then apply it (up to
     4 MiB / whatever its size). fc: RTS/CTS flow control. baud (or baudrate):
     the line rate; above 921600 the transfer's rate, negotiated. force:
@@ -1084,7 +1084,7 @@ def _run_error(call, r, result, files):
 
 
 def _finish_run(call, result, files):
-    """The document's last lines: the version, the verdict, the boot ROM's."""
+    """The transcript's last lines: the version, the verdict, the boot ROM's."""
     if call.transcript is None:
         return
     if result.dry_run:
@@ -1207,7 +1207,7 @@ _INFO_WORDS = {
 def info(port=None, verbose=False, debug=False, *, fc=False, baud=None, quiet=False,
          timeouts=None, cancel=None, on_event=None) -> Info:
     """Say which mode the modem is in and, in application mode, its version
-    (ATI1) and IMEI: prints the document's sentences (unless quiet) and
+    (ATI1) and IMEI: prints Pycom's tool's sentences (unless quiet) and
     returns an Info."""
     with _query_call(port, verbose, debug, fc, baud, quiet, timeouts, cancel, on_event) as call:
         try:
@@ -1283,8 +1283,8 @@ def imei(port=None, verbose=False, debug=False, *, fc=False, baud=None, timeouts
 def uart(ffh_mode=False, mfile=None, *, port=None, host=None, bootrom=None, baud=None,
          fc=False, verbose=False, debug=False, quiet=False, timeouts=None, cancel=None,
          on_event=None, progress=None) -> Result:
-    """Mirror mode, the document's sqnsupgrade.uart(), on a machine between the
-    modem (port=, or $SQNSUPGRADE_PORT) and the computer that sends the
+    """Mirror mode, as sqnsupgrade.uart() on the board in Pycom's instructions,
+    on a machine between the modem (port=, or $SQNSUPGRADE_PORT) and the computer that sends the
     firmware (host=, a serial port or socket://HOST:PORT): bring the modem to
     upgrade mode, print "Going into MIRROR mode...", then copy bytes both ways
     until one side closes or cancel is set.

@@ -173,7 +173,8 @@ static const struct cli_command commands[] = {
      "Pysense, Pytrack). '-' marks what is unknown.",
      no_opts, NULL, false, false},
     {"uart", "", 0, 0, cmd_uart, "mirror mode: prepare the modem, then bridge it to --host",
-     "Mirror mode, as the user's document's sqnsupgrade.uart(): bring the modem (-p) to "
+     "Mirror mode, as sqnsupgrade.uart() on the board in Pycom's Modem Firmware Update "
+     "instructions: bring the modem (-p) to "
      "upgrade mode, print \"Going into MIRROR mode...\", then copy bytes between it and "
      "the port facing the computer (--host) until one closes or Ctrl-C. The computer then "
      "runs: sqnsupgrade -p ITS_PORT run FIRMWARE.dup",
