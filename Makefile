@@ -3,11 +3,12 @@
 #                               BUILD_TYPE=Debug for a debug build)
 #   make test                   every test, as CI runs them (scripts/test.sh)
 #   make install PREFIX=DIR     install into DIR (default /usr/local); DESTDIR is honoured
-#   make uninstall              remove exactly the files the last install listed
+#   make uninstall              remove exactly the files the last install listed, and the
+#                               folders it created once they are empty (DESTDIR as for install)
 #   make demo                   the README's first command (scripts/demo.sh)
 #   make bench                  the benchmark table (Release build, paced simulator)
 #   make fuzz                   libFuzzer harnesses, FUZZ_SECONDS each (default 600)
-#   make web                    the web page (the core in WebAssembly) into web/dist
+#   make web                    the web page (the core in WebAssembly) into web/dist (V=1: verbose)
 BUILD ?= build
 BUILD_TYPE ?= Release
 PREFIX ?= /usr/local
@@ -31,7 +32,7 @@ bench:
 	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DSQNS_TESTS=OFF >/dev/null
 	cmake --build build-release -j$(JOBS) >/dev/null
 	python3 bench/bench.py
-	@# Issue 15: the web page's STP efficiency beside the CLI's (bench/web_bench.mjs).
+	@# The web page's STP efficiency beside the CLI's (bench/web_bench.mjs), when both are there.
 	@if [ -f web/dist/sqnsweb.wasm ] && [ -d tests/web/node_modules/playwright-core ]; then \
 		node bench/web_bench.mjs; \
 	else echo "web page vs CLI: skipped (run make web and bash scripts/web-deps.sh --test first)"; fi
@@ -39,20 +40,47 @@ bench:
 fuzz:
 	bash scripts/fuzz.sh
 
-# Issue 15: emscripten (Debian's) builds web/ into web/dist; serve it with
+# The web page: emscripten (Debian's) builds web/ into web/dist; serve it with
 #   python3 -m http.server 8000 --bind 127.0.0.1 --directory web/dist
+# Quiet: emcmake's `configure:` line, the build's lines and make's Entering/Leaving directory
+# go to build-wasm/make-web.log, printed only when a step fails; V=1 shows them as they come.
+WEB_LOG = build-wasm/make-web.log
 web:
-	bash scripts/web-deps.sh
-	emcmake cmake -S web -B build-wasm >/dev/null
-	cmake --build build-wasm -j$(JOBS)
+	@bash scripts/web-deps.sh
+	@mkdir -p build-wasm
+	@if [ "$(V)" = 1 ]; then \
+		emcmake cmake -S web -B build-wasm && cmake --build build-wasm -j$(JOBS); \
+	else \
+		{ emcmake cmake -S web -B build-wasm && cmake --build build-wasm -j$(JOBS); } \
+			>$(WEB_LOG) 2>&1 || \
+			{ cat $(WEB_LOG) >&2; echo "make web: failed (log: $(WEB_LOG))" >&2; exit 1; }; \
+	fi
+	@echo "make web: the page is in web/dist (log: $(WEB_LOG), V=1 to see it as it runs)"
 
 install: all
 	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
-# install_manifest.txt is written by `cmake --install` (with DESTDIR in each path).
+# install_manifest.txt is written by `cmake --install`, and install_dirs.txt by our install
+# rules: the folders that install created (cmake/library.cmake). Neither has DESTDIR in its
+# paths: give uninstall the same DESTDIR as install.
+# Uninstall removes the files, the bytecode Python wrote beside the module's .py files, then
+# those folders, deepest first, when they are empty (rmdir: never a file someone else put there).
+# An empty .../sqnsupgrade/ left behind would import as an empty namespace package.
 uninstall:
 	@test -f $(BUILD)/install_manifest.txt || \
 		{ echo "make uninstall: no $(BUILD)/install_manifest.txt: nothing was installed from $(BUILD)" >&2; exit 1; }
 	@while IFS= read -r f || [ -n "$$f" ]; do \
+		f="$(DESTDIR)$$f"; \
 		if [ -e "$$f" ] || [ -L "$$f" ]; then echo "Removing $$f"; rm -f -- "$$f"; fi; \
+		case "$$f" in *.py) \
+			d=$${f%/*}/__pycache__ b=$${f##*/}; rm -f -- "$$d/$${b%.py}".*.pyc; \
+			rmdir -- "$$d" 2>/dev/null || true;; \
+		esac; \
 	done < $(BUILD)/install_manifest.txt
+	@if [ -f $(BUILD)/install_dirs.txt ]; then \
+		sort -r $(BUILD)/install_dirs.txt | while IFS= read -r d; do \
+			d="$(DESTDIR)$$d"; \
+			if [ -n "$$d" ] && [ -d "$$d" ] && rmdir -- "$$d" 2>/dev/null; then echo "Removing $$d/"; fi; \
+		done; \
+		rm -f $(BUILD)/install_dirs.txt; \
+	fi

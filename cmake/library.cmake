@@ -4,7 +4,7 @@
 #
 #   libsqnsupgrade.so.0 (soname) -> .so.0.1.0, and libsqnsupgrade.a
 #   install: libraries, headers, sqnsupgrade.pc, sqnsupgrade, sqnsim, the
-#            Python module and the man pages
+#            Python module, the man pages and the bash completion
 #
 # Exports: the objects are built with -fvisibility=hidden and every public
 # function carries SQNS_API (include/sqnsupgrade.h, sqnsupgrade_host.h), so the
@@ -19,6 +19,7 @@
 # archive, uses some of them. The check above verifies that only the public
 # functions have default visibility in the archive too.
 include(GNUInstallDirs)
+set(SQNS_COMPLETION_DIR ${CMAKE_INSTALL_DATAROOTDIR}/bash-completion/completions)
 
 add_library(sqnsupgrade_shared SHARED $<TARGET_OBJECTS:sqns_core> $<TARGET_OBJECTS:sqns_host>)
 target_link_libraries(sqnsupgrade_shared PRIVATE PkgConfig::SQNS_ZLIB)
@@ -55,23 +56,69 @@ endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/sqnsupgrade.pc.in
                ${PROJECT_BINARY_DIR}/sqnsupgrade.pc @ONLY)
 
-# Where the system python3 looks for modules under the prefix (Debian).
-if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
-  set(sqns_python_default "lib/python3/dist-packages")
-else()
-  find_program(SQNS_SYSTEM_PYTHON3 python3 PATHS /usr/bin NO_DEFAULT_PATH)
-  set(sqns_python_default "lib/python3/dist-packages")
-  if(SQNS_SYSTEM_PYTHON3)
-    execute_process(COMMAND ${SQNS_SYSTEM_PYTHON3} -c
-                            "import sys; print('%d.%d' % sys.version_info[:2])"
-                    OUTPUT_VARIABLE sqns_pyver OUTPUT_STRIP_TRAILING_WHITESPACE)
-    if(sqns_pyver)
-      set(sqns_python_default "lib/python${sqns_pyver}/dist-packages")
+# The Python module goes where the system python3 looks under the prefix given
+# to `cmake --install` / `make install` (not known before): cmake/python_dir.py
+# asks the interpreter at install time (~/.local: its user site, site-packages;
+# /usr/local and /usr: Debian's dist-packages). SQNS_PYTHON_DIR, when set,
+# forces a folder relative to the prefix.
+find_program(SQNS_SYSTEM_PYTHON3 python3 PATHS /usr/bin NO_DEFAULT_PATH)
+# A build configured before kept a folder computed then (dist-packages, which
+# ~/.local's Python does not search): drop it, it was no one's choice.
+get_property(sqns_help CACHE SQNS_PYTHON_DIR PROPERTY HELPSTRING)
+if(sqns_help STREQUAL "Where the Python module is installed, relative to the prefix")
+  unset(SQNS_PYTHON_DIR CACHE)
+endif()
+set(SQNS_PYTHON_DIR "" CACHE STRING
+    "Where the Python module is installed, relative to the prefix (empty: ask python3)")
+set(sqns_dests ${CMAKE_INSTALL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_INCLUDEDIR}
+    ${CMAKE_INSTALL_BINDIR} ${CMAKE_INSTALL_MANDIR}/man1 ${CMAKE_INSTALL_MANDIR}/man3
+    ${SQNS_COMPLETION_DIR})
+install(CODE "
+  set(sqns_python3 \"${SQNS_SYSTEM_PYTHON3}\")
+  set(sqns_python_dir \"${SQNS_PYTHON_DIR}\")
+  set(sqns_source_dir \"${PROJECT_SOURCE_DIR}\")
+  set(sqns_dirs_file \"${PROJECT_BINARY_DIR}/install_dirs.txt\")
+  set(sqns_dests \"${sqns_dests}\")")
+# Before any file is copied: the Python folder, and the folders this install
+# creates (install_dirs.txt, beside install_manifest.txt; without DESTDIR, as
+# the manifest), which `make uninstall` removes when they are empty again. A
+# folder a previous install created and still there stays listed.
+install(CODE [[
+  if(NOT sqns_python_dir)
+    set(sqns_python_dir "lib/python3/dist-packages")
+    if(sqns_python3)
+      execute_process(COMMAND "${sqns_python3}" "${sqns_source_dir}/cmake/python_dir.py"
+                              "${CMAKE_INSTALL_PREFIX}"
+                      OUTPUT_VARIABLE sqns_asked OUTPUT_STRIP_TRAILING_WHITESPACE
+                      RESULT_VARIABLE sqns_rc)
+      if(sqns_rc EQUAL 0 AND sqns_asked)
+        set(sqns_python_dir "${sqns_asked}")
+      endif()
     endif()
   endif()
-endif()
-set(SQNS_PYTHON_DIR "${sqns_python_default}" CACHE STRING
-    "Where the Python module is installed, relative to the prefix")
+  list(APPEND sqns_dests "${sqns_python_dir}/sqnsupgrade")
+  set(sqns_created "")
+  if(EXISTS "${sqns_dirs_file}")
+    file(STRINGS "${sqns_dirs_file}" sqns_before)
+    foreach(d IN LISTS sqns_before)
+      if(IS_DIRECTORY "$ENV{DESTDIR}${d}")
+        list(APPEND sqns_created "${d}")
+      endif()
+    endforeach()
+  endif()
+  foreach(d IN LISTS sqns_dests)
+    if(NOT IS_ABSOLUTE "${d}")
+      set(d "${CMAKE_INSTALL_PREFIX}/${d}")
+    endif()
+    while(NOT IS_DIRECTORY "$ENV{DESTDIR}${d}" AND NOT d STREQUAL "/" AND NOT d STREQUAL "")
+      list(APPEND sqns_created "${d}")
+      get_filename_component(d "${d}" DIRECTORY)
+    endwhile()
+  endforeach()
+  list(REMOVE_DUPLICATES sqns_created)
+  string(REPLACE ";" "\n" sqns_lines "${sqns_created}")
+  file(WRITE "${sqns_dirs_file}" "${sqns_lines}\n")
+]])
 
 install(TARGETS sqnsupgrade_shared sqnsupgrade_static
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -85,9 +132,15 @@ install(TARGETS sqnsupgrade RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 if(TARGET sqnsim)
   install(TARGETS sqnsim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/python/sqnsupgrade/
-        DESTINATION ${SQNS_PYTHON_DIR}/sqnsupgrade
-        FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
+install(CODE [[
+  file(GLOB sqns_py "${sqns_source_dir}/python/sqnsupgrade/*.py")
+  file(INSTALL DESTINATION "${CMAKE_INSTALL_PREFIX}/${sqns_python_dir}/sqnsupgrade" TYPE FILE
+       FILES ${sqns_py})
+]])
+# Where bash-completion loads it from on demand (XDG_DATA_DIRS: PREFIX/share;
+# ~/.local/share for a user's prefix).
+install(FILES ${PROJECT_SOURCE_DIR}/completion/sqnsupgrade.bash
+        DESTINATION ${SQNS_COMPLETION_DIR} RENAME sqnsupgrade)
 file(GLOB sqns_man1 ${PROJECT_SOURCE_DIR}/man/*.1)
 if(sqns_man1)
   install(FILES ${sqns_man1} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)

@@ -1,5 +1,6 @@
 # bash completion for sqnsupgrade                                  -*- shell-script -*-
-# Install: copy to /usr/share/bash-completion/completions/sqnsupgrade, or source it.
+# `make install` puts it in PREFIX/share/bash-completion/completions/sqnsupgrade, where
+# bash-completion loads it (PREFIX in $XDG_DATA_DIRS, or ~/.local); or source it.
 
 _sqnsupgrade_ports()
 {

@@ -19,6 +19,24 @@ static void show(void *user, const struct sqns_event *ev)
 	fflush(stdout);
 }
 
+/* Where the modem stands after sqns_upgrade (ctx.res.stage), in words for the user. */
+static const char *stage_words(enum sqns_stage stage)
+{
+	switch (stage) {
+	case SQNS_STAGE_UNTOUCHED:
+		return "the modem was not changed";
+	case SQNS_STAGE_UPGRADE_MODE:
+		return "the modem is in upgrade mode, waiting for an image: run this again";
+	case SQNS_STAGE_TRANSFERRED:
+		return "the image was sent; the modem checks or applies it";
+	case SQNS_STAGE_DONE:
+		return "the new firmware is applied";
+	case SQNS_STAGE_RECOVERY:
+		return "the modem is in recovery mode: only updater.elf and a full image help";
+	}
+	return "the modem's state is unknown";
+}
+
 int main(int argc, char **argv)
 {
 	char why[600];
@@ -41,7 +59,7 @@ int main(int argc, char **argv)
 	else if ((err = sqns_init(&ctx, &cfg)) == SQNS_OK) {
 		struct sqns_upgrade_opts opts = {.image = sqns_file_image(fw)};
 		err = sqns_upgrade(&ctx, &opts, NULL, 0);
-		printf("\n%s (modem at stage %d)\n", sqns_strerror(err), (int)ctx.res.stage);
+		printf("\n%s: %s\n", sqns_strerror(err), stage_words(ctx.res.stage));
 	}
 	sqns_file_close(fw);
 	sqns_port_close(port);

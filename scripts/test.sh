@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
 # Every test: unit (cmocka) and integration (CLI against sqnsim), in a normal
 # build and again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Its build folders are its own: build-test/ (Debug, every test), build-asan/,
+# build-web/ and build-wasm/ (make web); make and make install keep build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 jobs=$(nproc)
+build=build-test
 
 echo "== format check"
 files=$(git ls-files '*.c' '*.h' 2>/dev/null || find src include sim tests -name '*.[ch]')
 clang-format --dry-run --Werror $files
 
 echo "== build and test"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_SANITIZE=OFF >/dev/null
-cmake --build build -j"$jobs"
-(cd build && ctest --output-on-failure -j"$jobs")
-cat build/fault-matrix.txt
+cmake -S . -B $build -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_SANITIZE=OFF >/dev/null
+cmake --build $build -j"$jobs"
+(cd $build && ctest --output-on-failure -j"$jobs")
+cat $build/fault-matrix.txt
 echo "== the example firmware in QEMU (mps2-an386): measured on the target"
-cat build/qemu-figures.txt 2>/dev/null || echo "(no figures: the QEMU test was skipped)"
+cat $build/qemu-figures.txt 2>/dev/null || echo "(no figures: the QEMU test was skipped)"
 
 echo "== ASan + UBSan build and test"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_SANITIZE=ON >/dev/null
@@ -25,15 +28,15 @@ cmake --build build-asan -j"$jobs"
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j"$jobs" \
     -LE "valgrind|demo")
 
-# ---- Issue 7: the core cross-built for a Cortex-M4, its size and RAM (scripts/cross.sh) ----
+# The core cross-built for a Cortex-M4: its flash and RAM sizes (scripts/cross.sh).
 echo "== cross build: the core for a Cortex-M4 (arm-none-eabi), sizes"
 bash scripts/cross.sh
-# ---- end of issue 7 ----
 
 echo "== fuzz smoke: each libFuzzer harness for 20 s (make fuzz runs them longer)"
 FUZZ_SECONDS=20 bash scripts/fuzz.sh
 
-# ---- Issue 15: the web page (the core in WebAssembly) in headless Chromium against sqnsim ----
+# The web page (the core in WebAssembly) built by make web, then driven in headless Chromium
+# against sqnsim.
 echo "== web: make web, then the page in headless Chromium against sqnsim (ctest -L web)"
 bash scripts/web-deps.sh --test
 make web
@@ -41,4 +44,3 @@ cmake -S . -B build-web -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_WEB_TEST
 cmake --build build-web -j"$jobs" --target sqnsim sqnsupgrade
 (cd build-web && ctest --output-on-failure -L web)
 echo "web screenshots and logs: build-web/web-artifacts"
-# ---- end of issue 15 ----

@@ -1,8 +1,8 @@
 """sqnsupgrade: the SQN3330 firmware updater as Pycom's Python module, on a PC.
 
 For the system python3, standard library only: ctypes over libsqnsupgrade's C
-API (sqnsupgrade.h, the core; sqnsupgrade_host.h, ports and files). The user's
-document's calls work as they are:
+API (sqnsupgrade.h, the core; sqnsupgrade_host.h, ports and files). The calls
+of Pycom's Modem Firmware Update instructions work as they are:
 
     import sqnsupgrade
     sqnsupgrade.run('/dev/ttyUSB0', 'CATM1-39529.dup')                # normal upgrade
@@ -17,7 +17,7 @@ Info, version() a Version, state() the mode number, imei() the IMEI. A failure
 raises SqnsupgradeError with the command line's exit status, the library's
 error, the refusal, the modem's stage in words and what to do.
 
-Console: run(), info(), version() and uart() print what the document shows
+Console: run(), info(), version() and uart() print what Pycom's instructions show
 (the transcript of an upgrade on sys.stdout; verbose= and debug= lines on
 sys.stderr) unless quiet=True; state() and imei() print nothing. A program
 follows an upgrade through progress=(done, total, step) and on_event=(Event).
@@ -32,9 +32,12 @@ Python's SIGINT handler runs after (KeyboardInterrupt); calls in other threads
 stop by their cancel=. An exception raised by progress= or on_event= stops the
 call the same way and is raised from it.
 
-The library is looked for in $SQNSUPGRADE_LIB (a path), then next to an
-installed module (PREFIX/lib), then in the source tree's build/, then by the
-dynamic loader (LD_LIBRARY_PATH, ldconfig).
+The library is looked for in $SQNSUPGRADE_LIB (a path); then, for an
+installed module (in a site-packages or dist-packages folder), in PREFIX/lib;
+for the module of a source tree (PYTHONPATH=python), in that tree's build/
+(make), build-release/ (scripts/demo.sh) and build-test/ (scripts/test.sh);
+then by the dynamic loader (LD_LIBRARY_PATH, ldconfig). When none loads, the
+ImportError names every place tried.
 """
 import ctypes
 import dataclasses
@@ -223,44 +226,57 @@ _load_lock = threading.Lock()
 _loaded = []  # [(CDLL, path)] once loaded
 
 
+# The source tree's build folders, in this order: `make`, scripts/demo.sh, scripts/test.sh.
+_TREE_BUILDS = ("build", "build-release", "build-test")
+
+
 def _candidates():
+    """(path, where it comes from) for each place the library may be, in order."""
     env = os.environ.get("SQNSUPGRADE_LIB")
     if env:
-        yield env
+        yield env, "$SQNSUPGRADE_LIB"
         return
     here = os.path.dirname(os.path.abspath(__file__))
-    # Installed: PREFIX/lib/pythonX.Y/dist-packages/sqnsupgrade -> PREFIX/lib.
-    libdir = os.path.normpath(os.path.join(here, "..", "..", ".."))
-    yield os.path.join(libdir, _LIBNAME)
-    multiarch = sysconfig.get_config_var("MULTIARCH")
-    if multiarch:
-        yield os.path.join(libdir, multiarch, _LIBNAME)
-    # The source tree: python/sqnsupgrade -> build/.
-    yield os.path.normpath(os.path.join(here, "..", "..", "build", _LIBNAME))
-    yield _LIBNAME
+    parent = os.path.dirname(here)
+    if os.path.basename(parent) in ("site-packages", "dist-packages"):
+        # Installed: PREFIX/lib/pythonX.Y/site-packages/sqnsupgrade -> PREFIX/lib.
+        libdir = os.path.normpath(os.path.join(here, "..", "..", ".."))
+        yield os.path.join(libdir, _LIBNAME), "next to the installed module"
+        multiarch = sysconfig.get_config_var("MULTIARCH")
+        if multiarch:
+            yield os.path.join(libdir, multiarch, _LIBNAME), "next to the installed module"
+    root = os.path.dirname(parent)
+    if os.path.basename(parent) == "python" and os.path.exists(
+            os.path.join(root, "CMakeLists.txt")):
+        # The source tree: python/sqnsupgrade -> build/, build-release/, build-test/.
+        for build in _TREE_BUILDS:
+            yield os.path.join(root, build, _LIBNAME), "the source tree's %s/" % build
+    yield _LIBNAME, "the dynamic loader"
 
 
 def _open_library():
     tried = []
-    for path in _candidates():
+    for path, where in _candidates():
         if os.sep in path and not os.path.exists(path):
-            tried.append(path)
+            tried.append("%s (%s: not there)" % (path, where))
             continue
         try:
             lib = ctypes.CDLL(path, use_errno=True)
         except OSError as e:
-            tried.append("%s (%s)" % (path, e))
+            tried.append("%s (%s: %s)" % (path, where, e))
             continue
         missing = [n for n in _SIGNATURES if not hasattr(lib, n)]
         if missing:
-            tried.append("%s (too old: no %s)" % (path, ", ".join(missing)))
+            tried.append("%s (%s: too old, no %s)" % (path, where, ", ".join(missing)))
             continue
         for name, (restype, argtypes) in _SIGNATURES.items():
             fn = getattr(lib, name)
             fn.restype, fn.argtypes = restype, argtypes
         return lib, path
-    raise ImportError("sqnsupgrade: cannot load %s; set SQNSUPGRADE_LIB to its path. Tried: %s"
-                      % (_LIBNAME, ", ".join(tried)))
+    raise ImportError(
+        "sqnsupgrade: cannot load %s. Tried:\n  %s\nBuild it (`make`, or `bash scripts/demo.sh`, "
+        "in the source tree), install it (`make install`), or set SQNSUPGRADE_LIB to its path."
+        % (_LIBNAME, "\n  ".join(tried)))
 
 
 def _library():
@@ -425,11 +441,11 @@ def _optional(build):
     return build or None
 
 
-# ---- the console: the user's document's transcript ----
+# ---- the console: the transcript Pycom's instructions show ----
 
 
 class _Transcript:
-    """Prints what the document shows for the events of one call (not thread-shared)."""
+    """Prints what Pycom's instructions show for the events of one call (not thread-shared)."""
 
     BUSY_HINT_S = 3   # seconds of STP silence before "The modem is busy"
     BUSY_REPEAT_S = 30
@@ -1044,7 +1060,7 @@ def run(port, ffile=None, mfile=None, resume=False, debug=False, verbose=False, 
     ffile: the firmware (NAME-BUILD.dup or upgdiff_FROM-to-TO.dup); mfile:
     updater.elf for the recovery method. run(ffile) and run(ffile, mfile) take
     the port from $SQNSUPGRADE_PORT (the board's forms).
-    resume: accepted for the document; a modem found in upgrade mode is always
+    resume: accepted as Pycom's instructions pass it; a modem found in upgrade mode is always
     resumed. load_fff / force_fff: store the image first, then apply it (up to
     4 MiB / whatever its size). fc: RTS/CTS flow control. baud (or baudrate):
     the line rate; above 921600 the transfer's rate, negotiated. force:
@@ -1139,7 +1155,7 @@ def _run_error(call, r, result, files):
 
 
 def _finish_run(call, result, files):
-    """The document's last lines: the version, the verdict, the boot ROM's."""
+    """The transcript's last lines: the version, the verdict, the boot ROM's."""
     if call.transcript is None:
         return
     if result.dry_run:
@@ -1272,7 +1288,7 @@ _INFO_WORDS = {
 def info(port=None, verbose=False, debug=False, *, fc=False, baud=None, quiet=False,
          timeouts=None, cancel=None, on_event=None) -> Info:
     """Say which mode the modem is in and, in application mode, its version
-    (ATI1) and IMEI: prints the document's sentences (unless quiet) and
+    (ATI1) and IMEI: prints Pycom's tool's sentences (unless quiet) and
     returns an Info."""
     with _query_call(port, verbose, debug, fc, baud, quiet, timeouts, cancel, on_event) as call:
         try:
@@ -1351,8 +1367,8 @@ def imei(port=None, verbose=False, debug=False, *, fc=False, baud=None, timeouts
 def uart(ffh_mode=False, mfile=None, *, port=None, host=None, bootrom=None, baud=None,
          fc=False, verbose=False, debug=False, quiet=False, timeouts=None, cancel=None,
          on_event=None, progress=None) -> Result:
-    """Mirror mode, the document's sqnsupgrade.uart(), on a machine between the
-    modem (port=, or $SQNSUPGRADE_PORT) and the computer that sends the
+    """Mirror mode, as sqnsupgrade.uart() on the board in Pycom's instructions,
+    on a machine between the modem (port=, or $SQNSUPGRADE_PORT) and the computer that sends the
     firmware (host=, a serial port or socket://HOST:PORT): bring the modem to
     upgrade mode, print "Going into MIRROR mode...", then copy bytes both ways
     until one side closes or cancel is set.

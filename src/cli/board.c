@@ -1,5 +1,5 @@
 /*
- * --board: a Pycom board in one command. The user's document has the user
+ * --board: a Pycom board in one command. Pycom's instructions has the user
  * open the board's REPL, type `import sqnsupgrade; sqnsupgrade.uart(...)`,
  * close that terminal and run the updater on the same port. This does the
  * same through MicroPython's raw REPL: Ctrl-C twice (a running main.py

@@ -6,9 +6,11 @@
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
@@ -77,7 +79,7 @@ static const struct opt global_opts[] = {
      "the port is a Pycom board's USB port with MicroPython (GPy, FiPy, G01): take its "
      "REPL at 115200, run sqnsupgrade.uart(...) on it for the method, then go on at 921600 "
      "through its mirror (run, info, version, state, imei)",
-     0},
+     HELP_IN_USAGE},
     {"verbose", 'v', NULL, "say more (retries, reboots)", HELP_IN_USAGE},
     {"quiet", 'q', NULL, "print only errors and the final result line", HELP_IN_USAGE},
     {"json", OPT_JSON, NULL,
@@ -152,8 +154,9 @@ static const struct cli_command commands[] = {
      "upgrade several modems at once (--json for a JSON summary).",
      run_opts, "a firmware file", true, true},
     {"info", "", 0, 0, cmd_info, "say which mode the modem is in, and its version",
-     "Say which mode the modem is in; in application mode, its version and IMEI.", no_opts, NULL,
-     true, false},
+     "Say which mode the modem is in; in application mode, its version and IMEI. In any other "
+     "mode it exits 9 after its sentence.",
+     no_opts, NULL, true, false},
     {"version", "", 0, 0, cmd_version, "print the modem's SYSTEM VERSION block (AT!=\"showver\")",
      "Print the modem's SYSTEM VERSION block (AT!=\"showver\"); application mode only.", no_opts,
      NULL, true, false},
@@ -170,7 +173,8 @@ static const struct cli_command commands[] = {
      "Pysense, Pytrack). '-' marks what is unknown.",
      no_opts, NULL, false, false},
     {"uart", "", 0, 0, cmd_uart, "mirror mode: prepare the modem, then bridge it to --host",
-     "Mirror mode, as the user's document's sqnsupgrade.uart(): bring the modem (-p) to "
+     "Mirror mode, as sqnsupgrade.uart() on the board in Pycom's Modem Firmware Update "
+     "instructions: bring the modem (-p) to "
      "upgrade mode, print \"Going into MIRROR mode...\", then copy bytes between it and "
      "the port facing the computer (--host) until one closes or Ctrl-C. The computer then "
      "runs: sqnsupgrade -p ITS_PORT run FIRMWARE.dup",
@@ -191,7 +195,8 @@ static const char default_port_text[] =
     "'sqnsupgrade COMMAND --help' describes one command.";
 static const char exit_text[] =
     "Exit status: 0 success, 1 failure, 2 usage, 3 file, 4 port, 5 modem not responding, "
-    "6 transfer failed, 7 image rejected by the modem, 8 interrupted, 9 wrong modem mode, "
+    "6 transfer failed, 7 image rejected by the modem, 8 interrupted, 9 wrong modem mode "
+    "(info: not in application mode), "
     "10 refused by a safety check (also a --bootrom file that holds no boot ROM), 11 the "
     "modem runs another build after the upgrade. A verified firmware whose boot ROM stays "
     "the factory's is a success (0), with a warning that says how to finish.";
@@ -420,6 +425,103 @@ static int usage_error(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
+/* ---- suggestions for a mistyped option or command ---- */
+
+#define SUGGEST_MAX 32 /* longer words get no suggestion */
+
+/* Edits (insert, delete, substitute, swap two neighbours) from a[0..na) to b; a large number when
+ * either is too long to compare. */
+static int distance(const char *a, size_t na, const char *b)
+{
+	size_t nb = strlen(b);
+	if (na >= SUGGEST_MAX || nb >= SUGGEST_MAX)
+		return 1000;
+	int d[SUGGEST_MAX][SUGGEST_MAX];
+	for (size_t i = 0; i <= na; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= nb; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= na; i++) {
+		for (size_t j = 1; j <= nb; j++) {
+			int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[na][nb];
+}
+
+/* The closest name: within 2 edits (1 for a word of up to 4 letters), and unique. */
+struct suggestion {
+	const char *name;
+	int dist;
+	bool tie;
+};
+
+static void consider(struct suggestion *s, const char *word, size_t len, const char *name)
+{
+	int d = distance(word, len, name);
+	if (d > (len <= 4 ? 1 : 2))
+		return;
+	if (!s->name || d < s->dist) {
+		*s = (struct suggestion){name, d, false};
+	} else if (d == s->dist && strcmp(name, s->name) != 0) {
+		s->tie = true;
+	}
+}
+
+static void consider_opts(struct suggestion *s, const char *word, size_t len,
+			  const struct opt *opts)
+{
+	for (const struct opt *o = opts; o->name; o++)
+		if (!(o->flags & HELP_HIDDEN))
+			consider(s, word, len, o->name);
+}
+
+/* Whether word[0..len) starts two long options or more (--bau: --baud, --baud-a, --baud-b). */
+static bool ambiguous(const char *word, size_t len)
+{
+	const char *first = NULL;
+	const struct opt *tables[NCOMMANDS + 1];
+	tables[0] = global_opts;
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		tables[i + 1] = commands[i].opts;
+	for (size_t t = 0; t <= NCOMMANDS; t++) {
+		for (const struct opt *o = tables[t]; o->name; o++) {
+			if (strncmp(o->name, word, len) != 0)
+				continue;
+			if (first && strcmp(first, o->name) != 0)
+				return true;
+			first = o->name;
+		}
+	}
+	return false;
+}
+
+/* The long option word[0..len) (without "--") was meant to be, or NULL. */
+static const char *suggest_option(const char *word, size_t len)
+{
+	if (ambiguous(word, len))
+		return NULL; /* ambiguous, not mistyped: the candidates are all right */
+	struct suggestion s = {0};
+	consider_opts(&s, word, len, global_opts);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		consider_opts(&s, word, len, commands[i].opts);
+	return s.tie ? NULL : s.name;
+}
+
+static bool ends_with(const char *s, const char *end)
+{
+	size_t n = strlen(s), m = strlen(end);
+	return n >= m && strcasecmp(s + n - m, end) == 0;
+}
+
 /* An option getopt did not take (word: its argv word): unknown or ambiguous, or no value. */
 static int bad_option(int key, const char *word)
 {
@@ -427,10 +529,41 @@ static int bad_option(int key, const char *word)
 	char letter[3] = {'-', (char)optopt, '\0'};
 	const char *shown = is_long ? word : letter;
 	int len = is_long ? (int)strcspn(word, "=") : 2;
-	if (key == ':')
+	const char *meant = NULL;
+	if (key == ':') {
 		fprintf(stderr, "sqnsupgrade: option '%.*s' needs a value", len, shown);
-	else
+	} else {
 		fprintf(stderr, "sqnsupgrade: unknown or ambiguous option '%.*s'", len, shown);
+		if (is_long)
+			meant = suggest_option(word + 2, (size_t)len - 2);
+	}
+	if (meant)
+		fprintf(stderr, ": did you mean --%s?", meant);
+	fputs(" (see sqnsupgrade --help)\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* An unknown command (argv[first]): a firmware file given without `run` gets the whole command
+ * line with it, a mistyped command the closest name. Options were moved before it by getopt. */
+static int unknown_command(int argc, char **argv, int first)
+{
+	const char *word = argv[first];
+	fprintf(stderr, "sqnsupgrade: unknown command '%s'", word);
+	if (ends_with(word, ".dup")) {
+		fputs("; did you mean: sqnsupgrade", stderr);
+		for (int i = 1; i < argc; i++) {
+			char quoted[2 * PATH_MAX];
+			shell_quote(quoted, sizeof quoted, argv[i]);
+			fprintf(stderr, "%s %s", i == first ? " run" : "", quoted);
+		}
+		fputc('?', stderr);
+	} else {
+		struct suggestion s = {0};
+		for (size_t i = 0; i < NCOMMANDS; i++)
+			consider(&s, word, strlen(word), commands[i].name);
+		if (s.name && !s.tie)
+			fprintf(stderr, ": did you mean '%s'?", s.name);
+	}
 	fputs(" (see sqnsupgrade --help)\n", stderr);
 	return EXIT_USAGE;
 }
@@ -692,7 +825,7 @@ int cli_parse(struct cli *c, int argc, char **argv)
 		return usage_error("%sno command given", "");
 	c->command = argv[optind++];
 	if (!cmd)
-		return usage_error("unknown command '%s'", c->command);
+		return unknown_command(argc, argv, optind - 1);
 	c->nargs = argc - optind;
 	for (int i = 0; i < c->nargs && i < cmd->max_args; i++)
 		c->args[i] = argv[optind + i];

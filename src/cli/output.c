@@ -42,9 +42,11 @@ static void say(struct output *o, const char *line)
 	fflush(o->out);
 }
 
-#define WAIT_HINT_S 10	/* seconds of AT silence before a waiting hint shows */
-#define REDRAW_MS 250	/* a terminal's bar is redrawn at most this often, unless its % moves */
-#define RATE_MIN_MS 500 /* the shortest window a throughput is computed over */
+#define WAIT_HINT_S 10	 /* seconds of AT silence before a waiting hint shows */
+#define REDRAW_MS 250	 /* a terminal's bar is redrawn at most this often, unless its % moves */
+#define RATE_MIN_MS 500	 /* the shortest window a throughput is computed over */
+#define EXTRAS_ROOM 24u	 /* beside a terminal's bar: room for "  89.6 KiB/s  ETA 1:05" */
+#define BAR_MIN_WIDTH 20 /* the bar is not shortened below this to make that room */
 
 static unsigned term_columns(const struct output *o)
 {
@@ -166,7 +168,7 @@ static int format_bar(char *line, size_t n, uint32_t done, uint32_t total, int w
 }
 
 /*
- * The user's document's bar. On a terminal it is redrawn in place with bytes,
+ * Pycom's instructions's bar. On a terminal it is redrawn in place with bytes,
  * throughput and ETA beside it, and ends as the document's line; elsewhere one
  * line per 10 %.
  */
@@ -194,7 +196,7 @@ static void draw_bar(struct output *o, bool force)
 	/*
 	 * One screen row, never wrapped: a wrapped line cannot be redrawn with \r.
 	 * A narrow terminal gets a shorter bar, then no "Sending N bytes: "; the
-	 * final line is always the user's document's.
+	 * final line is always Pycom's instructions'.
 	 */
 	unsigned cols = term_columns(o);
 	if (pct < 100 && (unsigned)len + 1 > cols) {
@@ -205,6 +207,15 @@ static void draw_bar(struct output *o, bool force)
 		else
 			len = format_bar(line, sizeof line, done, total,
 					 (int)cols - 8 >= 5 ? (int)cols - 8 : 5, false);
+	}
+	/*
+	 * A terminal where the document's line fits but leaves no room beside it for the
+	 * throughput and ETA (80 columns: 9 left): a shorter bar makes that room.
+	 */
+	if (pct < 100 && (unsigned)len + 1 <= cols && cols - 1 - (unsigned)len < EXTRAS_ROOM) {
+		int width = BAR_WIDTH - (int)(EXTRAS_ROOM - (cols - 1 - (unsigned)len));
+		if (width >= BAR_MIN_WIDTH)
+			len = format_bar(line, sizeof line, done, total, width, true);
 	}
 	if (pct < 100 && len > 0 && (unsigned)len + 1 < cols && (size_t)len < sizeof line) {
 		size_t room = cols - 1 - (unsigned)len;

@@ -156,10 +156,11 @@ int cmd_list_ports(struct session *s)
 		fprintf(s->out.err, "sqnsupgrade: out of memory\n");
 		return EXIT_FAIL;
 	}
-	int n = ports_scan(s->cli, ports, MAX_PORTS);
+	int n = ports_scan(s->cli, ports, MAX_PORTS), usb = 0;
 	if (n == 0 && !s->cli->quiet)
 		fprintf(s->out.err, "sqnsupgrade: no serial port found\n");
 	for (int i = 0; i < n; i++) {
+		usb += *ports[i].vid != '\0';
 		const struct serial_port_info *p = &ports[i];
 		char id[16] = "-";
 		if (*p->vid)
@@ -169,6 +170,18 @@ int cmd_list_ports(struct session *s)
 			p->note ? p->note : "-");
 	}
 	fflush(s->out.out);
+	/* Only the computer's own UARTs (ttyS): no Pycom board is there, which is always on USB. */
+	if (n > 0 && usb == 0 && !s->cli->quiet) {
+		fprintf(s->out.err, "sqnsupgrade: no USB serial port found: ");
+		if (n == 1)
+			fprintf(s->out.err, "%s is the computer's own serial port", ports[0].path);
+		else
+			fprintf(s->out.err, "the ports above are the computer's own serial ports");
+		fprintf(s->out.err,
+			", not a Pycom board. A GPy, FiPy or G01 on USB appears as "
+			"/dev/ttyUSB* or /dev/ttyACM*: plug it in, with a data cable (some "
+			"carry power only), then run list-ports again.\n");
+	}
 	free(ports);
 	return EXIT_OK;
 }

@@ -90,7 +90,10 @@ int cmd_info(struct session *s)
 			"Your modem is in upgrade mode! Use firmware.dup to flash new firmware.\n");
 		break;
 	}
-	return EXIT_OK;
+	/* Only application mode has a version and an IMEI to show, and is a working modem: in any
+	 * other mode info says which, and exits as version and imei do (9), so that a script can
+	 * tell a modem left in upgrade or recovery mode from one that works. */
+	return mode == SQNS_MODE_APPLICATION ? EXIT_OK : EXIT_STATE;
 }
 
 int cmd_version(struct session *s)

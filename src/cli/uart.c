@@ -1,5 +1,5 @@
 /*
- * `sqnsupgrade uart`: the user's document's sqnsupgrade.uart() for a machine
+ * `sqnsupgrade uart`: Pycom's instructions' sqnsupgrade.uart() for a machine
  * that sits between the modem and the computer (a board's MCU running this
  * code, or a PC with two ports): prepare the modem, say so, then mirror.
  */

@@ -144,7 +144,7 @@ static int check_response(const struct stp_rsp *rsp, uint8_t op, uint8_t sid, ui
  * Send one request (header in hdr, payload after it) and wait for its answer,
  * resending the identical request up to SQNS_STP_RETRIES times after a bad,
  * mismatched or missing answer. However many retries are left, the exchange
- * ends after stall_ms: a modem silent that long has hung (the user's document
+ * ends after stall_ms: a modem silent that long has hung (Pycom's instructions
  * allows 5 minutes of stall), and the user must hear so.
  */
 static int transact(struct sqns_ctx *ctx, uint8_t *frame, uint16_t block_len, struct stp_rsp *rsp,

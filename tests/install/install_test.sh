@@ -5,10 +5,16 @@
 # no LD_LIBRARY_PATH, and static), and let it upgrade a simulated modem (the
 # installed sqnsim) 38638 -> 39529, checked in the simulator's event log;
 # check the installed Python module finds the installed library; then
-# `make uninstall` and check that no file is left.
-#   install_test.sh SOURCE_DIR BUILD_DIR LIBDIR PYTHON_DIR CC
+# `make uninstall` and check that nothing is left, not even a folder.
+# Then the Python module where the system python3 looks: installed into a
+# user's prefix (HOME=$work/home, prefix ~/.local) it imports with no
+# PYTHONPATH, and after `make uninstall` `import sqnsupgrade` fails (no empty
+# sqnsupgrade/ to import as a namespace package); installed into /usr/local
+# (under DESTDIR) it lands in a folder of python3's sys.path.
+#   install_test.sh SOURCE_DIR BUILD_DIR LIBDIR CC
 set -euo pipefail
-src=$1 build=$2 libdir=$3 pydir=$4 cc=$5
+src=$1 build=$2 libdir=$3 cc=$4
+python=/usr/bin/python3
 work=$(mktemp -d /tmp/sqns-install-XXXXXX)
 sim_pid=
 cleanup() {
@@ -21,16 +27,25 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 echo "== cmake --install $build --prefix $prefix"
 cmake --install "$build" --prefix "$prefix" >"$work/install.log"
+# The module's folder, as the install chose it (cmake/python_dir.py): the manifest says.
+init=$(grep '/sqnsupgrade/__init__.py$' "$build/install_manifest.txt") || fail "no Python module installed"
+pydir=${init#"$prefix/"}
+pydir=${pydir%/sqnsupgrade/__init__.py}
+echo "Python module: $pydir"
 for f in "$libdir/libsqnsupgrade.so" "$libdir/libsqnsupgrade.so.0" "$libdir/libsqnsupgrade.a" \
     "$libdir/pkgconfig/sqnsupgrade.pc" include/sqnsupgrade.h include/sqnsupgrade_host.h \
     bin/sqnsupgrade bin/sqnsim "$pydir/sqnsupgrade/__init__.py" share/man/man1/sqnsupgrade.1 \
-    share/man/man1/sqnsim.1 share/man/man3/libsqnsupgrade.3; do
+    share/man/man1/sqnsim.1 share/man/man3/libsqnsupgrade.3 \
+    share/bash-completion/completions/sqnsupgrade; do
     [ -e "$prefix/$f" ] || fail "not installed: $f"
 done
 soname=$(readelf -d "$prefix/$libdir/libsqnsupgrade.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 [ "$soname" = libsqnsupgrade.so.0 ] || fail "soname is '$soname'"
 [ -L "$prefix/$libdir/libsqnsupgrade.so.0" ] || fail "libsqnsupgrade.so.0 is not a symlink"
 "$prefix/bin/sqnsupgrade" --version | grep -qx 'sqnsupgrade 0.1.0' || fail "sqnsupgrade --version"
+# bash-completion loads share/bash-completion/completions/NAME for the command NAME.
+bash -c 'source "$1" && complete -p sqnsupgrade' _ "$prefix/share/bash-completion/completions/sqnsupgrade" |
+    grep -q -- '-F _sqnsupgrade sqnsupgrade$' || fail "the installed completion does not complete sqnsupgrade"
 
 echo "== exports: exactly the SQNS_API functions of the installed headers"
 python3 "$src/tests/install/check_exports.py" "$cc" "$prefix/$libdir/libsqnsupgrade.so" \
@@ -70,6 +85,8 @@ env -u LD_LIBRARY_PATH "$work/upgrade" "$work/modem" "$work/CATM1-39529.dup" >"$
     fail "upgrade exited $?: $(cat "$work/upgrade.out")"
 tail -2 "$work/upgrade.out"
 grep -q '100 %' "$work/upgrade.out" || fail "no progress to 100 %: $(cat "$work/upgrade.out")"
+grep -qx 'success: the new firmware is applied' "$work/upgrade.out" ||
+    fail "the example does not say where the modem stands: $(tail -1 "$work/upgrade.out")"
 grep -q '"ev":"image".*"build":39529.*"complete":true' "$work/events.log" ||
     fail "the simulator did not receive the whole image"
 grep -q '"ev":"upgrade","result":"success".*"build":39529' "$work/events.log" ||
@@ -87,7 +104,51 @@ got=$(env -u SQNSUPGRADE_LIB PYTHONPATH="$prefix/$pydir" PYTHONDONTWRITEBYTECODE
 [ "$got" = "$(realpath "$prefix/$libdir/libsqnsupgrade.so.0")" ] || fail "python loaded $got"
 
 echo "== make uninstall"
+installed=$(wc -l <"$build/install_manifest.txt")
 make -s -C "$src" uninstall BUILD="$build" >"$work/uninstall.log"
-left=$(find "$prefix" \( -type f -o -type l \) -print)
-[ -z "$left" ] || fail "left after uninstall: $left"
-echo "installed $(wc -l <"$build/install_manifest.txt") files, upgraded sqnsim with the example, uninstalled all"
+if [ -e "$prefix" ]; then
+    left=$(find "$prefix" \( -type f -o -type l \) -print)
+    [ -z "$left" ] || fail "left after uninstall: $left"
+    fail "folders left after uninstall: $(find "$prefix" -type d | tr '\n' ' ')"
+fi
+echo "installed $installed files, upgraded sqnsim with the example, uninstalled all"
+
+# The system python3 with a user's environment: no PYTHONPATH, a HOME of the test's own.
+home=$work/home
+mkdir -p "$home"
+user_python() {
+    (cd "$work" && env -u PYTHONPATH -u PYTHONUSERBASE -u PYTHONNOUSERSITE -u PYTHONHOME \
+        -u PYTHONDONTWRITEBYTECODE -u SQNSUPGRADE_LIB HOME="$home" "$python" "$@")
+}
+
+echo "== make install PREFIX=~/.local: python3 imports it with no PYTHONPATH"
+# make install is `make` then this step (which asks python3 where to put the module).
+HOME=$home cmake --install "$build" --prefix "$home/.local" >"$work/install-user.log"
+got=$(user_python -c 'import sqnsupgrade, os
+print(os.path.realpath(sqnsupgrade.__file__)); print(os.path.realpath(sqnsupgrade.library_path()))') ||
+    fail "python3 cannot import the module installed in ~/.local: $(grep -i python "$work/install-user.log")"
+[ "$got" = "$(realpath "$home/.local")/$(user_python -c 'import site, os
+print(os.path.relpath(site.getusersitepackages(), site.USER_BASE))')/sqnsupgrade/__init__.py
+$(realpath "$home/.local/$libdir/libsqnsupgrade.so.0")" ] || fail "python3 imported: $got"
+find "$home/.local" -name '*.pyc' | grep -q . || fail "python3 wrote no bytecode (the uninstall check needs it)"
+
+echo "== make uninstall: import sqnsupgrade fails, nothing left in ~/.local"
+make -s -C "$src" uninstall BUILD="$build" >"$work/uninstall-user.log"
+[ ! -e "$home/.local" ] || fail "left after uninstall: $(find "$home/.local" | tr '\n' ' ')"
+if out=$(user_python -c 'import sqnsupgrade; print(sqnsupgrade.__file__, sqnsupgrade.__path__)' 2>&1); then
+    fail "import sqnsupgrade still works after uninstall: $out"
+fi
+grep -q "ModuleNotFoundError: No module named 'sqnsupgrade'" <<<"$out" || fail "import failed otherwise: $out"
+
+echo "== DESTDIR=... make install PREFIX=/usr/local: the module in a folder of python3's sys.path"
+dest=$work/dest
+DESTDIR=$dest cmake --install "$build" --prefix /usr/local >"$work/install-system.log"
+init=$(grep '/sqnsupgrade/__init__.py$' "$build/install_manifest.txt")
+sysdir=${init#"$dest"}
+sysdir=${sysdir%/sqnsupgrade/__init__.py}
+user_python -c 'import sys; sys.exit(sys.argv[1] not in sys.path)' "$sysdir" ||
+    fail "installed into $sysdir, which python3 does not search: $(user_python -c 'import sys; print(sys.path)')"
+DESTDIR=$dest make -s -C "$src" uninstall BUILD="$build" >"$work/uninstall-system.log"
+# DESTDIR itself is the packager's: only what is under it goes.
+[ -z "$(ls -A "$dest")" ] || fail "left after uninstall: $(find "$dest" | tr '\n' ' ')"
+echo "~/.local: $(sed -n 's|.*/\.local/||p' <<<"$got" | head -1); /usr/local: $sysdir; both uninstalled"

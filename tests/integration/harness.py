@@ -21,7 +21,10 @@ import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BUILD = os.environ.get("SQNS_BUILD_DIR", os.path.join(HERE, "..", "..", "build"))
+# Run by hand: the build of `make` (build/), else the one of scripts/test.sh (build-test/).
+BUILD = os.environ.get("SQNS_BUILD_DIR") or next(
+    (d for d in (os.path.join(HERE, "..", "..", b) for b in ("build", "build-test"))
+     if os.path.exists(os.path.join(d, "sqnsupgrade"))), os.path.join(HERE, "..", "..", "build"))
 SQNSUPGRADE = os.environ.get("SQNSUPGRADE_BIN", os.path.join(BUILD, "sqnsupgrade"))
 SQNSIM = os.environ.get("SQNSIM_BIN", os.path.join(BUILD, "sim", "sqnsim"))
 

@@ -76,6 +76,15 @@ class HelpTextTest(SimTestCase):
                 self.assertRegex(r.err, "%s goes with [^,]*'%s'" % (opt, cmd))
         self.assertIn("-p, --port PORT", usage)
 
+    def test_usage_line_shows_board(self):
+        # The usage line (up to COMMAND ...) names --board, as the man page's synopsis does.
+        lines = self.help().splitlines()
+        usage = " ".join(lines[:next(i for i, l in enumerate(lines) if "COMMAND ..." in l) + 1])
+        self.assertIn("[--board]", usage)
+        with open(MAN) as f:
+            synopsis = f.read().split(".SH SYNOPSIS", 1)[1].split(".SH", 1)[0]
+        self.assertIn("board", synopsis)
+
     def test_man_page_knows_every_option(self):
         with open(MAN) as f:
             man = f.read().replace("\\-", "-")
@@ -122,6 +131,25 @@ class BadOptionTest(SimTestCase):
     def test_ambiguous_prefix(self):
         # --bau could be --baud, --baud-a or --baud-b.
         self.check(["--bau=3", "info"], "unknown or ambiguous option '--bau'")
+
+    def test_misspelt_option_gets_a_suggestion(self):
+        self.check(["--dryrun", "run", "x.dup"],
+                   "unknown or ambiguous option '--dryrun': did you mean --dry-run?")
+        self.check(["--rtcts", "info"], "unknown or ambiguous option '--rtcts': did you mean --rtscts?")
+        self.check(["info", "--jsno"], "unknown or ambiguous option '--jsno': did you mean --json?")
+
+    def test_forgotten_run_gets_the_command(self):
+        self.check(["CATM1-39529.dup"], "unknown command 'CATM1-39529.dup'; did you mean: "
+                                        "sqnsupgrade run CATM1-39529.dup?")
+        # Options come first, as getopt moved them; words are quoted for the shell.
+        self.check(["-p", "/dev/ttyUSB0", "my image.dup", "updater.elf", "--force"],
+                   "unknown command 'my image.dup'; did you mean: sqnsupgrade -p /dev/ttyUSB0 "
+                   "--force run 'my image.dup' updater.elf?")
+
+    def test_mistyped_command_gets_a_suggestion(self):
+        self.check(["infoo"], "unknown command 'infoo': did you mean 'info'?")
+        self.check(["list-port"], "unknown command 'list-port': did you mean 'list-ports'?")
+        self.check(["frobnicate"], "unknown command 'frobnicate'")
 
     def test_missing_value(self):
         self.check(["info", "--port"], "option '--port' needs a value")

@@ -209,6 +209,26 @@ class ListPortsTest(SimTestCase):
         self.assertIn("no port given", r.err)
         self.assertIn("SQNSUPGRADE_PORT", r.err)
 
+    def test_only_builtin_uart(self):
+        # A PC with its own UART only: listed as it is, and stderr says what that means.
+        fs = self.sysfs()
+        fs.uart("ttyS0", real=True)
+        r = self.list_ports(fs)
+        self.assertExit(r, 0)
+        self.assertEqual(r.out, "/dev/ttyS0\t-\t-\t-\t-\t-\n")
+        self.assertEqual(r.err.splitlines(), [
+            "sqnsupgrade: no USB serial port found: /dev/ttyS0 is the computer's own serial "
+            "port, not a Pycom board. A GPy, FiPy or G01 on USB appears as /dev/ttyUSB* or "
+            "/dev/ttyACM*: plug it in, with a data cable (some carry power only), then run "
+            "list-ports again."])
+        r = run_cli("-q", "--sysfs-root", fs.root, "list-ports")
+        self.assertEqual((r.status, r.err), (0, ""))
+        # With a USB port there too: no such line.
+        fs.usb("ttyUSB97", "0403", "6001", "FTDI", "FT232R USB UART", "A50285BI", "1-1")
+        r = self.list_ports(fs)
+        self.assertExit(r, 0)
+        self.assertEqual(r.err, "")
+
     def test_one_port_is_used_when_none_is_given(self):
         fs = self.sysfs()
         fs.usb("ttyUSB97", "0403", "6001", "FTDI", "FT232R USB UART", "A50285BI", "1-1")

@@ -1,4 +1,4 @@
-"""What the reference client's order fixes on real modems, end to end (issue 11).
+"""What the reference client's order fixes on real modems, end to end.
 
 Old firmware on every reboot, a garbled answer resent at once, a hung modem
 bounded by the silence limit, a resume right after Ctrl-C while the modem

@@ -86,6 +86,26 @@ class TmuxTest(SimTestCase):
         self.assertTrue(bars[-1].endswith("[" + "#" * 40 + "] 100%"), bars[-1])
         self.assertEqual(len(sim.events("image")), 1)
 
+    def test_80_columns_show_throughput_and_eta(self):
+        # The document's line takes 70 of 80 columns: the bar is shortened while it runs so that
+        # throughput and ETA fit beside it, and ends as the document's line.
+        sim = self.sim("--build", "38638", "--pace")
+        image = sim.mkimage("CATM1-39529.dup", build=39529, size=300000)
+        self.run_in_pane(["run", image], 80, 40, port=sim.link)
+
+        def bar(lines):
+            found = [l.rstrip() for l in lines if l.startswith("Sending 300000 bytes: [")]
+            return found[0] if found else None
+
+        during = self.wait_screen(lambda lines: any(l.startswith("EXIT=") for l in lines))
+        bars = [bar(lines) for lines in during if bar(lines)]
+        shown = "\n".join(sorted(set(bars)))
+        self.assertTrue(any(re.search(r"\] +\d+%  [\d.]+ KiB/s  ETA \d+:\d\d$", b) for b in bars),
+                        shown)
+        self.assertTrue(all(len(b) <= 79 for b in bars), shown)
+        self.assertIn("EXIT=0", during[-1], "\n".join(during[-1]))
+        self.assertTrue(bars[-1].endswith("[" + "#" * 40 + "] 100%"), bars[-1])
+
     def test_narrow_terminal_gets_a_shorter_bar(self):
         # 50 columns: the document's 70-character line would wrap and could not be redrawn.
         sim = self.sim("--build", "38638", "--pace")

@@ -8,10 +8,12 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -453,6 +455,51 @@ class ModuleTest(SimTestCase):
         self.assertTrue(os.path.samefile(sqnsupgrade.library_path(),
                                          os.environ.get("SQNSUPGRADE_LIB",
                                                         sqnsupgrade.library_path())))
+
+
+class TreeLookupTest(unittest.TestCase):
+    """The module of a source tree (PYTHONPATH=python) finds the library the README's commands
+    build: scripts/demo.sh's build-release/ as well as make's build/; never a library in the
+    clone's parent folder; and when there is none, the error names every place it tried."""
+
+    def setUp(self):
+        self.top = tempfile.mkdtemp(prefix="sqns-tree-")
+        self.addCleanup(shutil.rmtree, self.top)
+        self.root = os.path.join(self.top, "clone")
+        shutil.copytree(os.path.join(SRC, "python", "sqnsupgrade"),
+                        os.path.join(self.root, "python", "sqnsupgrade"),
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        open(os.path.join(self.root, "CMakeLists.txt"), "w").close()
+        # A decoy in the parent folder: loading it would fail with an ELF error.
+        with open(os.path.join(self.top, sqnsupgrade._LIBNAME), "w") as f:
+            f.write("not a library\n")
+
+    def load(self):
+        env = {k: v for k, v in os.environ.items() if k not in ("SQNSUPGRADE_LIB",
+                                                                  "LD_LIBRARY_PATH")}
+        env["PYTHONPATH"] = os.path.join(self.root, "python")
+        return subprocess.run([sys.executable, "-c", "import sqnsupgrade, os; "
+                               "print(os.path.realpath(sqnsupgrade.library_path()))"],
+                              cwd=self.top, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, timeout=HANG_GUARD)
+
+    def test_demo_build_found(self):
+        built = os.path.realpath(sqnsupgrade.library_path())
+        os.makedirs(os.path.join(self.root, "build-release"))
+        os.symlink(built, os.path.join(self.root, "build-release", sqnsupgrade._LIBNAME))
+        r = self.load()
+        self.assertEqual((r.returncode, r.stdout.strip()), (0, built), r.stderr)
+
+    def test_none_built_names_the_places(self):
+        r = self.load()
+        self.assertNotEqual(r.returncode, 0)
+        last = r.stderr.strip().splitlines()
+        self.assertIn("ImportError: sqnsupgrade: cannot load libsqnsupgrade.so.0. Tried:", last)
+        for build in ("build", "build-release", "build-test"):
+            self.assertIn("  %s (the source tree's %s/: not there)" % (
+                os.path.join(self.root, build, sqnsupgrade._LIBNAME), build), last)
+        self.assertNotIn(os.path.join(self.top, sqnsupgrade._LIBNAME) + " ", r.stderr)
+        self.assertIn("set SQNSUPGRADE_LIB to its path", last[-1])
 
 
 if __name__ == "__main__":

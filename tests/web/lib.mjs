@@ -6,7 +6,6 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -74,9 +73,8 @@ function started(cmd, args, readyRe, what) {
 	return { proc, lines, waitLine, exited, stderr: () => stderr, ready: waitLine(readyRe) };
 }
 
-export function tmpdir(prefix) {
-	return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
+/* tmpdir(prefix), and cleaned(body) for a test that removes them when it passes (tmp.mjs). */
+export { cleaned, tmpdir } from "./tmp.mjs";
 
 /* sqnsim on a pty link in dir, with its event log and state file. */
 export class Sim {

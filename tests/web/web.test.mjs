@@ -2,15 +2,19 @@
  * The web page (web/dist: the core in WebAssembly) in Debian's headless Chromium,
  * upgrading sqnsim through the test-only WebSocket SerialPort and bridge.
  *   cd tests/web && node --test web.test.mjs     (ctest -L web in a -DSQNS_WEB_TESTS=ON build)
- * Screenshots and the page's logs go to $SQNS_WEB_OUT (build-web/web-artifacts).
+ * Screenshots and the page's logs go to $SQNS_WEB_OUT (build-web/web-artifacts); a test's
+ * simulator folder (/tmp/sqns-web-*) is removed when it passes, kept and named when it fails.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import zlib from "node:zlib";
 import fs from "node:fs";
 import path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, test as nodeTest } from "node:test";
 import * as L from "./lib.mjs";
+
+/* Every test's /tmp/sqns-web-* folders: removed when it passes, kept and named when it fails. */
+const test = (name, body) => nodeTest(name, L.cleaned(body));
 
 let browser;
 
@@ -298,7 +302,7 @@ describe("the upgrade page in headless Chromium against sqnsim", () => {
 		const help = spawnSync(L.SQNSIM, ["--help"], { encoding: "utf8" });
 		return /--board/.test((help.stdout || "") + (help.stderr || ""));
 	};
-	const NO_BOARD = "sqnsim has no --board (issue 12): the board's REPL path cannot be tested";
+	const NO_BOARD = "sqnsim has no --board (no simulated MicroPython REPL): the board's REPL path cannot be tested";
 
 	test("a Pycom board's REPL: the page runs uart(), then upgrades through the mirror", async (t) => {
 		if (!hasBoard())
