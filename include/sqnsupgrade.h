@@ -182,7 +182,7 @@ typedef void (*sqns_event_fn)(void *user, const struct sqns_event *ev);
  *  stp_ms:    one STP response [90000]; the modem erases flash near 7-10 %
  *  apply_ms:  the modem checking or applying an image [300000]
  *  stall_ms:  the longest silence of one STP exchange, its retries included
- *             [300000]: Pycom's instructions' "hanging for more than 5 minutes"
+ *             [300000]: Pycom's instructions' own "hanging for more than 5 minutes"
  */
 struct sqns_timeouts {
 	uint32_t at_ms, detect_ms, wake_ms, stp_ms, apply_ms, stall_ms;
@@ -513,7 +513,7 @@ SQNS_API int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *
 			  size_t showver_len);
 
 /*
- * Mirror mode's first half (Pycom's instructions' sqnsupgrade.uart()): bring
+ * Mirror mode's first half (sqnsupgrade.uart() of Pycom's instructions): bring
  * the modem to upgrade mode and stop, for a host that sends the firmware
  * later through a bridge. With opts->updater, by the recovery method (boot
  * ROM step when Bootloader0 is the factory's, then updater.elf); opts->image

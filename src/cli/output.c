@@ -168,7 +168,7 @@ static int format_bar(char *line, size_t n, uint32_t done, uint32_t total, int w
 }
 
 /*
- * Pycom's instructions's bar. On a terminal it is redrawn in place with bytes,
+ * The bar of Pycom's instructions. On a terminal it is redrawn in place with bytes,
  * throughput and ETA beside it, and ends as the document's line; elsewhere one
  * line per 10 %.
  */
@@ -196,7 +196,7 @@ static void draw_bar(struct output *o, bool force)
 	/*
 	 * One screen row, never wrapped: a wrapped line cannot be redrawn with \r.
 	 * A narrow terminal gets a shorter bar, then no "Sending N bytes: "; the
-	 * final line is always Pycom's instructions'.
+	 * final line is always the one of Pycom's instructions.
 	 */
 	unsigned cols = term_columns(o);
 	if (pct < 100 && (unsigned)len + 1 > cols) {

@@ -1,5 +1,5 @@
 /*
- * `sqnsupgrade uart`: Pycom's instructions' sqnsupgrade.uart() for a machine
+ * `sqnsupgrade uart`: sqnsupgrade.uart() of Pycom's instructions for a machine
  * that sits between the modem and the computer (a board's MCU running this
  * code, or a PC with two ports): prepare the modem, say so, then mirror.
  */

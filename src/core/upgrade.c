@@ -864,7 +864,7 @@ int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, cha
 }
 
 /*
- * Mirror mode's first half (Pycom's instructions' uart()): bring the modem to
+ * Mirror mode's first half (uart() of Pycom's instructions): bring the modem to
  * upgrade mode — by the recovery method when opts->updater is given — and
  * stop there; the firmware comes later, from the host behind the mirror.
  */
