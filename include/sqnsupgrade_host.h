@@ -130,6 +130,14 @@ SQNS_API const char *sqns_file_path(const struct sqns_file *f);
 
 SQNS_API void sqns_file_close(struct sqns_file *f);
 
+/* ---- the library ---- */
+
+/*
+ * The library's version, "MAJOR.MINOR.PATCH" (project() in CMakeLists.txt; the
+ * shared library's file name ends in it): a static string, never NULL.
+ */
+SQNS_API const char *sqns_version(void);
+
 /* ---- errors ---- */
 
 /*

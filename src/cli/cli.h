@@ -7,10 +7,7 @@
 #include "posix_serial.h"
 #include "tcp.h"
 #include "sqnsupgrade.h"
-
-#ifndef SQNS_VERSION
-#define SQNS_VERSION "0.1.0"
-#endif
+#include "sqnsupgrade_host.h"
 
 /* Exit statuses (documented in README.md and `sqnsupgrade --help`). */
 enum exit_status {

@@ -59,7 +59,7 @@ static int open_log(struct session *s)
 		return EXIT_FILE;
 	}
 	s->out.t0 = posix_now_ms();
-	fprintf(s->out.log, "# sqnsupgrade %s: %s on %s\n", SQNS_VERSION, s->cli->command,
+	fprintf(s->out.log, "# sqnsupgrade %s: %s on %s\n", sqns_version(), s->cli->command,
 		s->cli->port ? s->cli->port : "(no port)");
 	return -1;
 }

@@ -573,7 +573,7 @@ static int parse_option(struct cli *c, int key, const char *arg)
 	} else if (key == OPT_FORCE_FFF) {
 		c->fff = c->force_fff = true;
 	} else if (key == OPT_VERSION) {
-		printf("sqnsupgrade %s\n", SQNS_VERSION);
+		printf("sqnsupgrade %s\n", sqns_version());
 		return EXIT_OK;
 	} else {
 		return parse_value(c, key, arg);
