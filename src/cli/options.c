@@ -451,7 +451,7 @@ static bool parse_baud(const char *s, uint32_t *baud)
 	char *end;
 	errno = 0;
 	unsigned long v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || !posix_serial_rate_ok((uint32_t)v))
+	if (errno || end == s || *end || !sqns_port_rate_ok((uint32_t)v))
 		return false;
 	*baud = (uint32_t)v;
 	return true;
