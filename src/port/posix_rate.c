@@ -45,8 +45,8 @@ int posix_rate_set_any(int fd, uint32_t baud)
 /*
  * Without termios2 (a BSD or macOS libc): no custom rate. The rates termios
  * has a B-constant for still work (posix_serial.c); 1843200 and 3686400 are
- * refused before the port is touched (posix_serial_rate_ok is false: -b
- * refuses them, and the core's fast-rate negotiation is not offered them).
+ * refused before the port is touched (posix_serial_rate_ok is false, so -b
+ * refuses them and the core never gets one to negotiate).
  * The BSDs' speed_t is the rate itself and macOS has IOSSIOSPEED, either of
  * which could set them: not done, and this branch is untested (no such
  * system in CI).
