@@ -48,7 +48,7 @@ enum sqns_err {
 	SQNS_ERR_STATE = -6,	   /* the modem is in a mode where this cannot be done */
 	SQNS_ERR_REJECTED = -7,	   /* the modem rejected the image (+SMUPGRADE: fail) */
 	SQNS_ERR_NO_MODEM = -8,	   /* nothing answered AT at all */
-	SQNS_ERR_UNSUPPORTED = -9, /* not implemented yet */
+	SQNS_ERR_UNSUPPORTED = -9, /* this port cannot change its rate (set_rate NULL) */
 	SQNS_ERR_IMAGE = -10,	   /* the image source could not be read */
 	SQNS_ERR_ABORTED = -11,	   /* the caller asked to stop */
 	SQNS_ERR_REFUSED = -12,	   /* a safety check refused: ctx->res.refusal says which */

@@ -88,6 +88,43 @@ SQNS_API bool sqns_port_is_network(const struct sqns_port *port);
  */
 SQNS_API int sqns_port_errno(const struct sqns_port *port);
 
+/*
+ * The bytes the core's ops (those sqns_port_config gave) wrote to the port
+ * and read from it since it was opened, into *tx and *rx. The bridge's bytes
+ * are not counted here (sqns_port_bridge_report counts them).
+ */
+SQNS_API void sqns_port_counts(const struct sqns_port *port, uint64_t *tx, uint64_t *rx);
+
+/*
+ * A trace hook: called with tx true and every buffer the core writes, before
+ * it is written, and with tx false and every buffer read, once read (the
+ * command line's --pkgdebug hex dump is one). On the calling thread; buf is
+ * valid during the call only. fn NULL: off (the default).
+ */
+typedef void (*sqns_trace_fn)(void *user, bool tx, const uint8_t *buf, size_t len);
+SQNS_API void sqns_port_trace(struct sqns_port *port, sqns_trace_fn fn, void *user);
+
+/*
+ * From now on, closing the port leaves its modem lines (DTR, RTS) up instead
+ * of hanging up (termios HUPCL off): a board wired to reset on them is not
+ * reset. SQNS_OK; SQNS_ERR_UNSUPPORTED for socket:// (no lines); SQNS_ERR_IO
+ * with errno when the port refused.
+ */
+SQNS_API int sqns_port_keep_lines(struct sqns_port *port);
+
+/*
+ * True when a serial port on this system can be set to `baud`: a termios
+ * rate, or (Linux's termios2) 1843200 and 3686400. Another rate makes
+ * sqns_port_open fail with SQNS_ERR_ARG.
+ */
+SQNS_API bool sqns_port_rate_ok(uint32_t baud);
+
+/*
+ * Milliseconds of the monotonic clock the ports' now_ms op reads: times taken
+ * with it line up with the core's.
+ */
+SQNS_API uint32_t sqns_host_now_ms(void);
+
 /* Close the port (NULL is fine). */
 SQNS_API void sqns_port_close(struct sqns_port *port);
 
@@ -99,6 +136,18 @@ SQNS_API void sqns_port_close(struct sqns_port *port);
  */
 SQNS_API int sqns_port_bridge(struct sqns_port *a, struct sqns_port *b,
 			      bool (*should_stop)(void *user), void *user);
+
+/* How a bridge ended (sqns_port_bridge_report). */
+struct sqns_bridge_result {
+	int closed;	/* the side that closed or failed: 0 (a), 1 (b), or -1 (stopped) */
+	uint64_t in[2]; /* bytes read from a, from b */
+	int os_errno;	/* errno when a side failed or poll failed, else 0 */
+};
+
+/* sqns_port_bridge, telling in *res which side ended it and how many bytes went each way. */
+SQNS_API int sqns_port_bridge_report(struct sqns_port *a, struct sqns_port *b,
+				     bool (*should_stop)(void *user), void *user,
+				     struct sqns_bridge_result *res);
 
 /* ---- files ---- */
 
@@ -129,6 +178,14 @@ SQNS_API const struct sqns_image *sqns_file_image(const struct sqns_file *f);
 SQNS_API const char *sqns_file_path(const struct sqns_file *f);
 
 SQNS_API void sqns_file_close(struct sqns_file *f);
+
+/* ---- the library ---- */
+
+/*
+ * The library's version, "MAJOR.MINOR.PATCH" (project() in CMakeLists.txt; the
+ * shared library's file name ends in it): a static string, never NULL.
+ */
+SQNS_API const char *sqns_version(void);
 
 /* ---- errors ---- */
 

@@ -28,7 +28,7 @@
 
 #define SIM_LINE_MAX 256u
 
-/* --board: a Pycom board's MicroPython in front of the modem (board.c). */
+/* --board: a Pycom board's MicroPython in front of the modem (board_*.c). */
 struct board_config {
 	bool on;
 	const char *name;    /* os.uname().sysname: GPy, FiPy, G01 carry the modem */
@@ -207,7 +207,7 @@ void babble_nonsense(struct sim *s);
 void babble_stream(struct sim *s);
 
 /*
- * board.c (--board): the board between the host's pty and the modem's UART.
+ * board_*.c (--board): the board between the host's pty and the modem's UART.
  * The host's bytes go to board_input; the modem's UART output to
  * board_from_modem (noise: the modem's rate differs from the board's UART).
  */

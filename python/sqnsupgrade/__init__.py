@@ -218,6 +218,7 @@ _SIGNATURES = {
     "sqns_file_path": (ctypes.c_char_p, [_P]),
     "sqns_file_close": (None, [_P]),
     "sqns_host_error": (ctypes.c_char_p, [_int, _int, ctypes.c_char_p, ctypes.c_size_t]),
+    "sqns_version": (ctypes.c_char_p, []),
 }
 
 # ---- the library: the module's only shared state, loaded once ----
@@ -291,6 +292,13 @@ def library_path():
     """The path of the libsqnsupgrade loaded (loading it if needed)."""
     _library()
     return _loaded[0][1]
+
+
+def __getattr__(name):
+    """sqnsupgrade.__version__: the loaded library's sqns_version() (loading it if needed)."""
+    if name == "__version__":
+        return _library().sqns_version().decode()
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 
 def _strerror(err):

@@ -11,10 +11,10 @@
 #define _GNU_SOURCE /* memmem */
 #include "board.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 
 #include "sqnsupgrade_host.h"
 
@@ -27,11 +27,13 @@
 #define ANSWER_MS 3000u /* "OK" and a short answer such as os.uname()'s */
 #define FLASH_UPDATER "/flash/updater.elf"
 #define MIRROR_LINE "Going into MIRROR mode"
+#define UART_MS 300000u /* uart() on the board, without --boot-timeout: the core's wake_ms */
 
 struct repl {
 	struct session *s;
-	struct posix_serial port;
-	char text[4096]; /* what the board said since the last reset */
+	struct sqns_port *port;
+	struct sqns_config io; /* the port's ops (sqns_port_config): the REPL's own bytes */
+	char text[4096];       /* what the board said since the last reset */
 	size_t len;
 };
 
@@ -44,7 +46,7 @@ static int rx(struct repl *r, uint8_t *buf, size_t len, uint32_t ms)
 {
 	if (cli_should_abort(NULL))
 		return SQNS_ERR_ABORTED;
-	return posix_serial_ops.read(&r->port, buf, len, ms);
+	return r->io.ops->read(r->io.port, buf, len, ms);
 }
 
 static int tx(struct repl *r, const char *data, size_t len)
@@ -56,7 +58,7 @@ static int tx(struct repl *r, const char *data, size_t len)
 				(unsigned char)data[i]);
 		fputc('\n', stderr);
 	}
-	return posix_serial_ops.write(&r->port, (const uint8_t *)data, len);
+	return r->io.ops->write(r->io.port, (const uint8_t *)data, len);
 }
 
 static void keep(struct repl *r, const uint8_t *buf, size_t n)
@@ -78,9 +80,9 @@ static void keep(struct repl *r, const uint8_t *buf, size_t n)
 /* Read until the text holds marker (true), for at most ms; false on timeout. */
 static int read_until(struct repl *r, const char *marker, uint32_t ms)
 {
-	uint32_t end = posix_now_ms() + ms;
+	uint32_t end = sqns_host_now_ms() + ms;
 	while (!memmem(r->text, r->len, marker, strlen(marker))) {
-		int32_t left = (int32_t)(end - posix_now_ms());
+		int32_t left = (int32_t)(end - sqns_host_now_ms());
 		uint8_t buf[256];
 		if (left <= 0)
 			return 0;
@@ -95,10 +97,10 @@ static int read_until(struct repl *r, const char *marker, uint32_t ms)
 /* Read until the board has been quiet for QUIET_MS (at most DRAIN_MS). */
 static int drain(struct repl *r)
 {
-	uint32_t end = posix_now_ms() + DRAIN_MS;
+	uint32_t end = sqns_host_now_ms() + DRAIN_MS;
 	for (;;) {
 		uint8_t buf[256];
-		int32_t left = (int32_t)(end - posix_now_ms());
+		int32_t left = (int32_t)(end - sqns_host_now_ms());
 		if (left <= 0)
 			return SQNS_OK;
 		int n =
@@ -276,19 +278,23 @@ static int check_files(struct session *s)
 static int open_port(struct session *s, struct repl *r)
 {
 	const struct cli *c = s->cli;
-	r->port.fd = -1;
-	r->port.hexdump = s->serial.hexdump;
 	if (!c->port || !*c->port) {
 		fprintf(s->out.err,
 			"sqnsupgrade: no port given: use -p PORT (e.g. -p /dev/ttyUSB0) "
 			"or set SQNSUPGRADE_PORT\n");
 		return EXIT_USAGE;
 	}
-	if (posix_serial_open(&r->port, c->port, REPL_RATE, false) == SQNS_OK)
+	int err;
+	r->port = sqns_port_open(c->port, &(struct sqns_port_opts){.baud = REPL_RATE}, &err);
+	if (r->port) {
+		if (s->hexdump)
+			sqns_port_trace(r->port, session_hexdump, NULL);
+		sqns_port_config(r->port, &r->io);
 		return -1;
+	}
 	char why[600];
 	fprintf(s->out.err, "sqnsupgrade: %s\n",
-		sqns_port_open_error(c->port, SQNS_ERR_IO, r->port.os_errno, why, sizeof why));
+		sqns_port_open_error(c->port, err, errno, why, sizeof why));
 	return EXIT_PORT;
 }
 
@@ -299,7 +305,7 @@ static int io_failed(struct session *s, struct repl *r, int rc)
 		return EXIT_INTERRUPTED;
 	}
 	fprintf(s->out.err, "sqnsupgrade: port '%s' failed: %s (unplugged?)\n", s->cli->port,
-		strerror(r->port.os_errno));
+		strerror(sqns_port_errno(r->port)));
 	return EXIT_PORT;
 }
 
@@ -424,7 +430,8 @@ static int run_uart(struct session *s, struct repl *r, const char *call)
 	uint8_t pending[4096];
 	size_t np = r->len - (size_t)(after - r->text);
 	memcpy(pending, after, np);
-	uint32_t end = posix_now_ms() + s->ctx.cfg.timeouts.wake_ms;
+	uint32_t limit_ms = s->cfg.timeouts.wake_ms ? s->cfg.timeouts.wake_ms : UART_MS;
+	uint32_t end = sqns_host_now_ms() + limit_ms;
 	for (;;) {
 		for (size_t i = 0; i < np; i++) {
 			char ch = (char)pending[i];
@@ -453,12 +460,12 @@ static int run_uart(struct session *s, struct repl *r, const char *call)
 				return -1;
 			output_block(&s->out, line[0] ? line : "\n");
 		}
-		int32_t left = (int32_t)(end - posix_now_ms());
+		int32_t left = (int32_t)(end - sqns_host_now_ms());
 		if (left <= 0) {
 			fprintf(s->out.err,
 				"sqnsupgrade: the board's %s did not finish within %u s "
 				"(--boot-timeout)\n",
-				call, s->ctx.cfg.timeouts.wake_ms / 1000);
+				call, limit_ms / 1000);
 			return EXIT_NO_MODEM;
 		}
 		int got = rx(r, pending, sizeof pending, (uint32_t)left);
@@ -473,14 +480,10 @@ static int run_uart(struct session *s, struct repl *r, const char *call)
 /* Into the mirror: 921600, and the port closed without dropping its modem lines. */
 static int to_mirror(struct session *s, struct repl *r)
 {
-	struct termios t;
-	if (posix_serial_ops.set_rate(&r->port, MIRROR_RATE) != SQNS_OK)
+	if (r->io.ops->set_rate(r->io.port, MIRROR_RATE) != SQNS_OK)
 		return io_failed(s, r, SQNS_ERR_IO);
-	/* Without HUPCL, closing leaves DTR/RTS up: a board wired to reset on them stays put. */
-	if (tcgetattr(r->port.fd, &t) == 0) {
-		t.c_cflag &= ~(tcflag_t)HUPCL;
-		tcsetattr(r->port.fd, TCSANOW, &t);
-	}
+	/* Closing leaves DTR/RTS up: a board wired to reset on them stays put. */
+	(void)sqns_port_keep_lines(r->port);
 	fprintf(s->out.out,
 		"The board is in mirror mode: on to the modem at 921600 baud. (Until the board is "
 		"reset, run sqnsupgrade without --board.)\n");
@@ -520,7 +523,7 @@ int board_take(struct session *s)
 		status = to_mirror(s, r);
 	else if (rc > 0 && status != EXIT_NO_MODEM)
 		(void)tx(r, "\x02", 1); /* leave the board at its friendly prompt */
-	posix_serial_close(&r->port);
+	sqns_port_close(r->port);
 	free(r);
 	return status;
 }

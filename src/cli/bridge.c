@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "host.h"
 
 /* Open one side as the session opens its port; NULL when it failed (message printed). */
 static struct sqns_port *open_end(const char *name, uint32_t baud, bool rtscts, FILE *err,
@@ -41,8 +40,8 @@ int cmd_bridge(struct session *s)
 			name[0], baud[0], name[1], baud[1]);
 		fflush(s->out.err);
 	}
-	struct host_bridge_result res;
-	int r = host_port_bridge(a, b, cli_should_abort, NULL, &res);
+	struct sqns_bridge_result res;
+	int r = sqns_port_bridge_report(a, b, cli_should_abort, NULL, &res);
 	if (r != SQNS_OK && res.closed < 0) {
 		fprintf(s->out.err, "sqnsupgrade: bridge: %s\n", strerror(res.os_errno));
 		status = EXIT_FAIL;

@@ -4,13 +4,8 @@
 
 #include "image_file.h"
 #include "output.h"
-#include "posix_serial.h"
-#include "tcp.h"
 #include "sqnsupgrade.h"
-
-#ifndef SQNS_VERSION
-#define SQNS_VERSION "0.1.0"
-#endif
+#include "sqnsupgrade_host.h"
 
 /* Exit statuses (documented in README.md and `sqnsupgrade --help`). */
 enum exit_status {
@@ -60,19 +55,31 @@ struct cli {
 
 struct session {
 	struct cli *cli;
-	struct posix_serial serial;
-	struct tcp_port tcp;
-	bool is_tcp; /* the port is socket://HOST:PORT */
+	/* The context's configuration but the port: session_open_port adds it, then sqns_init. */
+	struct sqns_config cfg;
+	bool hexdump;		/* --pkgdebug: every byte of the port as a hex dump on stderr */
+	struct sqns_port *port; /* from session_open_port to session_close */
 	struct output out;
-	struct sqns_ctx ctx;
+	struct sqns_ctx
+	    ctx;	    /* initialised once, by session_open_port (out.ctx then points to it) */
 	char showver[2048]; /* the final SYSTEM VERSION block: one per session (fleet threads) */
 };
 
-/* Open the port of the command line; -1 when open, else the exit status (message printed). */
+/*
+ * Open the port of the command line and initialise the context with it (the
+ * session's one sqns_init); -1 when open, else the exit status (message
+ * printed).
+ */
 int session_open_port(struct session *s);
 
-/* Close whichever port session_open_port opened. */
+/* Close the port session_open_port opened (the context's results stay readable). */
 void session_close(struct session *s);
+
+/* --log: the bytes the port carried, one comment line. */
+void session_log_totals(struct session *s);
+
+/* --pkgdebug's hex dump of port (a sqns_trace_fn; user is unused). */
+void session_hexdump(void *user, bool tx, const uint8_t *buf, size_t len);
 
 /* The exit status for a core error. */
 int exit_for(int err);

@@ -88,7 +88,7 @@ static void draw_line(struct fleet *f, const struct modem *m)
 /* On a terminal: all lines again, in place. Called with the lock held. */
 static void redraw(struct fleet *f, bool force)
 {
-	uint32_t now = posix_now_ms();
+	uint32_t now = sqns_host_now_ms();
 	if (!force && f->drawn && now - f->last_draw < REDRAW_MS)
 		return;
 	if (f->drawn)
@@ -132,9 +132,9 @@ static void on_event(void *user, const struct sqns_event *ev)
 	} else if (ev->type == SQNS_EV_PROGRESS) {
 		uint32_t before = m->total ? (uint32_t)((uint64_t)m->done * 10 / m->total) : 0;
 		if (ev->done == 0)
-			m->t_stp = posix_now_ms();
+			m->t_stp = sqns_host_now_ms();
 		if (ev->done == ev->total)
-			m->stp_ms = posix_now_ms() - m->t_stp;
+			m->stp_ms = sqns_host_now_ms() - m->t_stp;
 		m->done = ev->done;
 		m->total = ev->total;
 		m->busy_s = 0;
@@ -152,9 +152,9 @@ static void on_event(void *user, const struct sqns_event *ev)
 static void *modem_main(void *arg)
 {
 	struct modem *m = arg;
-	m->t_start = posix_now_ms();
+	m->t_start = sqns_host_now_ms();
 	m->status = cmd_run(&m->s);
-	m->t_end = posix_now_ms();
+	m->t_end = sqns_host_now_ms();
 	output_break(&m->s.out);
 	session_close(&m->s);
 	fclose(m->s.out.out);
@@ -171,7 +171,6 @@ static bool setup(struct fleet *f, struct modem *m, const struct session *proto,
 	m->cli.port = port;
 	m->cli.nports = 1;
 	m->s.cli = &m->cli;
-	m->s.serial.fd = -1;
 	FILE *out = open_memstream(&m->out_text, &m->out_len);
 	FILE *err = open_memstream(&m->err_text, &m->err_len);
 	if (!out || !err) {
@@ -183,12 +182,11 @@ static bool setup(struct fleet *f, struct modem *m, const struct session *proto,
 	}
 	output_init(&m->s.out, out, err, m->cli.verbose, m->cli.debug);
 	m->s.out.tty = false;
-	m->s.out.ctx = &m->s.ctx;
-	struct sqns_config cfg = proto->ctx.cfg;
-	cfg.on_event = on_event;
-	cfg.user = m;
-	cfg.port = &m->s.serial;
-	return sqns_init(&m->s.ctx, &cfg) == SQNS_OK;
+	/* The session's configuration with this modem's events; cmd_run opens its port. */
+	m->s.cfg = proto->cfg;
+	m->s.cfg.on_event = on_event;
+	m->s.cfg.user = m;
+	return true;
 }
 
 static void print_table(struct fleet *f)

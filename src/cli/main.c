@@ -58,8 +58,8 @@ static int open_log(struct session *s)
 			strerror(errno));
 		return EXIT_FILE;
 	}
-	s->out.t0 = posix_now_ms();
-	fprintf(s->out.log, "# sqnsupgrade %s: %s on %s\n", SQNS_VERSION, s->cli->command,
+	s->out.t0 = sqns_host_now_ms();
+	fprintf(s->out.log, "# sqnsupgrade %s: %s on %s\n", sqns_version(), s->cli->command,
 		s->cli->port ? s->cli->port : "(no port)");
 	return -1;
 }
@@ -116,7 +116,9 @@ static const char *stage_name(enum sqns_stage st)
 static void json_result(struct session *s, int status, const char *text, const char *err)
 {
 	FILE *f = s->out.json;
-	const struct sqns_result *c = &s->ctx.res;
+	/* No port opened, no context: nothing is known of the modem. */
+	const struct sqns_result none = {.mode = SQNS_MODE_UNKNOWN};
+	const struct sqns_result *c = s->out.ctx ? &s->ctx.res : &none;
 	fputs("{\"event\": \"result\", \"command\": ", f);
 	output_json_string(f, s->cli->command);
 	fprintf(f, ", \"status\": %d, \"mode\": %d, \"mode_name\": \"%s\"", status, c->mode,
@@ -173,18 +175,16 @@ struct invocation {
 	FILE *sink;  /* ... and /dev/null in its place */
 };
 
-/* The context, with the port the session will open (the core's cfg is set once, here). */
-static int session_start(struct session *s)
+/*
+ * The context's configuration, set once here; session_open_port adds the port
+ * and initialises the context with it.
+ */
+static void session_start(struct session *s)
 {
 	const struct cli *c = s->cli;
-	s->serial.fd = -1;
-	if (c->pkgdebug)
-		s->serial.hexdump = stderr;
+	s->hexdump = c->pkgdebug;
 	output_init(&s->out, stdout, stderr, c->verbose, c->debug);
-	s->out.ctx = &s->ctx;
-	struct sqns_config cfg = {
-	    .ops = &posix_serial_ops,
-	    .port = &s->serial,
+	s->cfg = (struct sqns_config){
 	    .on_event = output_event,
 	    .user = &s->out,
 	    /* Above 921600 the modem starts at 921600; -b is then the transfer's rate. */
@@ -193,11 +193,6 @@ static int session_start(struct session *s)
 	    .timeouts = c->timeouts,
 	    .should_abort = cli_should_abort,
 	};
-	if (sqns_init(&s->ctx, &cfg) != SQNS_OK) {
-		fprintf(stderr, "sqnsupgrade: internal error: bad configuration\n");
-		return EXIT_FAIL;
-	}
-	return -1;
 }
 
 /* --json with one modem: the text and the messages go to memory, the events to stdout. */
@@ -235,9 +230,8 @@ static int setup_streams(struct invocation *inv)
 static int cli_setup(struct invocation *inv)
 {
 	inv->s.cli = &inv->cli;
-	int status = session_start(&inv->s);
-	if (status < 0)
-		status = open_log(&inv->s);
+	session_start(&inv->s);
+	int status = open_log(&inv->s);
 	if (status >= 0)
 		return status;
 	catch_signals(inv->old);

@@ -584,7 +584,7 @@ static bool parse_baud(const char *s, uint32_t *baud)
 	char *end;
 	errno = 0;
 	unsigned long v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || !posix_serial_rate_ok((uint32_t)v))
+	if (errno || end == s || *end || !sqns_port_rate_ok((uint32_t)v))
 		return false;
 	*baud = (uint32_t)v;
 	return true;
@@ -706,7 +706,7 @@ static int parse_option(struct cli *c, int key, const char *arg)
 	} else if (key == OPT_FORCE_FFF) {
 		c->fff = c->force_fff = true;
 	} else if (key == OPT_VERSION) {
-		printf("sqnsupgrade %s\n", SQNS_VERSION);
+		printf("sqnsupgrade %s\n", sqns_version());
 		return EXIT_OK;
 	} else {
 		return parse_value(c, key, arg);

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "output.h"
-#include "posix_serial.h"
+#include "sqnsupgrade_host.h"
 
 #define BAR_WIDTH 40
 
@@ -176,7 +176,7 @@ static void draw_bar(struct output *o, bool force)
 {
 	uint32_t done = o->bar.done, total = o->bar.total;
 	int pct = total ? (int)((uint64_t)done * 100 / total) : 100;
-	uint32_t now = posix_now_ms();
+	uint32_t now = sqns_host_now_ms();
 	if (!o->tty) {
 		if (o->bar_shown >= 0 && pct / 10 == o->bar_shown / 10)
 			return;
@@ -239,7 +239,7 @@ static void draw_bar(struct output *o, bool force)
 
 static void progress(struct output *o, uint32_t done, uint32_t total)
 {
-	uint32_t now = posix_now_ms();
+	uint32_t now = sqns_host_now_ms();
 	bool restart = done == 0 || total != o->bar.total || done < o->bar.done;
 	bool was_busy = o->bar.busy_s >= BUSY_HINT_S;
 	if (restart || was_busy) /* a stall says nothing of the link's throughput */
@@ -259,7 +259,7 @@ uint32_t output_stp_silence_ms(const struct output *o)
 {
 	if (o->bar.total == 0 || o->bar.done >= o->bar.total)
 		return 0;
-	return posix_now_ms() - o->bar.last_ms;
+	return sqns_host_now_ms() - o->bar.last_ms;
 }
 
 /*
@@ -556,7 +556,7 @@ static bool trace(FILE *f, const struct sqns_event *ev)
 
 static void log_event(struct output *o, const struct sqns_event *ev)
 {
-	uint32_t t = posix_now_ms() - o->t0;
+	uint32_t t = sqns_host_now_ms() - o->t0;
 	fprintf(o->log, "%6u.%03u ", t / 1000, t % 1000);
 	if (!trace(o->log, ev)) {
 		if (ev->type == SQNS_EV_PHASE)

@@ -770,10 +770,7 @@ int cmd_run(struct session *s)
 	}
 	fputs("<<< Welcome to the SQN3330 firmware updater >>>\n", s->out.out);
 	r = sqns_upgrade(&s->ctx, &opts, s->showver, sizeof s->showver);
-	if (s->out.log && !s->is_tcp)
-		fprintf(s->out.log, "# port totals: sent %llu bytes, received %llu bytes\n",
-			(unsigned long long)s->serial.tx_bytes,
-			(unsigned long long)s->serial.rx_bytes);
+	session_log_totals(s);
 	status = after_upgrade(s, r, &f, s->showver);
 	close_files(&f);
 	return status;

@@ -5,17 +5,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "host.h"
-
-/* The port is open: the context is set up with it (the core's cfg is never written later). */
-static int attach(struct session *s, const struct sqns_config *cfg)
-{
-	if (sqns_init(&s->ctx, cfg) != SQNS_OK) {
-		fprintf(s->out.err, "sqnsupgrade: internal error: bad configuration\n");
-		return EXIT_FAIL;
-	}
-	return -1;
-}
 
 int session_open_port(struct session *s)
 {
@@ -26,17 +15,58 @@ int session_open_port(struct session *s)
 			"set SQNSUPGRADE_PORT\n");
 		return EXIT_USAGE;
 	}
-	struct sqns_port_opts opts = {.baud = s->ctx.cfg.baud, .rtscts = c->rtscts};
-	int r = host_port_open_parts(c->port, &opts, &s->serial, &s->tcp, &s->is_tcp);
-	if (r != SQNS_OK) {
+	/* At the modem's rate (cfg.baud; when 0, the port's default, which cfg then takes). */
+	struct sqns_port_opts opts = {.baud = s->cfg.baud, .rtscts = c->rtscts};
+	int r;
+	s->port = sqns_port_open(c->port, &opts, &r);
+	if (!s->port) {
 		char why[600];
 		fprintf(s->out.err, "sqnsupgrade: %s\n",
 			sqns_port_open_error(c->port, r, errno, why, sizeof why));
 		return r == SQNS_ERR_ARG ? EXIT_USAGE : EXIT_PORT;
 	}
-	struct sqns_config cfg = s->ctx.cfg;
-	host_port_config_parts(s->is_tcp, &s->serial, &s->tcp, &cfg);
-	return attach(s, &cfg);
+	if (s->hexdump)
+		sqns_port_trace(s->port, session_hexdump, NULL);
+	struct sqns_config cfg = s->cfg;
+	sqns_port_config(s->port, &cfg);
+	if (sqns_init(&s->ctx, &cfg) != SQNS_OK) {
+		fprintf(s->out.err, "sqnsupgrade: internal error: bad configuration\n");
+		return EXIT_FAIL;
+	}
+	s->out.ctx = &s->ctx;
+	return -1;
+}
+
+/* One hex dump line per 16 bytes, with the printable ASCII beside it. */
+void session_hexdump(void *user, bool tx, const uint8_t *buf, size_t len)
+{
+	(void)user;
+	for (size_t off = 0; off < len; off += 16) {
+		size_t n = len - off < 16 ? len - off : 16;
+		fprintf(stderr, "[%s] %04zx:", tx ? "tx" : "rx", off);
+		for (size_t i = 0; i < 16; i++) {
+			if (i < n)
+				fprintf(stderr, " %02x", buf[off + i]);
+			else
+				fputs("   ", stderr);
+		}
+		fputs("  |", stderr);
+		for (size_t i = 0; i < n; i++) {
+			uint8_t c = buf[off + i];
+			fputc(c >= 0x20 && c < 0x7f ? c : '.', stderr);
+		}
+		fputs("|\n", stderr);
+	}
+}
+
+void session_log_totals(struct session *s)
+{
+	uint64_t tx, rx;
+	if (!s->out.log || !s->port)
+		return;
+	sqns_port_counts(s->port, &tx, &rx);
+	fprintf(s->out.log, "# port totals: sent %llu bytes, received %llu bytes\n",
+		(unsigned long long)tx, (unsigned long long)rx);
 }
 
 void shell_quote(char *out, size_t len, const char *s)
@@ -93,14 +123,15 @@ int exit_for(int err)
 
 void port_error(struct session *s, int err)
 {
-	if (err == SQNS_ERR_IO && s->is_tcp) {
-		fprintf(s->out.err, "sqnsupgrade: connection to '%s' failed: %s\n", s->cli->port,
-			strerror(s->tcp.os_errno));
+	if (err != SQNS_ERR_IO || !s->port)
 		return;
-	}
-	if (err == SQNS_ERR_IO)
+	const char *why = strerror(sqns_port_errno(s->port));
+	if (sqns_port_is_network(s->port))
+		fprintf(s->out.err, "sqnsupgrade: connection to '%s' failed: %s\n", s->cli->port,
+			why);
+	else
 		fprintf(s->out.err, "sqnsupgrade: port '%s' failed: %s (unplugged?)\n",
-			s->cli->port, strerror(s->serial.os_errno));
+			s->cli->port, why);
 }
 
 int no_modem(struct session *s)
@@ -113,12 +144,8 @@ int no_modem(struct session *s)
 	return EXIT_NO_MODEM;
 }
 
-/* After a failed upgrade: what state the modem is in, and the command that finishes. */
-
 void session_close(struct session *s)
 {
-	if (s->is_tcp)
-		tcp_port_close(&s->tcp);
-	else
-		posix_serial_close(&s->serial);
+	sqns_port_close(s->port);
+	s->port = NULL;
 }

@@ -9,15 +9,21 @@
 
 #include "cli.h"
 
-static bool open_updater(struct image_file *f, const char *path, FILE *err)
+/*
+ * Open the --updater or --bootrom file (open: sqns_file_open or
+ * sqns_bootrom_open); -1 when open or not given, else the exit status (its
+ * one-line message printed on err).
+ */
+static int open_file(struct sqns_file **f, const char *path,
+		     struct sqns_file *(*open)(const char *, int *, char *, size_t), FILE *err)
 {
-	char why[600];
-	if (!path)
-		return true;
-	if (image_file_open(f, path, "updater file", why, sizeof why))
-		return true;
+	char why[700];
+	int r;
+	*f = NULL;
+	if (!path || (*f = open(path, &r, why, sizeof why)) != NULL)
+		return -1;
 	fprintf(err, "sqnsupgrade: %s\n", why);
-	return false;
+	return exit_for(r);
 }
 
 static int check_options(struct session *s)
@@ -87,24 +93,25 @@ int cmd_uart(struct session *s)
 	int status = check_options(s);
 	if (status >= 0)
 		return status;
-	struct image_file updater = {.fd = -1}, bootrom = {.fd = -1};
-	if (!open_updater(&updater, c->updater, s->out.err))
-		return EXIT_FILE;
-	if (c->bootrom && (status = open_bootrom(&bootrom, c->bootrom, s->out.err)) >= 0) {
-		image_file_close(&updater);
+	struct sqns_file *updater, *bootrom = NULL;
+	status = open_file(&updater, c->updater, sqns_file_open, s->out.err);
+	if (status < 0)
+		status = open_file(&bootrom, c->bootrom, sqns_bootrom_open, s->out.err);
+	if (status >= 0) {
+		sqns_file_close(updater);
 		return status;
 	}
 	struct sqns_upgrade_opts opts = {
-	    .updater = c->updater ? &updater.image : NULL,
-	    .bootrom = c->bootrom ? &bootrom.image : NULL,
+	    .updater = updater ? sqns_file_image(updater) : NULL,
+	    .bootrom = bootrom ? sqns_file_image(bootrom) : NULL,
 	};
 	if ((status = session_open_port(s)) < 0) {
 		fputs("<<< Welcome to the SQN3330 firmware updater >>>\n", s->out.out);
 		int r = sqns_prepare(&s->ctx, &opts);
 		status = r == SQNS_OK ? -1 : prepare_failed(s, r);
 	}
-	image_file_close(&updater);
-	image_file_close(&bootrom);
+	sqns_file_close(updater);
+	sqns_file_close(bootrom);
 	if (status >= 0)
 		return status;
 	output_break(&s->out);

@@ -22,7 +22,7 @@ const char *sqns_strerror(int err)
 	case SQNS_ERR_NO_MODEM:
 		return "no modem answered AT";
 	case SQNS_ERR_UNSUPPORTED:
-		return "not supported yet";
+		return "this port cannot change its rate, and this needs another rate";
 	case SQNS_ERR_IMAGE:
 		return "the firmware image could not be read";
 	case SQNS_ERR_ABORTED:

@@ -11,6 +11,7 @@
 #include "bootrom.h"
 #include "host.h"
 #include "image_file.h"
+#include "sqnsupgrade_host.h"
 
 struct sqns_file {
 	struct image_file f;

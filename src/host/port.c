@@ -1,152 +1,26 @@
 /*
- * Ports by name (sqnsupgrade_host.h): a serial device through posix_serial,
- * or socket://HOST:PORT through tcp; and the bridge of mirror mode, the one
- * loop that copies bytes between two of them.
+ * Ports by name (sqnsupgrade_host.h): a port is a backend (src/port/backend.h:
+ * the serial device or the socket:// serial server) and what every backend
+ * shares, done here once: the kind chosen by name, the defaults, the words
+ * for a failed open, byte counts, the trace hook, and the bridge of mirror
+ * mode. The core sees the port through the ops below, which call the
+ * backend's.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "host.h"
 #include "posix_serial.h"
-#include "tcp.h"
 
 #define DEFAULT_BAUD 921600u
 #define DEFAULT_CONNECT_MS 5000u
 #define BRIDGE_POLL_MS 200 /* should_stop is asked at least this often */
-
-struct sqns_port {
-	bool is_tcp;
-	uint32_t baud; /* the rate it was opened at (serial) */
-	struct posix_serial serial;
-	struct tcp_port tcp;
-};
-
-/* getaddrinfo's failures as errno values (sqns_port_open's contract has errno only). */
-static int gai_errno(int g)
-{
-	switch (g) {
-	case EAI_NONAME:
-	case EAI_SERVICE:
-	case EAI_FAIL:
-		return ENOENT; /* the name does not resolve */
-	case EAI_AGAIN:
-		return EAGAIN;
-	case EAI_MEMORY:
-		return ENOMEM;
-	case EAI_SYSTEM:
-		return errno;
-	default:
-		return EINVAL;
-	}
-}
-
-static int open_tcp(const char *name, uint32_t connect_ms, struct tcp_port *tcp)
-{
-	char buf[512];
-	const char *host, *service;
-	tcp_parse_url(name, buf, sizeof buf, &host, &service);
-	if (!*host || !*service) {
-		errno = EINVAL;
-		return SQNS_ERR_ARG;
-	}
-	if (tcp_port_open(tcp, host, service, connect_ms) != SQNS_OK) {
-		errno = tcp->gai_error ? gai_errno(tcp->gai_error) : tcp->os_errno;
-		return SQNS_ERR_IO;
-	}
-	return SQNS_OK;
-}
-
-int host_port_open_parts(const char *name, const struct sqns_port_opts *opts,
-			 struct posix_serial *serial, struct tcp_port *tcp, bool *is_tcp)
-{
-	struct sqns_port_opts o = opts ? *opts : (struct sqns_port_opts){0};
-	serial->fd = -1;
-	tcp->fd = -1;
-	*is_tcp = false;
-	if (!name || !*name) {
-		errno = EINVAL;
-		return SQNS_ERR_ARG;
-	}
-	if (strncmp(name, "socket://", 9) == 0) {
-		*is_tcp = true;
-		return open_tcp(name, o.connect_ms ? o.connect_ms : DEFAULT_CONNECT_MS, tcp);
-	}
-	int r = posix_serial_open(serial, name, o.baud ? o.baud : DEFAULT_BAUD, o.rtscts);
-	if (r != SQNS_OK)
-		errno = serial->os_errno;
-	return r;
-}
-
-void host_port_config_parts(bool is_tcp, struct posix_serial *serial, struct tcp_port *tcp,
-			    struct sqns_config *cfg)
-{
-	cfg->ops = is_tcp ? &tcp_port_ops : &posix_serial_ops;
-	cfg->port = is_tcp ? (void *)tcp : (void *)serial;
-}
-
-struct sqns_port *sqns_port_open(const char *name, const struct sqns_port_opts *opts, int *err)
-{
-	struct sqns_port *p = calloc(1, sizeof *p);
-	int r = p ? host_port_open_parts(name, opts, &p->serial, &p->tcp, &p->is_tcp) : SQNS_ERR_IO;
-	if (err)
-		*err = r;
-	if (r == SQNS_OK) {
-		p->baud = opts && opts->baud ? opts->baud : DEFAULT_BAUD;
-		return p;
-	}
-	int e = p ? errno : ENOMEM;
-	free(p);
-	errno = e;
-	return NULL;
-}
-
-void sqns_port_config(struct sqns_port *port, struct sqns_config *cfg)
-{
-	host_port_config_parts(port->is_tcp, &port->serial, &port->tcp, cfg);
-	if (!cfg->baud && !port->is_tcp)
-		cfg->baud = port->baud;
-}
-
-bool sqns_port_is_network(const struct sqns_port *port)
-{
-	return port->is_tcp;
-}
-
-int sqns_port_errno(const struct sqns_port *port)
-{
-	return port->is_tcp ? port->tcp.os_errno : port->serial.os_errno;
-}
-
-void sqns_port_close(struct sqns_port *port)
-{
-	if (!port)
-		return;
-	if (port->is_tcp)
-		tcp_port_close(&port->tcp);
-	else
-		posix_serial_close(&port->serial);
-	free(port);
-}
-
-void host_port_hexdump(struct sqns_port *port, FILE *f)
-{
-	port->serial.hexdump = f;
-}
-
-void host_port_counts(const struct sqns_port *port, uint64_t *tx, uint64_t *rx)
-{
-	*tx = port->is_tcp ? 0 : port->serial.tx_bytes;
-	*rx = port->is_tcp ? 0 : port->serial.rx_bytes;
-}
-
-/* ---- what to tell a person when sqns_port_open failed ---- */
 
 /* What an OS error means when opening a port; fmt takes the port's name. */
 struct errno_words {
@@ -171,6 +45,176 @@ static const struct errno_words tcp_words[] = {
     {0, NULL},
 };
 
+/* The kinds of port, the first whose prefix starts the name taken; the last takes any. */
+static const struct kind {
+	const char *prefix;
+	const struct host_backend *backend;
+	const struct errno_words *words; /* sqns_port_open_error, by errno */
+	const char *other;		 /* ... for any other errno: name, the OS's words */
+	const char *bad_arg;		 /* ... for SQNS_ERR_ARG: name */
+} kinds[] = {
+    {"socket://", &tcp_backend, tcp_words, "cannot connect to %s: %s",
+     "'%s' needs a host and a port: socket://HOST:PORT"},
+    {"", &posix_serial_backend, serial_words, "cannot open port '%s': %s",
+     "cannot open port '%s': this system cannot set that rate"},
+};
+
+static const struct kind *kind_of(const char *name)
+{
+	const struct kind *k = kinds;
+	while (strncmp(name, k->prefix, strlen(k->prefix)) != 0)
+		k++;
+	return k;
+}
+
+struct sqns_port {
+	const struct host_backend *be;
+	void *state;   /* the backend's, be->size bytes */
+	uint32_t baud; /* the rate it was opened at (0 for a backend without set_rate) */
+	uint64_t tx, rx;
+	sqns_trace_fn trace;
+	void *trace_user;
+};
+
+/* ---- the core's ops: the backend's, with the counts and the trace around them ---- */
+
+static int port_read(void *port, uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+	struct sqns_port *p = port;
+	int n = p->be->read(p->state, buf, len, timeout_ms);
+	if (n > 0) {
+		p->rx += (uint64_t)n;
+		if (p->trace)
+			p->trace(p->trace_user, false, buf, (size_t)n);
+	}
+	return n;
+}
+
+static int port_write(void *port, const uint8_t *buf, size_t len)
+{
+	struct sqns_port *p = port;
+	if (p->trace)
+		p->trace(p->trace_user, true, buf, len);
+	int r = p->be->write(p->state, buf, len);
+	if (r == SQNS_OK)
+		p->tx += len;
+	return r;
+}
+
+static int port_set_rate(void *port, uint32_t baud)
+{
+	struct sqns_port *p = port;
+	return p->be->set_rate(p->state, baud);
+}
+
+static uint32_t port_now(void *port)
+{
+	(void)port;
+	return posix_now_ms();
+}
+
+static const struct sqns_port_ops ops_rate = {
+    .read = port_read, .write = port_write, .set_rate = port_set_rate, .now_ms = port_now};
+static const struct sqns_port_ops ops_fixed = {
+    .read = port_read, .write = port_write, .set_rate = NULL, .now_ms = port_now};
+
+/* ---- open, close, and the rest of the API ---- */
+
+struct sqns_port *sqns_port_open(const char *name, const struct sqns_port_opts *opts, int *err)
+{
+	struct sqns_port_opts o = opts ? *opts : (struct sqns_port_opts){0};
+	int r = SQNS_ERR_ARG, e = EINVAL;
+	struct sqns_port *p = NULL;
+	if (name && *name) {
+		const struct host_backend *be = kind_of(name)->backend;
+		if (!o.baud)
+			o.baud = DEFAULT_BAUD;
+		if (!o.connect_ms)
+			o.connect_ms = DEFAULT_CONNECT_MS;
+		p = calloc(1, sizeof *p);
+		void *state = p ? calloc(1, be->size) : NULL;
+		if (state) {
+			*p = (struct sqns_port){.be = be, .state = state};
+			p->baud = be->set_rate ? o.baud : 0;
+			r = be->open(state, name, &o);
+			e = errno;
+		} else {
+			r = SQNS_ERR_IO;
+			e = ENOMEM;
+		}
+	}
+	if (err)
+		*err = r;
+	if (r == SQNS_OK)
+		return p;
+	if (p)
+		free(p->state);
+	free(p);
+	errno = e;
+	return NULL;
+}
+
+void sqns_port_config(struct sqns_port *port, struct sqns_config *cfg)
+{
+	cfg->ops = port->be->set_rate ? &ops_rate : &ops_fixed;
+	cfg->port = port;
+	if (!cfg->baud && port->baud)
+		cfg->baud = port->baud;
+}
+
+bool sqns_port_is_network(const struct sqns_port *port)
+{
+	return !port->be->set_rate;
+}
+
+int sqns_port_errno(const struct sqns_port *port)
+{
+	return port->be->os_errno(port->state);
+}
+
+void sqns_port_counts(const struct sqns_port *port, uint64_t *tx, uint64_t *rx)
+{
+	*tx = port->tx;
+	*rx = port->rx;
+}
+
+void sqns_port_trace(struct sqns_port *port, sqns_trace_fn fn, void *user)
+{
+	port->trace = fn;
+	port->trace_user = user;
+}
+
+int sqns_port_keep_lines(struct sqns_port *port)
+{
+	if (!port->be->keep_lines)
+		return SQNS_ERR_UNSUPPORTED;
+	int r = port->be->keep_lines(port->state);
+	if (r != SQNS_OK)
+		errno = port->be->os_errno(port->state);
+	return r;
+}
+
+bool sqns_port_rate_ok(uint32_t baud)
+{
+	return posix_serial_rate_ok(baud);
+}
+
+uint32_t sqns_host_now_ms(void)
+{
+	return posix_now_ms();
+}
+
+void sqns_port_close(struct sqns_port *port)
+{
+	if (!port)
+		return;
+	port->be->close(port->state);
+	free(port->state);
+	free(port);
+}
+
+/* ---- what to tell a person when sqns_port_open failed ---- */
+
 /* The words for e from the table, else `other` (name, then the OS's own words). */
 static const char *errno_sentence(const struct errno_words *w, const char *other, const char *name,
 				  int e, char *buf, size_t len)
@@ -188,35 +232,23 @@ static const char *errno_sentence(const struct errno_words *w, const char *other
 
 const char *sqns_port_open_error(const char *name, int err, int os_errno, char *buf, size_t len)
 {
-	bool tcp = name && strncmp(name, "socket://", 9) == 0;
-	if (!name || !*name)
+	if (!name || !*name) {
 		snprintf(buf, len, "no port given");
-	else if (err == SQNS_ERR_ARG && tcp)
-		snprintf(buf, len, "'%s' needs a host and a port: socket://HOST:PORT", name);
-	else if (err == SQNS_ERR_ARG)
-		snprintf(buf, len, "cannot open port '%s': this system cannot set that rate", name);
-	else if (tcp)
-		return errno_sentence(tcp_words, "cannot connect to %s: %s", name, os_errno, buf,
-				      len);
-	else
-		return errno_sentence(serial_words, "cannot open port '%s': %s", name, os_errno,
-				      buf, len);
-	return buf;
+		return buf;
+	}
+	const struct kind *k = kind_of(name);
+	if (err == SQNS_ERR_ARG) {
+		snprintf(buf, len, k->bad_arg, name);
+		return buf;
+	}
+	return errno_sentence(k->words, k->other, name, os_errno, buf, len);
 }
 
 /* ---- the bridge ---- */
 
 static int port_fd(const struct sqns_port *p)
 {
-	return p->is_tcp ? p->tcp.fd : p->serial.fd;
-}
-
-static ssize_t port_write_some(const struct sqns_port *p, const unsigned char *buf, size_t len)
-{
-	/* A socket whose peer left must fail with EPIPE, not raise SIGPIPE. */
-	if (p->is_tcp)
-		return send(p->tcp.fd, buf, len, MSG_NOSIGNAL);
-	return write(p->serial.fd, buf, len);
+	return p->be->fd(p->state);
 }
 
 enum copied { COPIED, STOPPED, FAILED };
@@ -226,7 +258,7 @@ static enum copied write_all(struct sqns_port *to, const unsigned char *buf, siz
 			     bool (*should_stop)(void *user), void *user)
 {
 	while (len > 0) {
-		ssize_t w = port_write_some(to, buf, len);
+		ssize_t w = to->be->write_some(to->state, buf, len);
 		if (w > 0) {
 			buf += w;
 			len -= (size_t)w;
@@ -239,7 +271,7 @@ static enum copied write_all(struct sqns_port *to, const unsigned char *buf, siz
 		struct pollfd p = {.fd = port_fd(to), .events = POLLOUT};
 		if (poll(&p, 1, BRIDGE_POLL_MS) < 0 && errno != EINTR)
 			return FAILED;
-		if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) {
+		if (p.revents & (POLLERR | POLLNVAL | POLLHUP)) {
 			errno = EPIPE;
 			return FAILED;
 		}
@@ -248,7 +280,7 @@ static enum copied write_all(struct sqns_port *to, const unsigned char *buf, siz
 }
 
 /* The side that ended the bridge: SQNS_OK when it closed (end of file, hang-up), else IO. */
-static int ended(struct host_bridge_result *res, int side, bool closed)
+static int ended(struct sqns_bridge_result *res, int side, bool closed)
 {
 	res->closed = side;
 	res->os_errno = closed ? 0 : errno;
@@ -257,7 +289,7 @@ static int ended(struct host_bridge_result *res, int side, bool closed)
 
 /* One read from side i copied to the other; -1 to go on, else the bridge's result. */
 static int pump(struct sqns_port *ports[2], int i, short revents, bool (*should_stop)(void *),
-		void *user, struct host_bridge_result *res)
+		void *user, struct sqns_bridge_result *res)
 {
 	unsigned char buf[8192];
 	ssize_t n = read(port_fd(ports[i]), buf, sizeof buf);
@@ -273,11 +305,12 @@ static int pump(struct sqns_port *ports[2], int i, short revents, bool (*should_
 	return c == COPIED ? -1 : ended(res, 1 - i, errno == EPIPE || errno == ECONNRESET);
 }
 
-int host_port_bridge(struct sqns_port *a, struct sqns_port *b, bool (*should_stop)(void *user),
-		     void *user, struct host_bridge_result *res)
+int sqns_port_bridge_report(struct sqns_port *a, struct sqns_port *b,
+			    bool (*should_stop)(void *user), void *user,
+			    struct sqns_bridge_result *res)
 {
 	struct sqns_port *ports[2] = {a, b};
-	*res = (struct host_bridge_result){.closed = -1};
+	*res = (struct sqns_bridge_result){.closed = -1};
 	while (!should_stop || !should_stop(user)) {
 		struct pollfd p[2] = {{.fd = port_fd(a), .events = POLLIN},
 				      {.fd = port_fd(b), .events = POLLIN}};
@@ -307,8 +340,8 @@ int host_port_bridge(struct sqns_port *a, struct sqns_port *b, bool (*should_sto
 int sqns_port_bridge(struct sqns_port *a, struct sqns_port *b, bool (*should_stop)(void *user),
 		     void *user)
 {
-	struct host_bridge_result res;
-	int r = host_port_bridge(a, b, should_stop, user, &res);
+	struct sqns_bridge_result res;
+	int r = sqns_port_bridge_report(a, b, should_stop, user, &res);
 	if (r != SQNS_OK)
 		errno = res.os_errno;
 	return r;

@@ -1,7 +1,12 @@
-/* Arbitrary serial rates through termios2 (Linux); see posix_rate.h. */
+/*
+ * Arbitrary serial rates through termios2 (Linux); see posix_rate.h.
+ * SQNS_HAVE_TERMIOS2 comes from the build: CMakeLists.txt defines it when
+ * <asm/termbits.h> and <asm/ioctls.h> have TCGETS2 and BOTHER
+ * (check_symbol_exists), which Linux alone has.
+ */
 #include "posix_rate.h"
 
-#ifdef __linux__
+#ifdef SQNS_HAVE_TERMIOS2
 
 #include <asm/termbits.h>
 #include <errno.h>
@@ -37,6 +42,15 @@ int posix_rate_set_any(int fd, uint32_t baud)
 
 #else
 
+/*
+ * Without termios2 (a BSD or macOS libc): no custom rate. The rates termios
+ * has a B-constant for still work (posix_serial.c); 1843200 and 3686400 are
+ * refused before the port is touched (posix_serial_rate_ok is false, so -b
+ * refuses them and the core never gets one to negotiate).
+ * The BSDs' speed_t is the rate itself and macOS has IOSSIOSPEED, either of
+ * which could set them: not done, and this branch is untested (no such
+ * system in CI).
+ */
 #include <errno.h>
 
 bool posix_rate_any_supported(void)

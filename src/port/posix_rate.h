@@ -1,7 +1,8 @@
 /*
  * Rates outside termios's B-constants (3686400, the rate the modem's STP code
  * names, among them). Linux sets them with termios2 and BOTHER; elsewhere
- * they are refused. Kept apart from posix_serial.c: <asm/termbits.h> cannot
+ * (SQNS_HAVE_TERMIOS2 undefined: a BSD or macOS libc) they are refused, and
+ * that path is untested (posix_rate.c). Kept apart from posix_serial.c: <asm/termbits.h> cannot
  * meet <termios.h> in one file.
  */
 #ifndef SQNS_POSIX_RATE_H

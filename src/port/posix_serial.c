@@ -9,6 +9,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "posix_rate.h"
 #include "posix_serial.h"
 
@@ -18,15 +19,68 @@
  */
 static const uint32_t other_rates[] = {1843200, 3686400};
 
+/*
+ * POSIX names B0 to B38400 only; the faster B-constants are Linux's (and
+ * some of them the BSDs' and macOS's): each is in the table only where the
+ * C library defines it, so this file builds on a BSD or macOS libc too. There
+ * a rate whose constant is missing is refused like any rate outside the
+ * table (posix_rate.h says what happens to the custom rates); not tested on
+ * those systems.
+ */
+#define RATE(n)                                                                                    \
+	{                                                                                          \
+		n, B##n                                                                            \
+	}
 static const struct {
 	uint32_t baud;
 	speed_t code;
 } rates[] = {
-    {9600, B9600},	 {19200, B19200},     {38400, B38400},	   {57600, B57600},
-    {115200, B115200},	 {230400, B230400},   {460800, B460800},   {500000, B500000},
-    {576000, B576000},	 {921600, B921600},   {1000000, B1000000}, {1152000, B1152000},
-    {1500000, B1500000}, {2000000, B2000000}, {2500000, B2500000}, {3000000, B3000000},
-    {3500000, B3500000}, {4000000, B4000000},
+    RATE(9600),	   RATE(19200), RATE(38400),
+#ifdef B57600
+    RATE(57600),
+#endif
+#ifdef B115200
+    RATE(115200),
+#endif
+#ifdef B230400
+    RATE(230400),
+#endif
+#ifdef B460800
+    RATE(460800),
+#endif
+#ifdef B500000
+    RATE(500000),
+#endif
+#ifdef B576000
+    RATE(576000),
+#endif
+#ifdef B921600
+    RATE(921600),
+#endif
+#ifdef B1000000
+    RATE(1000000),
+#endif
+#ifdef B1152000
+    RATE(1152000),
+#endif
+#ifdef B1500000
+    RATE(1500000),
+#endif
+#ifdef B2000000
+    RATE(2000000),
+#endif
+#ifdef B2500000
+    RATE(2500000),
+#endif
+#ifdef B3000000
+    RATE(3000000),
+#endif
+#ifdef B3500000
+    RATE(3500000),
+#endif
+#ifdef B4000000
+    RATE(4000000),
+#endif
 };
 
 static speed_t rate_code(uint32_t baud)
@@ -47,27 +101,6 @@ bool posix_serial_rate_ok(uint32_t baud)
 		if (other_rates[i] == baud)
 			return true;
 	return false;
-}
-
-/* One hex dump line per 16 bytes, with the printable ASCII beside it. */
-static void dump(struct posix_serial *s, const char *dir, const uint8_t *buf, size_t len)
-{
-	for (size_t off = 0; off < len; off += 16) {
-		size_t n = len - off < 16 ? len - off : 16;
-		fprintf(s->hexdump, "[%s] %04zx:", dir, off);
-		for (size_t i = 0; i < 16; i++) {
-			if (i < n)
-				fprintf(s->hexdump, " %02x", buf[off + i]);
-			else
-				fputs("   ", s->hexdump);
-		}
-		fputs("  |", s->hexdump);
-		for (size_t i = 0; i < n; i++) {
-			uint8_t c = buf[off + i];
-			fputc(c >= 0x20 && c < 0x7f ? c : '.', s->hexdump);
-		}
-		fputs("|\n", s->hexdump);
-	}
 }
 
 static int fail(struct posix_serial *s)
@@ -109,7 +142,7 @@ static int configure(struct posix_serial *s, uint32_t baud)
 
 int posix_serial_open(struct posix_serial *s, const char *path, uint32_t baud, bool rtscts)
 {
-	*s = (struct posix_serial){.fd = -1, .rtscts = rtscts, .hexdump = s->hexdump};
+	*s = (struct posix_serial){.fd = -1, .rtscts = rtscts};
 	snprintf(s->path, sizeof s->path, "%s", path);
 	s->fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (s->fd < 0)
@@ -168,12 +201,8 @@ static int serial_read(void *port, uint8_t *buf, size_t len, uint32_t timeout_ms
 		if (pr > 0) {
 			/* Raw mode with VMIN = VTIME = 0: read answers 0 when nothing is there. */
 			ssize_t n = read(s->fd, buf, len);
-			if (n > 0) {
-				s->rx_bytes += (uint64_t)n;
-				if (s->hexdump)
-					dump(s, "rx", buf, (size_t)n);
+			if (n > 0)
 				return (int)n;
-			}
 			if (n < 0 && errno != EAGAIN && errno != EINTR)
 				return fail(s);
 			if (p.revents & POLLHUP) {
@@ -190,14 +219,11 @@ static int serial_read(void *port, uint8_t *buf, size_t len, uint32_t timeout_ms
 static int serial_write(void *port, const uint8_t *buf, size_t len)
 {
 	struct posix_serial *s = port;
-	if (s->hexdump)
-		dump(s, "tx", buf, len);
 	while (len > 0) {
 		ssize_t n = write(s->fd, buf, len);
 		if (n > 0) {
 			buf += n;
 			len -= (size_t)n;
-			s->tx_bytes += (uint64_t)n;
 			continue;
 		}
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
@@ -221,15 +247,58 @@ static int serial_set_rate(void *port, uint32_t baud)
 	return configure(s, baud);
 }
 
-static uint32_t serial_now(void *port)
+/* Without HUPCL, closing leaves DTR/RTS up: a board wired to reset on them stays put. */
+static int serial_keep_lines(void *port)
 {
-	(void)port;
-	return posix_now_ms();
+	struct posix_serial *s = port;
+	struct termios t;
+	if (tcgetattr(s->fd, &t) < 0)
+		return fail(s);
+	t.c_cflag &= ~(tcflag_t)HUPCL;
+	if (tcsetattr(s->fd, TCSANOW, &t) < 0)
+		return fail(s);
+	return SQNS_OK;
 }
 
-const struct sqns_port_ops posix_serial_ops = {
+static int serial_backend_open(void *state, const char *name, const struct sqns_port_opts *o)
+{
+	struct posix_serial *s = state;
+	int r = posix_serial_open(s, name, o->baud, o->rtscts);
+	if (r != SQNS_OK)
+		errno = s->os_errno;
+	return r;
+}
+
+static void serial_backend_close(void *state)
+{
+	posix_serial_close(state);
+}
+
+static int serial_os_errno(const void *state)
+{
+	return ((const struct posix_serial *)state)->os_errno;
+}
+
+static int serial_fd(const void *state)
+{
+	return ((const struct posix_serial *)state)->fd;
+}
+
+static ssize_t serial_write_some(void *state, const uint8_t *buf, size_t len)
+{
+	return write(((struct posix_serial *)state)->fd, buf, len);
+}
+
+const struct host_backend posix_serial_backend = {
+    .name = "serial",
+    .size = sizeof(struct posix_serial),
+    .open = serial_backend_open,
+    .close = serial_backend_close,
     .read = serial_read,
     .write = serial_write,
     .set_rate = serial_set_rate,
-    .now_ms = serial_now,
+    .keep_lines = serial_keep_lines,
+    .os_errno = serial_os_errno,
+    .fd = serial_fd,
+    .write_some = serial_write_some,
 };

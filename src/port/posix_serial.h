@@ -1,8 +1,9 @@
-/* POSIX serial port backend: termios, exclusive access, poll-based timeouts. */
+/*
+ * The serial backend of the host port (backend.h: posix_serial_backend):
+ * termios, exclusive access, poll-based timeouts.
+ */
 #ifndef SQNS_POSIX_SERIAL_H
 #define SQNS_POSIX_SERIAL_H
-
-#include <stdio.h>
 
 #include "sqnsupgrade.h"
 
@@ -11,11 +12,7 @@ struct posix_serial {
 	int os_errno; /* errno of the last failure */
 	char path[512];
 	bool rtscts;
-	uint64_t rx_bytes, tx_bytes;
-	FILE *hexdump; /* --pkgdebug: every byte in and out, when not NULL */
 };
-
-extern const struct sqns_port_ops posix_serial_ops;
 
 /* True when `baud` is a rate termios can set here. */
 bool posix_serial_rate_ok(uint32_t baud);

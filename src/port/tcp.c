@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "posix_serial.h"
 #include "tcp.h"
 
@@ -135,15 +136,76 @@ static int tcp_write(void *port, const uint8_t *buf, size_t len)
 	return SQNS_OK;
 }
 
-static uint32_t tcp_now(void *port)
+/* getaddrinfo's failures as errno values (sqns_port_open's contract has errno only). */
+static int gai_errno(int g)
 {
-	(void)port;
-	return posix_now_ms();
+	switch (g) {
+	case EAI_NONAME:
+	case EAI_SERVICE:
+	case EAI_FAIL:
+		return ENOENT; /* the name does not resolve */
+	case EAI_AGAIN:
+		return EAGAIN;
+	case EAI_MEMORY:
+		return ENOMEM;
+	case EAI_SYSTEM:
+		return errno;
+	default:
+		return EINVAL;
+	}
 }
 
-const struct sqns_port_ops tcp_port_ops = {
+static int tcp_backend_open(void *state, const char *name, const struct sqns_port_opts *o)
+{
+	struct tcp_port *t = state;
+	char buf[512];
+	const char *host, *service;
+	t->fd = -1;
+	tcp_parse_url(name, buf, sizeof buf, &host, &service);
+	if (!*host || !*service) {
+		errno = EINVAL;
+		return SQNS_ERR_ARG;
+	}
+	if (tcp_port_open(t, host, service, o->connect_ms) != SQNS_OK) {
+		errno = t->gai_error ? gai_errno(t->gai_error) : t->os_errno;
+		return SQNS_ERR_IO;
+	}
+	return SQNS_OK;
+}
+
+static void tcp_backend_close(void *state)
+{
+	tcp_port_close(state);
+}
+
+static int tcp_os_errno(const void *state)
+{
+	return ((const struct tcp_port *)state)->os_errno;
+}
+
+static int tcp_fd(const void *state)
+{
+	return ((const struct tcp_port *)state)->fd;
+}
+
+/* A socket whose peer left must fail with EPIPE, not raise SIGPIPE. */
+static ssize_t tcp_write_some(void *state, const uint8_t *buf, size_t len)
+{
+	return send(((struct tcp_port *)state)->fd, buf, len, MSG_NOSIGNAL);
+}
+
+/*
+ * The raw protocol carries bytes only: no set_rate, so a flow that must
+ * change the modem's rate (recovery) cannot run over it; no modem lines.
+ */
+const struct host_backend tcp_backend = {
+    .name = "tcp",
+    .size = sizeof(struct tcp_port),
+    .open = tcp_backend_open,
+    .close = tcp_backend_close,
     .read = tcp_read,
     .write = tcp_write,
-    .set_rate = NULL,
-    .now_ms = tcp_now,
+    .os_errno = tcp_os_errno,
+    .fd = tcp_fd,
+    .write_some = tcp_write_some,
 };

@@ -1,4 +1,7 @@
-/* Raw TCP to a serial server (ser2net, socat): socket://HOST:PORT. */
+/*
+ * Raw TCP to a serial server (ser2net, socat): socket://HOST:PORT, the tcp
+ * backend of the host port (backend.h: tcp_backend).
+ */
 #ifndef SQNS_TCP_H
 #define SQNS_TCP_H
 
@@ -9,12 +12,6 @@ struct tcp_port {
 	int os_errno;
 	int gai_error; /* getaddrinfo's error, when the name did not resolve */
 };
-
-/*
- * The raw protocol carries bytes only: the ops have no set_rate, so a flow
- * that must change the modem's rate (recovery) cannot run over it.
- */
-extern const struct sqns_port_ops tcp_port_ops;
 
 /* True when `url` starts with socket://; *host and *port point into buf. */
 bool tcp_parse_url(const char *url, char *buf, size_t len, const char **host, const char **port);

@@ -102,6 +102,9 @@ echo "== the installed Python module loads the installed library"
 got=$(env -u SQNSUPGRADE_LIB PYTHONPATH="$prefix/$pydir" PYTHONDONTWRITEBYTECODE=1 \
     /usr/bin/python3 -c 'import sqnsupgrade, os; print(os.path.realpath(sqnsupgrade.library_path()))')
 [ "$got" = "$(realpath "$prefix/$libdir/libsqnsupgrade.so.0")" ] || fail "python loaded $got"
+got=$(env -u SQNSUPGRADE_LIB PYTHONPATH="$prefix/$pydir" PYTHONDONTWRITEBYTECODE=1 \
+    /usr/bin/python3 -c 'import sqnsupgrade; print(sqnsupgrade.__version__)')
+[ "$got" = 0.1.0 ] || fail "sqnsupgrade.__version__ is '$got' (sqns_version())"
 
 echo "== make uninstall"
 installed=$(wc -l <"$build/install_manifest.txt")

@@ -74,6 +74,12 @@ class ModuleTest(SimTestCase):
         self.assertEqual(len(images), 1)
         self.assertFalse(images[0]["complete"], images[0])
 
+    def test_version_is_the_librarys(self):
+        # sqns_version(), the one version: the module's __version__ and the CLI's --version.
+        self.assertRegex(sqnsupgrade.__version__, r"^\d+\.\d+\.\d+$")
+        r = run_cli("--version")
+        self.assertEqual(r.out.strip(), "sqnsupgrade " + sqnsupgrade.__version__)
+
     # ---- queries ----
 
     def test_queries_return_values(self):

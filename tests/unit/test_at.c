@@ -762,6 +762,8 @@ static void test_names(void **state)
 	}
 	assert_string_equal(sqns_strerror(1), "unknown error");
 	assert_string_equal(sqns_strerror(-100), "unknown error");
+	assert_string_equal(sqns_strerror(SQNS_ERR_UNSUPPORTED),
+			    "this port cannot change its rate, and this needs another rate");
 	assert_string_equal(sqns_mode_name(0), "recovery");
 	assert_string_equal(sqns_mode_name(1), "mtools");
 	assert_string_equal(sqns_mode_name(2), "application");

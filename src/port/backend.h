@@ -1,0 +1,45 @@
+/*
+ * One kind of host port behind one table, as libmodbus puts RTU and TCP
+ * behind its modbus_backend_t: what differs between a serial device and a
+ * socket:// serial server. src/host/port.c holds a port of either kind and
+ * does, once for both, what does not differ: choosing the kind by name, the
+ * defaults, byte counts, the trace hook (--pkgdebug's hex dump), the bridge.
+ * A backend has no logging of its own.
+ */
+#ifndef SQNS_BACKEND_H
+#define SQNS_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sqnsupgrade_host.h"
+
+struct host_backend {
+	const char *name; /* "serial", "tcp": for messages and tests */
+	size_t size;	  /* of the backend's state, which the port allocates zeroed */
+	/*
+	 * Open `name` (the whole name, e.g. "socket://host:2000") into state with
+	 * opts (defaults filled in). SQNS_OK, or SQNS_ERR_ARG / SQNS_ERR_IO with
+	 * errno set as sqns_port_open documents.
+	 */
+	int (*open)(void *state, const char *name, const struct sqns_port_opts *opts);
+	void (*close)(void *state);
+	/* The core's port ops (struct sqns_port_ops), on the state. */
+	int (*read)(void *state, uint8_t *buf, size_t len, uint32_t timeout_ms);
+	int (*write)(void *state, const uint8_t *buf, size_t len);
+	int (*set_rate)(void *state, uint32_t baud); /* NULL: the rate is not ours to change */
+	/* Closing leaves the modem lines (DTR/RTS) up; NULL: there are none. */
+	int (*keep_lines)(void *state);
+	/* The OS error of the last failure, 0 when none. */
+	int (*os_errno)(const void *state);
+	/* The bridge's: the descriptor to poll, one non-blocking write (no SIGPIPE). */
+	int (*fd)(const void *state);
+	ssize_t (*write_some)(void *state, const uint8_t *buf, size_t len);
+};
+
+extern const struct host_backend posix_serial_backend; /* posix_serial.c */
+extern const struct host_backend tcp_backend;	       /* tcp.c */
+
+#endif
