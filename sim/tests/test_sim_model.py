@@ -752,5 +752,37 @@ class MkImage(SimTest):
         self.assertEqual((e["kind"], e["complete"], e["bad_at"]), ("bootrom", False, 0))
 
 
+# ---- 10. the command line (one table row per option) ----
+
+
+class Options(SimTest):
+    def run_sim(self, *args):
+        return subprocess.run([SQNSIM] + list(args), capture_output=True, text=True, timeout=WAIT)
+
+    def test_numbers_are_bounded(self):
+        for opt, bad, lo, hi in (("--mode", "5", 0, 4), ("--boot-ms", "x", 0, 3600000),
+                                 ("--rate", "49", 50, 16000000),
+                                 ("--max-transfer", "16", 17, 65535),
+                                 ("--seed", "-1", 0, 2**64 - 1),
+                                 ("--hang-at", "0", 1, 2**64 - 1)):
+            with self.subTest(opt=opt):
+                r = self.run_sim("--link", os.path.join(self.tmp, "x"), opt, bad)
+                self.assertEqual(r.returncode, 2)
+                self.assertEqual(r.stderr.splitlines()[0],
+                                 "sqnsim: %s: expected a number in %d..%d, got '%s'"
+                                 % (opt, lo, hi, bad))
+
+    def test_help_lists_every_option(self):
+        r = self.run_sim("--help")
+        self.assertEqual(r.returncode, 0)
+        self.assertTrue(r.stdout.startswith("usage: sqnsim --link PATH [options]\n"))
+        for line in ("  --boot-ms N          reboot to +SYSSTART (default 2000)",
+                     "  --corrupt-signature N",
+                     "  --stall-at PCT:MS    stop answering MS ms when the image reaches PCT %",
+                     "                       (repeatable, up to 8)",
+                     "  --board-updater FILE the board's /flash/updater.elf", "  --help"):
+            self.assertIn(line + "\n", r.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()
