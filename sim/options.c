@@ -44,6 +44,7 @@ enum custom_id {
 	C_FLOOD,
 	C_ENDLESS_LINE,
 	C_BOARD_NAME,
+	C_CHANNEL,
 };
 
 struct sim_opt {
@@ -98,6 +99,29 @@ static const struct sim_opt opts[] = {
 	 "a boot ROM sent ON_THE_FLY is reported success but\n"
 	 "Bootloader0 keeps its build (only AT+SMSTPU changes it)"),
     STR("imei", "DIGITS", imei, "IMEI (default 354346099225475)"),
+    CUSTOM("channel", "catm1|nb1", C_CHANNEL,
+	   "the firmware's channel (default catm1): CAT-M1 5.1.1.0\n"
+	   "(5.2.1.0 from build 48000), NB-IoT 6.0.0.0"),
+    SECTION("what real modems were seen doing (all off by default):"),
+    FLAG("first-error", first_error,
+	 "the first command line after a boot or after 5 s without\n"
+	 "input answers ERROR"),
+    NUM("crash-dump", "N", crash_dump, 1, ULONG_MAX,
+	"before every Nth answer (modes 1-4), ~300 bytes of\n"
+	"binary crash dump without a line end"),
+    NUM("urc", "N", urc, 1, ULONG_MAX,
+	"every Nth answer in mode 2 has a URC line before it and\n"
+	"one after its OK (+CPSMS, +CEREG alternately)"),
+    FLAG("showver-2017", showver_2017,
+	 "showver's older layout: BUILD5.1.1.0-N by ... at 2017-12-11"),
+    FLAG("showver-error-once", showver_error_once,
+	 "the first showver after power-on answers ERROR"),
+    FLAG("refusal-keeps-firmware", refusal_keeps_firmware,
+	 "after a refused diff the updater may boot the old\n"
+	 "firmware (AT+SMSWBOOT=1,1)"),
+    FLAG("fff-stuck", fff_stuck,
+	 "the FFF store is read-only: an AT+SMSTPU session never\n"
+	 "answers its first block, nor anything after it"),
     SECTION("timing and the line:"),
     NUM("boot-ms", "N", boot_ms, 0, MS_MAX, "reboot to +SYSSTART (default 2000)"),
     NUM("bootloader-ms", "N", bootloader_ms, 0, MS_MAX,
@@ -116,6 +140,13 @@ static const struct sim_opt opts[] = {
 	"bytes the FFF store holds (default 4194304)"),
     FLAG("pace", pace, "move bytes no faster than the UART (rate/10 bytes/s)"),
     NUM("latency-ms", "N", latency_ms, 0, MS_MAX, "hold every answer N ms (default 0)"),
+    NUM("app-boot-ms", "N", app_boot_ms, 0, MS_MAX,
+	"updater to application after an upgrade (AT+SMSWBOOT=1,1)\n"
+	"to +SYSSTART (default: --boot-ms)"),
+    NUM("updater-ms", "N", updater_ms, 0, MS_MAX,
+	"updater.elf loaded to answering in mode 4\n(default: --boot-ms)"),
+    FLAG("field-timing", field_timing,
+	 "--app-boot-ms 25000 --updater-ms 20000 (an explicit one wins)"),
     SECTION("faults (all drawn from --seed):"),
     NUM("seed", "N", faults.seed, 0, ULLONG_MAX, "seed of every random choice (default 1)"),
     PROB("flip-rx", faults.flip_rx, "per-byte probability of a bit flip, host to modem"),
@@ -184,7 +215,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: sqnsim --link PATH [options]\n"
 		   "       sqnsim mkimage --kind full|diff|bootrom|updater --build N [--from N]\n"
-		   "                      --size BYTES [--seed S] OUT\n");
+		   "                      --size BYTES [--seed S] [--channel catm1|nb1] OUT\n");
 	for (size_t i = 0; i < NOPTS; i++) {
 		const struct sim_opt *o = &opts[i];
 		char label[64];
@@ -270,6 +301,17 @@ static void set_defaults(struct sim_config *c)
 	c->max_rate = 921600;
 	c->faults.seed = 1;
 	c->board.name = "GPy";
+	c->app_boot_ms = SIM_MS_UNSET;
+	c->updater_ms = SIM_MS_UNSET;
+}
+
+/* Times left unset: --field-timing's, else --boot-ms (an explicit option wins in any order). */
+static void resolve_times(struct sim_config *c)
+{
+	if (c->app_boot_ms == SIM_MS_UNSET)
+		c->app_boot_ms = c->field_timing ? 25000 : c->boot_ms;
+	if (c->updater_ms == SIM_MS_UNSET)
+		c->updater_ms = c->field_timing ? 20000 : c->boot_ms;
 }
 
 static void set_babble(struct fault_config *f, enum babble b, const char *opt)
@@ -335,6 +377,10 @@ static void custom(struct sim_config *c, enum custom_id id, const char *v)
 		break;
 	case C_BOARD_NAME:
 		set_board_name(&c->board, v);
+		break;
+	case C_CHANNEL:
+		if (channel_parse(v, &c->channel) != 0)
+			bad("channel", "expected catm1 or nb1", v);
 		break;
 	case C_NONE:
 		break;
@@ -428,4 +474,5 @@ void options_parse(int argc, char **argv, struct sim_config *c)
 		exit(2);
 	}
 	check_combinations(c);
+	resolve_times(c);
 }
