@@ -158,13 +158,15 @@ static void boot(struct sim *s)
 	boot_for(s, s->mode == 0 ? s->cfg.bootloader_ms : s->cfg.boot_ms);
 }
 
-static void log_mode(struct sim *s, int from, int to)
+/* ms: the silence of the boot that starts. */
+static void log_mode(struct sim *s, int from, int to, unsigned long ms)
 {
 	struct ev e;
 
 	ev_begin(&e, "mode");
 	ev_int(&e, "from", from);
 	ev_int(&e, "to", to);
+	ev_int(&e, "ms", (long long)ms);
 	ev_end(&s->log, &e);
 }
 
@@ -174,7 +176,7 @@ static void reboot_for(struct sim *s, int mode, bool shutdown_notice, unsigned l
 	if (shutdown_notice)
 		sim_emit_str(s, "\r\n+SHUTDOWN\r\n");
 	if (mode != s->mode)
-		log_mode(s, s->mode, mode);
+		log_mode(s, s->mode, mode, ms);
 	if (s->mode == 2 && mode != 2)
 		s->st.upgraded = false; /* a new upgrade begins */
 	if (mode == 2)
