@@ -527,24 +527,27 @@ static bool first_error(struct sim *s, int mode)
  * A crash report as a stored dump reads back: binary (NULs, high bytes, never
  * a line end) around the firmware's own text, cut off mid-message.
  */
-static size_t crash_dump_bytes(uint8_t *out)
+static size_t put(uint8_t *out, size_t n, const char *bytes, size_t len)
 {
-	static const char head[] = "\0\0\0\0\xc3\x5a\x01\x00\x2c\x01\x00\x00\x00\x00\x00\x00"
-				   "\x01\x00\x00\x00";
-	static const char build[] = "5.1.1.0 [39529] by robot-soft at 2018-08-20 09:51:46";
-	static const char assert_text[] = "\0\0\0\x9c\xf2\x03\x20\0\0\0\0Assertion failed\0\0";
+	memcpy(out + n, bytes, len);
+	return n + len;
+}
+
+#define PUT(out, n, lit) put(out, n, lit, sizeof(lit) - 1) /* a literal, NULs included */
+
+static size_t crash_dump_bytes(uint8_t out[CRASH_DUMP_LEN])
+{
 	static const char tail[] = "\x04\0\0\0hal_misc.c@420 'Spurious Int";
 	size_t n = 0, fill;
 
-	memcpy(out + n, head, sizeof(head) - 1), n += sizeof(head) - 1;
-	memcpy(out + n, build, sizeof(build) - 1), n += sizeof(build) - 1;
-	memcpy(out + n, assert_text, sizeof(assert_text) - 1), n += sizeof(assert_text) - 1;
+	n = PUT(out, n, "\0\0\0\0\xc3\x5a\x01\x00\x2c\x01\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00");
+	n = PUT(out, n, "5.1.1.0 [39529] by robot-soft at 2018-08-20 09:51:46");
+	n = PUT(out, n, "\0\0\0\x9c\xf2\x03\x20\0\0\0\0Assertion failed\0\0");
 	/* registers and stack: NULs and high bytes up to the length */
 	fill = CRASH_DUMP_LEN - n - (sizeof(tail) - 1);
 	for (size_t i = 0; i < fill; i++)
 		out[n++] = (i % 4 == 3) ? 0 : (uint8_t)(0x80 + (i * 37) % 0x7f);
-	memcpy(out + n, tail, sizeof(tail) - 1), n += sizeof(tail) - 1;
-	return n;
+	return PUT(out, n, tail);
 }
 
 /* --crash-dump N: every Nth command line of modes 1-4 gets the dump in front of its answer. */
