@@ -282,6 +282,11 @@ static enum at_result h_showver(struct sim *s, const char *arg, struct at_reply 
 		ev_end(&s->log, &e);
 		return AT_ERROR;
 	}
+	ev_begin(&e, "showver");
+	ev_str(&e, "layout", s->cfg.showver_2017 ? "2017" : "2018");
+	ev_str(&e, "version", v.lr);
+	ev_int(&e, "build", (long long)b);
+	ev_end(&s->log, &e);
 	info(r, "SYSTEM VERSION");
 	info(r, "==============");
 	info(r, "  FIRMWARE VERSION");

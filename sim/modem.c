@@ -208,6 +208,7 @@ void sim_power_on(struct sim *s)
 	ev_begin(&e, "power_on");
 	ev_int(&e, "mode", s->mode);
 	ev_int(&e, "build", (long long)s->st.build);
+	ev_str(&e, "channel", channel_name(s->st.channel));
 	ev_end(&s->log, &e);
 	boot(s);
 	sim_save(s);

@@ -920,6 +920,7 @@ class Showver(FieldTest):
              "    Bootloader2  : 5.1.1.0 [38638]",
              "    Software     : 5.1.1.0 [38638] by robot-soft at 2018-08-20 09:51:46"],
             "5.0.0.0d"))
+        self.assertEqual(m.event("showver")["layout"], "2018")
 
     def test_2017_layout(self):
         m = self.sim("--mode", "2", "--showver-2017", "--build", "33988")
@@ -929,6 +930,8 @@ class Showver(FieldTest):
              "    Bootloader1* : BUILD5.1.1.0-33988 " + BUILT_2017,
              "    Bootloader2  : BUILD5.1.1.0-33988 " + BUILT_2017,
              "    Software     : BUILD5.1.1.0-33988 " + BUILT_2017], "5.0.0.0d"))
+        e = m.event("showver")
+        self.assertEqual((e["layout"], e["version"], e["build"]), ("2017", "5.1.1.0", 33988))
 
     def test_error_once_per_power_on(self):
         m = self.sim("--mode", "2", "--showver-error-once")
@@ -1158,6 +1161,7 @@ class Channels(FieldTest):
         m.wake()
         m2 = self.power_cycle(m)  # the flash wins over the default
         self.assertEqual(m.state_dict()["channel"], "nb1")
+        self.assertEqual(m2.event("power_on")["channel"], "nb1")
         m2.wake()
         self.assertIn("UE6.0.0.0", m2.assertok("ATI1"))
         old = os.path.join(self.tmp, "old-state")
@@ -1165,6 +1169,7 @@ class Channels(FieldTest):
             f.write("mode=2\nbuild=41065\nbootloader0=33080\nupgraded=0\nreport=none\nfff=0\n"
                     "factory=0\nppp=0\n")
         m3 = self.sim("--channel", "nb1", state=old)
+        self.assertEqual(m3.event("power_on")["channel"], "catm1")
         m3.wake()
         self.assertEqual(m3.assertok("ATI1"), "\r\nUE5.0.0.0d\r\nLR5.1.1.0-41065\r\n")
 
