@@ -125,8 +125,17 @@ static enum at_result h_upgntf(struct sim *s, const char *arg, struct at_reply *
 static enum at_result h_smupgrade_q(struct sim *s, const char *arg, struct at_reply *r)
 {
 	(void)arg;
-	info(r, "+SMUPGRADE: %s",
-	     s->st.report == REPORT_NONE ? "No report" : report_name(s->st.report));
+	switch (s->st.report) {
+	case REPORT_NONE:
+		info(r, "+SMUPGRADE: No report");
+		break;
+	case REPORT_FAIL_PATCH: /* a diff for another base build: the modem's own words */
+		info(r, "+SMUPGRADE: failure[diffUpgrade,239] Patch didn't apply!");
+		break;
+	default:
+		info(r, "+SMUPGRADE: %s", report_name(s->st.report));
+		break;
+	}
 	return AT_OK;
 }
 
@@ -151,8 +160,11 @@ static enum at_result h_swboot_set(struct sim *s, const char *arg, struct at_rep
 	/* Older firmware cannot reboot in one go: =T,0 then AT^RESET. */
 	if (s->cfg.old_firmware && now)
 		return AT_ERROR;
-	/* The updater leaves only after an image it applied: the old firmware is gone. */
-	if (target_mode[t] == 2 && s->mode != 2 && !s->st.upgraded)
+	/*
+	 * The updater leaves only after an image it applied: the old firmware is
+	 * gone. With --refusal-keeps-firmware a refused diff left it in place.
+	 */
+	if (target_mode[t] == 2 && s->mode != 2 && !s->st.upgraded && !s->st.keeps_old)
 		return AT_ERROR;
 	s->st.mode = target_mode[t];
 	sim_save(s);
@@ -216,33 +228,79 @@ static enum at_result h_cgsn(struct sim *s, const char *arg, struct at_reply *r)
 	return AT_OK;
 }
 
+/* The application firmware's version, from its channel and build. */
+struct fw_version {
+	const char *lr; /* showver's rows, ATI1's LR line (before -BUILD) */
+	const char *ue; /* ATI1's UE line and showver's UE row, without "UE" */
+};
+
+static struct fw_version fw_version(const struct sim *s)
+{
+	if (s->st.channel == CHANNEL_NB1)
+		return (struct fw_version){"6.0.0.0", "6.0.0.0"};
+	if (s->st.build >= 48000)
+		return (struct fw_version){"5.2.1.0", "5.2.0.3"};
+	return (struct fw_version){"5.1.1.0", "5.0.0.0d"};
+}
+
 static enum at_result h_ati1(struct sim *s, const char *arg, struct at_reply *r)
 {
+	struct fw_version v = fw_version(s);
+
 	(void)arg;
-	info(r, "UE5.0.0.0d");
-	info(r, "LR5.1.1.0-%lu", s->st.build);
+	info(r, "UE%s", v.ue);
+	info(r, "LR%s-%lu", v.lr, s->st.build);
 	return AT_OK;
+}
+
+#define BOOTROM_VERSION "5.1.1.0"
+#define BUILT_2018 "by robot-soft at 2018-08-20 09:51:46"
+#define BUILT_2017 "by robot-soft at 2017-12-11 15:06:33"
+
+/* One row of showver's FIRMWARE VERSION: today's layout, or 2017's without brackets. */
+static void showver_row(struct sim *s, struct at_reply *r, const char *label, const char *version,
+			unsigned long build, bool dated)
+{
+	if (s->cfg.showver_2017)
+		info(r, "    %-12s : BUILD%s-%lu " BUILT_2017, label, version, build);
+	else
+		info(r, "    %-12s : %s [%lu]%s", label, version, build,
+		     dated ? " " BUILT_2018 : "");
 }
 
 static enum at_result h_showver(struct sim *s, const char *arg, struct at_reply *r)
 {
 	unsigned long b = s->st.build;
+	struct fw_version v = fw_version(s);
+	struct ev e;
 
 	(void)arg;
+	if (s->cfg.showver_error_once && !s->showver_failed) {
+		s->showver_failed = true; /* once per power-on */
+		ev_begin(&e, "showver_error");
+		ev_int(&e, "mode", s->mode);
+		ev_end(&s->log, &e);
+		return AT_ERROR;
+	}
+	ev_begin(&e, "showver");
+	ev_str(&e, "layout", s->cfg.showver_2017 ? "2017" : "2018");
+	ev_str(&e, "version", v.lr);
+	ev_int(&e, "build", (long long)b);
+	ev_end(&s->log, &e);
 	info(r, "SYSTEM VERSION");
 	info(r, "==============");
 	info(r, "  FIRMWARE VERSION");
-	info(r, "    Bootloader0  : 5.1.1.0 [%lu]", s->st.bootloader0);
+	showver_row(s, r, "Bootloader0", BOOTROM_VERSION, s->st.bootloader0, false);
 	if (s->st.factory) {
 		info(r, "    Bootloader1  : NA");
 		info(r, "    Bootloader2  : NA");
 	} else {
-		info(r, "    Bootloader1* : 5.1.1.0 [%lu]", b);
-		info(r, "    Bootloader2  : 5.1.1.0 [%lu]", b);
+		showver_row(s, r, "Bootloader1*", v.lr, b, false);
+		showver_row(s, r, "Bootloader2", v.lr, b, false);
 	}
 	info(r, "    NV Info      : 1.1,0,0");
-	info(r, "    Software     : 5.1.1.0 [%lu] by robot-soft at 2018-08-20 09:51:46", b);
-	info(r, "    UE           : %s", s->st.factory ? "Unknown" : "5.0.0.0d");
+	showver_row(s, r, "Software", v.lr, b, true);
+	info(r, "    UE           : %s", s->st.factory ? "Unknown" : v.ue);
 	info(r, "  COMPONENTS");
 	info(r, "    ZSP0         : 1.0.99-13604");
 	info(r, "    ZSP1         : 1.0.99-12341");
@@ -450,6 +508,101 @@ static bool babbled(struct sim *s)
 	}
 }
 
+/* ---- what real modems were seen doing (--first-error, --crash-dump, --urc) ---- */
+
+/* --first-error: the line after a boot or an idle spell answers ERROR, whatever it is. */
+static bool first_error(struct sim *s, int mode)
+{
+	struct ev e;
+
+	if (!s->first_error)
+		return false;
+	ev_begin(&e, "first_error");
+	ev_int(&e, "mode", mode);
+	ev_str(&e, "cmd", s->line);
+	ev_str(&e, "why", s->first_error);
+	ev_end(&s->log, &e);
+	s->first_error = NULL;
+	return true;
+}
+
+#define CRASH_DUMP_LEN 300u
+
+/*
+ * A crash report as a stored dump reads back: binary (NULs, high bytes, never
+ * a line end) around the firmware's own text, cut off mid-message.
+ */
+static size_t put(uint8_t *out, size_t n, const char *bytes, size_t len)
+{
+	memcpy(out + n, bytes, len);
+	return n + len;
+}
+
+#define PUT(out, n, lit) put(out, n, lit, sizeof(lit) - 1) /* a literal, NULs included */
+
+static size_t crash_dump_bytes(uint8_t out[CRASH_DUMP_LEN])
+{
+	static const char tail[] = "\x04\0\0\0hal_misc.c@420 'Spurious Int";
+	size_t n = 0, fill;
+
+	n = PUT(out, n, "\0\0\0\0\xc3\x5a\x01\x00\x2c\x01\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00");
+	n = PUT(out, n, "5.1.1.0 [39529] by robot-soft at 2018-08-20 09:51:46");
+	n = PUT(out, n, "\0\0\0\x9c\xf2\x03\x20\0\0\0\0Assertion failed\0\0");
+	/* registers and stack: NULs and high bytes up to the length */
+	fill = CRASH_DUMP_LEN - n - (sizeof(tail) - 1);
+	for (size_t i = 0; i < fill; i++)
+		out[n++] = (i % 4 == 3) ? 0 : (uint8_t)(0x80 + (i * 37) % 0x7f);
+	return PUT(out, n, tail);
+}
+
+/* --crash-dump N: every Nth command line of modes 1-4 gets the dump in front of its answer. */
+static void crash_dump(struct sim *s, int mode)
+{
+	uint8_t dump[CRASH_DUMP_LEN];
+	size_t n;
+	struct ev e;
+
+	if (mode < 1 || mode > 4)
+		return;
+	s->lines_14++;
+	if (!s->cfg.crash_dump || s->lines_14 % s->cfg.crash_dump != 0)
+		return;
+	n = crash_dump_bytes(dump);
+	sim_emit(s, dump, n);
+	ev_begin(&e, "crash_dump");
+	ev_int(&e, "mode", mode);
+	ev_str(&e, "cmd", s->line);
+	ev_int(&e, "n", (long long)s->lines_14);
+	ev_int(&e, "bytes", (long long)n);
+	ev_end(&s->log, &e);
+}
+
+/* --urc N: is this mode-2 command line one whose answer URCs surround? */
+static bool urc_due(struct sim *s, int mode)
+{
+	if (mode != 2)
+		return false;
+	s->lines_app++;
+	return s->cfg.urc && s->lines_app % s->cfg.urc == 0;
+}
+
+/* One unsolicited line; they alternate, +CPSMS first. */
+static void emit_urc(struct sim *s, const char *where)
+{
+	static const char *const urcs[] = {"+CPSMS: 1,,,\"10000110\",\"00011110\"", "+CEREG: 2"};
+	const char *line = urcs[s->urcs++ % 2];
+	struct ev e;
+
+	sim_emit_str(s, "\r\n");
+	sim_emit_str(s, line);
+	sim_emit_str(s, "\r\n");
+	ev_begin(&e, "urc");
+	ev_str(&e, "line", line);
+	ev_str(&e, "where", where);
+	ev_str(&e, "cmd", s->line);
+	ev_end(&s->log, &e);
+}
+
 static void run_line(struct sim *s)
 {
 	const struct at_mode *m = mode_def(s->mode);
@@ -458,12 +611,16 @@ static void run_line(struct sim *s)
 	const char *arg = NULL;
 	enum at_result res = AT_ERROR;
 	int mode = s->mode;
+	bool urc;
 
 	s->line[s->line_len] = '\0';
 	s->after_reply = NULL;
 	if (babbled(s))
 		return;
-	if (!s->line_overflow && !faults_at_error(&s->faults, &s->cfg.faults, s->line, &s->log))
+	crash_dump(s, mode);
+	urc = urc_due(s, mode);
+	if (!first_error(s, mode) && !s->line_overflow &&
+	    !faults_at_error(&s->faults, &s->cfg.faults, s->line, &s->log))
 		c = lookup(m->cmds, s->line, &arg);
 	if (c && c->refused_busy && s->busy != BUSY_NONE)
 		c = NULL; /* checking or applying an image: nothing new starts */
@@ -473,7 +630,11 @@ static void run_line(struct sim *s)
 		r.len = 0;
 		s->after_reply = NULL;
 	}
+	if (urc)
+		emit_urc(s, "before");
 	emit_reply(s, m->terse, &r, res);
+	if (urc)
+		emit_urc(s, "after"); /* between this command and the next */
 	sim_hold(s, s->cfg.latency_ms);
 	log_command(s, mode, s->line, res == AT_OK ? "OK" : "ERROR");
 	if (s->after_reply) {

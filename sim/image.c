@@ -41,6 +41,27 @@ enum image_kind image_kind_parse(const char *name)
 	return IMAGE_UNKNOWN;
 }
 
+static const char *const channel_names[] = {
+    [CHANNEL_CATM1] = "catm1",
+    [CHANNEL_NB1] = "nb1",
+};
+
+const char *channel_name(enum channel c)
+{
+	return (unsigned)c < 2 ? channel_names[c] : "catm1";
+}
+
+int channel_parse(const char *name, enum channel *c)
+{
+	for (unsigned i = 0; i < 2; i++) {
+		if (strcmp(name, channel_names[i]) == 0) {
+			*c = (enum channel)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* splitmix64 */
 static uint64_t prng_next(uint64_t *s)
 {
@@ -65,8 +86,10 @@ void image_gen_init(struct image_gen *g, const struct image_desc *d)
 		n = BOOTROM_PREFIX_LEN;
 	}
 	len = snprintf((char *)g->head + n, sizeof(g->head) - n,
-		       TAG_MAGIC "kind=%s build=%lu from=%lu size=%llu seed=%llu\n",
-		       image_kind_name(d->kind), d->build, d->from, d->size, d->seed);
+		       TAG_MAGIC "kind=%s build=%lu from=%lu size=%llu seed=%llu%s%s\n",
+		       image_kind_name(d->kind), d->build, d->from, d->size, d->seed,
+		       d->channel_tagged ? " channel=" : "",
+		       d->channel_tagged ? channel_name(d->channel) : "");
 	g->head_len = n + (size_t)len;
 	g->prng = d->seed;
 }
@@ -104,6 +127,8 @@ static bool tag_field(const char *tok, struct image_desc *d)
 		d->size = strtoull(val, NULL, 10);
 	else if (strcmp(key, "seed") == 0)
 		d->seed = strtoull(val, NULL, 10);
+	else if (strcmp(key, "channel") == 0)
+		return d->channel_tagged = true, channel_parse(val, &d->channel) == 0;
 	else
 		return false;
 	return true;
@@ -224,19 +249,19 @@ bool image_rx_complete(const struct image_rx *rx)
 static void mkimage_usage(FILE *f)
 {
 	fprintf(f, "usage: sqnsim mkimage --kind full|diff|bootrom|updater --build N [--from N]\n"
-		   "                      --size BYTES [--seed S] OUT\n");
+		   "                      --size BYTES [--seed S] [--channel catm1|nb1] OUT\n"
+		   "  --from N     a diff's base; for a full image: it applies only on build N\n"
+		   "               (the second part of a two-part release)\n"
+		   "  --channel C  the firmware's channel, named in the tag (default catm1)\n");
 }
 
 static int mkimage_args(int argc, char **argv, struct image_desc *d, const char **out)
 {
 	static const struct option opts[] = {
-	    {"kind", required_argument, NULL, 'k'},
-	    {"build", required_argument, NULL, 'b'},
-	    {"from", required_argument, NULL, 'f'},
-	    {"size", required_argument, NULL, 's'},
-	    {"seed", required_argument, NULL, 'S'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"kind", required_argument, NULL, 'k'}, {"build", required_argument, NULL, 'b'},
+	    {"from", required_argument, NULL, 'f'}, {"size", required_argument, NULL, 's'},
+	    {"seed", required_argument, NULL, 'S'}, {"channel", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	bool have_seed = false;
 	int c;
@@ -260,6 +285,13 @@ static int mkimage_args(int argc, char **argv, struct image_desc *d, const char 
 			d->seed = strtoull(optarg, NULL, 10);
 			have_seed = true;
 			break;
+		case 'c':
+			if (channel_parse(optarg, &d->channel) != 0) {
+				fprintf(stderr, "sqnsim mkimage: --channel must be catm1 or nb1\n");
+				return -1;
+			}
+			d->channel_tagged = true;
+			break;
 		default:
 			return -1;
 		}
@@ -282,8 +314,10 @@ static const char *mkimage_check(const struct image_desc *d, const char *out)
 		return "--size must be at least 300";
 	if (d->kind == IMAGE_DIFF && d->from == 0)
 		return "a diff image needs --from N";
-	if (d->kind != IMAGE_DIFF && d->from != 0)
-		return "--from is only for diff images";
+	if (d->kind != IMAGE_DIFF && d->kind != IMAGE_FULL && d->from != 0)
+		return "--from is only for diff and full images";
+	if (d->channel_tagged && d->kind != IMAGE_FULL && d->kind != IMAGE_DIFF)
+		return "--channel is only for full and diff images";
 	return NULL;
 }
 

@@ -6,6 +6,7 @@
  *
  *     SQNSIM-IMAGE kind=full build=39529 from=0 size=N seed=S\n
  *
+ * (followed by ` channel=catm1|nb1` when mkimage was given --channel)
  * (kind updater starts with 20 ELF header bytes, `\x7fELF`..., before the tag, and
  * kind bootrom with `UPGR` and the text `bootrom upgrade package`, zero-padded
  * to 32 bytes); the
@@ -33,12 +34,21 @@ enum image_kind {
 	IMAGE_UPDATER,
 };
 
+/* The radio firmware an image carries (application images; the rest are CAT-M1). */
+enum channel {
+	CHANNEL_CATM1 = 0, /* LR5.x */
+	CHANNEL_NB1,	   /* LR6.x, NB-IoT */
+};
+
 struct image_desc {
 	enum image_kind kind;
 	unsigned long build;
-	unsigned long from; /* diff: the build it applies to; 0 otherwise */
+	unsigned long
+	    from; /* the build it applies to (a diff; a full image's second part); 0: any */
 	unsigned long long size;
 	unsigned long long seed;
+	enum channel channel;
+	bool channel_tagged; /* the tag names the channel (an image without the field is CAT-M1) */
 };
 
 /* Produces an image byte by byte. */
@@ -66,6 +76,9 @@ struct image_rx {
 const char *image_kind_name(enum image_kind kind);
 /* Returns IMAGE_UNKNOWN for a name it does not know. */
 enum image_kind image_kind_parse(const char *name);
+/* "catm1" or "nb1"; channel_parse returns -1 for anything else. */
+const char *channel_name(enum channel c);
+int channel_parse(const char *name, enum channel *c);
 
 void image_gen_init(struct image_gen *g, const struct image_desc *d);
 uint8_t image_gen_next(struct image_gen *g);

@@ -2,7 +2,7 @@
  * sqnsim: the single-threaded poll loop.
  *
  *   sqnsim --link PATH [options]              (options.c)
- *   sqnsim mkimage --kind K --build N [--from N] --size BYTES [--seed S] OUT
+ *   sqnsim mkimage --kind K --build N [--from N] --size BYTES [--seed S] [--channel C] OUT
  *
  * The loop sleeps in ppoll until the pty has bytes, the host can take bytes,
  * or the earliest timer (or pacing token) is due. It reads no more than the
@@ -38,6 +38,7 @@ static int load_state(struct sim *s)
 	st->bootloader0 = s->cfg.bootloader0;
 	st->factory = s->cfg.factory;
 	st->ppp = s->cfg.ppp;
+	st->channel = s->cfg.channel; /* a state file without the key: CAT-M1 */
 	st->report = REPORT_NONE;
 	if (state_load(st, s->cfg.state_path) < 0) {
 		fprintf(stderr, "sqnsim: %s: %s\n", s->cfg.state_path, strerror(errno));

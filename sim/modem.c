@@ -110,9 +110,13 @@ static void boot_done(struct sim *s)
 	ev_begin(&e, "boot");
 	ev_int(&e, "mode", s->mode);
 	ev_int(&e, "build", (long long)s->st.build);
+	ev_int(&e, "ms", (long long)s->boot_ms);
 	ev_end(&s->log, &e);
 	s->echo = at_mode_echo(s->mode);
 	s->phase = PH_AT;
+	if (s->cfg.first_error)
+		s->first_error = "boot"; /* the first command line after every boot */
+	clock_gettime(CLOCK_MONOTONIC, &s->last_rx);
 	if (s->fff_boot) {
 		/* Up in mode 4 to apply the stored image: it answers meanwhile. */
 		s->fff_boot = false;
@@ -132,14 +136,9 @@ static void boot_done(struct sim *s)
 	}
 }
 
-/*
- * Silent for boot-ms, input discarded, then +SYSSTART. Every boot into
- * recovery, power-on included, waits bootloader-ms instead.
- */
-static void boot(struct sim *s)
+/* Silent for ms, input discarded, then +SYSSTART. */
+static void boot_for(struct sim *s, unsigned long ms)
 {
-	unsigned long ms = s->mode == 0 ? s->cfg.bootloader_ms : s->cfg.boot_ms;
-
 	/*
 	 * A boot into recovery runs no application, but erases none: the build
 	 * in flash stays what a differential image sent after updater.elf
@@ -153,30 +152,52 @@ static void boot(struct sim *s)
 	s->line_overflow = false;
 	s->listen_rate = at_mode_rate(s, s->mode);
 	timer_stop(s, TM_BABBLE);
+	s->boot_ms = ms;
 	timer_start(s, TM_MODEM, ms, boot_done, true);
 }
 
-static void log_mode(struct sim *s, int from, int to)
+/* A boot takes boot-ms; every boot into recovery, power-on included, bootloader-ms. */
+static void boot(struct sim *s)
+{
+	boot_for(s, s->mode == 0 ? s->cfg.bootloader_ms : s->cfg.boot_ms);
+}
+
+/* ms: the silence of the boot that starts. */
+static void log_mode(struct sim *s, int from, int to, unsigned long ms)
 {
 	struct ev e;
 
 	ev_begin(&e, "mode");
 	ev_int(&e, "from", from);
 	ev_int(&e, "to", to);
+	ev_int(&e, "ms", (long long)ms);
 	ev_end(&s->log, &e);
 }
 
-void sim_reboot(struct sim *s, int mode, bool shutdown_notice)
+/* Reboots into mode, silent for ms. */
+static void reboot_for(struct sim *s, int mode, bool shutdown_notice, unsigned long ms)
 {
 	if (shutdown_notice)
 		sim_emit_str(s, "\r\n+SHUTDOWN\r\n");
 	if (mode != s->mode)
-		log_mode(s, s->mode, mode);
+		log_mode(s, s->mode, mode, ms);
 	if (s->mode == 2 && mode != 2)
 		s->st.upgraded = false; /* a new upgrade begins */
+	if (mode == 2)
+		s->st.keeps_old = false; /* the application runs again */
 	s->mode = mode;
-	boot(s);
+	boot_for(s, ms);
 	sim_save(s);
+}
+
+void sim_reboot(struct sim *s, int mode, bool shutdown_notice)
+{
+	unsigned long ms = mode == 0 ? s->cfg.bootloader_ms : s->cfg.boot_ms;
+
+	/* The end of an upgrade: the updater boots the new firmware (--app-boot-ms). */
+	if (mode == 2 && (s->mode == 3 || s->mode == 4) && s->st.upgraded)
+		ms = s->cfg.app_boot_ms;
+	reboot_for(s, mode, shutdown_notice, ms);
 }
 
 void sim_power_on(struct sim *s)
@@ -191,6 +212,7 @@ void sim_power_on(struct sim *s)
 	ev_begin(&e, "power_on");
 	ev_int(&e, "mode", s->mode);
 	ev_int(&e, "build", (long long)s->st.build);
+	ev_str(&e, "channel", channel_name(s->st.channel));
 	ev_end(&s->log, &e);
 	boot(s);
 	sim_save(s);
@@ -226,6 +248,14 @@ static void feed_byte(struct sim *s, uint8_t b)
 	}
 }
 
+/* --first-error: a byte after SIM_IDLE_MS without input starts an idle modem's first line. */
+static void note_input(struct sim *s)
+{
+	if (s->phase == PH_AT && !s->first_error && sim_elapsed_ms(&s->last_rx) >= SIM_IDLE_MS)
+		s->first_error = "idle";
+	clock_gettime(CLOCK_MONOTONIC, &s->last_rx);
+}
+
 /* Byte by byte, so that faults, stalls and halts never depend on the chunking. */
 size_t sim_input(struct sim *s, const uint8_t *data, size_t len)
 {
@@ -239,6 +269,8 @@ size_t sim_input(struct sim *s, const uint8_t *data, size_t len)
 		if (faults_apply(s, true) &&
 		    faults_byte(&s->faults, &s->cfg.faults, true, &b, &s->log))
 			continue;
+		if (s->cfg.first_error)
+			note_input(s);
 		feed_byte(s, b);
 	}
 	return used;
@@ -246,27 +278,55 @@ size_t sim_input(struct sim *s, const uint8_t *data, size_t len)
 
 /* ---- upgrades ---- */
 
-/* Firmware (not a boot ROM) the running application build can take. */
-static bool image_applies(const struct sim *s, enum image_kind kind, unsigned long from)
+/* How the modem judges a complete image. */
+enum verdict {
+	V_OK,
+	V_FAIL,
+	V_PATCH, /* a diff for another base build: "Patch didn't apply!" */
+};
+
+/*
+ * Firmware (not a boot ROM) the running application build can take: a full
+ * image (one with a `from`, the second part of a two-part release, only on
+ * that build), or a diff from the running build.
+ */
+static enum verdict judge(const struct sim *s, enum image_kind kind, unsigned long from)
 {
-	return kind == IMAGE_FULL || (kind == IMAGE_DIFF && from == s->st.build);
+	if (kind == IMAGE_FULL)
+		return from == 0 || from == s->st.build ? V_OK : V_FAIL;
+	if (kind == IMAGE_DIFF)
+		return from == s->st.build ? V_OK : V_PATCH;
+	return V_FAIL;
 }
 
-/* New application firmware in flash: the bootloaders are written too. */
-static void install(struct sim *s, unsigned long build)
+static enum report report_of(enum verdict v)
 {
-	s->st.build = build;
+	return v == V_OK ? REPORT_SUCCESS : v == V_PATCH ? REPORT_FAIL_PATCH : REPORT_FAIL;
+}
+
+/*
+ * New application firmware in flash: the bootloaders are written too. A full
+ * image brings its channel; a diff keeps the one there is.
+ */
+static void install(struct sim *s, const struct image_desc *d)
+{
+	s->st.build = d->build;
 	s->st.factory = false;
+	if (d->kind == IMAGE_FULL)
+		s->st.channel = d->channel;
 }
 
-static void log_upgrade(struct sim *s, bool ok, const char *kind, unsigned long build)
+static void log_upgrade(struct sim *s, enum verdict v, const char *kind, unsigned long build)
 {
 	struct ev e;
 
 	ev_begin(&e, "upgrade");
-	ev_str(&e, "result", ok ? "success" : "fail");
+	ev_str(&e, "result", v == V_OK ? "success" : "fail");
 	ev_str(&e, "kind", kind);
 	ev_int(&e, "build", (long long)build);
+	ev_str(&e, "channel", channel_name(s->st.channel));
+	if (v == V_PATCH)
+		ev_str(&e, "reason", "patch");
 	ev_end(&s->log, &e);
 }
 
@@ -275,17 +335,17 @@ static void log_upgrade(struct sim *s, bool ok, const char *kind, unsigned long 
  * from the running build or a boot ROM; in mtools (1) a full image or a boot
  * ROM. The application (2) never takes ON_THE_FLY.
  */
-static bool otf_ok(const struct sim *s)
+static enum verdict otf_verdict(const struct sim *s)
 {
 	const struct image_desc *d = &s->rx.desc;
 
 	if (!image_rx_complete(&s->rx))
-		return false;
+		return V_FAIL;
 	if (d->kind == IMAGE_BOOTROM)
-		return true;
+		return V_OK;
 	if (s->mode == 1)
-		return d->kind == IMAGE_FULL;
-	return image_applies(s, d->kind, d->from);
+		return d->kind == IMAGE_FULL ? judge(s, d->kind, d->from) : V_FAIL;
+	return judge(s, d->kind, d->from);
 }
 
 /*
@@ -295,19 +355,23 @@ static bool otf_ok(const struct sim *s)
 static void otf_applied(struct sim *s)
 {
 	const struct image_desc *d = &s->rx.desc;
-	bool ok = otf_ok(s);
+	enum verdict v = otf_verdict(s);
+	bool ok = v == V_OK;
 	bool bootrom = ok && d->kind == IMAGE_BOOTROM;
 
 	if (bootrom && !s->cfg.sticky_bootrom) {
 		s->st.bootloader0 = d->build;
 	} else if (ok && !bootrom) {
-		install(s, d->build);
+		install(s, d);
 		s->st.upgraded = true;
 		s->st.mode = 2; /* the next boot, however it comes, runs the new firmware */
 	}
-	s->st.report = ok ? REPORT_SUCCESS : REPORT_FAIL;
+	/* --refusal-keeps-firmware: the patch was never applied, the old firmware is whole. */
+	if (v == V_PATCH && s->cfg.refusal_keeps_firmware && s->st.build != 0)
+		s->st.keeps_old = true;
+	s->st.report = report_of(v);
 	sim_save(s);
-	log_upgrade(s, ok, image_kind_name(d->kind), bootrom ? s->st.bootloader0 : s->st.build);
+	log_upgrade(s, v, image_kind_name(d->kind), bootrom ? s->st.bootloader0 : s->st.build);
 	if (ok && !bootrom && s->mode == 1)
 		sim_reboot(s, 2, false); /* mtools boots the firmware it wrote */
 	else
@@ -318,16 +382,18 @@ static void otf_applied(struct sim *s)
 static void mtools_applied(struct sim *s)
 {
 	const struct image_desc *d = &s->rx.desc;
-	bool ok = image_rx_complete(&s->rx) && d->kind == IMAGE_FULL;
+	enum verdict v = image_rx_complete(&s->rx) && d->kind == IMAGE_FULL
+			     ? judge(s, d->kind, d->from)
+			     : V_FAIL;
 
-	if (ok) {
-		install(s, d->build);
+	if (v == V_OK) {
+		install(s, d);
 		s->st.mode = 2;
 	}
-	s->st.report = ok ? REPORT_SUCCESS : REPORT_FAIL;
+	s->st.report = report_of(v);
 	sim_save(s);
-	log_upgrade(s, ok, image_kind_name(d->kind), s->st.build);
-	if (ok)
+	log_upgrade(s, v, image_kind_name(d->kind), s->st.build);
+	if (v == V_OK)
 		sim_reboot(s, 2, false);
 	else
 		s->phase = PH_AT;
@@ -341,20 +407,24 @@ static void mtools_applied(struct sim *s)
 static void fff_applied(struct sim *s)
 {
 	const struct image_info *f = &s->st.fff;
-	bool ok = s->st.fff_present && f->complete && f->bytes <= s->cfg.fff_capacity &&
-		  (f->kind == IMAGE_BOOTROM || image_applies(s, f->kind, f->from));
 	bool bootrom = f->kind == IMAGE_BOOTROM;
+	enum verdict v = V_FAIL;
 
-	if (ok && bootrom)
+	if (s->st.fff_present && f->complete && f->bytes <= s->cfg.fff_capacity)
+		v = bootrom ? V_OK : judge(s, f->kind, f->from);
+	if (v == V_OK && bootrom) {
 		s->st.bootloader0 = f->build;
-	else if (ok)
-		install(s, f->build);
+	} else if (v == V_OK) {
+		struct image_desc d = {.kind = f->kind, .build = f->build, .channel = f->channel};
+
+		install(s, &d);
+	}
 	s->st.fff_present = false;
-	s->st.report = ok ? REPORT_SUCCESS : REPORT_FAIL;
+	s->st.report = report_of(v);
 	s->busy = BUSY_NONE;
 	sim_save(s);
-	log_upgrade(s, ok, image_kind_name(f->kind),
-		    ok && bootrom ? s->st.bootloader0 : s->st.build);
+	log_upgrade(s, v, image_kind_name(f->kind),
+		    v == V_OK && bootrom ? s->st.bootloader0 : s->st.build);
 	sim_reboot(s, 2, false);
 }
 
@@ -432,8 +502,9 @@ void sim_stp_finished(struct sim *s, const struct image_info *info)
 			    s->method == METHOD_MTOOLS ? mtools_applied : otf_applied, true);
 		break;
 	case METHOD_STP:
+		/* The updater runs from RAM (st.mode stays); it starts in --updater-ms. */
 		if (info->complete && info->kind == IMAGE_UPDATER)
-			sim_reboot(s, 4, false); /* the updater runs from RAM: st.mode stays */
+			reboot_for(s, 4, false, s->cfg.updater_ms);
 		else
 			s->phase = PH_AT;
 		break;

@@ -27,6 +27,8 @@
 #include "stp_slave.h"
 
 #define SIM_LINE_MAX 256u
+#define SIM_MS_UNSET ((unsigned long)-1) /* an optional time not given: another one applies */
+#define SIM_IDLE_MS 5000LL		 /* --first-error: this long without input is idle */
 
 /* --board: a Pycom board's MicroPython in front of the modem (board_*.c). */
 struct board_config {
@@ -63,6 +65,19 @@ struct sim_config {
 	unsigned long check_ms;	     /* checking an incomplete ON_THE_FLY/mtools image */
 	bool pace;		     /* move bytes no faster than the UART */
 	unsigned long latency_ms;    /* before every answer */
+	/* What real modems were seen doing (sim/README.md, "Field behaviour"); all off by default.
+	 */
+	bool first_error;	     /* the first line after a boot or 5 s of idle: ERROR */
+	unsigned long crash_dump;    /* a binary crash dump before every Nth answer (modes 1-4) */
+	unsigned long urc;	     /* URCs around every Nth answer in mode 2 */
+	bool showver_2017;	     /* showver's older layout, without brackets */
+	bool showver_error_once;     /* the first showver after power-on: ERROR */
+	bool refusal_keeps_firmware; /* a refused diff leaves the old firmware bootable */
+	unsigned long app_boot_ms;   /* updater → application after an upgrade (SIM_MS_UNSET) */
+	unsigned long updater_ms;    /* updater.elf loaded → answering in mode 4 (SIM_MS_UNSET) */
+	bool field_timing;	     /* unset app_boot_ms/updater_ms take the field's times */
+	bool fff_stuck;		     /* the FFF store never takes a block */
+	enum channel channel;	     /* the firmware's channel without state */
 	struct fault_config faults;
 	struct board_config board;
 };
@@ -131,6 +146,7 @@ struct sim {
 	enum phase phase;
 	enum busy busy;
 	bool fff_boot; /* the boot in progress is the one into mode 4 that applies the FFF image */
+	unsigned long boot_ms;	   /* the silence of the boot in progress */
 	unsigned long listen_rate; /* what the modem's UART runs at now */
 	bool mismatch;		   /* in a rate mismatch episode */
 	bool echo;
@@ -157,6 +173,14 @@ struct sim {
 	unsigned long blocks;
 	bool stall_done[FAULT_MAX_STALLS]; /* in this transfer */
 	struct board *board;		   /* --board, else NULL */
+	/* field behaviour */
+	const char
+	    *first_error; /* why the next command line answers ERROR ("boot", "idle"), or NULL */
+	struct timespec last_rx; /* the last byte from the host (or the last +SYSSTART) */
+	unsigned long lines_14;	 /* command lines in modes 1-4 since power-on (--crash-dump) */
+	unsigned long lines_app; /* command lines in mode 2 since power-on (--urc) */
+	unsigned long urcs;	 /* URC lines emitted (they alternate) */
+	bool showver_failed;	 /* --showver-error-once has struck since power-on */
 };
 
 /* options.c: parses the command line into c; exits on a bad one. */

@@ -6,10 +6,8 @@
 #include <string.h>
 
 static const char *const report_names[] = {
-    [REPORT_NONE] = "none",
-    [REPORT_SUCCESS] = "success",
-    [REPORT_FAIL] = "fail",
-    [REPORT_ONGOING] = "on-going",
+    [REPORT_NONE] = "none",	   [REPORT_SUCCESS] = "success",       [REPORT_FAIL] = "fail",
+    [REPORT_ONGOING] = "on-going", [REPORT_FAIL_PATCH] = "fail_patch",
 };
 
 static const char *const method_names[] = {
@@ -77,6 +75,8 @@ static bool xfer_set(struct xfer_snapshot *x, const char *k, const char *v)
 		x->desc.size = strtoull(v, NULL, 10);
 	else if (strcmp(k, "seed") == 0)
 		x->desc.seed = strtoull(v, NULL, 10);
+	else if (strcmp(k, "channel") == 0)
+		return x->desc.channel_tagged = true, channel_parse(v, &x->desc.channel) == 0;
 	else if (strcmp(k, "bad_at") == 0)
 		x->corrupt = true, x->bad_at = strtoull(v, NULL, 10);
 	else
@@ -118,6 +118,12 @@ static bool state_set(struct modem_state *st, const char *k, const char *v)
 		st->fff.complete = atoi(v) != 0;
 	else if (strcmp(k, "fff_sha256") == 0)
 		copy_hex(st->fff.sha256, v);
+	else if (strcmp(k, "fff_channel") == 0)
+		return channel_parse(v, &st->fff.channel) == 0;
+	else if (strcmp(k, "channel") == 0)
+		return channel_parse(v, &st->channel) == 0;
+	else if (strcmp(k, "keeps_old") == 0)
+		st->keeps_old = atoi(v) != 0;
 	else if (strcmp(k, "factory") == 0)
 		st->factory = atoi(v) != 0;
 	else if (strcmp(k, "ppp") == 0)
@@ -135,6 +141,7 @@ int state_load(struct modem_state *st, const char *path)
 
 	if (!f)
 		return (!path || errno == ENOENT) ? 0 : -1;
+	st->channel = CHANNEL_CATM1; /* a file from before channels: CAT-M1 */
 	while (fgets(line, sizeof(line), f)) {
 		char *eq = strchr(line, '=');
 
@@ -170,6 +177,8 @@ static void xfer_write(const struct xfer_snapshot *x, FILE *f)
 			"xfer_kind=%s\nxfer_build=%lu\nxfer_from=%lu\nxfer_size=%llu\n"
 			"xfer_seed=%llu\n",
 			image_kind_name(d->kind), d->build, d->from, d->size, d->seed);
+	if (x->tagged && d->channel_tagged)
+		fprintf(f, "xfer_channel=%s\n", channel_name(d->channel));
 	if (x->corrupt)
 		fprintf(f, "xfer_bad_at=%llu\n", x->bad_at);
 }
@@ -179,14 +188,16 @@ static void state_write(const struct modem_state *st, FILE *f)
 	fprintf(f, "mode=%d\nbuild=%lu\nbootloader0=%lu\nupgraded=%d\nreport=%s\nfff=%d\n",
 		st->mode, st->build, st->bootloader0, st->upgraded, report_name(st->report),
 		st->fff_present);
-	fprintf(f, "factory=%d\nppp=%d\n", st->factory, st->ppp);
+	fprintf(f, "factory=%d\nppp=%d\nchannel=%s\nkeeps_old=%d\n", st->factory, st->ppp,
+		channel_name(st->channel), st->keeps_old);
 	if (st->xfer.present)
 		xfer_write(&st->xfer, f);
 	if (!st->fff_present)
 		return;
 	fprintf(f, "fff_kind=%s\nfff_build=%lu\nfff_from=%lu\nfff_bytes=%llu\n",
 		image_kind_name(st->fff.kind), st->fff.build, st->fff.from, st->fff.bytes);
-	fprintf(f, "fff_complete=%d\nfff_sha256=%s\n", st->fff.complete, st->fff.sha256);
+	fprintf(f, "fff_complete=%d\nfff_sha256=%s\nfff_channel=%s\n", st->fff.complete,
+		st->fff.sha256, channel_name(st->fff.channel));
 }
 
 int state_save(const struct modem_state *st, const char *path)

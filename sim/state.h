@@ -10,7 +10,8 @@
 #include "image.h"
 #include "sha256.h"
 
-enum report { REPORT_NONE, REPORT_SUCCESS, REPORT_FAIL, REPORT_ONGOING };
+/* REPORT_FAIL_PATCH: a complete diff for another base build was refused (its own words). */
+enum report { REPORT_NONE, REPORT_SUCCESS, REPORT_FAIL, REPORT_ONGOING, REPORT_FAIL_PATCH };
 
 /* How an STP session was opened. */
 enum stp_method { METHOD_FFF, METHOD_ON_THE_FLY, METHOD_STP, METHOD_MTOOLS };
@@ -23,6 +24,7 @@ struct image_info {
 	unsigned long long bytes;
 	bool complete;
 	char sha256[SHA256_HEX_LEN];
+	enum channel channel;
 };
 
 /*
@@ -53,11 +55,14 @@ struct modem_state {
 	enum report report;	   /* what AT+SMUPGRADE? says */
 	bool fff_present;	   /* an image stored by AT+SMSTPU, waiting for AT+SMUPGRADE */
 	struct image_info fff;
-	bool factory; /* fresh from the factory: Bootloader1/2 NA, UE Unknown */
-	bool ppp;     /* in a PPP data session until the host escapes with +++ */
+	bool factory;	      /* fresh from the factory: Bootloader1/2 NA, UE Unknown */
+	bool ppp;	      /* in a PPP data session until the host escapes with +++ */
+	enum channel channel; /* of the application firmware in flash */
+	bool keeps_old;	      /* --refusal-keeps-firmware: a refused diff left the old firmware */
 	struct xfer_snapshot xfer;
 };
 
+/* The state file's word for a report (AT+SMUPGRADE? words REPORT_FAIL_PATCH itself). */
 const char *report_name(enum report r);
 const char *stp_method_name(enum stp_method m);
 

@@ -20,6 +20,7 @@ static void log_image(struct sim *s, const struct image_info *info)
 	ev_int(&e, "bytes", (long long)info->bytes);
 	ev_str(&e, "sha256", info->sha256);
 	ev_bool(&e, "complete", info->complete);
+	ev_str(&e, "channel", channel_name(info->channel));
 	if (s->rx.corrupt)
 		ev_int(&e, "bad_at", (long long)s->rx.bad_at);
 	ev_end(&s->log, &e);
@@ -33,6 +34,7 @@ static void image_info_of(const struct image_rx *rx, struct image_info *info)
 	info->from = rx->desc.from;
 	info->bytes = rx->bytes;
 	info->complete = image_rx_complete(rx);
+	info->channel = rx->desc.channel;
 	sha256_hex(&rx->sha, info->sha256);
 }
 
@@ -113,6 +115,7 @@ static void first_block(struct sim *s)
 	if (s->method != METHOD_ON_THE_FLY && s->method != METHOD_MTOOLS)
 		return;
 	s->st.upgraded = false;
+	s->st.keeps_old = false;
 	s->st.report = REPORT_ONGOING;
 	if (s->method == METHOD_ON_THE_FLY && (s->mode == 3 || s->mode == 4))
 		s->st.mode = s->mode;
@@ -171,12 +174,35 @@ static void hang(struct sim *s, uint16_t len)
 	timer_stop(s, TM_BABBLE);
 }
 
+/*
+ * --fff-stuck: the store's file system is read-only. The first block of a
+ * stored-method session is never written nor answered, and the modem answers
+ * nothing more until a power cycle (input discarded).
+ */
+static void fff_stuck(struct sim *s, uint16_t len)
+{
+	struct ev e;
+
+	ev_begin(&e, "fff_stuck");
+	ev_int(&e, "tid", s->stp.h.tid);
+	ev_int(&e, "block", len);
+	ev_end(&s->log, &e);
+	s->phase = PH_HUNG;
+	s->busy = BUSY_NONE;
+	timer_stop(s, TM_MODEM);
+	timer_stop(s, TM_BABBLE);
+}
+
 static uint16_t cb_block(void *ctx, const uint8_t *data, uint16_t len)
 {
 	struct sim *s = ctx;
 	const struct fault_config *c = &s->cfg.faults;
 	uint16_t residue = 0;
 
+	if (s->method == METHOD_FFF && s->cfg.fff_stuck) {
+		fff_stuck(s, len);
+		return 0;
+	}
 	if (s->blocks++ == 0)
 		first_block(s);
 	if (c->power_cut_at && s->rx.bytes + len >= c->power_cut_at) {

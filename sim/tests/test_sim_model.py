@@ -279,13 +279,15 @@ class Sim:
         self.sysstart()
 
 
-def mkimage(tmp, kind, build, size, frm=None, seed=None):
-    out = os.path.join(tmp, "%s-%d-%d.img" % (kind, build, size))
+def mkimage(tmp, kind, build, size, frm=None, seed=None, channel=None):
+    out = os.path.join(tmp, "%s-%d-%d-%s-%s.img" % (kind, build, size, frm, channel))
     cmd = [SQNSIM, "mkimage", "--kind", kind, "--build", str(build), "--size", str(size)]
     if frm is not None:
         cmd += ["--from", str(frm)]
     if seed is not None:
         cmd += ["--seed", str(seed)]
+    if channel is not None:
+        cmd += ["--channel", channel]
     subprocess.run(cmd + [out], check=True)
     with open(out, "rb") as f:
         return f.read()
@@ -750,6 +752,465 @@ class MkImage(SimTest):
         m.transfer(bytes(img))
         e = m.event("image")
         self.assertEqual((e["kind"], e["complete"], e["bad_at"]), ("bootrom", False, 0))
+
+
+# ---- 10. the command line (one table row per option) ----
+
+
+class Options(SimTest):
+    def run_sim(self, *args):
+        return subprocess.run([SQNSIM] + list(args), capture_output=True, text=True, timeout=WAIT)
+
+    def test_numbers_are_bounded(self):
+        for opt, bad, lo, hi in (("--mode", "5", 0, 4), ("--boot-ms", "x", 0, 3600000),
+                                 ("--rate", "49", 50, 16000000),
+                                 ("--max-transfer", "16", 17, 65535),
+                                 ("--seed", "-1", 0, 2**64 - 1),
+                                 ("--hang-at", "0", 1, 2**64 - 1)):
+            with self.subTest(opt=opt):
+                r = self.run_sim("--link", os.path.join(self.tmp, "x"), opt, bad)
+                self.assertEqual(r.returncode, 2)
+                self.assertEqual(r.stderr.splitlines()[0],
+                                 "sqnsim: %s: expected a number in %d..%d, got '%s'"
+                                 % (opt, lo, hi, bad))
+
+    def test_help_lists_every_option(self):
+        r = self.run_sim("--help")
+        self.assertEqual(r.returncode, 0)
+        self.assertTrue(r.stdout.startswith("usage: sqnsim --link PATH [options]\n"))
+        for line in ("  --boot-ms N          reboot to +SYSSTART (default 2000)",
+                     "  --corrupt-signature N",
+                     "  --stall-at PCT:MS    stop answering MS ms when the image reaches PCT %",
+                     "                       (repeatable, up to 8)",
+                     "  --board-updater FILE the board's /flash/updater.elf", "  --help"):
+            self.assertIn(line + "\n", r.stdout)
+
+
+# ---- 11. what real modems were seen doing ----
+
+CPSMS = b'\r\n+CPSMS: 1,,,"10000110","00011110"\r\n'
+CEREG = b"\r\n+CEREG: 2\r\n"
+BUILT_2017 = "by robot-soft at 2017-12-11 15:06:33"
+
+
+def showver(rows, ue):
+    """The SYSTEM VERSION block as AT!="showver" answers it, before OK."""
+    lines = ["SYSTEM VERSION", "==============", "  FIRMWARE VERSION"] + rows[:3] + \
+        ["    NV Info      : 1.1,0,0", rows[3], "    UE           : " + ue, "  COMPONENTS",
+         "    ZSP0         : 1.0.99-13604", "    ZSP1         : 1.0.99-12341"]
+    return "\r\n" + "".join(x + "\r\n" for x in lines)
+
+
+class FieldTest(SimTest):
+    def power_cycle(self, m, *args):
+        """SIGTERM (a clean power-off), then a new process on the same flash."""
+        self.assertEqual(m.stop(), 0)
+        m.proc.stdout.close()
+        m.proc.stderr.close()
+        self.sims.remove(m)
+        return self.sim(*args, state=m.state)
+
+
+class FirstError(FieldTest):
+    def test_first_line_after_every_boot(self):
+        m = self.sim("--mode", "2", "--first-error")
+        m.sysstart()
+        m.send(b"AT+CGSN\r")
+        self.assertEqual(m.read_exact(len(b"AT+CGSN\r\r\nERROR\r\n")), b"AT+CGSN\r\r\nERROR\r\n")
+        m.send(b"AT\r")
+        self.assertEqual(m.read_exact(len(b"AT\r\r\nOK\r\n")), b"AT\r\r\nOK\r\n")
+        e = m.event("first_error")
+        self.assertEqual((e["mode"], e["cmd"], e["why"]), (2, "AT+CGSN", "boot"))
+        self.assertEqual(m.all("at", cmd="AT+CGSN")[0]["result"], "ERROR")
+        m.assertok("ATE0")
+        m.assertok("AT^RESET")  # every boot
+        m.event("boot", mode=2)
+        m.sysstart()
+        self.assertEqual(m.at("ATE0"), ("ERROR", "ATE0\r\r\n"))
+        self.assertEqual(m.at("ATE0"), ("OK", "ATE0\r\r\n"))
+        self.assertEqual(len(m.all("first_error")), 2)
+
+    def test_boot_rom_answers_tersely(self):
+        m = self.sim("--mode", "0", "--first-error")
+        m.rate(115200)
+        m.sysstart()
+        for cmd, answer in ((b"AT\r", b"ERROR\r\n"), (b"AT\r", b"OK\r\n"),
+                            (b"AT+SMOD?\r", b"0\r\nOK\r\n")):
+            m.send(cmd)
+            self.assertEqual(m.read_exact(len(answer)), answer)
+        e = m.event("first_error")
+        self.assertEqual((e["mode"], e["why"]), (0, "boot"))
+
+    def test_first_line_after_five_idle_seconds(self):
+        m = self.sim("--mode", "4", "--first-error")
+        m.sysstart()
+        self.assertEqual(m.at("AT"), ("ERROR", "\r\n"))
+        self.assertEqual(m.at("AT+SMOD?"), ("OK", "\r\n4\r\n"))
+        self.assertEqual(m.quiet(5.3), b"")  # the host says nothing for 5 s
+        m.send(b"AT+SMOD?\r")
+        self.assertEqual(m.read_exact(len(b"\r\nERROR\r\n")), b"\r\nERROR\r\n")
+        self.assertEqual(m.at("AT+SMOD?"), ("OK", "\r\n4\r\n"))
+        self.assertEqual([e["why"] for e in m.all("first_error")], ["boot", "idle"])
+
+
+class CrashDump(FieldTest):
+    def test_every_nth_answer_has_a_dump_in_front(self):
+        m = self.sim("--mode", "4", "--crash-dump", "2")
+        m.sysstart()
+        m.send(b"AT\r")
+        self.assertEqual(m.read_exact(6), b"\r\nOK\r\n")
+        m.send(b"AT+SMOD?\r")
+        raw = m.read_exact(300 + len(b"\r\n4\r\nOK\r\n"))
+        dump, answer = raw[:300], raw[300:]
+        self.assertEqual(answer, b"\r\n4\r\nOK\r\n")
+        self.assertNotIn(b"\r", dump)
+        self.assertNotIn(b"\n", dump)
+        self.assertIn(b"\0\0", dump)
+        self.assertIn(b"5.1.1.0 [39529] by robot-soft at 2018-08-20", dump)
+        self.assertIn(b"Assertion failed", dump)
+        self.assertTrue(dump.endswith(b"hal_misc.c@420 'Spurious Int"), dump)
+        self.assertTrue(any(b >= 0x80 for b in dump))
+        m.send(b"AT\r")
+        self.assertEqual(m.read_exact(6), b"\r\nOK\r\n")
+        m.send(b"AT\r")
+        self.assertEqual(m.read_exact(306), dump + b"\r\nOK\r\n")
+        self.assertEqual([(e["n"], e["cmd"], e["bytes"]) for e in m.all("crash_dump")],
+                         [(2, "AT+SMOD?", 300), (4, "AT", 300)])
+
+    def test_not_in_the_boot_rom(self):
+        m = self.sim("--mode", "0", "--crash-dump", "1")
+        m.rate(115200)
+        m.sysstart()
+        m.send(b"AT\r")
+        self.assertEqual(m.read_exact(4), b"OK\r\n")
+        self.assertEqual(m.all("crash_dump"), [])
+
+
+class Urc(FieldTest):
+    def test_every_nth_answer_in_the_application(self):
+        m = self.sim("--mode", "2", "--urc", "2")
+        m.wake()  # ATE0: the first command line
+        m.send(b"AT\r")
+        self.assertEqual(m.read_exact(len(CPSMS) + 6 + len(CEREG)), CPSMS + b"\r\nOK\r\n" + CEREG)
+        m.send(b"AT\r")
+        self.assertEqual(m.read_exact(6), b"\r\nOK\r\n")
+        m.send(b"AT+SMOD?\r")
+        want = CPSMS + b"\r\n2\r\nOK\r\n" + CEREG
+        self.assertEqual(m.read_exact(len(want)), want)
+        self.assertEqual(m.quiet(0.2), b"")
+        self.assertEqual([(e["where"], e["line"]) for e in m.all("urc")],
+                         [("before", '+CPSMS: 1,,,"10000110","00011110"'),
+                          ("after", "+CEREG: 2")] * 2)
+
+    def test_not_in_the_updater(self):
+        m = self.sim("--mode", "4", "--urc", "1")
+        m.sysstart()
+        m.send(b"AT\r")
+        self.assertEqual(m.read_exact(6), b"\r\nOK\r\n")
+        self.assertEqual(m.quiet(0.2), b"")
+        self.assertEqual(m.all("urc"), [])
+
+
+class Showver(FieldTest):
+    def test_todays_layout(self):
+        m = self.sim("--mode", "2")
+        m.wake()
+        self.assertEqual(m.assertok('AT!="showver"'), showver(
+            ["    Bootloader0  : 5.1.1.0 [33080]", "    Bootloader1* : 5.1.1.0 [38638]",
+             "    Bootloader2  : 5.1.1.0 [38638]",
+             "    Software     : 5.1.1.0 [38638] by robot-soft at 2018-08-20 09:51:46"],
+            "5.0.0.0d"))
+        self.assertEqual(m.event("showver")["layout"], "2018")
+
+    def test_2017_layout(self):
+        m = self.sim("--mode", "2", "--showver-2017", "--build", "33988")
+        m.wake()
+        self.assertEqual(m.assertok('AT!="showver"'), showver(
+            ["    Bootloader0  : BUILD5.1.1.0-33080 " + BUILT_2017,
+             "    Bootloader1* : BUILD5.1.1.0-33988 " + BUILT_2017,
+             "    Bootloader2  : BUILD5.1.1.0-33988 " + BUILT_2017,
+             "    Software     : BUILD5.1.1.0-33988 " + BUILT_2017], "5.0.0.0d"))
+        e = m.event("showver")
+        self.assertEqual((e["layout"], e["version"], e["build"]), ("2017", "5.1.1.0", 33988))
+
+    def test_error_once_per_power_on(self):
+        m = self.sim("--mode", "2", "--showver-error-once")
+        m.wake()
+        self.assertEqual(m.at('AT!="showver"'), ("ERROR", "\r\n"))
+        self.assertIn("Bootloader1* : 5.1.1.0 [38638]", m.assertok('AT!="showver"'))
+        self.assertIn("Bootloader1* : 5.1.1.0 [38638]", m.assertok('AT!="showver"'))
+        m.assertok("AT^RESET")  # a reboot is not a power cycle
+        m.wake()
+        self.assertIn("SYSTEM VERSION", m.assertok('AT!="showver"'))
+        self.assertEqual(len(m.all("showver_error")), 1)
+        m2 = self.power_cycle(m, "--showver-error-once")
+        m2.wake()
+        self.assertEqual(m2.at('AT!="showver"'), ("ERROR", "\r\n"))
+        self.assertIn("SYSTEM VERSION", m2.assertok('AT!="showver"'))
+        m2.event("showver_error", mode=2)
+
+
+PATCH = "\r\n+SMUPGRADE: failure[diffUpgrade,239] Patch didn't apply!\r\n"
+
+
+class RefusedDiff(FieldTest):
+    def refuse(self, m):
+        m.assertok('AT+SMSTPU="ON_THE_FLY"')
+        m.transfer(self.image("diff", 39529, frm=11111))
+        e = m.event("upgrade", result="fail")
+        self.assertEqual((e["kind"], e["reason"], e["build"]), ("diff", "patch", 38638))
+        self.assertEqual(m.assertok("AT+SMUPGRADE?"), PATCH)
+
+    def test_the_modems_words(self):
+        m = self.sim("--mode", "2")
+        m.wake()
+        m.to_updater()
+        self.refuse(m)
+        self.refused(m, "AT+SMSWBOOT=1,1", 4)  # the default: the updater does not leave
+        self.refused(m, "AT+SMSWBOOT=1,0", 4)
+        self.assertEqual(m.state_dict()["report"], "fail_patch")
+        # Other failures keep the plain word: an incomplete image, a full image for another build.
+        m.assertok('AT+SMSTPU="ON_THE_FLY"')
+        m.transfer(self.image("full", 48829, frm=39529))
+        e = m.event("upgrade", result="fail", kind="full")
+        self.assertNotIn("reason", e)
+        self.assertEqual(m.assertok("AT+SMUPGRADE?"), "\r\n+SMUPGRADE: fail\r\n")
+
+    def test_stored_diff_for_another_base(self):
+        m = self.sim("--mode", "2")
+        m.wake()
+        m.assertok("AT+SMSTPU")
+        m.transfer(self.image("diff", 39529, frm=11111))
+        m.event("image", method="FFF")
+        m.assertok("AT+SMUPGRADE")
+        m.sysstart()  # mode 4, applying
+        m.event("mode", **{"from": 4, "to": 2})
+        m.wake()
+        self.assertEqual(m.assertok("AT+SMUPGRADE?"), PATCH)
+        self.assertEqual(m.event("upgrade", result="fail")["reason"], "patch")
+        self.assertEqual(m.assertok("ATI1"), "\r\nUE5.0.0.0d\r\nLR5.1.1.0-38638\r\n")
+
+    def test_refusal_keeps_firmware(self):
+        for how in ("=1,1", "=1,0"):
+            with self.subTest(how=how):
+                m = self.sim("--mode", "2", "--refusal-keeps-firmware")
+                m.wake()
+                m.to_updater()
+                self.refuse(m)
+                if how == "=1,1":
+                    m.assertok("AT+SMSWBOOT=1,1")
+                else:
+                    m.assertok("AT+SMSWBOOT=1,0")
+                    m.assertok("AT^RESET")
+                m.event("mode", **{"from": 4, "to": 2})
+                m.wake()
+                self.assertEqual(m.assertok("ATI1"), "\r\nUE5.0.0.0d\r\nLR5.1.1.0-38638\r\n")
+                self.assertEqual(m.assertok("AT+SMOD?"), "\r\n2\r\n")
+
+    def test_refusal_keeps_firmware_not_after_other_failures(self):
+        m = self.sim("--mode", "4", "--refusal-keeps-firmware")
+        m.sysstart()
+        m.assertok('AT+SMSTPU="ON_THE_FLY"')
+        m.transfer(self.image("full", 48829, frm=39529))
+        m.event("upgrade", result="fail")
+        self.refused(m, "AT+SMSWBOOT=1,1", 4)
+
+
+class Timing(FieldTest):
+    def test_app_boot_after_an_upgrade(self):
+        m = self.sim("--mode", "2", "--app-boot-ms", "1200")
+        m.wake()
+        m.to_updater()
+        self.assertEqual(m.all("mode", to=4)[0]["ms"], 100)  # other boots: --boot-ms
+        m.assertok('AT+SMSTPU="ON_THE_FLY"')
+        m.transfer(self.image("full", 39529))
+        m.event("upgrade", result="success")
+        m.assertok("AT+SMSWBOOT=1,1")
+        switch = m.event("mode", **{"from": 4, "to": 2})
+        self.assertEqual(switch["ms"], 1200)
+        m.sysstart()
+        boot = m.event("boot", mode=2, build=39529)
+        self.assertEqual(boot["ms"], 1200)
+        self.assertGreaterEqual(boot["t"] - switch["t"], 1200)
+
+    def test_updater_load(self):
+        m = self.sim("--mode", "0", "--updater-ms", "900")
+        m.rate(115200)
+        m.sysstart()
+        m.assertok("AT+STP")
+        m.transfer(self.image("updater", 1, 3000))
+        switch = m.event("mode", **{"from": 0, "to": 4})
+        self.assertEqual(switch["ms"], 900)
+        m.rate(921600)  # the updater's rate
+        m.send(b"AT\r")
+        self.assertEqual(m.quiet(0.4), b"")  # loading: input discarded
+        m.sysstart()
+        boot = m.event("boot", mode=4)
+        self.assertGreaterEqual(boot["t"] - switch["t"], 900)
+        m.assertok("AT")
+
+    def test_field_timing_and_explicit_options(self):
+        for args, app, upd in ((["--field-timing"], 25000, 20000),
+                               (["--app-boot-ms", "700", "--field-timing"], 700, 20000),
+                               (["--field-timing", "--updater-ms", "600"], 25000, 600)):
+            with self.subTest(args=args):
+                m = self.sim("--mode", "0", *args)
+                m.rate(115200)
+                m.sysstart()
+                m.assertok("AT+STP")
+                m.transfer(self.image("updater", 1, 3000))
+                self.assertEqual(m.event("mode", **{"from": 0, "to": 4})["ms"], upd)
+                m.close()
+                m = self.sim("--mode", "4", *args)
+                m.sysstart()
+                m.assertok('AT+SMSTPU="ON_THE_FLY"')
+                m.transfer(self.image("full", 39529))
+                m.event("upgrade", result="success")
+                m.assertok("AT+SMSWBOOT=1,1")
+                self.assertEqual(m.event("mode", **{"from": 4, "to": 2})["ms"], app)
+                m.close()
+
+
+class FffStuck(FieldTest):
+    def test_first_block_never_answered(self):
+        img = self.image("full", 39529)
+        m = self.sim("--mode", "2", "--fff-stuck")
+        m.wake()
+        m.assertok("AT+SMSTPU")
+        m.good(m.req(OP_RESET, 0, 0), OP_RESET, 0)
+        m.good(m.req(OP_OPEN, 1, 1), OP_OPEN, 1)
+        m.good(m.req(OP_CMD, 1, 2, struct.pack(">H", 1000)), OP_CMD, 2)
+        m.req(OP_BLOCK, 1, 3, img[:1000], answer=False)
+        e = m.event("fff_stuck")
+        self.assertEqual((e["tid"], e["block"]), (3, 1000))
+        m.send(frame(OP_BLOCK, 1, 3, img[:1000]) + frame(OP_RESET, 0, 0) + b"AT\r")
+        self.assertEqual(m.quiet(0.5), b"")
+        self.assertEqual(m.all("image"), [])
+        m2 = self.power_cycle(m, "--fff-stuck")
+        m.event("power_off")
+        m2.wake()
+        self.assertEqual(m2.assertok("ATI1"), "\r\nUE5.0.0.0d\r\nLR5.1.1.0-38638\r\n")
+
+    def test_on_the_fly_unaffected(self):
+        m = self.sim("--mode", "4", "--fff-stuck")
+        m.sysstart()
+        m.assertok('AT+SMSTPU="ON_THE_FLY"')
+        m.transfer(self.image("full", 39529))
+        m.event("upgrade", result="success")
+        self.assertEqual(m.all("fff_stuck"), [])
+
+
+class Channels(FieldTest):
+    def test_versions_follow_the_channel(self):
+        for args, ati1, rows, ue in (
+                (["--channel", "nb1", "--build", "41019"], "\r\nUE6.0.0.0\r\nLR6.0.0.0-41019\r\n",
+                 ["6.0.0.0 [41019]"], "6.0.0.0"),
+                (["--build", "48829"], "\r\nUE5.2.0.3\r\nLR5.2.1.0-48829\r\n",
+                 ["5.2.1.0 [48829]"], "5.2.0.3"),
+                (["--channel", "catm1", "--build", "47999"],
+                 "\r\nUE5.0.0.0d\r\nLR5.1.1.0-47999\r\n", ["5.1.1.0 [47999]"], "5.0.0.0d")):
+            with self.subTest(args=args):
+                m = self.sim("--mode", "2", *args)
+                m.wake()
+                self.assertEqual(m.assertok("ATI1"), ati1)
+                v = rows[0]
+                self.assertEqual(m.assertok('AT!="showver"'), showver(
+                    ["    Bootloader0  : 5.1.1.0 [33080]", "    Bootloader1* : " + v,
+                     "    Bootloader2  : " + v,
+                     "    Software     : %s by robot-soft at 2018-08-20 09:51:46" % v], ue))
+                m.close()
+
+    def test_nb1_showver_2017(self):
+        m = self.sim("--mode", "2", "--channel", "nb1", "--showver-2017")
+        m.wake()
+        self.assertIn("    Software     : BUILD6.0.0.0-38638 " + BUILT_2017 + "\r\n",
+                      m.assertok('AT!="showver"'))
+
+    def test_full_image_sets_the_channel_and_a_diff_keeps_it(self):
+        m = self.sim("--mode", "2")
+        m.wake()
+        self.assertEqual(m.state_dict()["channel"], "catm1")
+        m.to_updater()
+        m.assertok('AT+SMSTPU="ON_THE_FLY"')
+        m.transfer(self.image("full", 41019, channel="nb1"))
+        self.assertEqual(m.event("image")["channel"], "nb1")
+        self.assertEqual(m.event("upgrade", result="success")["channel"], "nb1")
+        m.assertok("AT+SMSWBOOT=1,1")
+        m.wake()
+        self.assertEqual(m.assertok("ATI1"), "\r\nUE6.0.0.0\r\nLR6.0.0.0-41019\r\n")
+        self.assertEqual(m.state_dict()["channel"], "nb1")
+        m.to_updater()
+        m.assertok('AT+SMSTPU="ON_THE_FLY"')
+        m.transfer(self.image("diff", 46262, frm=41019))
+        m.event("upgrade", result="success", build=46262)
+        m.assertok("AT+SMSWBOOT=1,1")
+        m.wake()
+        self.assertEqual(m.assertok("ATI1"), "\r\nUE6.0.0.0\r\nLR6.0.0.0-46262\r\n")
+        # Back to CAT-M1 with a full image without the field.
+        m.assertok("AT+SMSTPU")
+        m.transfer(self.image("full", 39529))
+        m.assertok("AT+SMUPGRADE")
+        m.sysstart()  # mode 4, applying
+        m.event("upgrade", result="success", build=39529)
+        m.event("mode", **{"from": 4, "to": 2})
+        m.wake()
+        self.assertEqual(m.assertok("ATI1"), "\r\nUE5.0.0.0d\r\nLR5.1.1.0-39529\r\n")
+
+    def test_state_file(self):
+        m = self.sim("--mode", "2", "--channel", "nb1")
+        m.wake()
+        m2 = self.power_cycle(m)  # the flash wins over the default
+        self.assertEqual(m.state_dict()["channel"], "nb1")
+        self.assertEqual(m2.event("power_on")["channel"], "nb1")
+        m2.wake()
+        self.assertIn("UE6.0.0.0", m2.assertok("ATI1"))
+        old = os.path.join(self.tmp, "old-state")
+        with open(old, "w") as f:  # written before channels existed
+            f.write("mode=2\nbuild=41065\nbootloader0=33080\nupgraded=0\nreport=none\nfff=0\n"
+                    "factory=0\nppp=0\n")
+        m3 = self.sim("--channel", "nb1", state=old)
+        self.assertEqual(m3.event("power_on")["channel"], "catm1")
+        m3.wake()
+        self.assertEqual(m3.assertok("ATI1"), "\r\nUE5.0.0.0d\r\nLR5.1.1.0-41065\r\n")
+
+    def test_mkimage_tag(self):
+        self.assertIn(b"seed=41019 channel=nb1\n", self.image("full", 41019, channel="nb1")[:256])
+        self.assertIn(b"seed=39529\n", self.image("full", 39529)[:256])
+        r = subprocess.run([SQNSIM, "mkimage", "--kind", "full", "--build", "1", "--size", "400",
+                            "--channel", "lte", os.path.join(self.tmp, "x")],
+                           capture_output=True, timeout=WAIT)
+        self.assertEqual(r.returncode, 2)
+
+
+class TwoPartRelease(FieldTest):
+    def test_part_two_follows_part_one(self):
+        part1 = self.image("full", 39529)  # CATM1-5.2-48829-1.dup
+        part2 = self.image("full", 48829, frm=39529)  # CATM1-5.2-48829-2.dup
+        self.assertIn(b"kind=full build=48829 from=39529 ", part2[:256])
+        m = self.sim("--mode", "2")
+        m.wake()
+        m.to_updater()
+        m.assertok('AT+SMSTPU="ON_THE_FLY"')
+        m.transfer(part1)
+        m.event("upgrade", result="success", build=39529)
+        m.assertok('AT+SMSTPU="ON_THE_FLY"')  # before any reset
+        m.transfer(part2)
+        m.event("upgrade", result="success", build=48829)
+        self.assertEqual(m.assertok("AT+SMUPGRADE?"), "\r\n+SMUPGRADE: success\r\n")
+        m.assertok("AT+SMSWBOOT=1,1")
+        m.wake()
+        self.assertEqual(m.assertok("ATI1"), "\r\nUE5.2.0.3\r\nLR5.2.1.0-48829\r\n")
+
+    def test_part_two_alone_fails(self):
+        m = self.sim("--mode", "4")  # build 38638
+        m.sysstart()
+        m.assertok('AT+SMSTPU="ON_THE_FLY"')
+        m.transfer(self.image("full", 48829, frm=39529))
+        e = m.event("upgrade", result="fail", kind="full")
+        self.assertNotIn("reason", e)
+        self.assertEqual(m.assertok("AT+SMUPGRADE?"), "\r\n+SMUPGRADE: fail\r\n")
+        self.refused(m, "AT+SMSWBOOT=1,1", 4)
+        self.assertEqual(m.state_dict()["build"], "38638")
 
 
 if __name__ == "__main__":
