@@ -6,7 +6,12 @@
  * to report the OS error keeps it in its own context.
  *
  * Memory: the core never allocates. The caller owns struct sqns_ctx (about
- * 3 KiB: the STP block buffer dominates) and every buffer passed in.
+ * 3.6 KiB: the core's private room, where the STP block buffer dominates) and
+ * every buffer passed in.
+ *
+ * ABI: the core's private state is opaque room of SQNS_PRIV_SIZE bytes inside
+ * struct sqns_ctx, so it changes without moving anything a caller reads;
+ * sqns_ctx_size() tells a binding which layout the library was built with.
  *
  * Threading: a context is used by one thread at a time. Contexts are
  * independent, so several modems may be driven from several threads.
@@ -325,34 +330,35 @@ struct sqns_result {
 	char report[SQNS_REPORT_MAX];
 };
 
-/* The core's working state. Private: callers neither read nor write it. */
-struct sqns_ctx_private {
-	uint8_t rx[SQNS_RX_BUF];
-	size_t rx_pos, rx_len;
-	char line[SQNS_LINE_MAX + 1];
-	size_t line_len;
-	bool line_overflow;
-	bool sysstart; /* +SYSSTART seen since it was last cleared */
-	bool closing;  /* sending the closing RESET: should_abort is not asked */
-	uint32_t tid;
-	uint16_t max_transfer;
-	int tick_phase;	       /* the phase of the running wait, -1 none */
-	uint32_t tick_origin;  /* when that wait began (now_ms) */
-	uint32_t tick_seconds; /* TICKs emitted for it */
-	uint8_t frame[16 + SQNS_STP_MAX_BLOCK];
-};
+/*
+ * The room a context reserves for the core's private state. Its layout is not
+ * in this header: the core may change it within this size without changing
+ * struct sqns_ctx for its callers (the core checks that it fits).
+ */
+#define SQNS_PRIV_SIZE 3072u
 
 /*
  * One modem conversation, caller-allocated (Zephyr's convention: public for
- * allocation, not for writing). The caller gives everything to sqns_init in a
- * struct sqns_config, port included, and afterwards only reads `cfg` (as
- * sqns_init completed it, defaults filled in) and `res`; `priv` is the core's.
+ * allocation, not for writing): no heap. The caller gives everything to
+ * sqns_init in a struct sqns_config, port included, and afterwards only reads
+ * `cfg` (as sqns_init completed it, defaults filled in) and `res`; `priv` is
+ * opaque room for the core.
  */
 struct sqns_ctx {
 	struct sqns_config cfg;
 	struct sqns_result res;
-	struct sqns_ctx_private priv;
+	union {
+		uint64_t align_u64;
+		void *align_ptr;
+		unsigned char room[SQNS_PRIV_SIZE];
+	} priv;
 };
+
+/*
+ * sizeof(struct sqns_ctx) as this library was built: a caller that mirrors
+ * the structure (a binding in another language) checks it against its own.
+ */
+SQNS_API size_t sqns_ctx_size(void);
 
 /*
  * SQNS_OK, or SQNS_ERR_ARG when ops or a required op is missing: read, write

@@ -155,10 +155,10 @@ class _Result(ctypes.Structure):
                 ("rate", _u32), ("report", ctypes.c_char * 128)]  # SQNS_REPORT_MAX
 
 
-# struct sqns_ctx_private is the core's: room for it, never read. Its C size is
-# below this (the layout test checks it), so a library whose private part grows
-# a little still fits.
-_PRIV_ROOM = 4096
+# The core's private state lives in opaque room of SQNS_PRIV_SIZE bytes that the
+# header reserves: its layout may change without changing struct sqns_ctx.
+# _library() checks sqns_ctx_size() against this mirror when it loads.
+_PRIV_ROOM = 3072  # SQNS_PRIV_SIZE
 
 
 class _Ctx(ctypes.Structure):
@@ -186,6 +186,7 @@ _PINT = ctypes.POINTER(_int)
 _CTX = ctypes.POINTER(_Ctx)
 _SIGNATURES = {
     "sqns_strerror": (ctypes.c_char_p, [_int]),
+    "sqns_ctx_size": (ctypes.c_size_t, []),
     "sqns_stp_op_name": (ctypes.c_char_p, [ctypes.c_uint]),
     "sqns_mode_name": (ctypes.c_char_p, [_int]),
     "sqns_init": (_int, [_CTX, ctypes.POINTER(_Config)]),
@@ -273,6 +274,10 @@ def _open_library():
         for name, (restype, argtypes) in _SIGNATURES.items():
             fn = getattr(lib, name)
             fn.restype, fn.argtypes = restype, argtypes
+        if lib.sqns_ctx_size() != ctypes.sizeof(_Ctx):
+            tried.append("%s (%s: another version, its context is %d bytes, this module's %d)"
+                         % (path, where, lib.sqns_ctx_size(), ctypes.sizeof(_Ctx)))
+            continue
         return lib, path
     raise ImportError(
         "sqnsupgrade: cannot load %s. Tried:\n  %s\nBuild it (`make`, or `bash scripts/demo.sh`, "

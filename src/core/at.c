@@ -39,11 +39,17 @@ bool sqns_streq(const char *a, const char *b)
 	return *a == *b;
 }
 
+size_t sqns_ctx_size(void)
+{
+	return sizeof(struct sqns_ctx);
+}
+
 int sqns_init(struct sqns_ctx *ctx, const struct sqns_config *cfg)
 {
 	if (!ctx || !cfg || !cfg->ops || !cfg->ops->read || !cfg->ops->write || !cfg->ops->now_ms)
 		return SQNS_ERR_ARG;
-	*ctx = (struct sqns_ctx){.cfg = *cfg, .res.mode = SQNS_MODE_UNKNOWN, .priv.tick_phase = -1};
+	*ctx = (struct sqns_ctx){.cfg = *cfg, .res.mode = SQNS_MODE_UNKNOWN};
+	*sqns_priv(ctx) = (struct sqns_ctx_private){.tick_phase = -1};
 	struct sqns_timeouts *t = &ctx->cfg.timeouts;
 	if (!ctx->cfg.baud)
 		ctx->cfg.baud = SQNS_APPLICATION_RATE;
@@ -71,29 +77,31 @@ void sqns_emit(struct sqns_ctx *ctx, const struct sqns_event *ev)
 
 void sqns_emit_phase(struct sqns_ctx *ctx, enum sqns_phase phase)
 {
-	ctx->priv.tick_phase = -1; /* a new phase: the next wait counts from zero */
+	sqns_priv(ctx)->tick_phase = -1; /* a new phase: the next wait counts from zero */
 	struct sqns_event ev = {.type = SQNS_EV_PHASE, .phase = phase};
 	sqns_emit(ctx, &ev);
 }
 
 bool sqns_aborted(struct sqns_ctx *ctx)
 {
-	return !ctx->priv.closing && ctx->cfg.should_abort && ctx->cfg.should_abort(ctx->cfg.user);
+	return !sqns_priv(ctx)->closing && ctx->cfg.should_abort &&
+	       ctx->cfg.should_abort(ctx->cfg.user);
 }
 
 static int rx_fill(struct sqns_ctx *ctx, uint32_t timeout_ms)
 {
-	int n = ctx->cfg.ops->read(ctx->cfg.port, ctx->priv.rx, sizeof ctx->priv.rx, timeout_ms);
+	int n = ctx->cfg.ops->read(ctx->cfg.port, sqns_priv(ctx)->rx, sizeof sqns_priv(ctx)->rx,
+				   timeout_ms);
 	if (n < 0)
 		return SQNS_ERR_IO;
-	ctx->priv.rx_pos = 0;
-	ctx->priv.rx_len = (size_t)n;
+	sqns_priv(ctx)->rx_pos = 0;
+	sqns_priv(ctx)->rx_len = (size_t)n;
 	return n;
 }
 
 int sqns_rx_byte(struct sqns_ctx *ctx, uint8_t *b, uint32_t end)
 {
-	while (ctx->priv.rx_pos == ctx->priv.rx_len) {
+	while (sqns_priv(ctx)->rx_pos == sqns_priv(ctx)->rx_len) {
 		if (sqns_aborted(ctx))
 			return SQNS_ERR_ABORTED;
 		uint32_t left = deadline_left(ctx, end);
@@ -104,23 +112,23 @@ int sqns_rx_byte(struct sqns_ctx *ctx, uint8_t *b, uint32_t end)
 		if (n == 0 && left == 0)
 			return 0;
 	}
-	*b = ctx->priv.rx[ctx->priv.rx_pos++];
+	*b = sqns_priv(ctx)->rx[sqns_priv(ctx)->rx_pos++];
 	return 1;
 }
 
 int sqns_drain(struct sqns_ctx *ctx, uint32_t quiet_ms)
 {
-	size_t dropped = ctx->priv.rx_len - ctx->priv.rx_pos;
-	ctx->priv.rx_pos = ctx->priv.rx_len = 0;
-	ctx->priv.line_len = 0;
-	ctx->priv.line_overflow = false;
+	size_t dropped = sqns_priv(ctx)->rx_len - sqns_priv(ctx)->rx_pos;
+	sqns_priv(ctx)->rx_pos = sqns_priv(ctx)->rx_len = 0;
+	sqns_priv(ctx)->line_len = 0;
+	sqns_priv(ctx)->line_overflow = false;
 	while (dropped < DRAIN_MAX) {
 		int n = rx_fill(ctx, quiet_ms);
 		if (n <= 0)
 			return n;
 		dropped += (size_t)n;
 	}
-	ctx->priv.rx_pos = ctx->priv.rx_len = 0;
+	sqns_priv(ctx)->rx_pos = sqns_priv(ctx)->rx_len = 0;
 	return SQNS_OK;
 }
 
@@ -146,23 +154,24 @@ int sqns_read_line(struct sqns_ctx *ctx, uint32_t end)
 	int r;
 	while ((r = sqns_rx_byte(ctx, &c, end)) == 1) {
 		if (c == '\r' || c == '\n') {
-			bool keep = ctx->priv.line_len > 0 && !ctx->priv.line_overflow;
-			ctx->priv.line[ctx->priv.line_len] = '\0';
-			ctx->priv.line_len = 0;
-			ctx->priv.line_overflow = false;
+			bool keep = sqns_priv(ctx)->line_len > 0 && !sqns_priv(ctx)->line_overflow;
+			sqns_priv(ctx)->line[sqns_priv(ctx)->line_len] = '\0';
+			sqns_priv(ctx)->line_len = 0;
+			sqns_priv(ctx)->line_overflow = false;
 			if (keep) {
 				struct sqns_event ev = {.type = SQNS_EV_AT_RX,
-							.text = ctx->priv.line,
-							.len = sqns_strlen(ctx->priv.line)};
+							.text = sqns_priv(ctx)->line,
+							.len = sqns_strlen(sqns_priv(ctx)->line)};
 				sqns_emit(ctx, &ev);
 				return 1;
 			}
 			continue;
 		}
 		if (!printable(c))
-			ctx->priv.line_overflow = true; /* poison the line: dropped at its end */
-		else if (ctx->priv.line_len < SQNS_LINE_MAX)
-			ctx->priv.line[ctx->priv.line_len++] = (char)c;
+			sqns_priv(ctx)->line_overflow =
+			    true; /* poison the line: dropped at its end */
+		else if (sqns_priv(ctx)->line_len < SQNS_LINE_MAX)
+			sqns_priv(ctx)->line[sqns_priv(ctx)->line_len++] = (char)c;
 	}
 	return r;
 }
@@ -170,7 +179,7 @@ int sqns_read_line(struct sqns_ctx *ctx, uint32_t end)
 static bool is_urc(struct sqns_ctx *ctx, const char *line)
 {
 	if (sqns_starts_with(line, "+SYSSTART")) {
-		ctx->priv.sysstart = true;
+		sqns_priv(ctx)->sysstart = true;
 		return true;
 	}
 	return sqns_starts_with(line, "+SHUTDOWN");
@@ -236,7 +245,7 @@ static int collect(struct sqns_ctx *ctx, const char *cmd, char *resp, size_t res
 			return SQNS_ERR_TIMEOUT;
 		if (r < 0)
 			return r;
-		const char *line = ctx->priv.line;
+		const char *line = sqns_priv(ctx)->line;
 		if (sqns_starts_with(line, "+SYSSTART") && used == 0) {
 			/*
 			 * The modem booted while the command was on its way: it
@@ -279,28 +288,28 @@ int sqns_at(struct sqns_ctx *ctx, const char *cmd, char *resp, size_t resp_len, 
  */
 static void wait_begin(struct sqns_ctx *ctx, int phase)
 {
-	if (phase < 0 || phase == ctx->priv.tick_phase)
+	if (phase < 0 || phase == sqns_priv(ctx)->tick_phase)
 		return;
-	ctx->priv.tick_phase = phase;
-	ctx->priv.tick_origin = sqns_now(ctx);
-	ctx->priv.tick_seconds = 0;
+	sqns_priv(ctx)->tick_phase = phase;
+	sqns_priv(ctx)->tick_origin = sqns_now(ctx);
+	sqns_priv(ctx)->tick_seconds = 0;
 }
 
 /* The deadline of the next TICK of the running wait. */
 static uint32_t next_tick(struct sqns_ctx *ctx)
 {
-	return ctx->priv.tick_origin + (ctx->priv.tick_seconds + 1u) * TICK_MS;
+	return sqns_priv(ctx)->tick_origin + (sqns_priv(ctx)->tick_seconds + 1u) * TICK_MS;
 }
 
 static void ticks_due(struct sqns_ctx *ctx, int phase)
 {
-	if (phase < 0 || phase != ctx->priv.tick_phase)
+	if (phase < 0 || phase != sqns_priv(ctx)->tick_phase)
 		return;
 	while (deadline_left(ctx, next_tick(ctx)) == 0) {
-		ctx->priv.tick_seconds++;
+		sqns_priv(ctx)->tick_seconds++;
 		struct sqns_event ev = {.type = SQNS_EV_TICK,
 					.phase = (enum sqns_phase)phase,
-					.value = (int)ctx->priv.tick_seconds};
+					.value = (int)sqns_priv(ctx)->tick_seconds};
 		sqns_emit(ctx, &ev);
 	}
 }
@@ -347,8 +356,8 @@ int sqns_wait_line(struct sqns_ctx *ctx, const char *prefix, uint32_t timeout_ms
 		if (r < 0)
 			return r;
 		if (r == 1) {
-			(void)is_urc(ctx, ctx->priv.line);
-			if (sqns_starts_with(ctx->priv.line, prefix))
+			(void)is_urc(ctx, sqns_priv(ctx)->line);
+			if (sqns_starts_with(sqns_priv(ctx)->line, prefix))
 				return SQNS_OK;
 		}
 		ticks_due(ctx, phase);

@@ -4,6 +4,32 @@
 
 #include "sqnsupgrade.h"
 
+/* The core's working state, in the room struct sqns_ctx reserves for it (priv). */
+struct sqns_ctx_private {
+	uint8_t rx[SQNS_RX_BUF];
+	size_t rx_pos, rx_len;
+	char line[SQNS_LINE_MAX + 1];
+	size_t line_len;
+	bool line_overflow;
+	bool sysstart; /* +SYSSTART seen since it was last cleared */
+	bool closing;  /* sending the closing RESET: should_abort is not asked */
+	uint32_t tid;
+	uint16_t max_transfer;
+	int tick_phase;	       /* the phase of the running wait, -1 none */
+	uint32_t tick_origin;  /* when that wait began (now_ms) */
+	uint32_t tick_seconds; /* TICKs emitted for it */
+	uint8_t frame[16 + SQNS_STP_MAX_BLOCK];
+};
+
+_Static_assert(sizeof(struct sqns_ctx_private) <= SQNS_PRIV_SIZE,
+	       "struct sqns_ctx_private outgrew the room struct sqns_ctx reserves for it");
+
+/* The core's state inside a context. */
+static inline struct sqns_ctx_private *sqns_priv(struct sqns_ctx *ctx)
+{
+	return (struct sqns_ctx_private *)(void *)ctx->priv.room;
+}
+
 /* One monotonic deadline, wrap-safe. */
 static inline uint32_t sqns_now(struct sqns_ctx *ctx)
 {

@@ -186,7 +186,7 @@ static int transact(struct sqns_ctx *ctx, uint8_t *frame, uint16_t block_len, st
 static int exchange_done(struct sqns_ctx *ctx, int r)
 {
 	if (r == SQNS_OK || r == SQNS_ERR_ABORTED)
-		ctx->priv.tid++;
+		sqns_priv(ctx)->tid++;
 	return r;
 }
 
@@ -197,7 +197,7 @@ static int simple_request(struct sqns_ctx *ctx, uint8_t op, uint8_t sid, const u
 	uint8_t buf[STP_HDR_LEN + 4];
 	for (uint16_t i = 0; i < len; i++)
 		buf[STP_HDR_LEN + i] = payload[i];
-	stp_encode(buf, STP_SIG_REQUEST, op, sid, ctx->priv.tid, payload, len);
+	stp_encode(buf, STP_SIG_REQUEST, op, sid, sqns_priv(ctx)->tid, payload, len);
 	return exchange_done(ctx, transact(ctx, buf, len, rsp, timeout_ms));
 }
 
@@ -205,17 +205,18 @@ static int open_session(struct sqns_ctx *ctx)
 {
 	struct stp_rsp rsp;
 	uint32_t t = ctx->cfg.timeouts.stp_ms;
-	ctx->priv.tid = 0;
+	sqns_priv(ctx)->tid = 0;
 	int r = simple_request(ctx, STP_OP_RESET, 0, NULL, 0, &rsp, t);
 	if (r == SQNS_OK)
 		r = simple_request(ctx, STP_OP_OPEN_SESSION, 1, NULL, 0, &rsp, t);
 	if (r != SQNS_OK)
 		return r;
-	ctx->priv.max_transfer = stp_get16(rsp.payload + 2);
-	if (rsp.payload[0] != 1 || ctx->priv.max_transfer <= STP_HDR_LEN)
+	sqns_priv(ctx)->max_transfer = stp_get16(rsp.payload + 2);
+	if (rsp.payload[0] != 1 || sqns_priv(ctx)->max_transfer <= STP_HDR_LEN)
 		return SQNS_ERR_PROTOCOL;
-	struct sqns_event ev = {
-	    .type = SQNS_EV_SESSION, .value = rsp.payload[1], .total = ctx->priv.max_transfer};
+	struct sqns_event ev = {.type = SQNS_EV_SESSION,
+				.value = rsp.payload[1],
+				.total = sqns_priv(ctx)->max_transfer};
 	sqns_emit(ctx, &ev);
 	return SQNS_OK;
 }
@@ -230,9 +231,9 @@ static int send_block(struct sqns_ctx *ctx, uint16_t len, uint16_t *consumed)
 	int r = simple_request(ctx, STP_OP_TRANSFER_BLOCK_CMD, 1, announce, 2, &rsp, t);
 	if (r != SQNS_OK)
 		return r;
-	stp_encode(ctx->priv.frame, STP_SIG_REQUEST, STP_OP_TRANSFER_BLOCK, 1, ctx->priv.tid,
-		   ctx->priv.frame + STP_HDR_LEN, len);
-	r = exchange_done(ctx, transact(ctx, ctx->priv.frame, len, &rsp, t));
+	stp_encode(sqns_priv(ctx)->frame, STP_SIG_REQUEST, STP_OP_TRANSFER_BLOCK, 1,
+		   sqns_priv(ctx)->tid, sqns_priv(ctx)->frame + STP_HDR_LEN, len);
+	r = exchange_done(ctx, transact(ctx, sqns_priv(ctx)->frame, len, &rsp, t));
 	if (r != SQNS_OK)
 		return r;
 	*consumed = (uint16_t)(len - stp_get16(rsp.payload));
@@ -248,8 +249,8 @@ static void close_session(struct sqns_ctx *ctx)
 {
 	struct stp_rsp rsp;
 	uint8_t buf[STP_HDR_LEN];
-	ctx->priv.closing = true; /* an interrupted transfer still ends cleanly */
-	stp_encode(buf, STP_SIG_REQUEST, STP_OP_RESET, 1, ctx->priv.tid, NULL, 0);
+	sqns_priv(ctx)->closing = true; /* an interrupted transfer still ends cleanly */
+	stp_encode(buf, STP_SIG_REQUEST, STP_OP_RESET, 1, sqns_priv(ctx)->tid, NULL, 0);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		emit_frame(ctx, SQNS_EV_STP_TX, buf);
 		if (sqns_tx(ctx, buf, sizeof buf) != SQNS_OK)
@@ -263,8 +264,8 @@ static void close_session(struct sqns_ctx *ctx)
 		if (r != SQNS_ERR_TIMEOUT)
 			break;
 	}
-	ctx->priv.tid++;
-	ctx->priv.closing = false;
+	sqns_priv(ctx)->tid++;
+	sqns_priv(ctx)->closing = false;
 }
 
 /*
@@ -289,7 +290,7 @@ int sqns_stp_probe(struct sqns_ctx *ctx, uint32_t timeout_ms)
 		r = SQNS_ERR_PROTOCOL;
 	if (r != SQNS_OK)
 		return r == SQNS_ERR_IO || r == SQNS_ERR_ABORTED ? r : SQNS_ERR_NO_MODEM;
-	ctx->priv.tid = 1;
+	sqns_priv(ctx)->tid = 1;
 	r = simple_request(ctx, STP_OP_OPEN_SESSION, 1, NULL, 0, &rsp, timeout_ms);
 	if (r == SQNS_ERR_IO || r == SQNS_ERR_ABORTED)
 		return r;
@@ -305,7 +306,7 @@ static void emit_progress(struct sqns_ctx *ctx, uint32_t done, uint32_t total)
 
 static int send_image(struct sqns_ctx *ctx, const struct sqns_image *img)
 {
-	uint32_t block = ctx->priv.max_transfer - STP_HDR_LEN;
+	uint32_t block = sqns_priv(ctx)->max_transfer - STP_HDR_LEN;
 	if (block > STP_MAX_BLOCK)
 		block = STP_MAX_BLOCK;
 	uint32_t offset = 0;
@@ -316,7 +317,8 @@ static int send_image(struct sqns_ctx *ctx, const struct sqns_image *img)
 			return SQNS_ERR_ABORTED;
 		uint32_t left = img->size - offset;
 		uint16_t len = (uint16_t)(left < block ? left : block);
-		if (img->read(img->ctx, offset, ctx->priv.frame + STP_HDR_LEN, len) != SQNS_OK)
+		if (img->read(img->ctx, offset, sqns_priv(ctx)->frame + STP_HDR_LEN, len) !=
+		    SQNS_OK)
 			return SQNS_ERR_IMAGE;
 		uint16_t consumed;
 		int r = send_block(ctx, len, &consumed);

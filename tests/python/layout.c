@@ -115,8 +115,7 @@ int main(void)
 	FIELD(sqns_ctx, res);
 	FIELD(sqns_ctx, priv);
 	end();
-	BEGIN(sqns_ctx_private);
-	end();
+	printf(",\n\"SQNS_PRIV_SIZE\": %u", (unsigned)SQNS_PRIV_SIZE);
 	BEGIN(sqns_image);
 	FIELD(sqns_image, name);
 	FIELD(sqns_image, size);

@@ -111,14 +111,14 @@ static void test_at_echo_and_blank_lines(void **state)
 static void test_at_sysstart_before_and_inside(void **state)
 {
 	struct fix *f = *state;
-	assert_false(f->ctx.priv.sysstart);
+	assert_false(sqns_priv(&f->ctx)->sysstart);
 	/* Inside an answer, +SYSSTART and +SHUTDOWN are unsolicited lines to skip. */
 	at_case(f, "AT+SMOD?", "\r\n2\r\n+SYSSTART\r\n+SHUTDOWN\r\n\r\nOK\r\n", SQNS_OK, "2\n");
-	assert_true(f->ctx.priv.sysstart);
+	assert_true(sqns_priv(&f->ctx)->sysstart);
 	/* Before any answer, +SYSSTART says the modem just booted: the answer comes at once... */
-	f->ctx.priv.sysstart = false;
+	sqns_priv(&f->ctx)->sysstart = false;
 	at_case(f, "AT+SMOD?", "\r\n+SYSSTART\r\n\r\n2\r\nOK\r\n", SQNS_OK, "2\n");
-	assert_true(f->ctx.priv.sysstart);
+	assert_true(sqns_priv(&f->ctx)->sysstart);
 	/* ...or the command was lost, and waiting the whole AT timeout would be wasted. */
 	uint32_t start = f->fp->now;
 	at_case(f, "AT+SMOD?", "\r\n+SYSSTART\r\n", SQNS_ERR_TIMEOUT, "");
@@ -680,7 +680,7 @@ static void test_wait_line_found_with_ticks(void **state)
 	assert_int_equal(sqns_wait_line(&f->ctx, "+SYSSTART", 10000, SQNS_PHASE_RESETTING),
 			 SQNS_OK);
 	assert_int_equal(f->fp->now, START + 2500);
-	assert_true(f->ctx.priv.sysstart);
+	assert_true(sqns_priv(&f->ctx)->sysstart);
 	assert_int_equal(ev_log_count(&f->log, SQNS_EV_TICK), 2);
 	for (size_t i = 0; i < f->log.n; i++)
 		if (f->log.recs[i].ev.type == SQNS_EV_TICK)

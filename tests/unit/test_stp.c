@@ -209,8 +209,8 @@ static void test_session_5000_max8192(void **state)
 
 	/* The frames on the wire, one by one: what the script checked, summed up. */
 	assert_int_equal(f->fp->wlen, 16 * 9 + 2 * 3 + 5000);
-	assert_int_equal(f->ctx.priv.max_transfer, 8192);
-	assert_int_equal(f->ctx.priv.tid, 9);
+	assert_int_equal(sqns_priv(&f->ctx)->max_transfer, 8192);
+	assert_int_equal(sqns_priv(&f->ctx)->tid, 9);
 	check_session_event(f, 1, 8192);
 	const uint32_t progress[] = {0, 2016, 4032, 5000};
 	check_progress(f, progress, 4);
@@ -642,7 +642,7 @@ static void test_close_never_answered_ok(void **state)
 	/* The closing RESET goes twice at most, each waiting two seconds. */
 	assert_true(f->fp->now - start <= 4000);
 	assert_int_equal(ev_log_count(&f->log, SQNS_EV_RETRY), 0);
-	assert_int_equal(f->ctx.priv.tid, 5);
+	assert_int_equal(sqns_priv(&f->ctx)->tid, 5);
 }
 
 /* A late duplicate of the last block's answer comes before the RESET's own: both are read. */
