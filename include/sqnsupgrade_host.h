@@ -162,6 +162,10 @@ struct sqns_file;
  */
 SQNS_API struct sqns_file *sqns_file_open(const char *path, int *err, char *why, size_t why_len);
 
+/* sqns_file_open, with what the file is in the reason ("firmware file"; NULL: "file"). */
+SQNS_API struct sqns_file *sqns_file_open_as(const char *path, const char *what, int *err,
+					     char *why, size_t why_len);
+
 /*
  * Open the boot ROM in any form: the raw image, or Pycom's sqnsbr.py
  * (base64 text in a Python literal) or sqnsbrz.py (zlib-compressed, then

@@ -2,7 +2,6 @@
 #ifndef SQNS_CLI_H
 #define SQNS_CLI_H
 
-#include "image_file.h"
 #include "output.h"
 #include "sqnsupgrade.h"
 #include "sqnsupgrade_host.h"
@@ -126,10 +125,6 @@ const struct cli_command *cli_find_command(const char *name);
  * stdout), EXIT_USAGE after a usage error (said on stderr). Uses getopt_long.
  */
 int cli_parse(struct cli *c, int argc, char **argv);
-
-/* Open the --bootrom file (the raw image, or Pycom's sqnsbr.py or sqnsbrz.py, decoded);
- * -1 when open, else the exit status, its one-line message printed on err (run.c). */
-int open_bootrom(struct image_file *f, const char *path, FILE *err);
 
 /* `run` on several ports at once (fleet.c). */
 int fleet_run(struct session *s);

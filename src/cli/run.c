@@ -6,28 +6,36 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bootrom.h"
 #include "cli.h"
 
+/* The files of the command line, opened through the library's host API. */
 struct run_files {
-	struct image_file fw, updater, bootrom, part2;
-	bool has_updater, has_bootrom, has_part2;
+	struct sqns_file *fw, *updater, *bootrom, *part2; /* NULL: not given */
 };
 
-static const char *name_of(const struct image_file *f)
+static const char *path_of(const struct sqns_file *f)
 {
-	return image_file_name(f);
+	return sqns_file_path(f);
+}
+
+static const char *name_of(const struct sqns_file *f)
+{
+	const char *slash = strrchr(path_of(f), '/');
+	return slash ? slash + 1 : path_of(f);
+}
+
+static uint32_t size_of(const struct sqns_file *f)
+{
+	return sqns_file_image(f)->size;
 }
 
 static void close_files(struct run_files *f)
 {
-	image_file_close(&f->fw);
-	if (f->has_updater)
-		image_file_close(&f->updater);
-	if (f->has_bootrom)
-		image_file_close(&f->bootrom);
-	if (f->has_part2)
-		image_file_close(&f->part2);
+	sqns_file_close(f->fw);
+	sqns_file_close(f->updater);
+	sqns_file_close(f->bootrom);
+	sqns_file_close(f->part2);
+	*f = (struct run_files){0};
 }
 
 /*
@@ -81,62 +89,40 @@ static bool fitting_file(const char *fw, uint32_t running, uint32_t to, char *ou
 	return diff || full;
 }
 
-static bool open_one(struct image_file *f, const char *path, const char *what, FILE *err)
-{
-	char why[600];
-	if (image_file_open(f, path, what, why, sizeof why))
-		return true;
-	fprintf(err, "sqnsupgrade: %s\n", why);
-	return false;
-}
-
-/* The boot ROM, decoded when it is Pycom's sqnsbr.py / sqnsbrz.py; -1 or the exit status. */
-int open_bootrom(struct image_file *f, const char *path, FILE *err)
+/*
+ * One file: SQNS_OK, or the exit status with its one-line reason on err (a
+ * boot ROM that is readable but not a boot ROM is refused, the rest is a file
+ * error).
+ */
+static int open_one(struct sqns_file **f, const char *path, const char *what, FILE *err)
 {
 	char why[700];
-	switch (bootrom_open(f, path, why, sizeof why)) {
-	case BOOTROM_OK:
-		return -1;
-	case BOOTROM_FILE_ERROR:
-		fprintf(err, "sqnsupgrade: %s\n", why);
-		return EXIT_FILE;
-	case BOOTROM_NOT_BOOTROM:
-		break;
-	}
+	int r;
+	*f = what ? sqns_file_open_as(path, what, &r, why, sizeof why)
+		  : sqns_bootrom_open(path, &r, why, sizeof why);
+	if (*f)
+		return SQNS_OK;
 	fprintf(err, "sqnsupgrade: %s\n", why);
-	return EXIT_REFUSED;
+	return r == SQNS_ERR_REFUSED ? EXIT_REFUSED : EXIT_FILE;
 }
 
 static int open_files(struct cli *c, struct run_files *f, FILE *err)
 {
 	*f = (struct run_files){0};
-	if (!open_one(&f->fw, c->args[0], "firmware file", err))
-		return EXIT_FILE;
-	if (c->nargs > 1) {
-		if (!open_one(&f->updater, c->args[1], "updater file", err)) {
-			image_file_close(&f->fw);
-			return EXIT_FILE;
-		}
-		f->has_updater = true;
-	}
-	if (c->bootrom) {
-		int status = open_bootrom(&f->bootrom, c->bootrom, err);
-		if (status >= 0) {
-			close_files(f);
-			return status;
-		}
-		f->has_bootrom = true;
-	}
+	int status = open_one(&f->fw, c->args[0], "firmware file", err);
+	if (status == SQNS_OK && c->nargs > 1)
+		status = open_one(&f->updater, c->args[1], "updater file", err);
+	if (status == SQNS_OK && c->bootrom)
+		status = open_one(&f->bootrom, c->bootrom, NULL, err);
 	/* Part 2 beside part 1: the same run sends it next. */
 	char part2[4096];
-	if (part2_path(f->fw.path, part2, sizeof part2) && access(part2, F_OK) == 0) {
-		if (!open_one(&f->part2, part2, "part 2 file", err)) {
-			close_files(f);
-			return EXIT_FILE;
-		}
-		f->has_part2 = true;
-	}
-	return -1;
+	if (status == SQNS_OK && part2_path(path_of(f->fw), part2, sizeof part2) &&
+	    access(part2, F_OK) == 0)
+		status = open_one(&f->part2, part2, "part 2 file", err);
+	if (status == SQNS_OK)
+		return -1;
+	close_files(f);
+	return status;
 }
 
 /*
@@ -149,10 +135,10 @@ static void rerun_command(struct session *s, const struct run_files *f, const ch
 {
 	char port[600], file[4200], upd[4200] = "";
 	shell_quote(port, sizeof port, s->cli->port);
-	shell_quote(file, sizeof file, fw ? fw : f->fw.path);
-	if (f->has_updater && with_updater) {
+	shell_quote(file, sizeof file, fw ? fw : path_of(f->fw));
+	if ((f->updater != NULL) && with_updater) {
 		upd[0] = ' ';
-		shell_quote(upd + 1, sizeof upd - 1, f->updater.path);
+		shell_quote(upd + 1, sizeof upd - 1, path_of(f->updater));
 	}
 	snprintf(out, len, "sqnsupgrade -p %s run %s%s", port, file, upd);
 }
@@ -213,11 +199,11 @@ static void wrong_base(struct session *s, const struct run_files *f, enum sqns_r
 		       const struct sqns_plan *p)
 {
 	FILE *err = s->out.err;
-	const char *fw = name_of(&f->fw);
+	const char *fw = name_of(f->fw);
 	char fit[4096], cmd[9000];
 	if (why == SQNS_REFUSE_PART2_WRONG_BASE) {
 		char part1[4096];
-		snprintf(part1, sizeof part1, "%s", f->fw.path);
+		snprintf(part1, sizeof part1, "%s", path_of(f->fw));
 		part1[strlen(part1) - 5] = '1';
 		rerun_command(s, f, part1, false, cmd, sizeof cmd);
 		fprintf(
@@ -229,7 +215,7 @@ static void wrong_base(struct session *s, const struct run_files *f, enum sqns_r
 		    fw, p->target.from, p->running_build, cmd);
 		return;
 	}
-	if (fitting_file(f->fw.path, p->running_build, p->target.build, fit, sizeof fit)) {
+	if (fitting_file(path_of(f->fw), p->running_build, p->target.build, fit, sizeof fit)) {
 		rerun_command(s, f, fit, false, cmd, sizeof cmd);
 		fprintf(err,
 			"'%s' applies only to build %u, and the modem runs build %u. The file that "
@@ -249,7 +235,7 @@ static void wrong_base(struct session *s, const struct run_files *f, enum sqns_r
 static void refusal(struct session *s, const struct run_files *f, enum sqns_refusal why,
 		    const struct sqns_plan *p, bool modem_seen)
 {
-	const char *fw = name_of(&f->fw);
+	const char *fw = name_of(f->fw);
 	char cmd[9000];
 	output_break(&s->out);
 	fputs("sqnsupgrade: ", s->out.err);
@@ -258,7 +244,7 @@ static void refusal(struct session *s, const struct run_files *f, enum sqns_refu
 		fprintf(s->out.err,
 			"'%s' is not an ELF file, so it is not updater.elf; give the updater.elf "
 			"from the firmware archive as the second file\n",
-			name_of(&f->updater));
+			name_of(f->updater));
 		break;
 	case SQNS_REFUSE_FIRMWARE_IS_ELF:
 	case SQNS_REFUSE_FIRMWARE_IS_ZIP:
@@ -307,7 +293,7 @@ static void refusal(struct session *s, const struct run_files *f, enum sqns_refu
 		fprintf(s->out.err,
 			"'%s' is not a boot ROM: a boot ROM image starts with the magic UPGR. Give "
 			"the raw boot ROM, or Pycom's sqnsbr.py or sqnsbrz.py\n",
-			name_of(&f->bootrom));
+			name_of(f->bootrom));
 		break;
 	case SQNS_REFUSE_DIFF_WITH_UPDATER: /* no longer returned by the library */
 	case SQNS_REFUSE_RECOVERY_DIFF:
@@ -363,7 +349,7 @@ static void explain_bootrom_pending(struct session *s, const struct run_files *f
 {
 	char cmd[9000], rom[4200];
 	rerun_command(s, f, NULL, false, cmd, sizeof cmd);
-	shell_quote(rom, sizeof rom, f->has_bootrom ? f->bootrom.path : "BOOTROM");
+	shell_quote(rom, sizeof rom, (f->bootrom != NULL) ? path_of(f->bootrom) : "BOOTROM");
 	fprintf(s->out.err,
 		"The new firmware is installed and runs; sending the boot ROM again failed, so "
 		"Bootloader0 still reads %u (the factory's). To finish: power-cycle the board if "
@@ -378,20 +364,20 @@ static void explain_bootrom_pending(struct session *s, const struct run_files *f
  * upgrade mode for a full image.
  */
 static void explain_rejection(struct session *s, const struct run_files *f,
-			      const struct image_file *img)
+			      const struct sqns_file *img)
 {
 	const struct sqns_plan *p = &s->ctx.res.plan;
 	const struct sqns_image_info *t = p->part1_done ? &p->part2 : &p->target;
 	char fit[4096], cmd[9000];
 	bool booted = s->ctx.res.stage == SQNS_STAGE_UNTOUCHED;
 	bool found =
-	    fitting_file(img->path, booted ? p->running_build : 0, t->build, fit, sizeof fit);
+	    fitting_file(path_of(img), booted ? p->running_build : 0, t->build, fit, sizeof fit);
 	if (booted) {
 		rerun_command(s, f, found ? fit : "FULL-IMAGE.dup", false, cmd, sizeof cmd);
 		fprintf(s->out.err,
 			"The modem refused '%s' and booted its old firmware again: it still runs "
 			"build %u. %s:\n  %s\n",
-			img->path, p->running_build,
+			path_of(img), p->running_build,
 			t->differential ? "A differential image fits only the build it was made "
 					  "for; send the image that fits this modem"
 					: "Send a good copy of the image",
@@ -403,11 +389,11 @@ static void explain_rejection(struct session *s, const struct run_files *f,
 		"The modem refused '%s' (a differential image made for another build, or a "
 		"damaged file) and stays in upgrade mode (4): it waits for a full image "
 		"(NAME-BUILD.dup). Send one:\n  %s --resume\n",
-		img->path, cmd);
+		path_of(img), cmd);
 }
 
 /* The modem runs another build than the image's name says. */
-static void explain_verify(struct session *s, const struct image_file *img)
+static void explain_verify(struct session *s, const struct sqns_file *img)
 {
 	const struct sqns_plan *p = &s->ctx.res.plan;
 	const struct sqns_image_info *t = p->part1_done ? &p->part2 : &p->target;
@@ -415,18 +401,17 @@ static void explain_verify(struct session *s, const struct image_file *img)
 		fprintf(s->out.err,
 			"The modem runs build %u, not the intermediate build %u that part 1 "
 			"('%s') leaves.\n",
-			p->running_build, t->leaves, image_file_name(img));
+			p->running_build, t->leaves, name_of(img));
 	else if (t->leaves)
 		fprintf(s->out.err, "The modem runs build %u, not build %u named by '%s'.\n",
-			p->running_build, t->leaves, image_file_name(img));
+			p->running_build, t->leaves, name_of(img));
 	else if (p->build_before && p->running_build == p->build_before)
 		fprintf(s->out.err,
 			"The modem still runs build %u, the build it ran before '%s' was sent.\n",
-			p->running_build, image_file_name(img));
+			p->running_build, name_of(img));
 	else
 		fprintf(s->out.err, "The modem runs %s firmware, and '%s' is %s firmware.\n",
-			sqns_channel_name(p->channel), image_file_name(img),
-			sqns_channel_name(t->channel));
+			sqns_channel_name(p->channel), name_of(img), sqns_channel_name(t->channel));
 }
 
 /* After a failed upgrade: what state the modem is in, and the command that finishes. */
@@ -434,18 +419,17 @@ static void explain_failure(struct session *s, int err, const struct run_files *
 {
 	char cmd[9000];
 	/* Once part 1 is in, what is left is part 2. */
-	const struct image_file *img =
-	    s->ctx.res.plan.part1_done && f->has_part2 ? &f->part2 : &f->fw;
+	const struct sqns_file *img = s->ctx.res.plan.part1_done && f->part2 ? f->part2 : f->fw;
 	output_break(&s->out);
 	fprintf(s->out.err, "sqnsupgrade: upgrade failed: %s.\n", sqns_strerror(err));
 	if (s->ctx.res.plan.part1_done)
 		fprintf(s->out.err,
 			"Part 1 of the release is in (the modem ran the intermediate build); part "
 			"2, '%s', failed.\n",
-			image_file_name(img));
+			name_of(img));
 	port_error(s, err);
 	bool hung = explain_silence(s, err);
-	rerun_command(s, f, img->path, img == &f->fw, cmd, sizeof cmd);
+	rerun_command(s, f, path_of(img), img == f->fw, cmd, sizeof cmd);
 	switch (s->ctx.res.stage) {
 	case SQNS_STAGE_UNTOUCHED:
 		if (err == SQNS_ERR_REJECTED) {
@@ -472,7 +456,7 @@ static void explain_failure(struct session *s, int err, const struct run_files *
 		fprintf(s->out.err,
 			"The modem is in recovery mode (0) and has no working firmware; "
 			"it needs updater.elf and a full image.\n");
-		if (!f->has_updater || s->ctx.res.plan.target.differential) {
+		if (!(f->updater != NULL) || s->ctx.res.plan.target.differential) {
 			fprintf(s->out.err, "To finish: sqnsupgrade -p PORT run NAME-BUILD.dup "
 					    "updater.elf\n");
 			return;
@@ -525,9 +509,9 @@ static void print_bootrom_only(struct session *s, const struct run_files *f)
 		"Bootloader0 still reads %u\n",
 		p->running_build, p->bootloader0);
 	fprintf(o, "  2. boot ROM: send %s (%u bytes) by FFF, apply it, verify Bootloader0\n",
-		name_of(&f->bootrom), f->bootrom.image.size);
+		name_of(f->bootrom), size_of(f->bootrom));
 	fprintf(o, "  estimated transfer time at %u baud: %.0f s\n", rate,
-		transfer_seconds(f->bootrom.image.size, rate));
+		transfer_seconds(size_of(f->bootrom), rate));
 }
 
 static void print_plan(struct session *s, const struct run_files *f)
@@ -546,7 +530,7 @@ static void print_plan(struct session *s, const struct run_files *f)
 	fputc('\n', o);
 	if (p->channel && p->target.channel && p->channel != p->target.channel)
 		fprintf(o, "  a switch of channel: the modem runs %s firmware, %s is %s firmware\n",
-			sqns_channel_name(p->channel), name_of(&f->fw),
+			sqns_channel_name(p->channel), name_of(f->fw),
 			sqns_channel_name(p->target.channel));
 	if (p->bootrom_only) {
 		print_bootrom_only(s, f);
@@ -556,8 +540,8 @@ static void print_plan(struct session *s, const struct run_files *f)
 		fprintf(o,
 			"  %d. boot ROM: send %s (%u bytes) ON_THE_FLY after a reboot into "
 			"upgrade mode, then reboot into recovery mode\n",
-			step++, name_of(&f->bootrom), f->bootrom.image.size);
-		secs += transfer_seconds(f->bootrom.image.size, rate);
+			step++, name_of(f->bootrom), size_of(f->bootrom));
+		secs += transfer_seconds(size_of(f->bootrom), rate);
 	}
 	if (p->recovery_step)
 		fprintf(o, "  %d. reboot into recovery mode\n", step++);
@@ -565,14 +549,13 @@ static void print_plan(struct session *s, const struct run_files *f)
 		fprintf(o,
 			"  %d. updater: negotiate %u -> %u baud, send %s (%u bytes), wait for "
 			"upgrade mode\n",
-			step++, SQNS_RECOVERY_RATE, rate, name_of(&f->updater),
-			f->updater.image.size);
-		secs += transfer_seconds(f->updater.image.size, rate);
+			step++, SQNS_RECOVERY_RATE, rate, name_of(f->updater), size_of(f->updater));
+		secs += transfer_seconds(size_of(f->updater), rate);
 	}
 	/* From the application, ON_THE_FLY goes after a reboot into upgrade mode. */
 	bool reboot_first = p->mode == SQNS_MODE_APPLICATION && !p->fff && !p->updater_step;
-	fprintf(o, "  %d. firmware: send %s (%u bytes, %s%s) %s%s%s%s\n", step++, name_of(&f->fw),
-		f->fw.image.size,
+	fprintf(o, "  %d. firmware: send %s (%u bytes, %s%s) %s%s%s%s\n", step++, name_of(f->fw),
+		size_of(f->fw),
 		p->target.part == 1	 ? "part 1 of 2"
 		: p->target.part == 2	 ? "part 2 of 2"
 		: p->target.differential ? "differential"
@@ -582,7 +565,7 @@ static void print_plan(struct session *s, const struct run_files *f)
 		reboot_first ? " after a reboot into upgrade mode" : "",
 		p->target.channel ? "; " : "",
 		p->target.channel ? sqns_channel_name(p->target.channel) : "");
-	secs += transfer_seconds(f->fw.image.size, rate);
+	secs += transfer_seconds(size_of(f->fw), rate);
 	if (p->base_unknown)
 		fprintf(
 		    o,
@@ -608,22 +591,21 @@ static void print_plan(struct session *s, const struct run_files *f)
 		fprintf(o,
 			"  %d. part 2: send %s (%u bytes) ON_THE_FLY after a reboot into upgrade "
 			"mode, with no power cycle in between\n",
-			step++, name_of(&f->part2), f->part2.image.size);
+			step++, name_of(f->part2), size_of(f->part2));
 		fprintf(o, "  %d. reboot into application mode, verify build %u\n", step++,
 			p->part2.build);
-		secs += transfer_seconds(f->part2.image.size, rate);
+		secs += transfer_seconds(size_of(f->part2), rate);
 	} else if (p->target.part == 1) {
 		fprintf(o, "  (part 2 is not beside part 1: it must follow before any power cycle, "
 			   "in a second run)\n");
 	}
 	bool factory =
 	    p->bootrom_step || p->bootloader0 == SQNS_FACTORY_BOOTLOADER0 || !p->bootloader0;
-	if (f->has_bootrom && factory)
+	if ((f->bootrom != NULL) && factory)
 		fprintf(o,
 			"  %d. then, if Bootloader0 still reads %u: the boot ROM again, stored "
 			"(FFF), %s (%u bytes)\n",
-			step, SQNS_FACTORY_BOOTLOADER0, name_of(&f->bootrom),
-			f->bootrom.image.size);
+			step, SQNS_FACTORY_BOOTLOADER0, name_of(f->bootrom), size_of(f->bootrom));
 	else if (p->bootloader0 == SQNS_FACTORY_BOOTLOADER0)
 		fprintf(o,
 			"  (Bootloader0 reads %u and no boot ROM file is given: it will stay the "
@@ -652,7 +634,7 @@ static void bootrom_result(struct session *s, const struct run_files *f)
 		s->ctx.res.stage == SQNS_STAGE_DONE ? "the upgrade worked and " : "",
 		p->running_build,
 		p->bootloader0_after ? p->bootloader0_after : SQNS_FACTORY_BOOTLOADER0,
-		f->has_bootrom ? " even after it was sent again" : "", cmd);
+		(f->bootrom != NULL) ? " even after it was sent again" : "", cmd);
 }
 
 /* The closing line on the firmware: verified, reported, or part 2 still to come. */
@@ -660,13 +642,13 @@ static void verdict(struct session *s, const struct run_files *f)
 {
 	const struct sqns_plan *p = &s->ctx.res.plan;
 	const struct sqns_image_info *t = p->part2_step ? &p->part2 : &p->target;
-	const struct image_file *img = p->part2_step ? &f->part2 : &f->fw;
+	const struct sqns_file *img = p->part2_step ? f->part2 : f->fw;
 	char cmd[9000], part2[4096];
 	FILE *o = s->out.out;
 	if (t->part == 1) {
 		/* Part 1 alone: part 1's line was said; part 2 must follow before any power cycle.
 		 */
-		if (!part2_path(f->fw.path, part2, sizeof part2))
+		if (!part2_path(path_of(f->fw), part2, sizeof part2))
 			snprintf(part2, sizeof part2, "PART-2.dup");
 		rerun_command(s, f, part2, false, cmd, sizeof cmd);
 		fprintf(o,
@@ -722,10 +704,10 @@ int cmd_run(struct session *s)
 	if (status >= 0)
 		return status;
 	struct sqns_upgrade_opts opts = {
-	    .image = &f.fw.image,
-	    .updater = f.has_updater ? &f.updater.image : NULL,
-	    .bootrom = f.has_bootrom ? &f.bootrom.image : NULL,
-	    .part2 = f.has_part2 ? &f.part2.image : NULL,
+	    .image = sqns_file_image(f.fw),
+	    .updater = (f.updater != NULL) ? sqns_file_image(f.updater) : NULL,
+	    .bootrom = (f.bootrom != NULL) ? sqns_file_image(f.bootrom) : NULL,
+	    .part2 = (f.part2 != NULL) ? sqns_file_image(f.part2) : NULL,
 	    .fff = c->fff,
 	    .force_fff = c->force_fff,
 	    .force = c->force,
@@ -737,7 +719,7 @@ int cmd_run(struct session *s)
 	int r = opts.part2 ? sqns_check_images(&second, &why) : SQNS_OK;
 	if (r == SQNS_ERR_REFUSED) {
 		fputs("sqnsupgrade: ", s->out.err);
-		not_firmware(s->out.err, why, name_of(&f.part2));
+		not_firmware(s->out.err, why, name_of(f.part2));
 		close_files(&f);
 		return EXIT_REFUSED;
 	}
@@ -745,7 +727,7 @@ int cmd_run(struct session *s)
 		r = sqns_check_images(&opts, &why);
 	if (r == SQNS_ERR_REFUSED) {
 		struct sqns_plan files = {0};
-		sqns_parse_image_name(f.fw.image.name, &files.target);
+		sqns_parse_image_name(sqns_file_image(f.fw)->name, &files.target);
 		refusal(s, &f, why, &files, false);
 		close_files(&f);
 		return EXIT_REFUSED;
@@ -755,7 +737,7 @@ int cmd_run(struct session *s)
 		close_files(&f);
 		return EXIT_FILE;
 	}
-	if (f.has_updater && c->port && strncmp(c->port, "socket://", 9) == 0) {
+	if ((f.updater != NULL) && c->port && strncmp(c->port, "socket://", 9) == 0) {
 		fprintf(s->out.err,
 			"sqnsupgrade: the recovery method moves the modem from %u to %u "
 			"baud, which a raw socket:// connection cannot do; use the serial port "

@@ -37,6 +37,12 @@ static struct sqns_file *file_failed(struct sqns_file *f, int r, int os_errno, i
 
 struct sqns_file *sqns_file_open(const char *path, int *err, char *why, size_t why_len)
 {
+	return sqns_file_open_as(path, "file", err, why, why_len);
+}
+
+struct sqns_file *sqns_file_open_as(const char *path, const char *what, int *err, char *why,
+				    size_t why_len)
+{
 	char scratch[8];
 	WHY_OR_SCRATCH(why, why_len, scratch);
 	if (!path || !*path) {
@@ -48,7 +54,7 @@ struct sqns_file *sqns_file_open(const char *path, int *err, char *why, size_t w
 		snprintf(why, why_len, "out of memory");
 		return file_failed(NULL, SQNS_ERR_IMAGE, ENOMEM, err);
 	}
-	if (!image_file_open(&f->f, path, "file", why, why_len))
+	if (!image_file_open(&f->f, path, what ? what : "file", why, why_len))
 		return file_failed(f, SQNS_ERR_IMAGE, errno, err);
 	if (err)
 		*err = SQNS_OK;
