@@ -461,3 +461,17 @@ void fill_pattern(uint8_t *buf, size_t len, uint32_t seed)
 		buf[i] = (uint8_t)(x >> 16);
 	}
 }
+
+void fp_fixture_open(struct fake_port **fp, struct ev_log *log, struct sqns_config *cfg,
+		     uint32_t start, size_t chunk)
+{
+	*fp = fp_new(start, chunk);
+	ev_log_init(log);
+	fp_config(cfg, *fp, log);
+}
+
+void fp_fixture_close(struct fake_port *fp, struct ev_log *log)
+{
+	fp_free(fp);
+	ev_log_free(log);
+}

@@ -140,4 +140,15 @@ void mem_image_init(struct sqns_image *img, struct mem_image *mi, const uint8_t 
 /* A pattern that differs at every offset of a transfer (not 256-periodic). */
 void fill_pattern(uint8_t *buf, size_t len, uint32_t seed);
 
+/* ---- the fixture the flow tests share ---- */
+
+/*
+ * A scripted port (clock at start, reads of at most chunk bytes), its event
+ * log, and a config on both (fp_config); the caller adjusts cfg and calls
+ * sqns_init. fp_fixture_close frees what fp_fixture_open made.
+ */
+void fp_fixture_open(struct fake_port **fp, struct ev_log *log, struct sqns_config *cfg,
+		     uint32_t start, size_t chunk);
+void fp_fixture_close(struct fake_port *fp, struct ev_log *log);
+
 #endif

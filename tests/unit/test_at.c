@@ -24,9 +24,7 @@ static int setup_chunk(void **state, size_t chunk, uint32_t start)
 {
 	struct fix *f = calloc(1, sizeof *f);
 	assert_non_null(f);
-	f->fp = fp_new(start, chunk);
-	ev_log_init(&f->log);
-	fp_config(&f->cfg, f->fp, &f->log);
+	fp_fixture_open(&f->fp, &f->log, &f->cfg, start, chunk);
 	assert_int_equal(sqns_init(&f->ctx, &f->cfg), SQNS_OK);
 	*state = f;
 	return 0;
@@ -56,8 +54,7 @@ static int setup_wrap(void **state)
 static int teardown(void **state)
 {
 	struct fix *f = *state;
-	fp_free(f->fp);
-	ev_log_free(&f->log);
+	fp_fixture_close(f->fp, &f->log);
 	free(f);
 	return 0;
 }

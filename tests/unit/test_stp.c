@@ -48,9 +48,7 @@ static int setup_chunk(void **state, size_t chunk, uint32_t start)
 {
 	struct fix *f = calloc(1, sizeof *f);
 	assert_non_null(f);
-	f->fp = fp_new(start, chunk);
-	ev_log_init(&f->log);
-	fp_config(&f->cfg, f->fp, &f->log);
+	fp_fixture_open(&f->fp, &f->log, &f->cfg, start, chunk);
 	f->cfg.should_abort = fix_should_abort;
 	assert_int_equal(sqns_init(&f->ctx, &f->cfg), SQNS_OK);
 	fill_pattern(f->data, sizeof f->data, 42);
@@ -81,8 +79,7 @@ static int setup_wrap(void **state)
 static int teardown(void **state)
 {
 	struct fix *f = *state;
-	fp_free(f->fp);
-	ev_log_free(&f->log);
+	fp_fixture_close(f->fp, &f->log);
 	free(f);
 	return 0;
 }

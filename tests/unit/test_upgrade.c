@@ -34,9 +34,7 @@ static int setup_chunk(void **state, size_t chunk)
 {
 	struct fix *f = calloc(1, sizeof *f);
 	assert_non_null(f);
-	f->fp = fp_new(100000, chunk);
-	ev_log_init(&f->log);
-	fp_config(&f->cfg, f->fp, &f->log);
+	fp_fixture_open(&f->fp, &f->log, &f->cfg, 100000, chunk);
 	assert_int_equal(sqns_init(&f->ctx, &f->cfg), SQNS_OK);
 	fill_pattern(f->data, sizeof f->data, 7);
 	mem_image_init(&f->img, &f->mi, f->data, IMG_SIZE);
@@ -58,8 +56,7 @@ static int setup7(void **state)
 static int teardown(void **state)
 {
 	struct fix *f = *state;
-	fp_free(f->fp);
-	ev_log_free(&f->log);
+	fp_fixture_close(f->fp, &f->log);
 	free(f);
 	return 0;
 }
