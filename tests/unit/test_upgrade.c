@@ -433,6 +433,8 @@ static void test_rejected_image(void **state)
 	assert_string_equal(f->ctx.res.report, "+SMUPGRADE: fail");
 }
 
+static void script_resume_until_cfun(struct fix *f);
+
 /*
  * The field's refused differential image: the modem's words kept as they came,
  * and the old firmware boots again (stage untouched, its build read).
@@ -441,14 +443,7 @@ static void test_rejected_diff_boots_the_old_firmware(void **state)
 {
 	struct fix *f = *state;
 	f->img.name = "upgdiff_33080-to-39529.dup";
-	say(f, "AT", OK);
-	say(f, "AT+BIND=AT", "\r\nERROR\r\n");
-	say(f, "ATE0", "\r\nERROR\r\n");
-	say(f, "AT+SMOD?", "\r\n4\r\nOK\r\n");
-	say(f, "AT", OK);
-	say(f, "ATE0", OK);
-	say(f, "AT+CFUN=4", OK);
-	say(f, "AT+SMUPGRADE?", NO_REPORT);
+	script_resume_until_cfun(f);
 	say(f, "AT+SMSTPU=\"ON_THE_FLY\"", OK);
 	fp_script_stp_session(f->fp, f->data, IMG_SIZE, 8192);
 	say(f, "AT", OK);
