@@ -80,7 +80,10 @@ static bool fitting_file(const char *fw, uint32_t running, uint32_t to, char *ou
 			continue;
 		bool fits_diff = i.differential && running && i.from == running;
 		if (fits_diff || (!i.differential && !full)) {
-			snprintf(out, len, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", e->d_name);
+			int n = snprintf(out, len, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "",
+					 e->d_name);
+			if (n < 0 || (size_t)n >= len)
+				continue; /* a path too long to print: not offered */
 			diff = fits_diff;
 			full = full || !i.differential;
 		}

@@ -159,10 +159,9 @@ static int tcp_backend_open(void *state, const char *name, const struct sqns_por
 {
 	struct tcp_port *t = state;
 	char buf[512];
-	const char *host, *service;
+	const char *host = "", *service = "";
 	t->fd = -1;
-	tcp_parse_url(name, buf, sizeof buf, &host, &service);
-	if (!*host || !*service) {
+	if (!tcp_parse_url(name, buf, sizeof buf, &host, &service) || !*host || !*service) {
 		errno = EINVAL;
 		return SQNS_ERR_ARG;
 	}
