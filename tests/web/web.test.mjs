@@ -224,14 +224,31 @@ describe("the upgrade page in headless Chromium against sqnsim", () => {
 		});
 	});
 
-	test("a differential image with updater.elf is refused before the port opens", async () => {
-		await withModem([...L.FAST, ...L.UPGRADED_ONCE], async ({ sim, page, bridge }) => {
-			const fw = sim.mkimage("upgdiff_38638-to-39529.dup", "diff", 39529, 50000, ["--from", "38638"]);
+	test("the first-time command: a differential image with updater.elf, from mode 0", async () => {
+		/* Pycom's instructions: run('upgdiff_33080-to-39529.dup', 'updater.elf'). In mode 0 the
+		 * build cannot be read: the page says so and goes on; the modem checks the base. */
+		await withModem([...L.FAST, ...L.UPGRADED_ONCE, "--mode", "0", "--build", "33080"], async ({ sim, page }) => {
+			const fw = sim.mkimage("upgdiff_33080-to-39529.dup", "diff", 39529, 50000, ["--from", "33080"]);
 			const upd = sim.mkimage("updater.elf", "updater", 39529, 30000);
 			await L.planUpgrade(page, { firmware: fw, updater: upd });
+			assert.match(await text(page, "plan-text"), /updater: negotiate 115200 -> 921600 baud/);
+			const r = await L.confirmUpgrade(page);
+			assert.equal(r.kind, "ok", r.transcript);
+			assert.match(r.transcript, /cannot be read/);
+			assert.match(r.transcript, /applies to build 33080/);
+			assert.ok(r.transcript.includes("Upgrader loaded successfully, modem is in upgrade mode"));
+			assertUpgraded(sim, 39529);
+		});
+	});
+
+	test("a zip archive given as the firmware is refused before the port opens", async () => {
+		await withModem([...L.FAST, ...L.UPGRADED_ONCE], async ({ sim, page, bridge }) => {
+			const fw = path.join(sim.dir, "CATM1-39529.zip");
+			fs.writeFileSync(fw, Buffer.concat([Buffer.from("PK\x03\x04", "latin1"), Buffer.alloc(2000, 7)]));
+			await L.planUpgrade(page, { firmware: fw });
 			const r = await L.waitResult(page);
 			assert.equal(r.kind, "refused");
-			assert.match(r.transcript, /is a differential image, and the recovery method \(updater\.elf\) needs a full image such as NAME-39529\.dup/);
+			assert.match(r.transcript, /CATM1-39529\.zip' is a(?: zip)? archive/);
 			assert.equal(sim.events("at").length, 0, "not one byte reached the modem");
 			assert.ok(!bridge.notes().some((l) => l.startsWith("bridge: open")), "the port was never opened");
 		});
