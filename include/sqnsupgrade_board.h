@@ -95,6 +95,7 @@ struct sqns_board {
 	enum sqns_board_fault fault;		    /* SQNS_BOARD_UART_FAILED */
 	char sysname[32], machine[96], release[32]; /* os.uname()'s; "?" when absent */
 	char why[256];	/* an error's last line (NO_UNAME, UART_FAILED) */
+	bool raw;	/* in the raw REPL (sqns_board_release sends Ctrl-B) */
 	char call[300]; /* the last uart() call, e.g. sqnsupgrade.uart(True) */
 	size_t len;	/* what the board said since the last reset: */
 	char text[4096];
@@ -128,7 +129,10 @@ SQNS_API bool sqns_board_call(enum sqns_board_method method, const char *path, c
 SQNS_API enum sqns_board_status sqns_board_mirror(struct sqns_board *b,
 						  enum sqns_board_method method, const char *path);
 
-/* Leave the raw REPL (Ctrl-B): the board back at its friendly prompt. SQNS_OK or < 0. */
+/*
+ * Leave the raw REPL (Ctrl-B): the board back at its friendly prompt. Nothing
+ * sent unless the raw REPL was taken (and not left for the mirror). SQNS_OK or < 0.
+ */
 SQNS_API int sqns_board_release(struct sqns_board *b);
 
 #ifdef __cplusplus

@@ -188,8 +188,10 @@ static int enter_raw_repl(struct sqns_board *b)
 		reset_text(b);
 		if ((rc = tx(b, "\r\x01")) < 0)
 			return rc;
-		if ((rc = read_until(b, BANNER, SQNS_BOARD_REPL_MS)) != 0)
+		if ((rc = read_until(b, BANNER, SQNS_BOARD_REPL_MS)) != 0) {
+			b->raw = rc > 0;
 			return rc;
+		}
 	}
 	return 0;
 }
@@ -366,6 +368,7 @@ enum sqns_board_status sqns_board_mirror(struct sqns_board *b, enum sqns_board_m
 		return SQNS_BOARD_UART_TIMEOUT;
 	if (rc < -1)
 		return failed(b, rc + 1);
+	b->raw = false; /* the board's REPL is gone: it mirrors the modem */
 	if (!b->cfg.ops->set_rate ||
 	    (rc = b->cfg.ops->set_rate(b->cfg.port, SQNS_APPLICATION_RATE)) < 0)
 		return failed(b, rc < 0 ? rc : SQNS_ERR_IO);
@@ -374,5 +377,8 @@ enum sqns_board_status sqns_board_mirror(struct sqns_board *b, enum sqns_board_m
 
 int sqns_board_release(struct sqns_board *b)
 {
+	if (!b->raw)
+		return SQNS_OK;
+	b->raw = false;
 	return tx(b, "\x02");
 }
