@@ -1,13 +1,15 @@
-# libsqnsupgrade as an installable library: the portable core and the POSIX
-# host layer (ports by name, socket://, image files, the boot ROM's forms),
-# from the objects of sqns_core and sqns_host (CMakeLists.txt), compiled once.
+# libsqnsupgrade as an installable library: the portable core, a Pycom board's
+# REPL (src/board) and the POSIX host layer (ports by name, socket://, image
+# files, the boot ROM's forms), from the objects of sqns_core, sqns_board and
+# sqns_host (CMakeLists.txt), compiled once.
 #
 #   libsqnsupgrade.so.0 (soname) -> .so.0.1.0, and libsqnsupgrade.a
 #   install: libraries, headers, sqnsupgrade.pc, sqnsupgrade, sqnsim, the
 #            Python module, the man pages and the bash completion
 #
 # Exports: the objects are built with -fvisibility=hidden and every public
-# function carries SQNS_API (include/sqnsupgrade.h, sqnsupgrade_host.h), so the
+# function carries SQNS_API (include/sqnsupgrade.h, sqnsupgrade_host.h,
+# sqnsupgrade_board.h), so the
 # shared library exports exactly those; tests/install/check_exports.sh checks
 # that the exported names are the functions the installed headers declare.
 #
@@ -21,7 +23,8 @@
 include(GNUInstallDirs)
 set(SQNS_COMPLETION_DIR ${CMAKE_INSTALL_DATAROOTDIR}/bash-completion/completions)
 
-add_library(sqnsupgrade_shared SHARED $<TARGET_OBJECTS:sqns_core> $<TARGET_OBJECTS:sqns_host>)
+add_library(sqnsupgrade_shared SHARED $<TARGET_OBJECTS:sqns_core> $<TARGET_OBJECTS:sqns_board>
+            $<TARGET_OBJECTS:sqns_host>)
 target_link_libraries(sqnsupgrade_shared PRIVATE PkgConfig::SQNS_ZLIB)
 set_target_properties(sqnsupgrade_shared PROPERTIES
   OUTPUT_NAME sqnsupgrade
@@ -31,7 +34,8 @@ target_include_directories(sqnsupgrade_shared PUBLIC ${PROJECT_SOURCE_DIR}/inclu
 target_link_options(sqnsupgrade_shared PRIVATE -Wl,--no-undefined)
 
 # A program that links the archive adds -lz (pkg-config --static --libs says so).
-add_library(sqnsupgrade_static STATIC $<TARGET_OBJECTS:sqns_core> $<TARGET_OBJECTS:sqns_host>)
+add_library(sqnsupgrade_static STATIC $<TARGET_OBJECTS:sqns_core> $<TARGET_OBJECTS:sqns_board>
+            $<TARGET_OBJECTS:sqns_host>)
 set_target_properties(sqnsupgrade_static PROPERTIES OUTPUT_NAME sqnsupgrade)
 target_include_directories(sqnsupgrade_static PUBLIC ${PROJECT_SOURCE_DIR}/include)
 target_link_libraries(sqnsupgrade_static INTERFACE PkgConfig::SQNS_ZLIB)
@@ -125,6 +129,7 @@ install(TARGETS sqnsupgrade_shared sqnsupgrade_static
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/include/sqnsupgrade.h
               ${PROJECT_SOURCE_DIR}/include/sqnsupgrade_host.h
+              ${PROJECT_SOURCE_DIR}/include/sqnsupgrade_board.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES ${PROJECT_BINARY_DIR}/sqnsupgrade.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -197,103 +197,17 @@
 		       (known ? " (" + known[2] + ")" : "");
 	}
 
-	/* ---- a Pycom board's REPL: src/cli/board.c ---- */
+	/* ---- a Pycom board's REPL: the library's (sqnsupgrade_board.h), the words here ---- */
 
-	const REPL_RATE = 115200;
 	const MIRROR_RATE = 921600;
-	const QUIET_MS = 200, DRAIN_MS = 1000, REPL_MS = 3000, REPL_TRIES = 2, ANSWER_MS = 3000;
-	const UART_MS = 300000; /* uart() may reboot the modem several times (wake_ms) */
-	const MIRROR_LINE = "Going into MIRROR mode";
+	const B = () => K.board; /* sqns_board_status */
+	const boardText = (i) => engine.UTF8ToString(engine._sqnsweb_board_text(i));
+	const boardMethod = (files) => (files[1] ? K.method.RECOVERY : K.method.NORMAL);
+	const uartCall = (files) => engine.UTF8ToString(engine._sqnsweb_board_call(boardMethod(files)));
 
-	/*
-	 * MicroPython's raw REPL over the open link: Ctrl-C twice (a running main.py
-	 * stops), Ctrl-A, the code, Ctrl-D; the board answers "OK", the output,
-	 * \x04, the error text, \x04 and ">".
-	 */
-	class Repl {
-		constructor(l) {
-			this.link = l;
-			this.text = "";
-		}
-
-		async rx(ms) {
-			if (abort)
-				return K.err.ABORTED;
-			const r = await this.link.read(4096, Math.max(0, Math.round(ms)));
-			if (typeof r === "number")
-				return r;
-			this.text += String.fromCharCode(...r);
-			if (this.text.length > 16384)
-				this.text = this.text.slice(-8192);
-			return r.length;
-		}
-
-		async tx(str) {
-			return this.link.write(Uint8Array.from(str, (c) => c.charCodeAt(0)));
-		}
-
-		/* 1 when the text holds marker, 0 after ms, < 0 on a port failure. */
-		async readUntil(marker, ms) {
-			const end = performance.now() + ms;
-			while (!this.text.includes(marker)) {
-				const left = end - performance.now();
-				if (left <= 0)
-					return 0;
-				const n = await this.rx(left);
-				if (n < 0)
-					return n;
-			}
-			return 1;
-		}
-
-		async drain() {
-			const end = performance.now() + DRAIN_MS;
-			for (;;) {
-				const left = end - performance.now();
-				if (left <= 0)
-					return 0;
-				const n = await this.rx(Math.min(left, QUIET_MS));
-				if (n <= 0)
-					return n;
-			}
-		}
-
-		async enterRaw() {
-			for (let i = 0; i < REPL_TRIES; i++) {
-				let rc;
-				if ((rc = await this.tx("\r\x03\x03")) < 0 || (rc = await this.drain()) < 0)
-					return rc;
-				this.text = "";
-				if ((rc = await this.tx("\r\x01")) < 0)
-					return rc;
-				if ((rc = await this.readUntil("raw REPL; CTRL-B to exit\r\n>", REPL_MS)) !== 0)
-					return rc;
-			}
-			return 0;
-		}
-
-		/* {out, err} of code, null when the board did not answer, or a negative error. */
-		async exec(code, ms) {
-			this.text = "";
-			let rc;
-			if ((rc = await this.tx(code + "\x04")) < 0)
-				return rc;
-			if ((rc = await this.readUntil("OK", ANSWER_MS)) <= 0)
-				return rc < 0 ? rc : null;
-			this.text = this.text.slice(this.text.indexOf("OK") + 2);
-			if ((rc = await this.readUntil("\x04>", ms)) <= 0)
-				return rc < 0 ? rc : null;
-			const parts = this.text.split("\x04");
-			return { out: parts[0], err: parts[1] || "" };
-		}
-	}
-
-	const lastLine = (t) => t.replace(/[\r\n]+$/, "").split("\n").pop().trim();
-	const uartCall = (files) => (files[1] ? "sqnsupgrade.uart(True)" : "sqnsupgrade.uart()");
-
-	/* io_failed */
-	function replIoFailed(rc) {
-		if (rc === K.err.ABORTED) {
+	/* SQNS_BOARD_IO and SQNS_BOARD_ABORTED */
+	function replIoFailed(st) {
+		if (st === B().ABORTED) {
 			sayErr("interrupted while talking to the board's REPL");
 			return showResult("failed", "Stopped while talking to the board's REPL.");
 		}
@@ -302,54 +216,42 @@
 		showResult("failed", "The port failed while talking to the board: plug it again and retry.");
 	}
 
-	/*
-	 * The board's REPL taken and checked (board_take up to check_board): the
-	 * Repl, or null after saying why.
-	 */
+	/* The board's REPL taken and checked (sqns_board_take): true, or false after saying why. */
 	async function takeBoard() {
-		if (!(await openLink(REPL_RATE)) || (await link.setRate(REPL_RATE)) !== 0) {
-			if (link)
-				replIoFailed(K.err.IO);
-			return null;
+		if (!(await openLink(K.repl.repl_rate)))
+			return false;
+		engine.port = link;
+		const st = await engine.ccall("sqnsweb_board_take", "number", [], [], { async: true });
+		const sysname = boardText(0), machine = boardText(1);
+		if (st === B().OK) {
+			say("Board: " + sysname + " (" + machine + ", firmware " + boardText(2) + ")");
+			return true;
 		}
-		const r = new Repl(link);
-		const rc = await r.enterRaw();
-		if (rc < 0)
-			return replIoFailed(rc), null;
-		if (rc === 0) {
+		if (st === B().NO_REPL) {
 			sayErr("no MicroPython REPL answered on '" + portName(port) + "' at 115200 baud: sent " +
-			       "Ctrl-C twice and Ctrl-A (the raw REPL), " + REPL_TRIES + " times, and waited " +
-			       REPL_TRIES * (REPL_MS + DRAIN_MS) / 1000 + " s for its banner. The board may " +
-			       "already be in mirror mode (after an earlier upgrade or sqnsupgrade.uart()): " +
-			       "then uncheck \u201cPycom board\u201d and check again. Otherwise check that " +
-			       "nothing else (a terminal, Pymakr) holds the port, or press the board's reset button.");
+			       "Ctrl-C twice and Ctrl-A (the raw REPL), " + K.repl.repl_tries + " times, and waited " +
+			       K.repl.repl_tries * (K.repl.repl_ms + K.repl.drain_ms) / 1000 + " s for its banner. " +
+			       "The board may already be in mirror mode (after an earlier upgrade or " +
+			       "sqnsupgrade.uart()): then uncheck \u201cPycom board\u201d and check again. Otherwise " +
+			       "check that nothing else (a terminal, Pymakr) holds the port, or press the board's " +
+			       "reset button.");
 			showResult("failed", "No MicroPython REPL answered: nothing was sent to the modem.");
-			return null;
-		}
-		const u = await r.exec("import os; print(os.uname())", ANSWER_MS);
-		if (typeof u === "number")
-			return replIoFailed(u), null;
-		const field = (f) => {
-			const m = u && new RegExp(f + "='([^']*)'").exec(u.out);
-			return m ? m[1] : null;
-		};
-		const sysname = field("sysname");
-		if (!sysname) {
-			const why = u ? lastLine(u.err || u.out) : lastLine(r.text);
+		} else if (st === B().NO_UNAME) {
 			sayErr("the board's REPL on '" + portName(port) + "' did not answer os.uname() (" +
-			       (why || "no answer") + ")");
+			       (boardText(3) || "no answer") + ")");
 			showResult("failed", "The board's REPL did not answer: nothing was sent to the modem.");
-			return null;
-		}
-		if (!["GPy", "FiPy", "G01"].includes(sysname)) {
-			sayErr("the board on '" + portName(port) + "' is a " + sysname + " (" + field("machine") +
+		} else if (st === B().NOT_MODEM) {
+			sayErr("the board on '" + portName(port) + "' is a " + sysname + " (" + machine +
 			       "): only GPy, FiPy and G01 boards carry the SQN3330 modem. Nothing was sent to a modem.");
 			showResult("refused", "This board has no SQN3330 modem: nothing was sent to a modem.");
-			return null;
+		} else {
+			replIoFailed(st);
 		}
-		say("Board: " + sysname + " (" + field("machine") + ", firmware " + field("release") + ")");
-		return r;
+		return false;
 	}
+
+	/* The board left at its friendly prompt (after its plan). */
+	const releaseBoard = () => engine.ccall("sqnsweb_board_release", "number", [], [], { async: true });
 
 	/* dry_run of board.c: the board's part of the plan; uart() would change the modem. */
 	function boardPlanText(files) {
@@ -370,72 +272,34 @@
 		return lines.join("\n");
 	}
 
-	/* run_uart and to_mirror: true when the board is in mirror mode. */
-	async function boardToMirror(r, files) {
+	/* uart() on the board and its mirror (sqns_board_mirror): true when the board is in mirror mode. */
+	async function boardToMirror(files) {
 		const call = uartCall(files);
 		say("Running on the board: import sqnsupgrade; " + call);
-		r.text = "";
-		let rc;
-		if ((rc = await r.tx("import sqnsupgrade; " + call + "\x04")) < 0)
-			return replIoFailed(rc), false;
-		if ((rc = await r.readUntil("OK", ANSWER_MS)) <= 0) {
-			if (rc < 0)
-				return replIoFailed(rc), false;
+		engine.port = link;
+		const st = await engine.ccall("sqnsweb_board_mirror", "number", ["number"], [boardMethod(files)],
+					      { async: true });
+		if (st === B().OK) {
+			say("The board is in mirror mode: on to the modem at 921600 baud. (Until the " +
+			    "board is reset, uncheck \u201cPycom board\u201d on this page.)");
+			return true;
+		}
+		if (st === B().NOT_TAKEN) {
 			sayErr("the board's raw REPL did not take the code");
 			showResult("failed", "The board's raw REPL did not take the code: nothing was sent to the modem.");
-			return false;
+		} else if (st === B().UART_TIMEOUT) {
+			sayErr("the board's " + call + " did not finish within " + K.repl.uart_ms / 1000 + " s");
+			showResult("failed", "The board did not finish: power-cycle it and try again.");
+		} else if (st === B().UART_FAILED) {
+			const l = boardText(3);
+			sayErr("the board's " + call + " failed: " + l);
+			if (engine._sqnsweb_board_fault() === K.fault.OTHER)
+				sayErr("Power-cycle the board (disconnect power: the reset button is not enough) and try again.");
+			showResult("failed", "The board's " + call + " failed: " + l);
+		} else {
+			replIoFailed(st);
 		}
-		let pending = r.text.slice(r.text.indexOf("OK") + 2);
-		let line = "", err = "", eots = 0;
-		const end = performance.now() + UART_MS;
-		for (;;) {
-			for (const ch of pending) {
-				if (ch === "\x04") {
-					if (++eots === 2)
-						return uartFailed(call, err), false;
-					continue;
-				}
-				if (eots === 1) {
-					err += ch;
-					continue;
-				}
-				if (ch === "\r")
-					continue;
-				if (ch !== "\n") {
-					line += ch;
-					continue;
-				}
-				if (line.startsWith(MIRROR_LINE)) {
-					if ((await link.setRate(MIRROR_RATE)) !== 0)
-						return replIoFailed(K.err.IO), false;
-					say("The board is in mirror mode: on to the modem at 921600 baud. (Until the " +
-					    "board is reset, uncheck \u201cPycom board\u201d on this page.)");
-					return true;
-				}
-				say(line);
-				line = "";
-			}
-			const left = end - performance.now();
-			if (left <= 0) {
-				sayErr("the board's " + call + " did not finish within " + UART_MS / 1000 + " s");
-				showResult("failed", "The board did not finish: power-cycle it and try again.");
-				return false;
-			}
-			r.text = "";
-			const n = await r.rx(left);
-			if (n < 0)
-				return replIoFailed(n), false;
-			pending = r.text;
-		}
-	}
-
-	/* uart_failed */
-	function uartFailed(call, err) {
-		const l = lastLine(err);
-		sayErr("the board's " + call + " failed: " + l);
-		if (!/ENOENT|no module named|does not answer/.test(l))
-			sayErr("Power-cycle the board (disconnect power: the reset button is not enough) and try again.");
-		showResult("failed", "The board's " + call + " failed: " + l);
+		return false;
 	}
 
 	async function choosePort() {
@@ -1196,9 +1060,8 @@
 			}
 			if (opts.board) {
 				/* The board's plan: the modem's needs the mirror, which uart() changes. */
-				const repl = await takeBoard();
-				if (repl) {
-					await repl.tx("\x02"); /* leave the board at its friendly prompt */
+				if (await takeBoard()) {
+					await releaseBoard();
 					$("plan-text").textContent = boardPlanText(files);
 					$("plan-text").hidden = false;
 					$("confirm").hidden = false;
@@ -1250,8 +1113,7 @@
 		try {
 			setFiles(files);
 			if (opts.board) {
-				const repl = await takeBoard();
-				if (!repl || !(await boardToMirror(repl, files))) {
+				if (!(await takeBoard()) || !(await boardToMirror(files))) {
 					await closeLink();
 					return;
 				}
@@ -1340,6 +1202,8 @@
 		}
 		engine = await createSqnsEngine({
 			onEvent,
+			/* The lines uart() prints on the board, as they come. */
+			onBoardEvent: (ev) => say(ev.text),
 			shouldAbort: () => abort,
 			readImage: async (which, offset, len) => {
 				const f = engine.files && engine.files[which];

@@ -1,14 +1,11 @@
 /*
  * --board: a Pycom board in one command. Pycom's instructions has the user
  * open the board's REPL, type `import sqnsupgrade; sqnsupgrade.uart(...)`,
- * close that terminal and run the updater on the same port. This does the
- * same through MicroPython's raw REPL: Ctrl-C twice (a running main.py
- * stops), Ctrl-A, the code, Ctrl-D; the board answers "OK", the output, \x04,
- * the error text, \x04 and ">". uart() answers with its progress lines and
- * then "Going into MIRROR mode...": from then on the port reaches the modem
- * at 921600, without flow control, and never at another rate.
+ * close that terminal and run the updater on the same port. The library does
+ * the same (sqnsupgrade_board.h: the raw REPL, os.uname(), uart(), the mirror
+ * line, 921600); this file keeps the command line's part: the options, the
+ * messages and the exit statuses.
  */
-#define _GNU_SOURCE /* memmem */
 #include "board.h"
 
 #include <errno.h>
@@ -16,194 +13,46 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sqnsupgrade_board.h"
 #include "sqnsupgrade_host.h"
 
-#define REPL_RATE 115200u
 #define MIRROR_RATE SQNS_APPLICATION_RATE
-#define QUIET_MS 200u	/* after Ctrl-C: the end of what a stopped script printed */
-#define DRAIN_MS 1000u	/* at most this long waiting for that quiet */
-#define REPL_MS 3000u	/* one attempt at the raw REPL's banner */
-#define REPL_TRIES 2	/* "a few seconds": 2 x (drain + banner) */
-#define ANSWER_MS 3000u /* "OK" and a short answer such as os.uname()'s */
-#define FLASH_UPDATER "/flash/updater.elf"
-#define MIRROR_LINE "Going into MIRROR mode"
-#define UART_MS 300000u /* uart() on the board, without --boot-timeout: the core's wake_ms */
 
 struct repl {
 	struct session *s;
 	struct sqns_port *port;
-	struct sqns_config io; /* the port's ops (sqns_port_config): the REPL's own bytes */
-	char text[4096];       /* what the board said since the last reset */
-	size_t len;
+	struct sqns_board b;
 };
 
-static bool debug_on(const struct repl *r)
+/* --debug: the REPL's bytes both ways; uart()'s lines as the command's output. */
+static void on_board_event(void *user, const struct sqns_board_event *ev)
 {
-	return r->s->cli->debug;
-}
-
-static int rx(struct repl *r, uint8_t *buf, size_t len, uint32_t ms)
-{
-	if (cli_should_abort(NULL))
-		return SQNS_ERR_ABORTED;
-	return r->io.ops->read(r->io.port, buf, len, ms);
-}
-
-static int tx(struct repl *r, const char *data, size_t len)
-{
-	if (debug_on(r)) {
-		fputs("REPL <- ", stderr);
-		for (size_t i = 0; i < len; i++)
-			fprintf(stderr, (unsigned char)data[i] < 0x20 ? "\\x%02x" : "%c",
-				(unsigned char)data[i]);
-		fputc('\n', stderr);
-	}
-	return r->io.ops->write(r->io.port, (const uint8_t *)data, len);
-}
-
-static void keep(struct repl *r, const uint8_t *buf, size_t n)
-{
-	if (debug_on(r))
-		fprintf(stderr, "REPL -> %.*s\n", (int)n, (const char *)buf);
-	if (n >= sizeof r->text)
+	struct repl *r = user;
+	if (ev->type == SQNS_BOARD_EV_LINE) {
+		output_block(&r->s->out, ev->len ? ev->data : "\n");
 		return;
-	if (r->len + n >= sizeof r->text) {
-		size_t drop = r->len + n - (sizeof r->text - 1);
-		memmove(r->text, r->text + drop, r->len - drop);
-		r->len -= drop;
 	}
-	memcpy(r->text + r->len, buf, n);
-	r->len += n;
-	r->text[r->len] = '\0';
-}
-
-/* Read until the text holds marker (true), for at most ms; false on timeout. */
-static int read_until(struct repl *r, const char *marker, uint32_t ms)
-{
-	uint32_t end = sqns_host_now_ms() + ms;
-	while (!memmem(r->text, r->len, marker, strlen(marker))) {
-		int32_t left = (int32_t)(end - sqns_host_now_ms());
-		uint8_t buf[256];
-		if (left <= 0)
-			return 0;
-		int n = rx(r, buf, sizeof buf, (uint32_t)left);
-		if (n < 0)
-			return n;
-		keep(r, buf, (size_t)n);
+	if (!r->s->cli->debug)
+		return;
+	if (ev->type == SQNS_BOARD_EV_RX) {
+		fprintf(stderr, "REPL -> %.*s\n", (int)ev->len, ev->data);
+		return;
 	}
-	return 1;
+	fputs("REPL <- ", stderr);
+	for (size_t i = 0; i < ev->len; i++)
+		fprintf(stderr, (unsigned char)ev->data[i] < 0x20 ? "\\x%02x" : "%c",
+			(unsigned char)ev->data[i]);
+	fputc('\n', stderr);
 }
 
-/* Read until the board has been quiet for QUIET_MS (at most DRAIN_MS). */
-static int drain(struct repl *r)
-{
-	uint32_t end = sqns_host_now_ms() + DRAIN_MS;
-	for (;;) {
-		uint8_t buf[256];
-		int32_t left = (int32_t)(end - sqns_host_now_ms());
-		if (left <= 0)
-			return SQNS_OK;
-		int n =
-		    rx(r, buf, sizeof buf, left < (int32_t)QUIET_MS ? (uint32_t)left : QUIET_MS);
-		if (n <= 0)
-			return n;
-		keep(r, buf, (size_t)n);
-	}
-}
-
-static void reset_text(struct repl *r)
-{
-	r->len = 0;
-	r->text[0] = '\0';
-}
-
-/* Ctrl-C twice, then the raw REPL; 1 when its banner came, 0 when nothing answered. */
-static int enter_raw_repl(struct repl *r)
-{
-	for (int i = 0; i < REPL_TRIES; i++) {
-		int rc;
-		if ((rc = tx(r, "\r\x03\x03", 3)) < 0 || (rc = drain(r)) < 0)
-			return rc;
-		reset_text(r);
-		if ((rc = tx(r, "\r\x01", 2)) < 0)
-			return rc;
-		if ((rc = read_until(r, "raw REPL; CTRL-B to exit\r\n>", REPL_MS)) != 0)
-			return rc;
-	}
-	return 0;
-}
-
-/*
- * Run code in the raw REPL and read its output and error text (each up to
- * its \x04). 1 when both came, 0 when the board did not answer in ms.
- */
-static int exec_code(struct repl *r, const char *code, uint32_t ms, char *out, size_t out_len,
-		     char *err, size_t err_len)
-{
-	reset_text(r);
-	int rc = tx(r, code, strlen(code));
-	if (rc < 0 || (rc = tx(r, "\x04", 1)) < 0)
-		return rc;
-	if ((rc = read_until(r, "OK", ANSWER_MS)) <= 0)
-		return rc;
-	char *start = strstr(r->text, "OK") + 2;
-	size_t skip = (size_t)(start - r->text);
-	memmove(r->text, start, r->len - skip + 1);
-	r->len -= skip;
-	if ((rc = read_until(r, "\x04", ms)) <= 0)
-		return rc;
-	char *eot = memchr(r->text, 0x04, r->len);
-	if ((rc = read_until(r, "\x04>", ms)) <= 0)
-		return rc;
-	char *eot2 = memchr(eot + 1, 0x04, r->len - (size_t)(eot + 1 - r->text));
-	snprintf(out, out_len, "%.*s", (int)(eot - r->text), r->text);
-	snprintf(err, err_len, "%.*s", (int)(eot2 - eot - 1), eot + 1);
-	return 1;
-}
-
-/* The last line of a Python traceback: "OSError: ...". */
-static void last_line(const char *text, char *out, size_t len)
-{
-	const char *end = text + strlen(text);
-	while (end > text && (end[-1] == '\n' || end[-1] == '\r'))
-		end--;
-	const char *start = end;
-	while (start > text && start[-1] != '\n')
-		start--;
-	snprintf(out, len, "%.*s", (int)(end - start), start);
-}
-
-/* field='value' of a uname tuple into out; false when absent. */
-static bool uname_field(const char *uname, const char *field, char *out, size_t len)
-{
-	char key[32];
-	snprintf(key, sizeof key, "%s='", field);
-	const char *p = strstr(uname, key);
-	if (!p)
-		return false;
-	p += strlen(key);
-	const char *q = strchr(p, '\'');
-	if (!q)
-		return false;
-	snprintf(out, len, "%.*s", (int)(q - p), p);
-	return true;
-}
-
-static bool carries_modem(const char *sysname)
-{
-	return strcmp(sysname, "GPy") == 0 || strcmp(sysname, "FiPy") == 0 ||
-	       strcmp(sysname, "G01") == 0;
-}
-
-/* The call for the command: the method decides uart()'s arguments. */
-static void uart_call(const struct cli *c, char *out, size_t len)
+/* The method the command asks for: its updater decides. */
+static enum sqns_board_method method_of(const struct cli *c)
 {
 	if (c->board_updater)
-		snprintf(out, len, "sqnsupgrade.uart(True, '%s')", c->board_updater);
-	else if (strcmp(c->command, "run") == 0 && c->nargs > 1)
-		snprintf(out, len, "sqnsupgrade.uart(True)");
-	else
-		snprintf(out, len, "sqnsupgrade.uart()");
+		return SQNS_BOARD_RECOVERY_FLASH;
+	if (strcmp(c->command, "run") == 0 && c->nargs > 1)
+		return SQNS_BOARD_RECOVERY;
+	return SQNS_BOARD_NORMAL;
 }
 
 static bool is_run(const struct cli *c)
@@ -247,7 +96,7 @@ int board_check_cli(const struct cli *c)
 		why = "--rtscts cannot go with --board: the board's mirror has no flow control "
 		      "on its USB side";
 	} else if (c->board_updater &&
-		   (c->board_updater[0] != '/' || strpbrk(c->board_updater, "'\\\"\r\n"))) {
+		   !sqns_board_call(SQNS_BOARD_RECOVERY_FLASH, c->board_updater, buf, sizeof buf)) {
 		why = "--board-updater takes the path of updater.elf on the board, e.g. "
 		      "/flash/updater.elf (no quotes)";
 	}
@@ -285,11 +134,21 @@ static int open_port(struct session *s, struct repl *r)
 		return EXIT_USAGE;
 	}
 	int err;
-	r->port = sqns_port_open(c->port, &(struct sqns_port_opts){.baud = REPL_RATE}, &err);
+	r->port =
+	    sqns_port_open(c->port, &(struct sqns_port_opts){.baud = SQNS_BOARD_REPL_RATE}, &err);
 	if (r->port) {
+		struct sqns_config io;
 		if (s->hexdump)
 			sqns_port_trace(r->port, session_hexdump, NULL);
-		sqns_port_config(r->port, &r->io);
+		sqns_port_config(r->port, &io);
+		sqns_board_init(&r->b, &(struct sqns_board_config){
+					   .ops = io.ops,
+					   .port = io.port,
+					   .on_event = on_board_event,
+					   .should_abort = cli_should_abort,
+					   .user = r,
+					   .uart_ms = s->cfg.timeouts.wake_ms,
+				       });
 		return -1;
 	}
 	char why[600];
@@ -298,9 +157,10 @@ static int open_port(struct session *s, struct repl *r)
 	return EXIT_PORT;
 }
 
-static int io_failed(struct session *s, struct repl *r, int rc)
+/* SQNS_BOARD_IO and SQNS_BOARD_ABORTED: the exit status. */
+static int io_failed(struct session *s, struct repl *r, enum sqns_board_status st)
 {
-	if (rc == SQNS_ERR_ABORTED) {
+	if (st == SQNS_BOARD_ABORTED) {
 		fprintf(s->out.err, "sqnsupgrade: interrupted while talking to the board's REPL\n");
 		return EXIT_INTERRUPTED;
 	}
@@ -309,46 +169,42 @@ static int io_failed(struct session *s, struct repl *r, int rc)
 	return EXIT_PORT;
 }
 
-static int no_repl(struct session *s)
+/* sqns_board_take's refusals: the exit status (-1 to go on). */
+static int check_board(struct session *s, struct repl *r, enum sqns_board_status st)
 {
-	fprintf(s->out.err,
-		"sqnsupgrade: no MicroPython REPL answered on '%s' at 115200 baud: sent Ctrl-C "
-		"twice and Ctrl-A (the raw REPL), %d times, and waited %u s for its banner. The "
-		"board may already be in mirror mode (after an earlier --board or "
-		"sqnsupgrade.uart()): then run the same command without --board. Otherwise check "
-		"that nothing else (a terminal, Pymakr) holds the port, or press the board's reset "
-		"button.\n",
-		s->cli->port, REPL_TRIES, REPL_TRIES * (REPL_MS + DRAIN_MS) / 1000);
-	return EXIT_NO_MODEM;
-}
-
-/* os.uname(): a GPy, FiPy or G01, or a refusal (-1 to go on). */
-static int check_board(struct session *s, struct repl *r, char *sysname, size_t len)
-{
-	char out[1024], err[1024], machine[128] = "?", release[64] = "?";
-	int rc = exec_code(r, "import os; print(os.uname())", ANSWER_MS, out, sizeof out, err,
-			   sizeof err);
-	if (rc < 0)
-		return io_failed(s, r, rc);
-	if (rc == 0 || !uname_field(out, "sysname", sysname, len)) {
-		last_line(rc == 0 ? r->text : err[0] ? err : out, err, sizeof err);
+	const struct sqns_board *b = &r->b;
+	switch (st) {
+	case SQNS_BOARD_OK:
+		fprintf(s->out.out, "Board: %s (%s, firmware %s)\n", b->sysname, b->machine,
+			b->release);
+		return -1;
+	case SQNS_BOARD_NO_REPL:
+		fprintf(
+		    s->out.err,
+		    "sqnsupgrade: no MicroPython REPL answered on '%s' at 115200 baud: sent "
+		    "Ctrl-C twice and Ctrl-A (the raw REPL), %d times, and waited %u s for its "
+		    "banner. The board may already be in mirror mode (after an earlier --board or "
+		    "sqnsupgrade.uart()): then run the same command without --board. Otherwise "
+		    "check that nothing else (a terminal, Pymakr) holds the port, or press the "
+		    "board's reset button.\n",
+		    s->cli->port, SQNS_BOARD_REPL_TRIES,
+		    SQNS_BOARD_REPL_TRIES * (SQNS_BOARD_REPL_MS + SQNS_BOARD_DRAIN_MS) / 1000);
+		return EXIT_NO_MODEM;
+	case SQNS_BOARD_NO_UNAME:
 		fprintf(s->out.err,
 			"sqnsupgrade: the board's REPL on '%s' did not answer os.uname() (%s)\n",
-			s->cli->port, err[0] ? err : "no answer");
+			s->cli->port, b->why[0] ? b->why : "no answer");
 		return EXIT_FAIL;
-	}
-	uname_field(out, "machine", machine, sizeof machine);
-	uname_field(out, "release", release, sizeof release);
-	if (!carries_modem(sysname)) {
+	case SQNS_BOARD_NOT_MODEM:
 		fprintf(
 		    s->out.err,
 		    "sqnsupgrade: the board on '%s' is a %s (%s): only GPy, FiPy and G01 boards "
 		    "carry the SQN3330 modem. Nothing was sent to a modem.\n",
-		    s->cli->port, sysname, machine);
+		    s->cli->port, b->sysname, b->machine);
 		return EXIT_REFUSED;
+	default:
+		return io_failed(s, r, st);
 	}
-	fprintf(s->out.out, "Board: %s (%s, firmware %s)\n", sysname, machine, release);
-	return -1;
 }
 
 /* --dry-run: the board's part of the plan; uart() would change the modem. */
@@ -380,121 +236,56 @@ static int dry_run(struct session *s, const char *call)
 	return EXIT_OK;
 }
 
-/* What the board's failed uart() means for the exit status. */
-static int uart_failed(struct session *s, const char *call, const char *err)
+/* sqns_board_mirror's end: the exit status, or -1 in mirror mode. */
+static int mirror_status(struct session *s, struct repl *r, enum sqns_board_status st)
 {
-	char line[300];
-	last_line(err, line, sizeof line);
-	fprintf(s->out.err, "sqnsupgrade: the board's %s failed: %s\n", call, line);
-	if (strstr(line, "ENOENT")) {
+	const struct sqns_board *b = &r->b;
+	switch (st) {
+	case SQNS_BOARD_OK:
+		/* Closing leaves DTR/RTS up: a board wired to reset on them stays put. */
+		(void)sqns_port_keep_lines(r->port);
+		fprintf(s->out.out,
+			"The board is in mirror mode: on to the modem at 921600 baud. (Until the "
+			"board is reset, run sqnsupgrade without --board.)\n");
+		fflush(s->out.out);
+		return -1;
+	case SQNS_BOARD_NOT_TAKEN:
+		fprintf(s->out.err, "sqnsupgrade: the board's raw REPL did not take the code\n");
+		return EXIT_FAIL;
+	case SQNS_BOARD_UART_TIMEOUT:
+		fprintf(s->out.err,
+			"sqnsupgrade: the board's %s did not finish within %u s (--boot-timeout)\n",
+			b->call, (b->cfg.uart_ms ? b->cfg.uart_ms : SQNS_BOARD_UART_MS) / 1000);
+		return EXIT_NO_MODEM;
+	case SQNS_BOARD_UART_FAILED:
+		break;
+	default:
+		return io_failed(s, r, st);
+	}
+	fprintf(s->out.err, "sqnsupgrade: the board's %s failed: %s\n", b->call, b->why);
+	switch (b->fault) {
+	case SQNS_BOARD_FAULT_NO_FILE:
 		fprintf(s->out.err,
 			"The board has no such file: copy updater.elf to its flash (e.g. "
 			"with Pymakr or FTP), or give updater.elf to this command "
 			"instead of --board-updater.\n");
 		return EXIT_FILE;
-	}
-	if (strstr(line, "no module named"))
+	case SQNS_BOARD_FAULT_NO_MODULE:
 		return EXIT_REFUSED;
-	if (strstr(line, "does not answer"))
+	case SQNS_BOARD_FAULT_NO_MODEM:
 		return EXIT_NO_MODEM;
-	fputs("Power-cycle the board (disconnect power: the reset button is not enough) and run "
-	      "the command again.\n",
-	      s->out.err);
-	return EXIT_FAIL;
-}
-
-/*
- * uart(): print the board's lines as they come until the MIRROR line (-1), or
- * its error text between the two \x04 (the exit status).
- */
-static int run_uart(struct session *s, struct repl *r, const char *call)
-{
-	char code[300], line[512], err[2048] = "";
-	size_t n = 0, e = 0;
-	int eots = 0;
-	snprintf(code, sizeof code, "import sqnsupgrade; %s", call);
-	fprintf(s->out.out, "Running on the board: %s\n", code);
-	fflush(s->out.out);
-	reset_text(r);
-	int rc = tx(r, code, strlen(code));
-	if (rc < 0 || (rc = tx(r, "\x04", 1)) < 0)
-		return io_failed(s, r, rc);
-	if ((rc = read_until(r, "OK", ANSWER_MS)) <= 0) {
-		if (rc < 0)
-			return io_failed(s, r, rc);
-		fprintf(s->out.err, "sqnsupgrade: the board's raw REPL did not take the code\n");
+	default:
+		fputs("Power-cycle the board (disconnect power: the reset button is not enough) "
+		      "and run the command again.\n",
+		      s->out.err);
 		return EXIT_FAIL;
 	}
-	/* What came after the OK is the start of the output. */
-	char *after = strstr(r->text, "OK") + 2;
-	uint8_t pending[4096];
-	size_t np = r->len - (size_t)(after - r->text);
-	memcpy(pending, after, np);
-	uint32_t limit_ms = s->cfg.timeouts.wake_ms ? s->cfg.timeouts.wake_ms : UART_MS;
-	uint32_t end = sqns_host_now_ms() + limit_ms;
-	for (;;) {
-		for (size_t i = 0; i < np; i++) {
-			char ch = (char)pending[i];
-			if (ch == 0x04) {
-				if (++eots == 2) {
-					err[e] = '\0';
-					return uart_failed(s, call, err);
-				}
-				continue;
-			}
-			if (eots == 1) {
-				if (e + 1 < sizeof err)
-					err[e++] = ch;
-				continue;
-			}
-			if (ch == '\r')
-				continue;
-			if (ch != '\n') {
-				if (n + 1 < sizeof line)
-					line[n++] = ch;
-				continue;
-			}
-			line[n] = '\0';
-			n = 0;
-			if (strncmp(line, MIRROR_LINE, strlen(MIRROR_LINE)) == 0)
-				return -1;
-			output_block(&s->out, line[0] ? line : "\n");
-		}
-		int32_t left = (int32_t)(end - sqns_host_now_ms());
-		if (left <= 0) {
-			fprintf(s->out.err,
-				"sqnsupgrade: the board's %s did not finish within %u s "
-				"(--boot-timeout)\n",
-				call, limit_ms / 1000);
-			return EXIT_NO_MODEM;
-		}
-		int got = rx(r, pending, sizeof pending, (uint32_t)left);
-		if (got < 0)
-			return io_failed(s, r, got);
-		if (debug_on(r) && got > 0)
-			fprintf(stderr, "REPL -> %.*s\n", got, (const char *)pending);
-		np = (size_t)got;
-	}
-}
-
-/* Into the mirror: 921600, and the port closed without dropping its modem lines. */
-static int to_mirror(struct session *s, struct repl *r)
-{
-	if (r->io.ops->set_rate(r->io.port, MIRROR_RATE) != SQNS_OK)
-		return io_failed(s, r, SQNS_ERR_IO);
-	/* Closing leaves DTR/RTS up: a board wired to reset on them stays put. */
-	(void)sqns_port_keep_lines(r->port);
-	fprintf(s->out.out,
-		"The board is in mirror mode: on to the modem at 921600 baud. (Until the board is "
-		"reset, run sqnsupgrade without --board.)\n");
-	fflush(s->out.out);
-	return -1;
 }
 
 int board_take(struct session *s)
 {
 	struct repl *r = calloc(1, sizeof *r);
-	char sysname[64], call[300];
+	char call[300];
 	if (!r) {
 		fprintf(s->out.err, "sqnsupgrade: out of memory\n");
 		return EXIT_FAIL;
@@ -507,22 +298,21 @@ int board_take(struct session *s)
 		free(r);
 		return status;
 	}
-	int rc = enter_raw_repl(r);
-	if (rc < 0)
-		status = io_failed(s, r, rc);
-	else if (rc == 0)
-		status = no_repl(s);
-	if (status < 0)
-		status = check_board(s, r, sysname, sizeof sysname);
-	uart_call(s->cli, call, sizeof call);
+	enum sqns_board_status st = sqns_board_take(&r->b);
+	status = check_board(s, r, st);
+	enum sqns_board_method method = method_of(s->cli);
+	(void)sqns_board_call(method, s->cli->board_updater, call, sizeof call);
 	if (status < 0 && s->cli->dry_run)
 		status = dry_run(s, call);
-	if (status < 0)
-		status = run_uart(s, r, call);
-	if (status < 0)
-		status = to_mirror(s, r);
-	else if (rc > 0 && status != EXIT_NO_MODEM)
-		(void)tx(r, "\x02", 1); /* leave the board at its friendly prompt */
+	if (status < 0) {
+		fprintf(s->out.out, "Running on the board: import sqnsupgrade; %s\n", call);
+		fflush(s->out.out);
+		status =
+		    mirror_status(s, r, sqns_board_mirror(&r->b, method, s->cli->board_updater));
+	}
+	/* The board left at its friendly prompt, unless it went quiet. */
+	if (status >= 0 && r->b.raw && status != EXIT_NO_MODEM)
+		(void)sqns_board_release(&r->b);
 	sqns_port_close(r->port);
 	free(r);
 	return status;

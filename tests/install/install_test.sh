@@ -34,6 +34,7 @@ pydir=${pydir%/sqnsupgrade/__init__.py}
 echo "Python module: $pydir"
 for f in "$libdir/libsqnsupgrade.so" "$libdir/libsqnsupgrade.so.0" "$libdir/libsqnsupgrade.a" \
     "$libdir/pkgconfig/sqnsupgrade.pc" include/sqnsupgrade.h include/sqnsupgrade_host.h \
+    include/sqnsupgrade_board.h \
     bin/sqnsupgrade bin/sqnsim "$pydir/sqnsupgrade/__init__.py" share/man/man1/sqnsupgrade.1 \
     share/man/man1/sqnsim.1 share/man/man3/libsqnsupgrade.3 \
     share/bash-completion/completions/sqnsupgrade; do

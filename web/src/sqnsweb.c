@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "sqnsupgrade.h"
+#include "sqnsupgrade_board.h"
 #include "sqnsweb.h"
 
 enum { IMG_FIRMWARE, IMG_UPDATER, IMG_BOOTROM, IMG_COUNT };
@@ -64,6 +65,11 @@ EM_JS(void, js_event,
       });
 
 EM_JS(int, js_should_abort, (void), { return Module.shouldAbort() ? 1 : 0; });
+
+EM_JS(void, js_board_event, (int type, const char *text, size_t len), {
+	if (Module.onBoardEvent)
+		Module.onBoardEvent({type : type, text : UTF8ToString(text, len)});
+});
 // clang-format on
 
 static int port_read(void *port, uint8_t *buf, size_t len, uint32_t timeout_ms)
@@ -116,8 +122,17 @@ static bool should_abort(void *user)
 	return js_should_abort() != 0;
 }
 
+static void on_board_event(void *user, const struct sqns_board_event *ev)
+{
+	(void)user;
+	if (ev->type == SQNS_BOARD_EV_LINE)
+		js_board_event((int)ev->type, ev->data, ev->len);
+}
+
 static struct {
 	struct sqns_ctx ctx;
+	struct sqns_board board;
+	char call[300];
 	struct sqns_image img[IMG_COUNT];
 	char names[IMG_COUNT][256];
 	bool present[IMG_COUNT];
@@ -257,6 +272,58 @@ const char *sqnsweb_result(void)
 }
 
 /*
+ * A Pycom board's REPL (sqnsupgrade_board.h) over the JavaScript port: the
+ * page's words for its statuses are app.js's. Events: Module.onBoardEvent({type,
+ * text}) for each line uart() prints.
+ */
+EMSCRIPTEN_KEEPALIVE
+int sqnsweb_board_take(void)
+{
+	sqns_board_init(&web.board, &(struct sqns_board_config){
+					.ops = &web_ops,
+					.on_event = on_board_event,
+					.should_abort = should_abort,
+				    });
+	return (int)sqns_board_take(&web.board);
+}
+
+EMSCRIPTEN_KEEPALIVE
+int sqnsweb_board_mirror(int method)
+{
+	return (int)sqns_board_mirror(&web.board, (enum sqns_board_method)method, NULL);
+}
+
+EMSCRIPTEN_KEEPALIVE
+int sqnsweb_board_release(void)
+{
+	return sqns_board_release(&web.board);
+}
+
+EMSCRIPTEN_KEEPALIVE
+int sqnsweb_board_fault(void)
+{
+	return (int)web.board.fault;
+}
+
+/* The board's words: 0 sysname, 1 machine, 2 release, 3 why (an error's last line). */
+EMSCRIPTEN_KEEPALIVE
+const char *sqnsweb_board_text(int which)
+{
+	const struct sqns_board *b = &web.board;
+	const char *const t[] = {b->sysname, b->machine, b->release, b->why};
+	return which >= 0 && which < 4 ? t[which] : "";
+}
+
+/* uart()'s call for a method (sqns_board_call), e.g. "sqnsupgrade.uart(True)". */
+EMSCRIPTEN_KEEPALIVE
+const char *sqnsweb_board_call(int method)
+{
+	if (!sqns_board_call((enum sqns_board_method)method, NULL, web.call, sizeof web.call))
+		web.call[0] = '\0';
+	return web.call;
+}
+
+/*
  * The header's enums by name, as JSON, so that app.js follows the header:
  * {"phase": {"WAKEUP": 0, ...}, "ev": ..., "stage": ..., "refuse": ..., "err": ...}.
  */
@@ -349,6 +416,38 @@ static const struct named errs[] = {
     {"VERIFY", SQNS_ERR_VERIFY},
 };
 
+static const struct named board_statuses[] = {
+    {"OK", SQNS_BOARD_OK},
+    {"IO", SQNS_BOARD_IO},
+    {"ABORTED", SQNS_BOARD_ABORTED},
+    {"NO_REPL", SQNS_BOARD_NO_REPL},
+    {"NO_UNAME", SQNS_BOARD_NO_UNAME},
+    {"NOT_MODEM", SQNS_BOARD_NOT_MODEM},
+    {"BAD_PATH", SQNS_BOARD_BAD_PATH},
+    {"NOT_TAKEN", SQNS_BOARD_NOT_TAKEN},
+    {"UART_FAILED", SQNS_BOARD_UART_FAILED},
+    {"UART_TIMEOUT", SQNS_BOARD_UART_TIMEOUT},
+};
+
+static const struct named board_faults[] = {
+    {"OTHER", SQNS_BOARD_FAULT_OTHER},
+    {"NO_FILE", SQNS_BOARD_FAULT_NO_FILE},
+    {"NO_MODULE", SQNS_BOARD_FAULT_NO_MODULE},
+    {"NO_MODEM", SQNS_BOARD_FAULT_NO_MODEM},
+};
+
+static const struct named board_methods[] = {
+    {"NORMAL", SQNS_BOARD_NORMAL},
+    {"RECOVERY", SQNS_BOARD_RECOVERY},
+    {"RECOVERY_FLASH", SQNS_BOARD_RECOVERY_FLASH},
+};
+
+static const struct named board_numbers[] = {
+    {"repl_rate", (int)SQNS_BOARD_REPL_RATE}, {"repl_tries", SQNS_BOARD_REPL_TRIES},
+    {"repl_ms", (int)SQNS_BOARD_REPL_MS},     {"drain_ms", (int)SQNS_BOARD_DRAIN_MS},
+    {"uart_ms", (int)SQNS_BOARD_UART_MS},     {"mirror_rate", (int)SQNS_APPLICATION_RATE},
+};
+
 static size_t put_table(char *buf, size_t pos, size_t cap, const char *key, const struct named *t,
 			size_t n)
 {
@@ -366,13 +465,17 @@ static size_t put_table(char *buf, size_t pos, size_t cap, const char *key, cons
 EMSCRIPTEN_KEEPALIVE
 const char *sqnsweb_constants(void)
 {
-	static char buf[4096];
+	static char buf[8192];
 	size_t pos = (size_t)snprintf(buf, sizeof buf, "{");
 	pos = TABLE(buf, pos, "phase", phases);
 	pos = TABLE(buf, pos, "ev", evs);
 	pos = TABLE(buf, pos, "stage", stages);
 	pos = TABLE(buf, pos, "refuse", refusals);
 	pos = TABLE(buf, pos, "err", errs);
+	pos = TABLE(buf, pos, "board", board_statuses);
+	pos = TABLE(buf, pos, "fault", board_faults);
+	pos = TABLE(buf, pos, "method", board_methods);
+	pos = TABLE(buf, pos, "repl", board_numbers);
 	snprintf(buf + pos, pos < sizeof buf ? sizeof buf - pos : 0,
 		 ",\"factory_bootloader0\":%u,"
 		 "\"stp_retries\":%u}",

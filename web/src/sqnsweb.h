@@ -15,5 +15,12 @@ const char *sqnsweb_report(void);
 const char *sqnsweb_parse_name(const char *name);
 const char *sqnsweb_result(void);
 const char *sqnsweb_constants(void);
+/* A Pycom board's REPL (sqnsupgrade_board.h): statuses, faults and methods as its enums. */
+int sqnsweb_board_take(void);
+int sqnsweb_board_mirror(int method);
+int sqnsweb_board_release(void);
+int sqnsweb_board_fault(void);
+const char *sqnsweb_board_text(int which);
+const char *sqnsweb_board_call(int method);
 
 #endif
