@@ -63,6 +63,9 @@ struct sqns_words_state {
 #define SQNS_WORDS_OPEN 2u    /* the line stays open (no '\n': dots follow) */
 #define SQNS_WORDS_VERBOSE 4u /* said only when the user asked for more (-v) */
 
+/* The transcript's first line: "<<< Welcome to the SQN3330 firmware updater >>>\n". */
+SQNS_API int sqns_words_welcome(char *buf, size_t len);
+
 /*
  * The transcript's words for one event (phases, the STP session, retries),
  * with the values it needs from ctx->res; empty for events that say nothing

@@ -865,7 +865,7 @@
 			return K.err.IO;
 		engine.port = link;
 		engine.ccall("sqnsweb_set_port_name", null, ["string"], [portName(port)]);
-		say("<<< Welcome to the SQN3330 firmware updater >>>");
+		sayWords(engine._sqnsweb_words_welcome());
 		const r = await engine.ccall("sqnsweb_upgrade", "number",
 					     ["number", "number", "number", "number", "number"],
 					     [dryRun, opts.fff, opts.force, opts.baud, 0], { async: true });

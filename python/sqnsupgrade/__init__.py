@@ -248,6 +248,7 @@ _SIGNATURES = {
     "sqns_words_event": (_int, [ctypes.POINTER(_WordsState), _CTX, ctypes.POINTER(_Event),
                                 ctypes.POINTER(_WordsHow), ctypes.POINTER(ctypes.c_uint),
                                 ctypes.c_char_p, ctypes.c_size_t]),
+    "sqns_words_welcome": (_int, [ctypes.c_char_p, ctypes.c_size_t]),
     "sqns_words_wait": (_int, [_int, _int, ctypes.c_char_p, ctypes.c_size_t]),
     "sqns_words_busy": (_int, [_int, ctypes.c_char_p, ctypes.c_size_t]),
     "sqns_words_plan": (_int, [_CTX, ctypes.POINTER(_WordsFiles), ctypes.POINTER(_WordsHow),
@@ -1052,7 +1053,7 @@ def run(port, ffile=None, mfile=None, resume=False, debug=False, verbose=False, 
                 "socket:// connection cannot do; use the serial port itself" % call.baud,
                 EXIT_USAGE, SQNS_ERR_UNSUPPORTED)
         call.open_port()
-        call.say("<<< Welcome to the SQN3330 firmware updater >>>")
+        call.block(_words(call.lib.sqns_words_welcome))
         showver = ctypes.create_string_buffer(4096)
         r = call.invoke(call.lib.sqns_upgrade, ctypes.byref(call.ctx), ctypes.byref(opts),
                         showver, len(showver))
@@ -1299,7 +1300,7 @@ def uart(ffh_mode=False, mfile=None, *, port=None, host=None, bootrom=None, baud
         if bootrom is not None:
             opts.bootrom = call.open_file(bootrom, "bootrom", bootrom=True)
         call.open_port()
-        call.say("<<< Welcome to the SQN3330 firmware updater >>>")
+        call.block(_words(call.lib.sqns_words_welcome))
         r = call.invoke(call.lib.sqns_prepare, ctypes.byref(call.ctx), ctypes.byref(opts))
         result = _result(call)
         if r != SQNS_OK:

@@ -28,6 +28,15 @@ void output_break(struct output *o)
 	fflush(o->out);
 }
 
+void output_welcome(FILE *f, const char *after)
+{
+	char line[96];
+	int n = sqns_words_welcome(line, sizeof line);
+	if (n > 0 && (size_t)n < sizeof line && line[n - 1] == '\n')
+		line[n - 1] = '\0';
+	fprintf(f, "%s%s\n", line, after ? after : "");
+}
+
 void output_block(struct output *o, const char *text)
 {
 	output_break(o);

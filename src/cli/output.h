@@ -66,6 +66,9 @@ const char *output_phase_name(enum sqns_phase p);
  */
 uint32_t output_stp_silence_ms(const struct output *o);
 
+/* The transcript's first line (the library's words). */
+void output_welcome(FILE *f, const char *after);
+
 /* Print a '\n'-separated block, one line each. */
 void output_block(struct output *o, const char *text);
 

@@ -291,7 +291,7 @@ int cmd_run(struct session *s)
 		close_files(&f);
 		return status;
 	}
-	fputs("<<< Welcome to the SQN3330 firmware updater >>>\n", s->out.out);
+	output_welcome(s->out.out, NULL);
 	r = sqns_upgrade(&s->ctx, &opts, s->showver, sizeof s->showver);
 	session_log_totals(s);
 	status = after_upgrade(s, r, &f, s->showver);

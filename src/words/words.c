@@ -266,6 +266,14 @@ static const char *prefix(const struct sqns_words_how *how)
 
 /* ---- the transcript ---- */
 
+int sqns_words_welcome(char *buf, size_t len)
+{
+	struct wbuf w;
+	w_init(&w, buf, len);
+	w_puts(&w, "<<< Welcome to the SQN3330 firmware updater >>>\n");
+	return w_done(&w);
+}
+
 static void warn_forced(struct wbuf *w, const struct sqns_plan *p, const struct sqns_words_how *how)
 {
 	if (!p->forced)

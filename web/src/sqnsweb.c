@@ -189,6 +189,13 @@ void sqnsweb_set_port_name(const char *name)
 }
 
 EMSCRIPTEN_KEEPALIVE
+const char *sqnsweb_words_welcome(void)
+{
+	sqns_words_welcome(web.text, sizeof web.text);
+	return web.text;
+}
+
+EMSCRIPTEN_KEEPALIVE
 const char *sqnsweb_words_wait(int phase, int seconds)
 {
 	sqns_words_wait(phase, seconds, web.text, sizeof web.text);

@@ -20,6 +20,7 @@ const char *sqnsweb_constants(void);
 const char *sqnsweb_event_words(void);
 unsigned sqnsweb_event_flags(void);
 void sqnsweb_set_port_name(const char *name);
+const char *sqnsweb_words_welcome(void);
 const char *sqnsweb_words_wait(int phase, int seconds);
 const char *sqnsweb_words_busy(int seconds);
 const char *sqnsweb_words_plan(void);
