@@ -903,9 +903,6 @@ def _port_message(name, errno, err):
 
 # ---- the words, from the library ----
 
-_POWER_CYCLE = "power-cycle the board%s (disconnect power; the reset button is not enough)"
-
-
 def _words(fn, *args, size=16384):
     """The text a sqns_words_* function writes (its buffer arguments last)."""
     buf = ctypes.create_string_buffer(size)
@@ -1133,10 +1130,8 @@ def _detect(call):
     mode = _int(-1)
     r = call.invoke(call.lib.sqns_detect, ctypes.byref(call.ctx), ctypes.byref(mode))
     if r == SQNS_ERR_NO_MODEM:
-        raise SqnsupgradeError(
-            "no modem answered AT on '%s' at %u baud. Check the port and the rate; if it still "
-            "does not answer, %s and try again." % (call.port_name, call.baud, _POWER_CYCLE % ""),
-            EXIT_NO_MODEM, r, stage="untouched")
+        text = _words(call.lib.sqns_words_no_modem, ctypes.byref(call.how()), call.baud)
+        raise SqnsupgradeError(text.rstrip("\n"), EXIT_NO_MODEM, r, stage="untouched")
     if r != SQNS_OK:
         raise _query_error(call, "cannot read the modem's mode", r)
     return mode.value

@@ -874,8 +874,9 @@ static void w_then(struct wbuf *w, const struct sqns_words_how *how,
 		   enum extra extra, const char *rom)
 {
 	if (style_of(how) == SQNS_WORDS_PAGE) {
+		/* "To try again: choose...", "then choose..." */
 		if (w->n == 0 || w->n >= w->len || w->p[w->n - 1] != ' ')
-			w_puts(w, " ");
+			w_puts(w, ": ");
 		w_command(w, how, f, file, with_updater, extra, rom);
 		w_puts(w, ".\n");
 		return;

@@ -92,6 +92,14 @@ static void test_commands_by_reader(void **state)
 	assert_non_null(strstr(b, "sqnsupgrade: upgrade failed: "));
 	assert_non_null(
 	    strstr(b, "\n  sqnsupgrade -p /dev/ttyUSB0 run '/fw dir/CATM1-39529.dup' --resume\n"));
+	struct sqns_words_how page = {.style = SQNS_WORDS_PAGE, .port = "USB 04d8:f011"};
+	sqns_words_failure(&ctx, &fail, &f, &page, b, sizeof b);
+	assert_non_null(strstr(b, "), then choose the port again if it was lost, then press "));
+	ctx.res.stage = SQNS_STAGE_UNTOUCHED;
+	sqns_words_failure(&ctx, &fail, &f, &page, b, sizeof b);
+	assert_non_null(strstr(b, "\nTo try again: choose the port again"));
+	assert_non_null(strstr(b, "finishes the job.\n"));
+	ctx.res.stage = SQNS_STAGE_UPGRADE_MODE;
 	sqns_words_failure(&ctx, &fail, &f, &py, b, sizeof b);
 	assert_non_null(strstr(
 	    b, "\n  sqnsupgrade.run('/dev/ttyUSB0', '/fw dir/CATM1-39529.dup', resume=True)\n"));
