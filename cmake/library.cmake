@@ -9,7 +9,7 @@
 #
 # Exports: the objects are built with -fvisibility=hidden and every public
 # function carries SQNS_API (include/sqnsupgrade.h, sqnsupgrade_host.h,
-# sqnsupgrade_board.h), so the
+# sqnsupgrade_board.h, sqnsupgrade_words.h), so the
 # shared library exports exactly those; tests/install/check_exports.sh checks
 # that the exported names are the functions the installed headers declare.
 #
@@ -24,7 +24,7 @@ include(GNUInstallDirs)
 set(SQNS_COMPLETION_DIR ${CMAKE_INSTALL_DATAROOTDIR}/bash-completion/completions)
 
 add_library(sqnsupgrade_shared SHARED $<TARGET_OBJECTS:sqns_core> $<TARGET_OBJECTS:sqns_board>
-            $<TARGET_OBJECTS:sqns_host>)
+            $<TARGET_OBJECTS:sqns_host> $<TARGET_OBJECTS:sqns_words>)
 target_link_libraries(sqnsupgrade_shared PRIVATE PkgConfig::SQNS_ZLIB)
 set_target_properties(sqnsupgrade_shared PROPERTIES
   OUTPUT_NAME sqnsupgrade
@@ -35,7 +35,7 @@ target_link_options(sqnsupgrade_shared PRIVATE -Wl,--no-undefined)
 
 # A program that links the archive adds -lz (pkg-config --static --libs says so).
 add_library(sqnsupgrade_static STATIC $<TARGET_OBJECTS:sqns_core> $<TARGET_OBJECTS:sqns_board>
-            $<TARGET_OBJECTS:sqns_host>)
+            $<TARGET_OBJECTS:sqns_host> $<TARGET_OBJECTS:sqns_words>)
 set_target_properties(sqnsupgrade_static PROPERTIES OUTPUT_NAME sqnsupgrade)
 target_include_directories(sqnsupgrade_static PUBLIC ${PROJECT_SOURCE_DIR}/include)
 target_link_libraries(sqnsupgrade_static INTERFACE PkgConfig::SQNS_ZLIB)
@@ -130,6 +130,7 @@ install(TARGETS sqnsupgrade_shared sqnsupgrade_static
 install(FILES ${PROJECT_SOURCE_DIR}/include/sqnsupgrade.h
               ${PROJECT_SOURCE_DIR}/include/sqnsupgrade_host.h
               ${PROJECT_SOURCE_DIR}/include/sqnsupgrade_board.h
+              ${PROJECT_SOURCE_DIR}/include/sqnsupgrade_words.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES ${PROJECT_BINARY_DIR}/sqnsupgrade.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

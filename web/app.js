@@ -11,17 +11,11 @@
 (function () {
 	const $ = (id) => document.getElementById(id);
 
-	/* USB ids of the serial chips in front of a Pycom modem (src/cli/ports.c known_usb). */
-	const PYCOM_USB = [
-		[0x0403, 0x6001, "FTDI adapter (Pycom boards)"],
-		[0x0403, 0x6015, "FTDI adapter (Pycom expansion board 2)"],
-		[0x10c4, 0xea60, "CP210x adapter (Pycom boards)"],
-		[0x04d8, 0xf011, "Pycom expansion board"],
-		[0x04d8, 0xf012, "Pycom Pysense"],
-		[0x04d8, 0xf013, "Pycom Pytrack"],
-		[0x04d8, 0xef98, "Pycom expansion board 3"],
-		[0x04d8, 0xef99, "Pycom Pyscan/Pytrack 2"],
-	];
+	/* USB ids of the serial chips in front of a Pycom modem: the library's (sqns_usb_ids). */
+	const pycomUsb = () => (K && K.usb) || [];
+
+	/* The words' flags (include/sqnsupgrade_words.h). */
+	const WORDS_ERR = 1, WORDS_OPEN = 2, WORDS_VERBOSE = 4;
 
 	const BUSY_HINT_S = 3; /* src/cli/output.h */
 	const BUSY_REPEAT_S = 30; /* src/cli/output.c */
@@ -192,7 +186,7 @@
 		if (!info.usbVendorId)
 			return "serial port";
 		const hex = (v) => v.toString(16).padStart(4, "0");
-		const known = PYCOM_USB.find((k) => k[0] === info.usbVendorId && k[1] === info.usbProductId);
+		const known = pycomUsb().find((k) => k[0] === info.usbVendorId && k[1] === info.usbProductId);
 		return "USB " + hex(info.usbVendorId) + ":" + hex(info.usbProductId || 0) +
 		       (known ? " (" + known[2] + ")" : "");
 	}
@@ -304,7 +298,7 @@
 
 	async function choosePort() {
 		try {
-			const filters = [...new Set(PYCOM_USB.map((k) => k[0]))].map((v) => ({ usbVendorId: v }));
+			const filters = [...new Set(pycomUsb().map((k) => k[0]))].map((v) => ({ usbVendorId: v }));
 			port = await navigator.serial.requestPort({ filters });
 		} catch (e) {
 			return; /* the user closed the chooser */
@@ -429,17 +423,6 @@
 		       String(pct).padStart(3) + "%";
 	}
 
-	/* wait_words */
-	function waitWords(p) {
-		if (p === K.phase.NEGOTIATE)
-			return "Loading the updater";
-		if (p === K.phase.REBOOT_UPGRADE)
-			return "Rebooting into upgrade mode";
-		if (p === K.phase.CHECKING)
-			return "Checking the earlier image";
-		return "Waiting for the modem";
-	}
-
 	const OP_NAMES = ["RESET", "OPEN_SESSION", "TRANSFER_BLOCK_CMD", "TRANSFER_BLOCK"];
 
 	/* trace: one log line for a wire event, in the command line's --log format. */
@@ -466,7 +449,6 @@
 	}
 
 	const strerror = (e) => engine.UTF8ToString(engine._sqnsweb_strerror(e));
-	const modeName = (m) => engine.UTF8ToString(engine._sqnsweb_mode_name(m));
 	const result = () => JSON.parse(engine.UTF8ToString(engine._sqnsweb_result()));
 
 	/* ---- the run's view: output.c's struct output ---- */
@@ -488,6 +470,7 @@
 			tickS: 0,
 			tickSaid: false,
 			dots: "",
+			open: "",
 			drawn: 0,
 		};
 	}
@@ -555,10 +538,9 @@
 		if (!view.busySaid) {
 			view.busySaid = true;
 			view.busyNext = BUSY_REPEAT_S;
-			say("The modem is busy (it erases or commits flash near 7-10 % and 99 %): " +
-			    "this is normal, waiting for it...");
+			sayWords(engine._sqnsweb_words_busy(0));
 		} else if (seconds >= view.busyNext) {
-			say("The modem is still busy after " + view.busyNext + " s: this is normal, waiting...");
+			sayWords(engine._sqnsweb_words_busy(view.busyNext));
 			view.busyNext += BUSY_REPEAT_S;
 		}
 	}
@@ -572,91 +554,44 @@
 		if (view.tickSaid || seconds < WAIT_HINT_S)
 			return;
 		view.tickSaid = true;
-		if (p === K.phase.CHECKING)
-			say(waitWords(p) + ": still on-going after " + seconds +
-			    " s, which is normal (it can take a few minutes)");
-		else
-			say(waitWords(p) + ": no answer yet after " + seconds +
-			    " s, which is normal (it can take a few minutes)");
-	}
-
-	/* warn_forced */
-	function warnForced() {
-		const p = result().plan;
-		if (!p.forced)
-			return;
-		if (p.overridden === K.refuse.DIFF_WRONG_BASE)
-			sayErr("warning: force: sending a differential image for build " + p.target.from +
-			       " to a modem on build " + p.running_build + "; the modem will probably refuse it");
-		else
-			sayErr("warning: force: upgrading a modem with the factory boot ROM without the " +
-			       "recovery method; the module may break");
-	}
-
-	/* bootrom_again */
-	function bootromAgain() {
-		const p = result().plan;
-		const b0 = p.bootloader0_after ? p.bootloader0_after : p.bootloader0;
-		if (p.bootrom_only)
-			say("The modem already runs build " + p.running_build + ", and its boot ROM " +
-			    "(Bootloader0) still reads " + b0 + ": sending the boot ROM, by the stored method (FFF)");
-		else
-			say("The boot ROM (Bootloader0) still reads " + b0 + " after the upgrade: sending it " +
-			    "again, by the stored method (FFF)");
+		sayWords(engine._sqnsweb_words_wait(p, seconds));
 	}
 
 	function endDots() {
-		if (view.dots) {
-			say("Resetting (DO NOT DISCONNECT POWER!!!)" + view.dots);
+		if (view.open) {
+			say(view.open + view.dots);
+			view.open = "";
 			view.dots = "";
 		}
 	}
 
-	/* phase */
-	function phase(p) {
-		const P = K.phase;
-		if (p !== P.RESETTING)
+	/* The library's words (a C string of the engine), line by line; err: its stderr. */
+	function sayWords(ptr, err, cls) {
+		const text = engine.UTF8ToString(ptr).replace(/\n$/, "");
+		if (text)
+			say(text, err ? "err" : cls);
+		return text;
+	}
+
+	/* The words of an event (phases, the STP session, retries), as the command line says them. */
+	function eventWords(ev) {
+		const flags = engine._sqnsweb_event_flags();
+		if (ev.type === K.ev.PHASE && ev.phase !== K.phase.RESETTING)
 			endDots();
-		switch (p) {
-		case P.WAKEUP: say("Attempting AT wakeup..."); break;
-		case P.RESUME: say("The modem is in upgrade mode: resuming the upgrade"); break;
-		case P.FFF_TOO_BIG: say("Firmware file is too big to load via FFF method. Using ON_THE_FLY"); break;
-		case P.REJECTED: say("The modem refused the image. Its report: " + engine.UTF8ToString(engine._sqnsweb_report())); break;
-		case P.BASE_UNKNOWN: say("The modem's build cannot be read in this mode: the modem itself checks " +
-		                         "that the image applies to build " + result().plan.target.from + "."); break;
-		case P.STP_ON_THE_FLY: view.fff = false; say("Starting STP ON_THE_FLY"); break;
-		case P.STP_FFF: view.fff = true; say("Starting STP FFF (DO NOT DISCONNECT POWER!!!)"); break;
-		case P.DOWNLOAD_DONE:
-			say(view.fff ? "Code download done, applying the stored image"
-				     : "Code download done, returning to user mode");
-			break;
-		case P.RESETTING: view.dots = " "; break;
-		case P.COMPLETED: say("Upgrade completed!"); break;
-		case P.STP_BOOTROM: say("Starting STP (DO NOT DISCONNECT POWER!!!)"); break;
-		case P.BOOTROM_DONE: say("Bootrom updated successfully, switching to upgrade mode"); break;
-		case P.NEGOTIATE: say("Attempting AT auto-negotiation..."); break;
-		case P.UPDATER_DONE: say("Upgrader loaded successfully, modem is in upgrade mode"); break;
-		case P.PPP_ESCAPE: say("No answer: trying the +++ escape of a data session..."); break;
-		case P.STP_ABANDONED:
-			say("The modem was still in an interrupted transfer: closed it, waiting for the modem...");
-			break;
-		case P.FAST_LINK: {
-			const r = result();
-			if (r.rate !== r.baud)
-				say("Transfer at " + r.rate + " baud");
-			break;
+		if (ev.type === K.ev.PHASE && ev.phase === K.phase.PLAN)
+			view.planReady = true;
+		if (ev.type === K.ev.RETRY) {
+			sayWords(engine._sqnsweb_event_words(), false, "retry");
+			return;
 		}
-		case P.CHECKING:
-			say("The modem is still checking an earlier image (AT+SMUPGRADE? on-going): waiting for it...");
-			break;
-		case P.BOOTROM_AGAIN: bootromAgain(); break;
-		case P.PLAN: view.planReady = true; warnForced(); break;
-		case P.ALREADY_CURRENT:
-			say("The modem already runs build " + result().plan.running_build +
-			    ": nothing to do (the force box flashes it again).");
-			break;
-		default: break;
+		if (flags & WORDS_VERBOSE)
+			return; /* the page has no -v */
+		if (flags & WORDS_OPEN) {
+			view.open = engine.UTF8ToString(engine._sqnsweb_event_words());
+			view.dots = "";
+			return;
 		}
+		sayWords(engine._sqnsweb_event_words(), flags & WORDS_ERR);
 	}
 
 	/* output_event */
@@ -677,10 +612,10 @@
 		switch (ev.type) {
 		case K.ev.PHASE:
 			view.tickPhase = -1;
-			phase(ev.phase);
+			eventWords(ev);
 			break;
 		case K.ev.SESSION:
-			say("Session opened: version " + ev.value + ", max transfer " + ev.total + " bytes");
+			eventWords(ev);
 			view.barShown = -1;
 			break;
 		case K.ev.PROGRESS:
@@ -693,8 +628,7 @@
 				atSilence(ev.phase, ev.value);
 			break;
 		case K.ev.RETRY:
-			say("STP answer invalid (" + strerror(ev.err) + "): retry " + ev.value + " of " +
-			    K.stp_retries, "retry");
+			eventWords(ev);
 			break;
 		default:
 			break;
@@ -703,254 +637,34 @@
 
 	/* ---- words: src/cli/run.c and src/cli/session.c ---- */
 
-	const AGAIN = "choose the port again if it was lost, then press \u201cCheck and show the plan\u201d " +
-		      "and \u201cUpgrade now\u201d with the same files: the page finds the modem where it is " +
-		      "and finishes the job";
-
-	/* refusal: why, before anything changed; modemSeen adds that nothing was changed. */
-	function refusal(files, why, p, modemSeen) {
-		const R = K.refuse;
-		const fw = files[0] ? files[0].name : "";
-		let text;
-		switch (why) {
-		case R.UPDATER_NOT_ELF:
-			text = "'" + files[1].name + "' is not an ELF file, so it is not updater.elf; give the " +
-			       "updater.elf from the firmware archive as the second file";
-			break;
-		case R.FIRMWARE_IS_ELF:
-			text = "'" + fw + "' is an ELF file: that is updater.elf, not a firmware image. Give it as " +
-			       "updater.elf and the .dup as the firmware image";
-			break;
-		case R.DIFF_WITH_UPDATER:
-			text = "'" + fw + "' is a differential image, and the recovery method (updater.elf) needs a " +
-			       "full image such as NAME-" + p.target.build + ".dup: a differential image never " +
-			       "follows updater.elf";
-			break;
-		case R.DIFF_WRONG_BASE:
-			text = "'" + fw + "' applies only to build " + p.target.from + ", and the modem runs build " +
-			       p.running_build + ". Use upgdiff_" + p.running_build + "-to-" + p.target.build +
-			       ".dup or the full image, or the force box to send it anyway";
-			break;
-		case R.FACTORY_BOOTROM:
-			text = "the modem still has its factory boot ROM (Bootloader0 " + p.bootloader0 + "): a " +
-			       "first upgrade MUST use the recovery method, otherwise the module may break. Give " +
-			       "updater.elf and the boot ROM file too, then check again\n(the force box skips this check)";
-			break;
-		case R.BOOTROM_MISSING:
-			text = "the modem still has its factory boot ROM (Bootloader0 " + p.bootloader0 + "), so the " +
-			       "recovery method starts by replacing it, and no boot ROM file was given. Sequans' boot " +
-			       "ROM is not shipped with this tool: get it from Pycom's module firmware, then give it " +
-			       "as the boot ROM file and check again";
-			break;
-		case R.RECOVERY_NO_UPDATER:
-			text = "the modem is in recovery mode (0): it needs updater.elf with a full (not " +
-			       "differential) image: give NAME-BUILD.dup and updater.elf";
-			break;
-		case R.RECOVERY_DIFF:
-			text = "the modem is in recovery mode (0) and '" + fw + "' is a differential image: " +
-			       "recovery needs a full image (NAME-BUILD.dup) with updater.elf";
-			break;
-		case R.MTOOLS_UPDATER:
-			text = "the modem is in mTools mode (1): it takes the .dup alone; check again without updater.elf";
-			break;
-		case R.BOOTROM_NOT_UPGR:
-			text = "'" + files[2].name + "' is not a boot ROM: a boot ROM image starts with the magic " +
-			       "UPGR. Give the raw boot ROM, or Pycom's sqnsbr.py or sqnsbrz.py";
-			break;
-		case R.FIRMWARE_IS_ZIP:
-		case R.FIRMWARE_IS_COMPRESSED:
-		case R.FIRMWARE_IS_TAR:
-			text = "'" + fw + "' is an archive, not a firmware image: unpack it and give the .dup " +
-			       "file it holds, such as CATM1-39529.dup";
-			break;
-		case R.FIRMWARE_IS_HTML:
-		case R.FIRMWARE_IS_TEXT:
-			text = "'" + fw + "' is a web page or a text file, not a firmware image: download the " +
-			       ".dup file itself again";
-			break;
-		case R.FIRMWARE_IS_BOOTROM:
-			text = "'" + fw + "' is the boot ROM (it starts with UPGR), not a firmware image: give " +
-			       "it as the boot ROM file, and the .dup as the firmware";
-			break;
-		case R.PART2_WRONG_BASE:
-			text = "'" + fw + "' is part 2 of a two-part release: it applies to the intermediate build " +
-			       p.target.from + " that part 1 leaves, and the modem runs build " + p.running_build +
-			       ". Send part 1 first";
-			break;
-		default:
-			text = "refused";
-		}
+	/*
+	 * refusal: why, before anything changed (the library's words). fromRun: the
+	 * run's plan, and the modem was seen; else the files alone.
+	 */
+	function refusal(why, fromRun) {
+		const text = engine.UTF8ToString(engine._sqnsweb_words_refusal(why, fromRun ? 1 : 0))
+			.replace(/\n$/, "");
 		sayErr("Refused: " + text);
-		if (modemSeen)
-			sayErr("Nothing was changed on the modem.");
 		showResult("refused", "Refused before anything was sent: see the messages above.");
 	}
 
-	/* format_duration */
-	function duration(seconds) {
-		if (seconds < 120)
-			return seconds + " s";
-		if (seconds % 60 === 0)
-			return seconds / 60 + " minutes";
-		return Math.floor(seconds / 60) + " min " + (seconds % 60) + " s";
-	}
-
-	/* explain_silence */
-	function explainSilence(err, stallMs) {
+	/* explain_failure: the modem's state and what finishes the job (the library's words). */
+	function explainFailure(err) {
 		const silent = view.total && view.done < view.total ? performance.now() - view.lastMs : 0;
-		if (err !== K.err.TIMEOUT || silent < 1000)
-			return false;
-		if (stallMs && silent + 1000 >= stallMs) {
-			sayErr("The modem stayed silent for " + duration(Math.round(stallMs / 1000)) + " in one " +
-			       "exchange of the transfer, retries included: past that limit (5 minutes) a modem has hung.");
-			return true;
-		}
-		sayErr("The modem stayed silent for " + duration(Math.floor(silent / 1000)) + " in one " +
-		       "exchange of the transfer, retries included.");
-		return false;
+		const portWords = err === K.err.IO
+			? "port '" + portName(port) + "' failed: " + (link && link.failed ? link.failed : "lost") +
+			  " (unplugged?)"
+			: "";
+		const text = engine.ccall("sqnsweb_words_failure", "string", ["number", "number", "string"],
+					  [err, Math.floor(silent), portWords]).replace(/\n$/, "");
+		sayErr(text);
+		showResult("failed", text.split("\n").slice(1).join(" "));
 	}
 
-	/* explain_failure: the modem's state and what finishes the job. */
-	function explainFailure(err, files) {
-		const r = result();
-		const S = K.stage;
-		sayErr("upgrade failed: " + strerror(err) + ".");
-		if (err === K.err.IO)
-			sayErr("port '" + portName(port) + "' failed: " + (link && link.failed ? link.failed : "lost") +
-			       " (unplugged?)");
-		const hung = explainSilence(err, r.stall_ms);
-		let state, next;
-		switch (r.stage) {
-		case S.UNTOUCHED:
-			state = "The modem was not changed: it still runs its old firmware.";
-			sayErr(state);
-			if (err === K.err.NO_MODEM)
-				sayErr("no modem answered AT on '" + portName(port) + "' at " + r.baud + " baud. Check " +
-				       "the port and the rate; if it still does not answer, power-cycle the board " +
-				       "(disconnect power: the reset button is not enough) and try again.");
-			next = "To try again: " + AGAIN + ".";
-			sayErr(next);
-			return showResult("failed", state + " " + next);
-		case S.RECOVERY:
-			state = "The modem is in recovery mode (0) and has no working firmware; it needs " +
-				"updater.elf and a full image.";
-			sayErr(state);
-			if (!files[1] || r.plan.target.differential) {
-				next = "To finish: give NAME-BUILD.dup and updater.elf, then check and upgrade again.";
-				sayErr(next);
-				return showResult("failed", state + " " + next);
-			}
-			break;
-		case S.UPGRADE_MODE:
-			state = "The modem is in upgrade mode (4) and waits for a firmware image; it will not work " +
-				"as a modem until the upgrade is finished.";
-			sayErr(state);
-			break;
-		case S.TRANSFERRED:
-			if (err === K.err.REJECTED) {
-				state = "The modem refused '" + files[0].name + "' (a differential image made for another " +
-					"build, or a damaged file) and stays in upgrade mode (4) until it gets a good one.";
-				next = "Send a full image (NAME-BUILD.dup): choose it as the firmware image, then check " +
-				       "and upgrade again.";
-				sayErr(state + " " + next);
-				return showResult("failed", state + " " + next);
-			}
-			state = "The whole image was sent; the modem was checking or applying it and may be in " +
-				"upgrade mode (4).";
-			sayErr(state);
-			break;
-		case S.DONE:
-			if (err === K.err.VERIFY)
-				state = "The modem runs build " + r.plan.running_build + ", not build " +
-					r.plan.target.build + " named by '" + files[0].name + "'.";
-			else if (r.plan.bootrom_pending)
-				state = "The new firmware is installed and runs; sending the boot ROM again failed, so " +
-					"Bootloader0 still reads " + K.factory_bootloader0 + " (the factory's). To finish: " +
-					"power-cycle the board if the modem does not answer (disconnect power; the reset " +
-					"button is not enough), then " + AGAIN + ".";
-			else
-				state = "The new firmware is installed; only the final steps failed.";
-			sayErr(state);
-			return showResult("failed", state);
-		}
-		next = "To finish: power-cycle the board" + (hung ? "" : " if the modem does not answer") +
-		       " (disconnect power; the reset button is not enough), then " + AGAIN + ".";
-		sayErr(next);
-		showResult("failed", state + " " + next);
-	}
-
-	/* transfer_seconds */
-	const transferSeconds = (bytes, rate) => bytes * 10 / rate * 1.035;
-
-	/* print_plan and print_bootrom_only */
-	function planText(files, baud) {
-		const r = result();
-		const p = r.plan;
-		const [fw, upd, rom] = files;
-		const lines = ["Plan (dry run: nothing on the modem was changed):"];
-		let m = "  modem: " + modeName(p.mode) + " mode (" + p.mode + ") at " + p.rate + " baud";
-		if (p.running_build)
-			m += ", running build " + p.running_build + ", boot ROM " + p.bootloader0;
-		lines.push(m);
-		if (p.bootrom_only) {
-			lines.push("  1. only the boot ROM, stored (FFF): the modem already runs build " +
-				   p.running_build + " and Bootloader0 still reads " + p.bootloader0);
-			lines.push("  2. boot ROM: send " + rom.name + " (" + rom.size + " bytes) by FFF, apply it, " +
-				   "verify Bootloader0");
-			lines.push("  estimated transfer time at " + baud + " baud: " +
-				   Math.round(transferSeconds(rom.size, baud)) + " s");
-			return lines.join("\n");
-		}
-		let step = 1, secs = 0;
-		if (p.bootrom_step) {
-			lines.push("  " + step++ + ". boot ROM: send " + rom.name + " (" + rom.size + " bytes) " +
-				   "ON_THE_FLY after a reboot into upgrade mode, then reboot into recovery mode");
-			secs += transferSeconds(rom.size, baud);
-		}
-		if (p.recovery_step)
-			lines.push("  " + step++ + ". reboot into recovery mode");
-		if (p.updater_step) {
-			lines.push("  " + step++ + ". updater: negotiate 115200 -> " + baud + " baud, send " +
-				   upd.name + " (" + upd.size + " bytes), wait for upgrade mode");
-			secs += transferSeconds(upd.size, baud);
-		}
-		lines.push("  " + step++ + ". firmware: send " + fw.name + " (" + fw.size + " bytes, " +
-			   (p.target.differential ? "differential" : "full image") +
-			   (p.target_known ? "" : ", build not named by the file") + ") " +
-			   (p.fff ? "by FFF, then apply" : "ON_THE_FLY") +
-			   (p.mode === 2 && !p.fff && !p.updater_step ? " after a reboot into upgrade mode" : ""));
-		secs += transferSeconds(fw.size, baud);
-		if (p.target_known)
-			lines.push("  " + step++ + ". reboot into application mode, verify build " + p.target.build);
-		else
-			lines.push("  " + step++ + ". reboot into application mode");
-		const factory = p.bootrom_step || p.bootloader0 === K.factory_bootloader0 || !p.bootloader0;
-		if (rom && factory)
-			lines.push("  " + step + ". then, if Bootloader0 still reads " + K.factory_bootloader0 +
-				   ": the boot ROM again, stored (FFF), " + rom.name + " (" + rom.size + " bytes)");
-		else if (p.bootloader0 === K.factory_bootloader0)
-			lines.push("  (Bootloader0 reads " + p.bootloader0 + " and no boot ROM file is given: it will " +
-				   "stay the factory's)");
-		lines.push("  estimated transfer time at " + baud + " baud: " + Math.round(secs) + " s");
-		return lines.join("\n");
-	}
-
-	/* bootrom_result */
-	function bootromResult(files) {
-		const r = result();
-		const p = r.plan;
-		if (p.bootrom_again && !p.bootrom_pending && p.bootloader0_after)
-			say("Verified: boot ROM (Bootloader0) now build " + p.bootloader0_after);
-		if (!p.bootrom_pending)
-			return null;
-		const w = "warning: " + (r.stage === K.stage.DONE ? "the upgrade worked and " : "") +
-			  "the modem runs build " + p.running_build + ", but its boot ROM (Bootloader0) still " +
-			  "reads " + (p.bootloader0_after || K.factory_bootloader0) + ", the factory's" +
-			  (files[2] ? " even after it was sent again" : "") + ". To finish, give the boot ROM " +
-			  "(Pycom's sqnsbr.py, sqnsbrz.py or the raw image) as the boot ROM file, then check " +
-			  "and upgrade again.";
-		sayErr(w);
-		return w;
+	/* After a successful run: the boot ROM step still to do (a warning), or null. */
+	function bootromPending() {
+		const w = sayWords(engine._sqnsweb_words_bootrom_pending(), true);
+		return w || null;
 	}
 
 	function showResult(kind, text) {
@@ -1014,7 +728,8 @@
 		if (link.baud !== opts.baud && (await link.setRate(opts.baud)) !== 0)
 			return K.err.IO;
 		engine.port = link;
-		say("<<< Welcome to the SQN3330 firmware updater >>>");
+		engine.ccall("sqnsweb_set_port_name", null, ["string"], [portName(port)]);
+		sayWords(engine._sqnsweb_words_welcome());
 		const r = await engine.ccall("sqnsweb_upgrade", "number",
 					     ["number", "number", "number", "number", "number"],
 					     [dryRun, opts.fff, opts.force, opts.baud, 0], { async: true });
@@ -1050,7 +765,7 @@
 			if (c === K.err.REFUSED) {
 				const info = JSON.parse(engine.ccall("sqnsweb_parse_name", "string", ["string"],
 								     [files[0].name]));
-				refusal(files, engine._sqnsweb_file_refusal(), { target: info }, false);
+				refusal(engine._sqnsweb_file_refusal(), false);
 				return;
 			}
 			if (c !== K.err.OK) {
@@ -1074,12 +789,12 @@
 				return;
 			const r = await runCore(1, opts);
 			if (r === K.err.REFUSED) {
-				refusal(files, result().refusal, result().plan, true);
+				refusal(result().refusal, true);
 				await closeLink();
 				return;
 			}
 			if (r !== K.err.OK) {
-				explainFailure(r, files);
+				explainFailure(r);
 				await closeLink();
 				return;
 			}
@@ -1088,7 +803,8 @@
 			 * recovery mode too, whose stage is RECOVERY rather than UNTOUCHED.
 			 */
 			if (view.planReady) {
-				$("plan-text").textContent = planText(files, opts.baud);
+				$("plan-text").textContent = engine.UTF8ToString(engine._sqnsweb_words_plan())
+					.replace(/\n$/, "");
 				$("plan-text").hidden = false;
 				logLine("[page] " + $("plan-text").textContent.replace(/\n/g, "\n[page] "));
 				$("confirm").hidden = false;
@@ -1122,24 +838,20 @@
 				return;
 			const r = await runCore(0, opts);
 			if (r === K.err.REFUSED) {
-				refusal(files, result().refusal, result().plan, true);
+				refusal(result().refusal, true);
 			} else if (r !== K.err.OK) {
-				explainFailure(r, files);
+				explainFailure(r);
 			} else if (result().stage !== K.stage.DONE) {
-				const w = bootromResult(files);
-				showResult(w ? "warning" : "ok", w || "Nothing to do: the modem already runs this build.");
+				const said = sayWords(engine._sqnsweb_words_result(1)); /* the boot ROM verified */
+				const w = bootromPending();
+				showResult(w ? "warning" : "ok",
+					   w || said || "Nothing to do: the modem already runs this build.");
 			} else {
-				say("Here's the current firmware version:\n");
-				say(engine.UTF8ToString(engine._sqnsweb_showver()).replace(/\n$/, ""));
-				const p = result().plan;
-				let verdict;
-				if (p.target_known)
-					verdict = "Verified: modem now runs build " + p.running_build;
-				else
-					verdict = "Not verified: the name '" + files[0].name + "' does not say which " +
-						  "build it installs";
-				say(verdict);
-				const w = bootromResult(files);
+				sayWords(engine._sqnsweb_words_result(1));
+				/* The verdict alone: the closing lines without the version block. */
+				const verdict = engine.UTF8ToString(engine._sqnsweb_words_result(0))
+					.replace(/^Here's the current firmware version:\n\n/, "").replace(/\n$/, "");
+				const w = bootromPending();
 				showResult(w ? "warning" : "ok", verdict + (w ? "\n" + w : ""));
 			}
 			$("progress-box").hidden = !view.total;

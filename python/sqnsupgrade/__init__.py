@@ -181,6 +181,31 @@ class _PortOpts(ctypes.Structure):
     _fields_ = [("baud", _u32), ("rtscts", _bool), ("connect_ms", _u32)]
 
 
+# The words (include/sqnsupgrade_words.h): the sentences the command line prints too.
+_WORDS_PYTHON = 1  # SQNS_WORDS_PYTHON: commands named as calls, sqnsupgrade.run('PORT', 'FILE')
+_WORDS_ERR, _WORDS_OPEN, _WORDS_VERBOSE = 1, 2, 4
+_QUOTE_FN = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p)
+
+
+class _WordsHow(ctypes.Structure):
+    _fields_ = [("style", _int), ("port", ctypes.c_char_p), ("quote", _QUOTE_FN)]
+
+
+class _WordsFiles(ctypes.Structure):
+    _fields_ = [("firmware", ctypes.c_char_p), ("updater", ctypes.c_char_p),
+                ("bootrom", ctypes.c_char_p), ("part2", ctypes.c_char_p),
+                ("firmware_size", _u32), ("updater_size", _u32), ("bootrom_size", _u32),
+                ("part2_size", _u32), ("fitting", ctypes.c_char_p), ("baud", _u32)]
+
+
+class _WordsState(ctypes.Structure):
+    _fields_ = [("fff", _bool), ("planned", _bool)]
+
+
+class _WordsFailure(ctypes.Structure):
+    _fields_ = [("err", _int), ("silent_ms", _u32), ("port_words", ctypes.c_char_p)]
+
+
 _P = ctypes.c_void_p  # struct sqns_port *, struct sqns_file *: opaque
 _PINT = ctypes.POINTER(_int)
 _CTX = ctypes.POINTER(_Ctx)
@@ -220,6 +245,27 @@ _SIGNATURES = {
     "sqns_file_close": (None, [_P]),
     "sqns_host_error": (ctypes.c_char_p, [_int, _int, ctypes.c_char_p, ctypes.c_size_t]),
     "sqns_version": (ctypes.c_char_p, []),
+    "sqns_words_event": (_int, [ctypes.POINTER(_WordsState), _CTX, ctypes.POINTER(_Event),
+                                ctypes.POINTER(_WordsHow), ctypes.POINTER(ctypes.c_uint),
+                                ctypes.c_char_p, ctypes.c_size_t]),
+    "sqns_words_welcome": (_int, [ctypes.c_char_p, ctypes.c_size_t]),
+    "sqns_words_wait": (_int, [_int, _int, ctypes.c_char_p, ctypes.c_size_t]),
+    "sqns_words_busy": (_int, [_int, ctypes.c_char_p, ctypes.c_size_t]),
+    "sqns_words_plan": (_int, [_CTX, ctypes.POINTER(_WordsFiles), ctypes.POINTER(_WordsHow),
+                               ctypes.c_char_p, ctypes.c_size_t]),
+    "sqns_words_refusal": (_int, [_int, ctypes.POINTER(_Plan), _bool,
+                                  ctypes.POINTER(_WordsFiles), ctypes.POINTER(_WordsHow),
+                                  ctypes.c_char_p, ctypes.c_size_t]),
+    "sqns_words_failure": (_int, [_CTX, ctypes.POINTER(_WordsFailure),
+                                  ctypes.POINTER(_WordsFiles), ctypes.POINTER(_WordsHow),
+                                  ctypes.c_char_p, ctypes.c_size_t]),
+    "sqns_words_no_modem": (_int, [ctypes.POINTER(_WordsHow), _u32, ctypes.c_char_p,
+                                   ctypes.c_size_t]),
+    "sqns_words_result": (_int, [_CTX, ctypes.c_char_p, ctypes.POINTER(_WordsFiles),
+                                 ctypes.POINTER(_WordsHow), ctypes.c_char_p, ctypes.c_size_t]),
+    "sqns_words_bootrom_pending": (_int, [_CTX, ctypes.POINTER(_WordsFiles),
+                                          ctypes.POINTER(_WordsHow), ctypes.c_char_p,
+                                          ctypes.c_size_t]),
 }
 
 # ---- the library: the module's only shared state, loaded once ----
@@ -489,6 +535,7 @@ class _Transcript:
         self.tick_phase = None    # the AT wait under way, its seconds, its hint said
         self.tick_seconds = 0
         self.tick_said = False
+        self.words = _WordsState()
 
     @staticmethod
     def _isatty(f):
@@ -517,18 +564,16 @@ class _Transcript:
         t = ev.type
         if t == EV_PHASE:
             self.tick_phase = None
-            self.phase(ev.phase, ev.value)
+            self.words_of(ev)
         elif t == EV_PROGRESS:
             self.progress(ev.done, ev.total)
         elif t == EV_TICK:
             self.tick(ev.phase, ev.value)
         elif t == EV_SESSION:
             self.shown = -1
-            self.say("Session opened: version %d, max transfer %u bytes" % (ev.value, ev.total))
+            self.words_of(ev)
         elif t == EV_RETRY:
-            if self.verbose:
-                self.say("STP answer invalid (%s): retry %d of %d"
-                         % (_strerror(ev.err), ev.value, STP_RETRIES), err=True)
+            self.words_of(ev)
             if self.debug:
                 self.say("[stp] answer invalid (%s): retry %d" % (_strerror(ev.err), ev.value),
                          err=True)
@@ -548,80 +593,19 @@ class _Transcript:
         elif t == EV_RATE:
             self.say("[port] rate %d" % ev.value, err=True)
 
-    _SAY = {
-        "wakeup": "Attempting AT wakeup...",
-        "resume": "The modem is in upgrade mode: resuming the upgrade",
-        "fff_too_big": "Firmware file is too big to load via FFF method. Using ON_THE_FLY",
-        "completed": "Upgrade completed!",
-        "stp_bootrom": "Starting STP (DO NOT DISCONNECT POWER!!!)",
-        "bootrom_done": "Bootrom updated successfully, switching to upgrade mode",
-        "negotiate": "Attempting AT auto-negotiation...",
-        "updater_done": "Upgrader loaded successfully, modem is in upgrade mode",
-        "ppp_escape": "No answer: trying the +++ escape of a data session...",
-        "stp_abandoned": "The modem was still in an interrupted transfer: closed it, waiting "
-                         "for the modem...",
-        "checking": "The modem is still checking an earlier image (AT+SMUPGRADE? on-going): "
-                    "waiting for it...",
-        "part1_on_the_fly": "Part 1 of a two-part release always goes ON_THE_FLY (Pycom "
-                            "requires it): load_fff is not used for it",
-    }
-
-    def phase(self, code, value):
-        name = PHASES[code] if 0 <= code < len(PHASES) else None
-        plan = self.call.ctx.res.plan
-        if name in self._SAY:
-            self.say(self._SAY[name])
-        elif name == "reboot_upgrade" and self.verbose:
-            self.say("Rebooting the modem into upgrade mode...")
-        elif name in ("stp_on_the_fly", "stp_fff"):
-            self.fff = name == "stp_fff"
-            self.say("Starting STP FFF (DO NOT DISCONNECT POWER!!!)" if self.fff
-                     else "Starting STP ON_THE_FLY")
-        elif name == "download_done":
-            self.say("Code download done, applying the stored image" if self.fff
-                     else "Code download done, returning to user mode")
-        elif name == "resetting":
-            self.write("Resetting (DO NOT DISCONNECT POWER!!!)")
+    def words_of(self, ev):
+        """The library's words for a phase, a session or a retry."""
+        buf, flags = ctypes.create_string_buffer(4096), ctypes.c_uint(0)
+        _library().sqns_words_event(ctypes.byref(self.words), ctypes.byref(self.call.ctx),
+                                    ctypes.byref(ev), ctypes.byref(self.call.how()),
+                                    ctypes.byref(flags), buf, len(buf))
+        self.fff = bool(self.words.fff)
+        text = buf.value.decode(errors="replace")
+        if not text or (flags.value & _WORDS_VERBOSE and not self.verbose):
+            return
+        self.write(text, err=bool(flags.value & _WORDS_ERR))
+        if flags.value & _WORDS_OPEN:
             self.line_open = True
-        elif name == "fast_link":
-            cfg = self.call.ctx.cfg
-            if value:
-                self.say("Transfer at %u baud" % value)
-            else:
-                self.say("sqnsupgrade: the modem or the port refused %u baud: the transfer runs "
-                         "at %u" % (cfg.fast_baud, cfg.baud), err=True)
-        elif name == "base_unknown":
-            self.say("The modem is in %s mode (%d), where its build cannot be read: the modem "
-                     "itself checks that %s applies to build %u."
-                     % (_mode_name(plan.mode), plan.mode,
-                        "part 2" if plan.target.part == 2 else "the differential image", value))
-        elif name == "part1_done":
-            self.say("Verified: part 1 of 2 is in: the modem runs the intermediate build %u"
-                     % value)
-            if plan.part2_step:
-                self.say("Part 2 follows now, with no power cycle in between")
-        elif name == "rejected":
-            self.say("The modem refused the image. Its report: %s"
-                     % self.call.ctx.res.report.decode(errors="replace"))
-        elif name == "already_current":
-            self.say("The modem already runs build %u: nothing to do (force=True flashes it "
-                     "again)." % plan.running_build)
-        elif name == "bootrom_again":
-            if plan.bootrom_only:
-                self.say("The modem already runs build %u, and its boot ROM (Bootloader0) still "
-                         "reads %u: sending the boot ROM, by the stored method (FFF)"
-                         % (plan.running_build, plan.bootloader0))
-            else:
-                self.say("The boot ROM (Bootloader0) still reads %u after the upgrade: sending "
-                         "it again, by the stored method (FFF)"
-                         % (plan.bootloader0_after or plan.bootloader0))
-        elif name == "plan" and plan.forced:
-            self.say("sqnsupgrade: warning: force=True: %s" % (
-                "sending a differential image for build %u to a modem on build %u; the modem "
-                "will probably refuse it" % (plan.target.from_, plan.running_build)
-                if REFUSALS[plan.overridden] == "diff_wrong_base" else
-                "upgrading a modem with the factory boot ROM without the recovery method; the "
-                "module may break"), err=True)
 
     def progress(self, done, total):
         pct = done * 100 // total if total else 100
@@ -654,11 +638,9 @@ class _Transcript:
             silent = time.monotonic() - self.last_progress
             if self.busy_next is None and silent >= self.BUSY_HINT_S:
                 self.busy_next = self.BUSY_REPEAT_S
-                self.say("The modem is busy (it erases or commits flash near 7-10 % and 99 %): "
-                         "this is normal, waiting for it...")
+                self.write(_words(_library().sqns_words_busy, 0))
             elif self.busy_next is not None and silent >= self.busy_next:
-                self.say("The modem is still busy after %d s: this is normal, waiting..."
-                         % self.busy_next)
+                self.write(_words(_library().sqns_words_busy, self.busy_next))
                 self.busy_next += self.BUSY_REPEAT_S
             return
         if name == "resetting":
@@ -671,10 +653,7 @@ class _Transcript:
         if self.tick_said or seconds < self.WAIT_HINT_S:
             return
         self.tick_said = True
-        what = {"negotiate": "Loading the updater", "reboot_upgrade": "Rebooting into upgrade mode",
-                "checking": "Checking the earlier image"}.get(name, "Waiting for the modem")
-        self.say("%s: %s after %d s, which is normal (it can take a few minutes)"
-                 % (what, "still on-going" if name == "checking" else "no answer yet", seconds))
+        self.write(_words(_library().sqns_words_wait, code, seconds))
 
 
 # ---- one call: its context, port, files and callbacks ----
@@ -871,6 +850,25 @@ class _Call:
             return None
         return old
 
+    def how(self):
+        """How the words name a command: a call of this module, on this port."""
+        port = self.port_name
+        self._how = _WordsHow(style=_WORDS_PYTHON,
+                              port=os.fsencode(str(port)) if port is not None else None)
+        return self._how
+
+    def words_files(self, files, fitting=None):
+        """The run's files for the words (paths and sizes), the fitting one when known."""
+        enc = (lambda v: os.fsencode(v) if v is not None else None)
+        self._words_files = _WordsFiles(
+            firmware=enc(files.get("firmware")), updater=enc(files.get("updater")),
+            bootrom=enc(files.get("bootrom")), part2=enc(files.get("part2")),
+            firmware_size=self.sizes.get("firmware", 0),
+            updater_size=self.sizes.get("updater", 0),
+            bootrom_size=self.sizes.get("bootrom", 0), part2_size=self.sizes.get("part 2", 0),
+            fitting=enc(fitting), baud=self.baud)
+        return self._words_files
+
     def say(self, text):
         if self.transcript:
             self.transcript.say(text)
@@ -903,123 +901,45 @@ def _port_message(name, errno, err):
                                            len(buf)).decode(errors="replace")
 
 
-# ---- words for the modem's state after a failure ----
+# ---- the words, from the library ----
 
-_POWER_CYCLE = "power-cycle the board%s (disconnect power; the reset button is not enough)"
-
-
-def _call_text(fn, *args):
-    return "sqnsupgrade.%s(%s)" % (fn, ", ".join(repr(a) for a in args if a is not None))
-
-
-def _stage_words(stage, err, res, files):
-    """The modem's state after a failed run(), in words, and what finishes the job."""
-    port, ffile, mfile = files["port"], files["firmware"], files.get("updater")
-    again = _call_text("run", port, ffile, mfile)
-    if err == SQNS_ERR_REJECTED and stage == "untouched":
-        return ("The modem refused '%s' and booted its old firmware again: it still runs build "
-                "%u. Send the image that fits this modem (a differential image fits only the "
-                "build it was made for), or the full image: %s"
-                % (ffile, res.plan.running_build, _call_text("run", port, "FULL-IMAGE.dup")))
-    if err == SQNS_ERR_REJECTED and stage == "upgrade_mode":
-        return ("The modem refused '%s' (a differential image made for another build, or a "
-                "damaged file) and stays in upgrade mode (4): it waits for a full image. Send "
-                "one: %s" % (ffile, _call_text("run", port, "FULL-IMAGE.dup")))
-    if stage == "untouched":
-        return ("The modem was not changed: it still runs its old firmware. To try again: %s"
-                % again)
-    if stage == "recovery":
-        text = ("The modem is in recovery mode (0) and has no working firmware; it needs "
-                "updater.elf and a full image.")
-        if not mfile or res.plan.target.differential:
-            return text + " To finish: %s" % _call_text("run", port, "NAME-BUILD.dup",
-                                                          "updater.elf")
-    elif stage == "upgrade_mode":
-        text = ("The modem is in upgrade mode (4) and waits for a firmware image; it will not "
-                "work as a modem until the upgrade is finished.")
-    elif stage == "transferred":
-        if err == SQNS_ERR_REJECTED:
-            return ("The modem refused '%s' (a differential image made for another build, or a "
-                    "damaged file) and stays in upgrade mode (4) until it gets a good one. Send "
-                    "a full image: %s" % (ffile, _call_text("run", port, "FULL-IMAGE.dup")))
-        text = ("The whole image was sent; the modem was checking or applying it and may be in "
-                "upgrade mode (4).")
-    else:  # done
-        p = res.plan
-        if err == SQNS_ERR_VERIFY:
-            if not p.target.leaves and p.build_before == p.running_build:
-                return "The modem still runs build %u, the build it ran before '%s' was sent." % (
-                    p.running_build, os.path.basename(ffile))
-            return "The modem runs build %u, not build %u named by '%s'." % (
-                p.running_build, p.target.leaves or p.target.build, os.path.basename(ffile))
-        if p.bootrom_pending:
-            return ("The new firmware is installed and runs; sending the boot ROM again failed, "
-                    "so Bootloader0 still reads %u (the factory's). To finish: %s, then: %s"
-                    % (FACTORY_BOOTLOADER0, _POWER_CYCLE % " if the modem does not answer",
-                       _call_text("run", port, ffile) + " with bootrom=BOOTROM"))
-        return "The new firmware is installed; only the final steps failed."
-    return text + " To finish: %s, then: %s" % (_POWER_CYCLE % " if the modem does not answer",
-                                                again)
+def _words(fn, *args, size=16384):
+    """The text a sqns_words_* function writes (its buffer arguments last)."""
+    buf = ctypes.create_string_buffer(size)
+    fn(*args, buf, len(buf))
+    return buf.value.decode(errors="replace")
 
 
-def _refusal_message(why, plan, files, modem_seen):
-    fw = os.path.basename(files["firmware"]) if files.get("firmware") else "?"
-    upd = os.path.basename(files["updater"]) if files.get("updater") else "?"
-    rom = os.path.basename(files["bootrom"]) if files.get("bootrom") else "?"
-    again = _call_text("run", files["port"], files.get("firmware"), files.get("updater"))
-    text = {
-        "updater_not_elf": "'%s' is not an ELF file, so it is not updater.elf; give the "
-                           "updater.elf from the firmware archive as the second file" % upd,
-        "firmware_is_elf": "'%s' is an ELF file: that is updater.elf, not a firmware image. "
-                           "The order is: run(port, 'FIRMWARE.dup', 'updater.elf')" % fw,
-        "diff_with_updater": "'%s' is a differential image, and the recovery method "
-                             "(updater.elf) needs a full image such as NAME-%u.dup: a "
-                             "differential image never follows updater.elf"
-                             % (fw, plan.target.build),
-        "diff_wrong_base": "'%s' applies only to build %u, and the modem runs build %u. Use "
-                           "upgdiff_%u-to-%u.dup or the full image, or force=True to send it "
-                           "anyway" % (fw, plan.target.from_, plan.running_build,
-                                       plan.running_build, plan.target.build),
-        "factory_bootrom": "the modem still has its factory boot ROM (Bootloader0 %u): a first "
-                           "upgrade MUST use the recovery method, otherwise the module may "
-                           "break. Call: %s with updater.elf and bootrom=BOOTROM (force=True "
-                           "skips this check)" % (plan.bootloader0, again),
-        "bootrom_missing": "the modem still has its factory boot ROM (Bootloader0 %u), so the "
-                           "recovery method starts by replacing it, and no boot ROM file was "
-                           "given. Get it from Pycom's module firmware (sqnsbr.py, sqnsbrz.py "
-                           "or the raw image), then call: %s with bootrom=BOOTROM"
-                           % (plan.bootloader0, again),
-        "recovery_no_updater": "the modem is in recovery mode (0): it needs updater.elf with a "
-                               "full (not differential) image: run(port, 'NAME-BUILD.dup', "
-                               "'updater.elf')",
-        "recovery_diff": "the modem is in recovery mode (0) and '%s' is a differential image: "
-                         "recovery needs a full image (NAME-BUILD.dup) with updater.elf" % fw,
-        "mtools_updater": "the modem is in mTools mode (1): it takes the .dup alone; run again "
-                          "without updater.elf",
-        "bootrom_not_upgr": "'%s' is not a boot ROM: a boot ROM image starts with the magic "
-                            "UPGR. Give the raw boot ROM, or Pycom's sqnsbr.py or sqnsbrz.py"
-                            % rom,
-        "firmware_is_zip": "'%s' is a zip archive, not a firmware image: unpack it and give "
-                           "the .dup file it holds, such as CATM1-39529.dup" % fw,
-        "firmware_is_compressed": "'%s' is a compressed file (gzip, xz, bzip2 or 7-Zip), not a "
-                                  "firmware image: unpack it and give the .dup file it holds"
-                                  % fw,
-        "firmware_is_tar": "'%s' is a tar archive, not a firmware image: unpack it and give "
-                           "the .dup file it holds" % fw,
-        "firmware_is_html": "'%s' is an HTML page (a download page saved instead of the file, "
-                            "or a login page), not a firmware image: download the .dup file "
-                            "itself again" % fw,
-        "firmware_is_text": "'%s' is a text file, not a firmware image: give the .dup file from "
-                            "the firmware archive" % fw,
-        "firmware_is_bootrom": "'%s' is the boot ROM (it starts with UPGR), not a firmware "
-                               "image: give it as bootrom=, and the .dup file as the firmware"
-                               % fw,
-        "part2_wrong_base": "'%s' is part 2 of a two-part release: it applies to the "
-                            "intermediate build %u that part 1 leaves, and the modem runs build "
-                            "%u. Send part 1 first (force=True sends part 2 anyway)"
-                            % (fw, plan.target.from_, plan.running_build),
-    }.get(why, "refused")
-    return text + ("\nNothing was changed on the modem." if modem_seen else "")
+def _fitting_file(ffile, running, to):
+    """The release file beside ffile for a modem on build running: upgdiff_RUNNING-to-TO.dup,
+    else the full image of TO; None when the folder holds neither."""
+    folder = os.path.dirname(ffile) or "."
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return None
+    full = None
+    for name in names:
+        i = _ImageInfo()
+        if not _library().sqns_parse_image_name(os.fsencode(name), ctypes.byref(i)):
+            continue
+        if i.build != to or i.part:
+            continue
+        path = name if not os.path.dirname(ffile) else os.path.join(folder, name)
+        if i.differential and running and i.from_ == running:
+            return path
+        if not i.differential and full is None:
+            full = path
+    return full
+
+
+def _refusal_message(call, why, plan, files, modem_seen):
+    fitting = None
+    if why == REFUSALS.index("diff_wrong_base") and files.get("firmware"):
+        fitting = _fitting_file(files["firmware"], plan.running_build, plan.target.build)
+    return _words(call.lib.sqns_words_refusal, why, ctypes.byref(plan), modem_seen,
+                  ctypes.byref(call.words_files(files, fitting)),
+                  ctypes.byref(call.how())).rstrip("\n")
 
 
 def _result(call, showver="", dry_run=False):
@@ -1110,6 +1030,7 @@ def run(port, ffile=None, mfile=None, resume=False, debug=False, verbose=False, 
         part2 = _part2_path(ffile)
         if part2 is not None and os.path.exists(part2):
             opts.part2 = call.open_file(part2, "part 2")  # sent next, in the same run
+            files["part2"] = part2
         # Every check the files allow, before the port is even opened.
         why = _int(0)
         r = call.lib.sqns_check_images(ctypes.byref(opts), ctypes.byref(why))
@@ -1118,8 +1039,8 @@ def run(port, ffile=None, mfile=None, resume=False, debug=False, verbose=False, 
             call.lib.sqns_parse_image_name(os.fsencode(os.path.basename(ffile)),
                                            ctypes.byref(plan.target))
             name = REFUSALS[why.value]
-            raise SqnsupgradeError(_refusal_message(name, plan, files, False), EXIT_REFUSED, r,
-                                   refusal=name)
+            raise SqnsupgradeError(_refusal_message(call, why.value, plan, files, False),
+                                   EXIT_REFUSED, r, refusal=name)
         if r != SQNS_OK:
             raise SqnsupgradeError("cannot read the firmware files: %s" % _strerror(r),
                                    EXIT_FILE, r)
@@ -1129,7 +1050,7 @@ def run(port, ffile=None, mfile=None, resume=False, debug=False, verbose=False, 
                 "socket:// connection cannot do; use the serial port itself" % call.baud,
                 EXIT_USAGE, SQNS_ERR_UNSUPPORTED)
         call.open_port()
-        call.say("<<< Welcome to the SQN3330 firmware updater >>>")
+        call.block(_words(call.lib.sqns_words_welcome))
         showver = ctypes.create_string_buffer(4096)
         r = call.invoke(call.lib.sqns_upgrade, ctypes.byref(call.ctx), ctypes.byref(opts),
                         showver, len(showver))
@@ -1147,23 +1068,35 @@ def _run_error(call, r, result, files):
     mode = res.mode if res.mode >= 0 else None
     if r == SQNS_ERR_REFUSED:
         name = REFUSALS[res.refusal]
-        return SqnsupgradeError(_refusal_message(name, res.plan, files, True), EXIT_REFUSED, r,
-                                refusal=name, stage=result.stage,
+        return SqnsupgradeError(_refusal_message(call, res.refusal, res.plan, files, True),
+                                EXIT_REFUSED, r, refusal=name, stage=result.stage,
                                 modem_state="Nothing was changed on the modem.", mode=mode,
                                 result=result)
-    what = "interrupted" if r == SQNS_ERR_ABORTED else _strerror(r)
-    lines = ["upgrade failed: %s." % what]
     errno = call.lib.sqns_port_errno(call.port) if r == SQNS_ERR_IO else 0
+    port_words = None
     if r == SQNS_ERR_IO:
-        lines.append("The port '%s' failed: %s (unplugged?)." % (
-            files["port"], os.strerror(errno) if errno else "no answer"))
-    if r == SQNS_ERR_NO_MODEM:
-        lines.append("No modem answered AT on '%s' at %u baud. Check the port and the rate; if it "
-                     "still does not answer, %s and try again."
-                     % (files["port"], call.baud, _POWER_CYCLE % ""))
-    words = _stage_words(result.stage, r, res, files)
-    lines.append(words)
-    return SqnsupgradeError("\n".join(lines), _status_for(r), r, stage=result.stage,
+        port_words = "The port '%s' failed: %s (unplugged?)." % (
+            files["port"], os.strerror(errno) if errno else "no answer")
+    p = res.plan
+    fitting = None
+    if r == SQNS_ERR_REJECTED:
+        on_part2 = p.part1_done and files.get("part2")
+        t = p.part2 if p.part1_done else p.target
+        fitting = _fitting_file(files["part2"] if on_part2 else files["firmware"],
+                                p.running_build if result.stage == "untouched" else 0, t.build)
+    silent = 0
+    t = call.transcript
+    if t is not None and t.shown >= 0 and t.shown < 100:
+        silent = int((time.monotonic() - t.last_progress) * 1000)
+    fail = _WordsFailure(err=r, silent_ms=silent,
+                         port_words=port_words.encode() if port_words else None)
+    text = _words(call.lib.sqns_words_failure, ctypes.byref(call.ctx), ctypes.byref(fail),
+                  ctypes.byref(call.words_files(files, fitting)), ctypes.byref(call.how()))
+    text = text.rstrip("\n")
+    if text.startswith("sqnsupgrade: "):
+        text = text[len("sqnsupgrade: "):]
+    words = text.split("\n", 1)[1] if "\n" in text else ""
+    return SqnsupgradeError(text, _status_for(r), r, stage=result.stage,
                             modem_state=words, mode=mode, os_errno=errno or None, result=result)
 
 
@@ -1171,69 +1104,21 @@ def _finish_run(call, result, files):
     """The transcript's last lines: the version, the verdict, the boot ROM's."""
     if call.transcript is None:
         return
+    wfiles, how = call.words_files(files), call.how()
     if result.dry_run:
-        _print_plan(call, result, files)
+        if call.transcript.words.planned:  # not when there is nothing to do
+            call.block(_words(call.lib.sqns_words_plan, ctypes.byref(call.ctx),
+                              ctypes.byref(wfiles), ctypes.byref(how)))
         return
-    if result.stage == "done":
-        call.block("Here's the current firmware version:\n\n")
-        call.block(result.showver)
-        p = call.ctx.res.plan
-        t = p.part2 if p.part2_step else p.target
-        if t.part == 1:
-            call.say("Part 2 of this release must follow now, before any power cycle or reset "
-                     "of the modem. Call:\n  %s" % _call_text("run", files["port"],
-                                                             _part2_path(files["firmware"])
-                                                             or "PART-2.dup"))
-        elif t.leaves:
-            call.say("Verified: modem now runs build %u" % result.new_build)
-        elif result.new_build:
-            call.say("The modem now runs build %u (the name '%s' gives no build to verify "
-                     "against)" % (result.new_build, os.path.basename(files["firmware"])))
-        else:
-            call.say("Not verified: the name '%s' gives no build, and showver none either"
-                     % os.path.basename(files["firmware"]))
-    if result.bootrom_again and not result.bootrom_pending and result.bootloader0_after:
-        call.say("Verified: boot ROM (Bootloader0) now build %u" % result.bootloader0_after)
-    if result.bootrom_pending:
-        call.transcript.say(
-            "sqnsupgrade: warning: %sthe modem runs build %s, but its boot ROM (Bootloader0) "
-            "still reads %u, the factory's%s. To finish, call:\n  %s with bootrom=BOOTROM\n"
-            "where BOOTROM is the boot ROM: Pycom's sqnsbr.py, sqnsbrz.py or the raw image."
-            % ("the upgrade worked and " if result.stage == "done" else "",
-               result.new_build or result.old_build,
-               result.bootloader0_after or FACTORY_BOOTLOADER0,
-               " even after it was sent again" if files.get("bootrom") else "",
-               _call_text("run", files["port"], files["firmware"])), err=True)
-
-
-def _print_plan(call, result, files):
-    p = call.ctx.res.plan
-    lines = ["Plan (dry run: nothing on the modem was changed):",
-             "  modem: %s mode (%d) at %u baud%s" % (
-                 MODES.get(p.mode, "unknown"), p.mode, p.rate,
-                 ", running build %u, boot ROM %u" % (p.running_build, p.bootloader0)
-                 if p.running_build else "")]
-    steps = []
-    if p.bootrom_only:
-        steps.append("only the boot ROM, stored (FFF): the modem already runs build %u"
-                     % p.running_build)
-    else:
-        if p.bootrom_step:
-            steps.append("boot ROM: send %s ON_THE_FLY after a reboot into upgrade mode, then "
-                         "reboot into recovery mode" % os.path.basename(files["bootrom"]))
-        if p.recovery_step:
-            steps.append("reboot into recovery mode")
-        if p.updater_step:
-            steps.append("updater: negotiate 115200 -> %u baud, send %s, wait for upgrade mode"
-                         % (call.baud, os.path.basename(files["updater"])))
-        steps.append("firmware: send %s (%s) %s" % (
-            os.path.basename(files["firmware"]),
-            "differential" if p.target.differential else "full image",
-            "by FFF, then apply" if p.fff else "ON_THE_FLY"))
-        steps.append("reboot into application mode" + (
-            ", verify build %u" % p.target.build if p.target_known else ""))
-    lines += ["  %d. %s" % (i + 1, s) for i, s in enumerate(steps)]
-    call.block("\n".join(lines))
+    text = _words(call.lib.sqns_words_result, ctypes.byref(call.ctx),
+                  result.showver.encode() if result.stage == "done" else None,
+                  ctypes.byref(wfiles), ctypes.byref(how))
+    if text:
+        call.transcript.write(text)
+    pending = _words(call.lib.sqns_words_bootrom_pending, ctypes.byref(call.ctx),
+                     ctypes.byref(wfiles), ctypes.byref(how))
+    if pending:
+        call.transcript.write(pending, err=True)
 
 
 # ---- queries ----
@@ -1245,10 +1130,8 @@ def _detect(call):
     mode = _int(-1)
     r = call.invoke(call.lib.sqns_detect, ctypes.byref(call.ctx), ctypes.byref(mode))
     if r == SQNS_ERR_NO_MODEM:
-        raise SqnsupgradeError(
-            "no modem answered AT on '%s' at %u baud. Check the port and the rate; if it still "
-            "does not answer, %s and try again." % (call.port_name, call.baud, _POWER_CYCLE % ""),
-            EXIT_NO_MODEM, r, stage="untouched")
+        text = _words(call.lib.sqns_words_no_modem, ctypes.byref(call.how()), call.baud)
+        raise SqnsupgradeError(text.rstrip("\n"), EXIT_NO_MODEM, r, stage="untouched")
     if r != SQNS_OK:
         raise _query_error(call, "cannot read the modem's mode", r)
     return mode.value
@@ -1412,7 +1295,7 @@ def uart(ffh_mode=False, mfile=None, *, port=None, host=None, bootrom=None, baud
         if bootrom is not None:
             opts.bootrom = call.open_file(bootrom, "bootrom", bootrom=True)
         call.open_port()
-        call.say("<<< Welcome to the SQN3330 firmware updater >>>")
+        call.block(_words(call.lib.sqns_words_welcome))
         r = call.invoke(call.lib.sqns_prepare, ctypes.byref(call.ctx), ctypes.byref(opts))
         result = _result(call)
         if r != SQNS_OK:
@@ -1442,7 +1325,7 @@ def _uart_error(call, r, result, files):
             text = ("the modem still has its factory boot ROM (Bootloader0 %u): the recovery "
                     "method starts by replacing it; give bootrom=FILE" % res.plan.bootloader0)
         else:
-            text = _refusal_message(name, res.plan, files, False)
+            text = _refusal_message(call, res.refusal, res.plan, files, False)
         return SqnsupgradeError(text + "\nNothing was changed on the modem.", EXIT_REFUSED, r,
                                 refusal=name, stage=result.stage, mode=mode, result=result)
     text = "cannot prepare the modem: %s." % ("interrupted" if r == SQNS_ERR_ABORTED

@@ -84,6 +84,8 @@ void session_hexdump(void *user, bool tx, const uint8_t *buf, size_t len);
 int exit_for(int err);
 
 /* Say what failed on the port, when err is SQNS_ERR_IO. */
+/* The port's failure (its OS error) as a line into buf, or empty when err is not its. */
+void port_error_words(struct session *s, int err, char *buf, size_t len);
 void port_error(struct session *s, int err);
 
 /* "no modem answered" with what to do; returns EXIT_NO_MODEM. */

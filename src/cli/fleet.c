@@ -328,9 +328,11 @@ static int fleet_go(struct fleet *f, struct session *proto)
 			return EXIT_FAIL;
 		}
 	}
-	if (!c->json)
-		fprintf(f->out, "<<< Welcome to the SQN3330 firmware updater >>> (%d modems)\n",
-			f->n);
+	if (!c->json) {
+		char modems[32];
+		snprintf(modems, sizeof modems, " (%d modems)", f->n);
+		output_welcome(f->out, modems);
+	}
 	int status = run_all(f);
 	report(f, c->json);
 	release(f, f->n);

@@ -3,6 +3,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "output.h"
 #include "sqnsupgrade_host.h"
 
@@ -15,6 +16,7 @@ void output_init(struct output *o, FILE *out, FILE *err, int verbose, bool debug
 	o->tty = o->tty_fd >= 0 && isatty(o->tty_fd);
 	o->bar_shown = -1;
 	o->tick_phase = -1;
+	o->how = (struct sqns_words_how){.style = SQNS_WORDS_CLI, .quote = shell_quote};
 }
 
 void output_break(struct output *o)
@@ -26,19 +28,21 @@ void output_break(struct output *o)
 	fflush(o->out);
 }
 
+void output_welcome(FILE *f, const char *after)
+{
+	char line[96];
+	int n = sqns_words_welcome(line, sizeof line);
+	if (n > 0 && (size_t)n < sizeof line && line[n - 1] == '\n')
+		line[n - 1] = '\0';
+	fprintf(f, "%s%s\n", line, after ? after : "");
+}
+
 void output_block(struct output *o, const char *text)
 {
 	output_break(o);
 	fputs(text, o->out);
 	if (*text && text[strlen(text) - 1] != '\n')
 		fputc('\n', o->out);
-	fflush(o->out);
-}
-
-static void say(struct output *o, const char *line)
-{
-	output_break(o);
-	fprintf(o->out, "%s\n", line);
 	fflush(o->out);
 }
 
@@ -278,34 +282,19 @@ static void stp_silence(struct output *o)
 		draw_bar(o, true);
 		return;
 	}
+	char line[200];
 	if (!o->bar.busy_said) {
 		o->bar.busy_said = true;
 		o->bar.busy_next_s = BUSY_REPEAT_S;
 		output_break(o);
-		fprintf(o->out,
-			"The modem is busy (it erases or commits flash near 7-10 %% and 99 %%): "
-			"this is normal, waiting for it...\n");
+		sqns_words_busy(0, line, sizeof line);
+		fputs(line, o->out);
 	} else if (seconds >= o->bar.busy_next_s) {
-		fprintf(o->out, "The modem is still busy after %d s: this is normal, waiting...\n",
-			o->bar.busy_next_s);
+		sqns_words_busy(o->bar.busy_next_s, line, sizeof line);
+		fputs(line, o->out);
 		o->bar.busy_next_s += BUSY_REPEAT_S;
 	}
 	fflush(o->out);
-}
-
-/* What an AT wait of this phase is, for its hint. */
-static const char *wait_words(enum sqns_phase p)
-{
-	switch (p) {
-	case SQNS_PHASE_NEGOTIATE:
-		return "Loading the updater";
-	case SQNS_PHASE_REBOOT_UPGRADE:
-		return "Rebooting into upgrade mode";
-	case SQNS_PHASE_CHECKING:
-		return "Checking the earlier image";
-	default:
-		return "Waiting for the modem";
-	}
 }
 
 /*
@@ -323,202 +312,31 @@ static void at_silence(struct output *o, enum sqns_phase p, int seconds)
 		return;
 	o->tick_said = true;
 	output_break(o);
-	if (p == SQNS_PHASE_CHECKING)
-		fprintf(o->out,
-			"%s: still on-going after %d s, which is normal (it can take a few "
-			"minutes)\n",
-			wait_words(p), seconds);
-	else
-		fprintf(o->out,
-			"%s: no answer yet after %d s, which is normal (it can take a few "
-			"minutes)\n",
-			wait_words(p), seconds);
+	char line[200];
+	sqns_words_wait(p, seconds, line, sizeof line);
+	fputs(line, o->out);
 	fflush(o->out);
 }
 
-static void warn_forced(struct output *o)
+/*
+ * The words of an event (src/words): phases, the STP session, retries. Said
+ * on the transcript or, for warnings, on the error stream.
+ */
+static void words(struct output *o, const struct sqns_event *ev)
 {
-	const struct sqns_plan *p = o->ctx ? &o->ctx->res.plan : NULL;
-	if (!p || !p->forced)
+	static const struct sqns_ctx none = {.res.mode = SQNS_MODE_UNKNOWN};
+	char text[2048];
+	unsigned flags;
+	sqns_words_event(&o->words, o->ctx ? o->ctx : &none, ev, &o->how, &flags, text,
+			 sizeof text);
+	o->fff = o->words.fff;
+	o->planned = o->words.planned;
+	if (!*text || ((flags & SQNS_WORDS_VERBOSE) && !o->verbose))
 		return;
 	output_break(o);
-	if (p->overridden == SQNS_REFUSE_DIFF_WRONG_BASE)
-		fprintf(o->err,
-			"sqnsupgrade: warning: --force: sending a differential image for build %u "
-			"to a modem on build %u; the modem will probably refuse it\n",
-			p->target.from, p->running_build);
-	else
-		fprintf(
-		    o->err,
-		    "sqnsupgrade: warning: --force: upgrading a modem with the factory boot ROM "
-		    "without the recovery method; the module may break\n");
-}
-
-/* Step 4 of a first upgrade, or the whole job on a modem whose firmware is current. */
-static void bootrom_again(struct output *o)
-{
-	const struct sqns_plan *p = o->ctx ? &o->ctx->res.plan : NULL;
-	uint32_t b0 = p ? (p->bootloader0_after ? p->bootloader0_after : p->bootloader0) : 0;
-	output_break(o);
-	if (p && p->bootrom_only)
-		fprintf(o->out,
-			"The modem already runs build %u, and its boot ROM (Bootloader0) still "
-			"reads %u: sending the boot ROM, by the stored method (FFF)\n",
-			p->running_build, b0);
-	else
-		fprintf(o->out,
-			"The boot ROM (Bootloader0) still reads %u after the upgrade: sending it "
-			"again, by the stored method (FFF)\n",
-			b0);
+	fputs(text, flags & SQNS_WORDS_ERR ? o->err : o->out);
+	o->line_open = (flags & SQNS_WORDS_OPEN) != 0;
 	fflush(o->out);
-}
-
-/* A differential image or part 2 for a modem whose build cannot be read. */
-static void base_unknown(struct output *o)
-{
-	const struct sqns_plan *p = o->ctx ? &o->ctx->res.plan : NULL;
-	if (!p)
-		return;
-	output_break(o);
-	fprintf(o->out,
-		"The modem is in %s mode (%d), where its build cannot be read: the modem itself "
-		"checks that %s applies to build %u.\n",
-		sqns_mode_name(p->mode), p->mode,
-		p->target.part == 2 ? "part 2" : "the differential image", p->target.from);
-	fflush(o->out);
-}
-
-/* Part 1 of a two-part release verified; part 2 follows now when it was given. */
-static void part1_done(struct output *o)
-{
-	const struct sqns_plan *p = o->ctx ? &o->ctx->res.plan : NULL;
-	if (!p)
-		return;
-	output_break(o);
-	fprintf(o->out, "Verified: part 1 of 2 is in: the modem runs the intermediate build %u\n",
-		p->running_build);
-	if (p->part2_step)
-		fprintf(o->out, "Part 2 follows now, with no power cycle in between\n");
-	fflush(o->out);
-}
-
-static void phase(struct output *o, enum sqns_phase p)
-{
-	switch (p) {
-	case SQNS_PHASE_WAKEUP:
-		say(o, "Attempting AT wakeup...");
-		break;
-	case SQNS_PHASE_REBOOT_UPGRADE:
-		if (o->verbose)
-			say(o, "Rebooting the modem into upgrade mode...");
-		break;
-	case SQNS_PHASE_RESUME:
-		say(o, "The modem is in upgrade mode: resuming the upgrade");
-		break;
-	case SQNS_PHASE_FFF_TOO_BIG:
-		say(o, "Firmware file is too big to load via FFF method. Using ON_THE_FLY");
-		break;
-	case SQNS_PHASE_STP_ON_THE_FLY:
-		o->fff = false;
-		say(o, "Starting STP ON_THE_FLY");
-		break;
-	case SQNS_PHASE_STP_FFF:
-		o->fff = true;
-		say(o, "Starting STP FFF (DO NOT DISCONNECT POWER!!!)");
-		break;
-	case SQNS_PHASE_DOWNLOAD_DONE:
-		say(o, o->fff ? "Code download done, applying the stored image"
-			      : "Code download done, returning to user mode");
-		break;
-	case SQNS_PHASE_RESETTING:
-		output_break(o);
-		fputs("Resetting (DO NOT DISCONNECT POWER!!!)", o->out);
-		o->line_open = true;
-		fflush(o->out);
-		break;
-	case SQNS_PHASE_COMPLETED:
-		say(o, "Upgrade completed!");
-		break;
-	case SQNS_PHASE_STP_BOOTROM:
-		say(o, "Starting STP (DO NOT DISCONNECT POWER!!!)");
-		break;
-	case SQNS_PHASE_BOOTROM_DONE:
-		say(o, "Bootrom updated successfully, switching to upgrade mode");
-		break;
-	case SQNS_PHASE_NEGOTIATE:
-		say(o, "Attempting AT auto-negotiation...");
-		break;
-	case SQNS_PHASE_UPDATER_DONE:
-		say(o, "Upgrader loaded successfully, modem is in upgrade mode");
-		break;
-	case SQNS_PHASE_PPP_ESCAPE:
-		say(o, "No answer: trying the +++ escape of a data session...");
-		break;
-	case SQNS_PHASE_STP_ABANDONED:
-		say(o, "The modem was still in an interrupted transfer: closed it, waiting for the "
-		       "modem...");
-		break;
-	case SQNS_PHASE_FAST_LINK:
-		output_break(o);
-		if (o->ctx && o->ctx->res.rate != o->ctx->cfg.baud)
-			fprintf(o->out, "Transfer at %u baud\n", o->ctx->res.rate);
-		else
-			fprintf(o->err,
-				"sqnsupgrade: the modem or the port refused %u baud: the transfer "
-				"runs at %u\n",
-				o->ctx ? o->ctx->cfg.fast_baud : 0, o->ctx ? o->ctx->cfg.baud : 0);
-		break;
-	case SQNS_PHASE_FAST_LINK_LOST:
-		output_break(o);
-		fprintf(o->err,
-			"sqnsupgrade: the modem moved to %u baud, but this port or cable does not "
-			"carry that rate and the modem did not hear the way back: it stays at %u "
-			"baud until it restarts. Do not use -b %u with this port.\n",
-			o->ctx ? o->ctx->cfg.fast_baud : 0, o->ctx ? o->ctx->cfg.fast_baud : 0,
-			o->ctx ? o->ctx->cfg.fast_baud : 0);
-		break;
-	case SQNS_PHASE_CHECKING:
-		say(o, "The modem is still checking an earlier image (AT+SMUPGRADE? on-going): "
-		       "waiting for it...");
-		break;
-	case SQNS_PHASE_BOOTROM_AGAIN:
-		bootrom_again(o);
-		break;
-	case SQNS_PHASE_BOOTROM_VERIFIED: /* run.c says both after the firmware's verdict */
-	case SQNS_PHASE_BOOTROM_FACTORY:
-		break;
-	case SQNS_PHASE_PLAN:
-		o->planned = true;
-		warn_forced(o);
-		break;
-	case SQNS_PHASE_ALREADY_CURRENT:
-		output_break(o);
-		fprintf(
-		    o->out,
-		    "The modem already runs build %u: nothing to do (--force flashes it again).\n",
-		    o->ctx ? o->ctx->res.plan.running_build : 0);
-		break;
-	case SQNS_PHASE_BASE_UNKNOWN:
-		base_unknown(o);
-		break;
-	case SQNS_PHASE_PART1_ON_THE_FLY:
-		say(o, "Part 1 of a two-part release always goes ON_THE_FLY (Pycom requires it): "
-		       "--fff is not used for it");
-		break;
-	case SQNS_PHASE_PART1_DONE:
-		part1_done(o);
-		break;
-	case SQNS_PHASE_REJECTED:
-		output_break(o);
-		fprintf(o->out, "The modem refused the image. Its report: %s\n",
-			o->ctx ? o->ctx->res.report : "");
-		fflush(o->out);
-		break;
-	case SQNS_PHASE_APPLYING:
-	case SQNS_PHASE_VERIFIED: /* run.c says it, after the firmware version */
-	case SQNS_PHASE_STP_WAIT:
-		break;
-	}
 }
 
 /* One line for a wire event into f; false for events that are not on the wire. */
@@ -692,16 +510,12 @@ void output_event(void *user, const struct sqns_event *ev)
 	switch (ev->type) {
 	case SQNS_EV_PHASE:
 		o->tick_phase = -1;
-		phase(o, ev->phase);
+		words(o, ev);
 		break;
-	case SQNS_EV_SESSION: {
-		char line[96];
-		snprintf(line, sizeof line, "Session opened: version %d, max transfer %u bytes",
-			 ev->value, ev->total);
-		say(o, line);
+	case SQNS_EV_SESSION:
+		words(o, ev);
 		o->bar_shown = -1;
 		break;
-	}
 	case SQNS_EV_PROGRESS:
 		progress(o, ev->done, ev->total);
 		break;
@@ -712,11 +526,7 @@ void output_event(void *user, const struct sqns_event *ev)
 			at_silence(o, ev->phase, ev->value);
 		break;
 	case SQNS_EV_RETRY:
-		if (o->verbose) {
-			output_break(o);
-			fprintf(o->err, "STP answer invalid (%s): retry %d of %u\n",
-				sqns_strerror(ev->err), ev->value, (unsigned)SQNS_STP_RETRIES);
-		}
+		words(o, ev);
 		break;
 	default:
 		if (o->debug)

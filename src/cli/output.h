@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "sqnsupgrade.h"
+#include "sqnsupgrade_words.h"
 
 #define RATE_SAMPLES 16 /* the throughput is measured over the last few seconds */
 #define BUSY_HINT_S 3	/* seconds of STP silence before "modem busy" shows */
@@ -38,9 +39,11 @@ struct output {
 		bool busy_said;		      /* the non-TTY hint was printed for this stall */
 		int busy_next_s;	      /* ... and the next reminder is due at busy_s */
 	} bar;
-	int tick_phase; /* the phase of the running AT wait's ticks, -1 for none */
-	int tick_s;	/* its seconds so far (the TICK event's value) */
-	bool tick_said; /* its "no answer yet" hint was printed */
+	struct sqns_words_state words; /* what the words of events remember */
+	struct sqns_words_how how;     /* how they name commands: set by the session */
+	int tick_phase;		       /* the phase of the running AT wait's ticks, -1 for none */
+	int tick_s;		       /* its seconds so far (the TICK event's value) */
+	bool tick_said;		       /* its "no answer yet" hint was printed */
 };
 
 void output_init(struct output *o, FILE *out, FILE *err, int verbose, bool debug);
@@ -62,6 +65,9 @@ const char *output_phase_name(enum sqns_phase p);
  * modem last acknowledged a block; else 0.
  */
 uint32_t output_stp_silence_ms(const struct output *o);
+
+/* The transcript's first line (the library's words). */
+void output_welcome(FILE *f, const char *after);
 
 /* Print a '\n'-separated block, one line each. */
 void output_block(struct output *o, const char *text);

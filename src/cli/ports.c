@@ -7,22 +7,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "sqnsupgrade_words.h"
 
 #define MAX_PORTS 64 /* list-ports shows at most this many */
-
-/* The USB-serial chips in front of a Pycom module's UART. */
-static const struct {
-	const char *vid, *pid, *note;
-} known_usb[] = {
-    {"0403", "6001", "FTDI adapter (Pycom boards)"},
-    {"0403", "6015", "FTDI adapter (Pycom expansion board 2)"},
-    {"10c4", "ea60", "CP210x adapter (Pycom boards)"},
-    {"04d8", "f011", "Pycom expansion board"},
-    {"04d8", "f012", "Pycom Pysense"},
-    {"04d8", "f013", "Pycom Pytrack"},
-    {"04d8", "ef98", "Pycom expansion board 3"},
-    {"04d8", "ef99", "Pycom Pyscan/Pytrack 2"},
-};
 
 static const char *sysfs_root(const struct cli *c)
 {
@@ -114,10 +101,15 @@ static bool describe(const char *root, const char *name, struct serial_port_info
 			break;
 		}
 	} while (parent(dir, stop));
-	for (size_t i = 0; i < sizeof known_usb / sizeof known_usb[0]; i++)
-		if (strcasecmp(p->vid, known_usb[i].vid) == 0 &&
-		    strcasecmp(p->pid, known_usb[i].pid) == 0)
-			p->note = known_usb[i].note;
+	/* The USB-serial chips in front of a Pycom module's UART: the library's table. */
+	size_t n;
+	const struct sqns_usb_id *known = sqns_usb_ids(&n);
+	char *end_vid, *end_pid;
+	unsigned long vid = strtoul(p->vid, &end_vid, 16), pid = strtoul(p->pid, &end_pid, 16);
+	bool ids = *p->vid && *p->pid && !*end_vid && !*end_pid;
+	for (size_t i = 0; ids && i < n; i++)
+		if (vid == known[i].vid && pid == known[i].pid)
+			p->note = known[i].name;
 	return true;
 }
 

@@ -34,6 +34,7 @@ int session_open_port(struct session *s)
 		return EXIT_FAIL;
 	}
 	s->out.ctx = &s->ctx;
+	s->out.how.port = s->cli->port;
 	return -1;
 }
 
@@ -121,26 +122,34 @@ int exit_for(int err)
 	}
 }
 
-void port_error(struct session *s, int err)
+void port_error_words(struct session *s, int err, char *buf, size_t len)
 {
+	if (len)
+		buf[0] = '\0';
 	if (err != SQNS_ERR_IO || !s->port)
 		return;
 	const char *why = strerror(sqns_port_errno(s->port));
 	if (sqns_port_is_network(s->port))
-		fprintf(s->out.err, "sqnsupgrade: connection to '%s' failed: %s\n", s->cli->port,
-			why);
+		snprintf(buf, len, "sqnsupgrade: connection to '%s' failed: %s\n", s->cli->port,
+			 why);
 	else
-		fprintf(s->out.err, "sqnsupgrade: port '%s' failed: %s (unplugged?)\n",
-			s->cli->port, why);
+		snprintf(buf, len, "sqnsupgrade: port '%s' failed: %s (unplugged?)\n", s->cli->port,
+			 why);
+}
+
+void port_error(struct session *s, int err)
+{
+	char line[1200];
+	port_error_words(s, err, line, sizeof line);
+	fputs(line, s->out.err);
 }
 
 int no_modem(struct session *s)
 {
-	fprintf(s->out.err,
-		"sqnsupgrade: no modem answered AT on '%s' at %u baud. Check the port and the "
-		"rate; if it still does not answer, power-cycle the board (disconnect power: the "
-		"reset button is not enough) and try again.\n",
-		s->cli->port, s->cli->baud);
+	char line[1200];
+	struct sqns_words_how how = {.style = SQNS_WORDS_CLI, .port = s->cli->port};
+	sqns_words_no_modem(&how, s->cli->baud, line, sizeof line);
+	fprintf(s->out.err, "sqnsupgrade: %s", line);
 	return EXIT_NO_MODEM;
 }
 

@@ -106,7 +106,7 @@ int cmd_uart(struct session *s)
 	    .bootrom = bootrom ? sqns_file_image(bootrom) : NULL,
 	};
 	if ((status = session_open_port(s)) < 0) {
-		fputs("<<< Welcome to the SQN3330 firmware updater >>>\n", s->out.out);
+		output_welcome(s->out.out, NULL);
 		int r = sqns_prepare(&s->ctx, &opts);
 		status = r == SQNS_OK ? -1 : prepare_failed(s, r);
 	}

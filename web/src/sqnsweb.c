@@ -19,6 +19,7 @@
 
 #include "sqnsupgrade.h"
 #include "sqnsupgrade_board.h"
+#include "sqnsupgrade_words.h"
 #include "sqnsweb.h"
 
 enum { IMG_FIRMWARE, IMG_UPDATER, IMG_BOOTROM, IMG_COUNT };
@@ -109,9 +110,12 @@ static int image_read(void *ctx, uint32_t offset, uint8_t *buf, size_t len)
 	return js_image_read(which, offset, buf, len) < 0 ? SQNS_ERR_IMAGE : SQNS_OK;
 }
 
+static void words_of(const struct sqns_event *ev);
+
 static void on_event(void *user, const struct sqns_event *ev)
 {
 	(void)user;
+	words_of(ev); /* the event's words, for sqnsweb_event_words() during onEvent */
 	js_event((int)ev->type, (int)ev->phase, ev->value, ev->err, ev->done, ev->total, ev->text,
 		 ev->len, ev->frame.op, ev->frame.sid, ev->frame.len, ev->frame.tid);
 }
@@ -139,7 +143,145 @@ static struct {
 	char showver[2048];
 	char json[2048];
 	enum sqns_refusal file_refusal;
+	uint32_t baud;		       /* the rate of the last run */
+	char port_name[256];	       /* the port as the page names it */
+	struct sqns_words_state words; /* what the words of events remember */
+	char event_words[2048];	       /* the words of the event being delivered */
+	unsigned event_flags;	       /* ... and their SQNS_WORDS_* flags */
+	char text[16384];	       /* the last text of sqnsweb_words_* */
 } web;
+
+/* ---- the words (src/words), for the page: it names its buttons ---- */
+
+static struct sqns_words_how web_how(void)
+{
+	return (struct sqns_words_how){.style = SQNS_WORDS_PAGE, .port = web.port_name};
+}
+
+static struct sqns_words_files web_files(void)
+{
+	struct sqns_words_files f = {.baud = web.baud};
+	if (web.present[IMG_FIRMWARE]) {
+		f.firmware = web.names[IMG_FIRMWARE];
+		f.firmware_size = web.img[IMG_FIRMWARE].size;
+	}
+	if (web.present[IMG_UPDATER]) {
+		f.updater = web.names[IMG_UPDATER];
+		f.updater_size = web.img[IMG_UPDATER].size;
+	}
+	if (web.present[IMG_BOOTROM]) {
+		f.bootrom = web.names[IMG_BOOTROM];
+		f.bootrom_size = web.img[IMG_BOOTROM].size;
+	}
+	return f;
+}
+
+static void words_of(const struct sqns_event *ev)
+{
+	struct sqns_words_how how = web_how();
+	sqns_words_event(&web.words, &web.ctx, ev, &how, &web.event_flags, web.event_words,
+			 sizeof web.event_words);
+}
+
+/* During onEvent: the event's words ("" for none) and their flags (SQNS_WORDS_*). */
+EMSCRIPTEN_KEEPALIVE
+const char *sqnsweb_event_words(void)
+{
+	return web.event_words;
+}
+
+EMSCRIPTEN_KEEPALIVE
+unsigned sqnsweb_event_flags(void)
+{
+	return web.event_flags;
+}
+
+/* How the page names the port in its words ("USB 04d8:f011 (Pycom expansion board)"). */
+EMSCRIPTEN_KEEPALIVE
+void sqnsweb_set_port_name(const char *name)
+{
+	snprintf(web.port_name, sizeof web.port_name, "%s", name ? name : "");
+}
+
+EMSCRIPTEN_KEEPALIVE
+const char *sqnsweb_words_welcome(void)
+{
+	sqns_words_welcome(web.text, sizeof web.text);
+	return web.text;
+}
+
+EMSCRIPTEN_KEEPALIVE
+const char *sqnsweb_words_wait(int phase, int seconds)
+{
+	sqns_words_wait(phase, seconds, web.text, sizeof web.text);
+	return web.text;
+}
+
+EMSCRIPTEN_KEEPALIVE
+const char *sqnsweb_words_busy(int seconds)
+{
+	sqns_words_busy(seconds, web.text, sizeof web.text);
+	return web.text;
+}
+
+/* The dry run's plan of the last run. */
+EMSCRIPTEN_KEEPALIVE
+const char *sqnsweb_words_plan(void)
+{
+	struct sqns_words_how how = web_how();
+	struct sqns_words_files f = web_files();
+	sqns_words_plan(&web.ctx, &f, &how, web.text, sizeof web.text);
+	return web.text;
+}
+
+/*
+ * A refusal: of the last run (from_run: its plan, and the modem was seen), or
+ * of the files alone (the target parsed from the firmware's name).
+ */
+EMSCRIPTEN_KEEPALIVE
+const char *sqnsweb_words_refusal(int why, int from_run)
+{
+	struct sqns_words_how how = web_how();
+	struct sqns_words_files f = web_files();
+	struct sqns_plan files_only = {0};
+	if (!from_run)
+		sqns_parse_image_name(web.names[IMG_FIRMWARE], &files_only.target);
+	sqns_words_refusal((enum sqns_refusal)why, from_run ? &web.ctx.res.plan : &files_only,
+			   from_run != 0, &f, &how, web.text, sizeof web.text);
+	return web.text;
+}
+
+/* A failed run: err, the transfer's silence (ms), the port's own failure (or ""). */
+EMSCRIPTEN_KEEPALIVE
+const char *sqnsweb_words_failure(int err, uint32_t silent_ms, const char *port_words)
+{
+	struct sqns_words_how how = web_how();
+	struct sqns_words_files f = web_files();
+	struct sqns_words_failure fail = {
+	    .err = err, .silent_ms = silent_ms, .port_words = port_words};
+	sqns_words_failure(&web.ctx, &fail, &f, &how, web.text, sizeof web.text);
+	return web.text;
+}
+
+/* The closing lines of a successful run (the version block when showver). */
+EMSCRIPTEN_KEEPALIVE
+const char *sqnsweb_words_result(int showver)
+{
+	struct sqns_words_how how = web_how();
+	struct sqns_words_files f = web_files();
+	sqns_words_result(&web.ctx, showver ? web.showver : "", &f, &how, web.text,
+			  sizeof web.text);
+	return web.text;
+}
+
+EMSCRIPTEN_KEEPALIVE
+const char *sqnsweb_words_bootrom_pending(void)
+{
+	struct sqns_words_how how = web_how();
+	struct sqns_words_files f = web_files();
+	sqns_words_bootrom_pending(&web.ctx, &f, &how, web.text, sizeof web.text);
+	return web.text;
+}
 
 /* Describe one of the user's files (which: 0 firmware, 1 updater, 2 boot ROM); size 0 removes it.
  */
@@ -205,6 +347,8 @@ int sqnsweb_upgrade(int dry_run, int fff, int force, uint32_t baud, uint32_t sta
 		return r;
 	struct sqns_upgrade_opts opts = make_opts(fff, force, dry_run);
 	web.showver[0] = '\0';
+	web.baud = baud;
+	web.words = (struct sqns_words_state){0};
 	return sqns_upgrade(&web.ctx, &opts, web.showver, sizeof web.showver);
 }
 
@@ -476,9 +620,17 @@ const char *sqnsweb_constants(void)
 	pos = TABLE(buf, pos, "fault", board_faults);
 	pos = TABLE(buf, pos, "method", board_methods);
 	pos = TABLE(buf, pos, "repl", board_numbers);
-	snprintf(buf + pos, pos < sizeof buf ? sizeof buf - pos : 0,
-		 ",\"factory_bootloader0\":%u,"
-		 "\"stp_retries\":%u}",
-		 SQNS_FACTORY_BOOTLOADER0, SQNS_STP_RETRIES);
+	pos += (size_t)snprintf(buf + pos, pos < sizeof buf ? sizeof buf - pos : 0,
+				",\"factory_bootloader0\":%u,"
+				"\"stp_retries\":%u,\"usb\":[",
+				SQNS_FACTORY_BOOTLOADER0, SQNS_STP_RETRIES);
+	/* Pycom's USB bridges, the library's table: [[vid, pid, "name"], ...]. */
+	size_t n;
+	const struct sqns_usb_id *usb = sqns_usb_ids(&n);
+	for (size_t i = 0; i < n; i++)
+		pos += (size_t)snprintf(buf + pos, pos < sizeof buf ? sizeof buf - pos : 0,
+					"%s[%u,%u,\"%s\"]", i ? "," : "", usb[i].vid, usb[i].pid,
+					usb[i].name);
+	snprintf(buf + pos, pos < sizeof buf ? sizeof buf - pos : 0, "]}");
 	return buf;
 }

@@ -23,4 +23,17 @@ int sqnsweb_board_fault(void);
 const char *sqnsweb_board_text(int which);
 const char *sqnsweb_board_call(int method);
 
+/* The library's words (src/words), as the page names things. */
+const char *sqnsweb_event_words(void);
+unsigned sqnsweb_event_flags(void);
+void sqnsweb_set_port_name(const char *name);
+const char *sqnsweb_words_welcome(void);
+const char *sqnsweb_words_wait(int phase, int seconds);
+const char *sqnsweb_words_busy(int seconds);
+const char *sqnsweb_words_plan(void);
+const char *sqnsweb_words_refusal(int why, int from_run);
+const char *sqnsweb_words_failure(int err, uint32_t silent_ms, const char *port_words);
+const char *sqnsweb_words_result(int showver);
+const char *sqnsweb_words_bootrom_pending(void);
+
 #endif
