@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # A wrapper over CMake for the usual targets:
 #   make                        build into $(BUILD) (default: build/), optimised (Release;
 #                               BUILD_TYPE=Debug for a debug build)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """make bench: the CLI against the paced simulator, one table.
 
 For each case the simulator paces its pty like a UART at the link rate

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* SPDX-License-Identifier: MIT */
 /*
  * The web page's STP efficiency beside the command line's: the same paced
  * simulator at 921600 baud, the same 1 MiB image, upgraded by

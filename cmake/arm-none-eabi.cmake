@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Cross toolchain: Debian's gcc-arm-none-eabi for a Cortex-M4 (Thumb-2, soft
 # float: the core has no floating point), optimised for size, freestanding.
 #   cmake -S embedded -B build-arm -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake

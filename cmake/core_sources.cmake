@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The portable core's sources (no OS headers, no heap): the one list the host
 # build (CMakeLists.txt) and the embedded build (embedded/CMakeLists.txt) both
 # compile. A file added to src/core is added here.

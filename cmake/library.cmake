@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # libsqnsupgrade as an installable library: the portable core, a Pycom board's
 # REPL (src/board) and the POSIX host layer (ports by name, socket://, image
 # files, the boot ROM's forms), from the objects of sqns_core, sqns_board and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Where this Python looks for modules under an install prefix, relative to it.
 
     python3 cmake/python_dir.py PREFIX

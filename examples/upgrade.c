@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A complete upgrade against an installed libsqnsupgrade:
  *   cc upgrade.c $(pkg-config --cflags --libs sqnsupgrade) \

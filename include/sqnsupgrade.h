@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libsqnsupgrade: firmware updater core for the Sequans SQN3330 LTE modem.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sqnsupgrade_board: a Pycom board (GPy, FiPy, G01) in front of the modem.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libsqnsupgrade's host layer (POSIX): what a program needs around the
  * portable core to upgrade a modem from a computer. A serial port or a

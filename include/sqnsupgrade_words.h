@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libsqnsupgrade's words: what the core reports (events, plans, refusals,
  * failures, results), turned into the sentences the user reads. The command

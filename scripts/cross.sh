@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The portable core on a microcontroller: build it (and the example bare-metal
 # port, examples/baremetal) for a Cortex-M4 with Debian's gcc-arm-none-eabi,
 # print the sizes, and check the budgets: 24 KiB of flash and 10 KiB of RAM

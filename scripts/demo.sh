@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The main job: build, start a simulated SQN3330 on a pseudo-terminal, and
 # upgrade it from build 38638 to 39529 with the real CLI. The simulated modem
 # had its boot ROM replaced by an earlier recovery upgrade (Bootloader0 38638),

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs the Debian packages a job needs, through sudo when not root.
 #   bash scripts/deps.sh          everything the tests need (CI, make test)
 #   bash scripts/deps.sh --run    only what building and running need (the demo, make)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # make fuzz: build the libFuzzer harnesses with clang and run each for
 # FUZZ_SECONDS (default 600) from the seed corpora in tests/fuzz/corpus.
 # New inputs go to a scratch copy; a crash leaves its input in build-fuzz/.

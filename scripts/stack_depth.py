@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Worst-case stack depth from GCC's -fcallgraph-info=su files (.ci).
 
     stack_depth.py ENTRY [--isr NAME ...] [--indirect NAME ...] FILE.ci ...

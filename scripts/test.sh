@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Every test: unit (cmocka) and integration (CLI against sqnsim), in a normal
 # build and again under AddressSanitizer + UndefinedBehaviorSanitizer.
 # Its build folders are its own: build-test/ (Debug, every test), build-asan/,

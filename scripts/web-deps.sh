@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # What the web page needs. `scripts/web-deps.sh` installs emscripten
 # (make web); `scripts/web-deps.sh --test` adds headless Chromium, Node.js and
 # the browser tests' npm packages (tests/web/package-lock.json, `npm ci`).

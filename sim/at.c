@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The AT engine: one command table per mode. A handler returns OK or ERROR,
  * may add information lines, and may leave an action (reboot, STP, rate

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Modems that talk instead of answering: --nonsense (garbage lines for every
  * command, no result code), --flood (an endless byte stream without line ends

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * --board's own upgrade driver (board_private.h): uart() against the
  * simulated modem through the board's UART, byte for byte as the board's

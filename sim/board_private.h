@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The simulator's --board, private to sim/board_*.c: a Pycom board (GPy,
  * FiPy, G01...) between the host and the modem.

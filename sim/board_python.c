@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * --board's Python (board_private.h): the subset of MicroPython a host sends
  * to the REPL: `import`, `os.uname()`, `print(...)` and

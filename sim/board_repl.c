@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * --board's USB side (board_private.h): the bytes the host sends, to main.py,
  * the friendly REPL or the raw one, and what the board prints back.

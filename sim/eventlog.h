@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The simulator's event log: one JSON object per line, appended and flushed
  * line by line so that a test can follow it while the modem runs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fault injection: everything that makes the simulated modem worse than a good
  * one, configured from the command line and driven by one seed so that every

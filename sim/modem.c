@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the modem does: boots, mode changes, the UART's rate and byte faults,
  * and what becomes of the images STP sessions carry.

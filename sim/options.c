@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The command line: sqnsim --link PATH [options]. Exits with status 2 and a
  * message on anything it does not accept.

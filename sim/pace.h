@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Line-rate pacing: a token bucket per direction, so that the pty moves bytes
  * no faster than a UART at the modem's rate (8N1: rate / 10 bytes a second).

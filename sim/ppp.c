@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A PPP data session (--ppp). The modem ignores AT and now and then sends an
  * LCP Echo-Request, until the host escapes with the Hayes sequence: at least

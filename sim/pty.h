@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The modem's UART: a pseudo-terminal whose slave side the host opens through
  * a symlink. The simulator keeps its own descriptor to the slave, so the master

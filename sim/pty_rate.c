@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The host's rate, read with TCGETS2 so that arbitrary rates (BOTHER) are seen
  * exactly. Kept apart: <asm/termbits.h> cannot meet <termios.h>.

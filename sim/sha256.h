@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * SHA-256 (FIPS 180-4), written for the simulator: it fingerprints every image
  * the modem receives so that tests can compare it with the file they sent.

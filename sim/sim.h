@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sqnsim: a simulated Sequans SQN3330, strict like the real one.
  *

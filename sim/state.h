@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the modem keeps in flash across power cycles. Saved as `key=value`
  * lines, atomically (temporary file + rename), on every change.

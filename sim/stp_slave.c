@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "stp_slave.h"
 
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The modem's side of STP, strict like the real one (frame layout in README.md).
  *

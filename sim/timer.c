@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The simulator's timers. Each is a deadline on CLOCK_MONOTONIC and an action;
  * the poll loop sleeps until the earliest one. No sleeps anywhere else.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * STP sessions from the modem's side: what arrives in them, and the faults
  * that strike them (dropped requests, corrupted responses and signatures,

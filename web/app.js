@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The page: the serial port (Web Serial), the user's files, and the words.
  * The upgrade itself is libsqnsupgrade's core in WebAssembly (sqnsweb.js,

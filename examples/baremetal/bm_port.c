@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The example bare-metal port: ring-buffered UART input, tick clock, flash image. */
 #include "bm_port.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * An example bare-metal port for libsqnsupgrade: struct sqns_port_ops over a
  * UART whose receive interrupt fills a ring buffer, and a millisecond tick

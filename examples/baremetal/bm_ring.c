@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "bm_ring.h"
 
 _Static_assert((BM_RING_SIZE & (BM_RING_SIZE - 1)) == 0, "BM_RING_SIZE must be a power of two");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A single-producer single-consumer byte ring: the UART receive interrupt
  * puts, the updater's read gets. Lock-free (C11 atomics: on a Cortex-M a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A Cortex-M4 board for the example port (STM32F4-like USART2 and SysTick,
  * registers as structs at their addresses): the updater runs from main()

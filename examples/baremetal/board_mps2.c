@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The example firmware on QEMU's mps2-an386 board (ARM MPS2, Cortex-M4, 25 MHz):
  * start-up with a painted stack, the CMSDK APB UART0 (receive interrupt into

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The example firmware for QEMU's mps2-an386 (board_mps2.c, mps2.ld), included
 # by embedded/CMakeLists.txt in a cross build; tests/qemu configures with
 # -DSQNS_MPS2=ON and runs it against sqnsim. Off by default, so that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """sqnsupgrade: the SQN3330 firmware updater as Pycom's Python module, on a PC.
 
 For the system python3, standard library only: ctypes over libsqnsupgrade's C

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The simulated modem on its own: AT lines and hand-built STP frames on the pty.
 
 No updater involved: this checks what sqnsim itself answers, mode by mode, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A Pycom board's REPL taken over the port's ops (include/sqnsupgrade_board.h).
  * Portable like the core: no OS calls, no heap, no stdio.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * --board: a Pycom board in one command. Pycom's instructions has the user
  * open the board's REPL, type `import sqnsupgrade; sqnsupgrade.uart(...)`,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * --board: the port is a Pycom board's USB serial port with MicroPython on it.
  * Before the command runs, the board's REPL is taken (115200, raw REPL), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `sqnsupgrade bridge PORT_A PORT_B`: bytes both ways until a side closes or Ctrl-C. */
 #define _DEFAULT_SOURCE
 #include <errno.h>

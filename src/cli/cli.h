@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The sqnsupgrade command: shared between its files. */
 #ifndef SQNS_CLI_H
 #define SQNS_CLI_H

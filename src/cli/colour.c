@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Colours on a terminal: a stream that wraps whole lines starting with a known
  * prefix ("Verified:", "sqnsupgrade: ") in an ANSI colour. Only installed when

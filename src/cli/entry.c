@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The sqnsupgrade executable: the command line is sqns_cli_main (src/cli/main.c). */
 #include "sqnsupgrade_cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * `run` with several -p: one thread a modem, each with its own port, core
  * context and output. Each modem's transcript goes to memory; the screen

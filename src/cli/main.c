@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sqnsupgrade: the command line. */
 #define _DEFAULT_SOURCE
 #include <errno.h>

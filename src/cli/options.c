@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The command line's grammar: every option and command is declared once, in
  * the tables below. getopt's table, the checks that an option goes with the

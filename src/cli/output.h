@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Turns the core's events into what the user sees. */
 #ifndef SQNS_OUTPUT_H
 #define SQNS_OUTPUT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `sqnsupgrade list-ports`, and the lone serial port used when no -p is given. */
 #define _GNU_SOURCE
 #include <dirent.h>

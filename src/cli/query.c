@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The query commands: info, version, state, imei. */
 #include <stdio.h>
 

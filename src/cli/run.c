@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `sqnsupgrade run`: files first, then the modem; every refusal and failure in words. */
 #define _DEFAULT_SOURCE
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The port and the words for failures, shared by every command. */
 #define _DEFAULT_SOURCE
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The sqnsupgrade command line as one function, called by the executable's
  * main() (entry.c); not part of libsqnsupgrade (programs use the library's C

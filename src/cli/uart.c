@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * `sqnsupgrade uart`: sqnsupgrade.uart() of Pycom's instructions for a machine
  * that sits between the modem and the computer (a board's MCU running this

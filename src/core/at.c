@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Receive buffer, line assembly and the AT command channel. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "sqnsupgrade.h"
 
 const char *sqns_strerror(int err)

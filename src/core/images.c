@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the host may know of an image: its name and its first bytes. Nothing more. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Private to the core: shared by at.c, stp.c, modem.c and upgrade.c. */
 #ifndef SQNS_INTERNAL_H
 #define SQNS_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the modem is and runs: mode, versions, IMEI, and their parsers. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * STP master (docs/protocol.md section 4): length-driven response reader, retries
  * with resynchronisation, full blocks, residue.

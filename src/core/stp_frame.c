@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "stp_frame.h"
 
 /* CRC-16/XMODEM of each byte value: one lookup per byte instead of eight shifts. */

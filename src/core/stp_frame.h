@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * STP frame codec and CRC-16/XMODEM (docs/protocol.md section 4).
  *

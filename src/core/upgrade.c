@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The upgrade flows of docs/protocol.md section 6, in the order the maintained
  * reference client sends them (section 10 lists where we differ, and why).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * --bootrom FILE: the raw boot ROM image, or Pycom's Python modules that carry
  * it. What is accepted:

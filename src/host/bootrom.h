@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The file given to --bootrom, turned into the boot ROM image before anything
  * is sent: the raw image, or Pycom's sqnsbr.py (the image as base64 text in a

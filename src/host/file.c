@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Image files by path (sqnsupgrade_host.h) over image_file.c and bootrom.c,
  * and the host layer's words for errors.

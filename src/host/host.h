@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The host layer's internals (not installed), shared by its files; a
  * program, the command line included, uses include/sqnsupgrade_host.h.

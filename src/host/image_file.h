@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The image source of the command line: a firmware, updater or boot ROM file,
  * checked before anything is sent and read at any offset. It reads from the

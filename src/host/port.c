@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Ports by name (sqnsupgrade_host.h): a port is a backend (src/port/backend.h:
  * the serial device or the socket:// serial server) and what every backend

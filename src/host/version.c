@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sqns_version (sqnsupgrade_host.h): the version of project() in
  * CMakeLists.txt, the one place it is written, given to this file by the

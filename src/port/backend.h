@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * One kind of host port behind one table, as libmodbus puts RTU and TCP
  * behind its modbus_backend_t: what differs between a serial device and a

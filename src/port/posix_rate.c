@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Arbitrary serial rates through termios2 (Linux); see posix_rate.h.
  * SQNS_HAVE_TERMIOS2 comes from the build: CMakeLists.txt defines it when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Rates outside termios's B-constants (3686400, the rate the modem's STP code
  * names, among them). Linux sets them with termios2 and BOTHER; elsewhere

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The serial backend of the host port (backend.h: posix_serial_backend):
  * termios, exclusive access, poll-based timeouts.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Raw TCP to a serial server (ser2net, socat): socket://HOST:PORT, the tcp
  * backend of the host port (backend.h: tcp_backend).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The words of libsqnsupgrade (include/sqnsupgrade_words.h): every sentence
  * the command line, the Python module and the web page print about an

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The README quotes the core's flash size on a Cortex-M4 ("in N.N KiB of flash");
 # scripts/cross.sh measures it (.text + .data of every core object). The quoted
 # figure must be the measured one, to the tenth of a KiB it is quoted to.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The README's first command (scripts/demo.sh), end to end: it must exit 0 AND
 # print the transcript. (CTest's PASS_REGULAR_EXPRESSION alone ignores the exit
 # status, so a demo that printed the lines and then failed would have passed.)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Every man page renders without a single groff warning (a stray control
 # character, an unknown macro, a bad escape).
 set -euo pipefail

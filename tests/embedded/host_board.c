@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The example bare-metal port (examples/baremetal) on a PC, against the
  * simulator: the same bm_port.c and bm_ring.c as on the Cortex-M4, with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The example bare-metal port on the host (bm_host_upgrade) upgrading the simulator.
 
 bm_host_upgrade is examples/baremetal/bm_port.c and bm_ring.c with the core,

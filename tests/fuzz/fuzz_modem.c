@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer harness: the fuzz input is everything the "modem" ever says. The
  * whole upgrade flow runs against it, so STP response decoding, AT line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: the text parsers (showver, ATI1, firmware file names). */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The library exports exactly the functions its public headers declare.
 
     check_exports.py CC LIBSQNSUPGRADE.so LIBSQNSUPGRADE.a HEADER...

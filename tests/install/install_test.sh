@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # install.pkgconfig: install into a temporary prefix; check the exports of the
 # installed libraries against the installed headers; build examples/upgrade.c
 # against the installed library through pkg-config (shared, with an rpath and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Integration test harness: drives the sqnsupgrade CLI against sqnsim.
 
 Each test gets its own simulator on its own pty link in a temporary folder.

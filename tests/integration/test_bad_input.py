@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Bad input: a one-line error, a non-zero exit, and not one byte sent to the modem."""
 import fcntl
 import os

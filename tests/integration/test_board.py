@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """--board: a Pycom board's REPL in front of the modem (sqnsim --board), in one command."""
 import os
 import select

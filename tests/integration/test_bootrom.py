@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """--bootrom: the raw boot ROM, Pycom's sqnsbr.py and sqnsbrz.py forms, step 4, and refusals.
 
 The Python files are made here from a simulator boot ROM image, in the shape of Pycom's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Conformance: every flow of the reference client, command by command, against sqnsim.
 
 Each test runs the CLI against a simulated modem and compares what the updater did that changes

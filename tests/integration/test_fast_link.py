@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """--baud above 921600: the transfer moves to the faster rate with AT+IPR, or stays."""
 import unittest
 

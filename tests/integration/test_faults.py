@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The fault matrix: every single fault, at several positions of the transfer.
 
 Each case first proves that its fault happened where it was put (the simulator

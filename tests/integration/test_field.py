@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """What the field does (docs/protocol.md section 11): Pycom's real release names, the user's
 document's first-time command, the two-part release, the modem's own words when it refuses an
 image, channels, and the awkward answers real modems gave (sqnsim's field options)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The field's modems (docs/protocol.md section 11), each habit an sqnsim option, driven end to end
 through the CLI: first lines answered ERROR, crash dumps and URCs around answers, the 2017 showver
 layout, a showver that fails once, a refused differential image that leaves the old firmware

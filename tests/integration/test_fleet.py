@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Several modems at once: `run` with -p given several times."""
 import json
 import unittest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Help generated from the option tables: it fits a terminal, lists each option once per command,
 and the man page and the bash completion know every option it shows."""
 import os

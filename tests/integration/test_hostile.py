@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A hostile or broken modem, and an impatient user: no crash, no hang, bounded memory."""
 import re
 import signal

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The interface: help for every command, -q, colours and NO_COLOR, bash completion."""
 import os
 import pty

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """--json: one JSON object a line for every phase and percent, then a result object."""
 import json
 import unittest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Ports: socket:// through a serial server (socat), list-ports, the lone port, bridge."""
 import os
 import select

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """What the README promises and no other test exercised: --log, --pkgdebug, --rtscts, the
 exclusive open (TIOCEXCL) on its own, and the "no answer yet" line of a slow updater start.
 

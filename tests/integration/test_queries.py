@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """info, version, state and imei against the simulator."""
 import unittest
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Recovery upgrades: boot ROM, updater.elf, rate negotiation, modes 0, 1, 3, PPP."""
 import unittest
 

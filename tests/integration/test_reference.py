@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """What the reference client's order fixes on real modems, end to end.
 
 Old firmware on every reboot, a garbled answer resent at once, a hung modem

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Safety checks: each refusal happens before the first byte that changes the modem."""
 import unittest
 

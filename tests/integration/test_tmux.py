@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The progress bar on a real terminal (tmux): one screen line, redrawn in place."""
 import os
 import re

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Mirror mode: `uart` prepares the modem, then bridges it to the computer's port."""
 import os
 import select

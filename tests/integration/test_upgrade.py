@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The upgrade of an application-mode modem, end to end through the CLI."""
 import os
 import re

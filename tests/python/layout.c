@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The C layout of the structures python/sqnsupgrade mirrors with ctypes, as
  * JSON: for each, its size, its alignment and each field's offset (nested

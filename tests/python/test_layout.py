@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The ctypes mirrors of python/sqnsupgrade against the C structures.
 
 A small C program (layout.c), compiled here against include/ with the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """python/sqnsupgrade against the simulator: values, callbacks, errors, threads, cancel.
 
 The module is called in this process (its transcript captured by redirecting

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The Cortex-M4 example firmware in QEMU (mps2-an386) upgrading the simulator.
 
 examples/baremetal/board_mps2.c is cross-built (embedded/, -DSQNS_MPS2=ON) and

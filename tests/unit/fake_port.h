@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A scripted fake port for the core's unit tests (style.md item 9).
  *

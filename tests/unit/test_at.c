@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The AT channel (docs/protocol.md section 3) against the scripted fake port. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A Pycom board's REPL (sqnsupgrade_board.h) against the scripted fake port. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bootrom_from_python: the shapes of Pycom's sqnsbr.py / sqnsbrz.py, and what is refused. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The fake port itself: the other tests are only as good as it is. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Version parsers: AT!="showver" blocks (docs/protocol.md section 8) and ATI1 answers. */
 #include <stdarg.h>
 #include <stddef.h>

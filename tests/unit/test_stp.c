@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The STP master (docs/protocol.md section 4) against a scripted modem. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The STP frame codec against golden frames of the public reference implementation (below). */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The upgrade flows of docs/protocol.md section 6, end to end against a scripted
  * modem. Each script is the expected dialogue: a command sent out of order,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The words (src/words): the buffer contract (snprintf's: NUL-terminated,
  * truncated, the whole length returned), the formatter, the commands named

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Test-only: serves web/dist and carries a WebSocket onto sqnsim's pseudo-terminal.
 
     bridge.py --root web/dist --link /tmp/x/ttySIM

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Test-only: a SerialPort over a WebSocket to tests/web/bridge.py, which carries
  * the bytes onto sqnsim's pty. Injected by the test before the page loads

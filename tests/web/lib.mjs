@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the browser tests and bench/web_bench.mjs share: sqnsim, the bridge and
  * Chromium, each started here and stopped by its process id. Nothing sleeps to

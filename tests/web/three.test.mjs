@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * One upgrade, three ways: the command line, the Python module's run() and the
  * page in headless Chromium, each against its own sqnsim started alike, with

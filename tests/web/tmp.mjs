@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The browser tests' folders (/tmp/sqns-web-*): a passing test's are removed, a failing test's
  * are kept and their paths printed, to look at its simulator log and files. No dependency, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tmp.mjs without a browser: a passing test's folders are removed, a failing one's kept and named. */
 import assert from "node:assert/strict";
 import fs from "node:fs";

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The web page (web/dist: the core in WebAssembly) in Debian's headless Chromium,
  * upgrading sqnsim through the test-only WebSocket SerialPort and bridge.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The web page's engine: libsqnsupgrade's core compiled to WebAssembly, with
  * the port, the images and the events in JavaScript (web/app.js).

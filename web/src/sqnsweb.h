@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What web/app.js calls in the WebAssembly engine (web/src/sqnsweb.c). */
 #ifndef SQNSWEB_H
 #define SQNSWEB_H
