@@ -406,7 +406,7 @@ SQNS_API int sqns_get_mode(struct sqns_ctx *ctx, int *mode);
  * fast_baud when set, an STP RESET (a modem left in an interrupted transfer),
  * AT at 115200 (the recovery bootloader; needs set_rate), and in the first
  * round only the +++ escape of a data session. Then AT+BIND=AT, ATE0 and
- * AT+SMOD? into *mode. ctx->rate is the rate it answered at.
+ * AT+SMOD? into *mode. ctx->res.rate is the rate it answered at.
  */
 SQNS_API int sqns_detect(struct sqns_ctx *ctx, int *mode);
 

@@ -40,7 +40,7 @@
 #define BOARD_FLASH_UPDATER "/flash/updater.elf"
 #define BOARD_FLASH_MAX (8u << 20)
 #define BOARD_BOOTROM_BUILD 39529ul /* the boot ROM in the board's firmware */
-#define BOARD_BOOTROM_SIZE 54854u   /* as in the user's document's transcript */
+#define BOARD_BOOTROM_SIZE 54854u   /* as in the transcript of Pycom's instructions */
 #define FACTORY_BOOTLOADER0 "[33080]"
 
 #define WAKE_TRY_MS 300ul /* one AT of a wake-up */

@@ -16,7 +16,7 @@ class FieldTest(SimTestCase):
     def upgrades(self, sim):
         return [(u["result"], u["kind"], u["build"]) for u in sim.events("upgrade")]
 
-    # ---- the user's document's first-time command ----
+    # ---- the first-time command of Pycom's instructions ----
 
     def test_first_time_command_differential_with_updater(self):
         # A factory modem (33080 everywhere): upgdiff_33080-to-39529.dup with updater.elf is the
