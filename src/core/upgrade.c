@@ -589,16 +589,11 @@ static void base_unchecked(struct sqns_ctx *ctx)
 	emit_value(ctx, SQNS_PHASE_BASE_UNKNOWN, p->target.from);
 }
 
-/* Part 2 given with part 1: both must be the two parts of one release. */
-static int plan_parts(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts)
+/* Part 2 given with part 1 (sqns_check_images made sure they are one release's). */
+static void plan_parts(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts)
 {
 	struct sqns_plan *p = &ctx->res.plan;
-	if (!opts->part2)
-		return SQNS_OK;
-	(void)sqns_parse_image_name(opts->part2->name,
-				    &p->part2); /* sqns_check_images checked it */
-	p->part2_step = true;
-	return SQNS_OK;
+	p->part2_step = opts->part2 && sqns_parse_image_name(opts->part2->name, &p->part2);
 }
 
 static int plan_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, int mode)
@@ -607,9 +602,7 @@ static int plan_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *op
 	p->mode = mode;
 	p->rate = ctx->res.rate;
 	p->target_known = sqns_parse_image_name(opts->image->name, &p->target);
-	int r = plan_parts(ctx, opts);
-	if (r != SQNS_OK)
-		return r;
+	plan_parts(ctx, opts);
 	switch (mode) {
 	case SQNS_MODE_APPLICATION:
 		return plan_application(ctx, opts);
