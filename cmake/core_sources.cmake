@@ -11,5 +11,6 @@ set(SQNS_CORE_SOURCES
   ${sqns_core_dir}/modem.c
   ${sqns_core_dir}/upgrade.c
   ${sqns_core_dir}/images.c
+  ${sqns_core_dir}/release.c
 )
 set(SQNS_CORE_INCLUDE_DIR ${sqns_core_dir})

@@ -286,7 +286,121 @@ enum sqns_refusal {
 	SQNS_REFUSE_FIRMWARE_IS_BOOTROM,    /* the boot ROM (UPGR) in the firmware's place */
 	SQNS_REFUSE_PART2_WRONG_BASE,	    /* part 2 of a two-part release on a modem that does
 					       not run the build part 1 leaves (--force) */
+	SQNS_REFUSE_RELEASE,		    /* a release (opts->release) that cannot be used:
+					       res.release.problem says why */
+	SQNS_REFUSE_NO_IMAGE_FITS,	    /* a release of differential images only, none of them
+					       from the build the modem runs (or it cannot be
+					       read there) */
 };
+
+/* ---- releases: the files of one download (docs/protocol.md section 12) ---- */
+
+/* One file of a release: an archive's member, or a file of the folder it was unpacked into. */
+struct sqns_member {
+	const char *name; /* as the archive names it; a folder part is allowed */
+	uint32_t size;	  /* its size unpacked */
+};
+
+/*
+ * A release as Pycom ships it (CATM1-39529.zip: the full image, updater.elf,
+ * differential images; CATM1-48829.zip: the two parts). open() makes member
+ * `index` readable: it fills *img (name and size as in members[index]) with
+ * SQNS_OK, or returns < 0. The core may open a member more than once and
+ * never closes one: what open() gives stays valid until the caller closes the
+ * release. Members are read as they are sent (streamed, never unpacked).
+ */
+struct sqns_release {
+	const struct sqns_member *members;
+	size_t count;
+	int (*open)(void *ctx, size_t index, struct sqns_image *img);
+	void *ctx;
+};
+
+/* What sqns_release_check found wrong in a release. */
+enum sqns_release_problem {
+	SQNS_RELEASE_OK,
+	SQNS_RELEASE_EMPTY,	      /* no firmware image (.dup) in it */
+	SQNS_RELEASE_NO_BUILD,	      /* an image whose name gives no build (member) */
+	SQNS_RELEASE_TWO_RELEASES,    /* images of two builds or two channels (member, other) */
+	SQNS_RELEASE_TWO_UPDATERS,    /* updater.elf twice (member, other) */
+	SQNS_RELEASE_PART_MISSING,    /* one part of a two-part release without the other
+					 (member: the part there is) */
+	SQNS_RELEASE_NOT_FIRMWARE,    /* an image that is something else (member; refusal
+					 says what, as sqns_check_images would) */
+	SQNS_RELEASE_UPDATER_NOT_ELF, /* updater.elf that is not an ELF file (member) */
+	SQNS_RELEASE_UNREADABLE,      /* a member could not be opened or read (member) */
+};
+
+/* A release's table of contents, sorted out by sqns_release_check. Member indices; -1: none. */
+struct sqns_release_summary {
+	enum sqns_release_problem problem;
+	int member, other;	   /* the members a problem is about */
+	enum sqns_refusal refusal; /* SQNS_RELEASE_NOT_FIRMWARE: what the member is */
+	uint32_t build;		   /* the release's build */
+	int channel;		   /* the release's enum sqns_channel (unknown if no name says) */
+	int full;		   /* the full image */
+	int part1, part2;	   /* the two parts of a two-part release */
+	int updater;		   /* updater.elf */
+	unsigned diffs;		   /* differential images */
+	unsigned ignored;	   /* members that are neither (README, folders, macOS extras) */
+};
+
+/*
+ * Sort a release's members out and check each image and updater.elf as
+ * sqns_check_images checks files (each is opened and its head read). Images
+ * are the .dup members, updater.elf the member of that name (any case, in any
+ * folder); the rest is ignored. SQNS_OK, SQNS_ERR_REFUSED with sum->problem
+ * set, or SQNS_ERR_ARG. Needs no modem: run it before opening the port.
+ */
+SQNS_API int sqns_release_check(const struct sqns_release *rel, struct sqns_release_summary *sum);
+
+/* What detection found, for sqns_release_choose. */
+struct sqns_found {
+	int mode;		/* enum sqns_mode */
+	uint32_t running_build; /* the Software build, 0 when it cannot be read (mode not 2) */
+	uint32_t bootloader0;	/* 0 unknown */
+	int channel;		/* the channel it runs, SQNS_CHANNEL_UNKNOWN if not known */
+};
+
+/* Why sqns_release_choose chose what it chose. */
+enum sqns_choice_why {
+	SQNS_CHOSE_NONE,
+	SQNS_CHOSE_DIFF,	/* the differential image from the build the modem runs */
+	SQNS_CHOSE_FULL,	/* the build is known and no differential image is from it */
+	SQNS_CHOSE_FULL_UNREAD, /* the build cannot be read in this mode: the full image */
+	SQNS_CHOSE_SWITCH,	/* the modem runs the other channel: the full image */
+	SQNS_CHOSE_DIFF_ONLY,	/* no full image: the one differential image, whose base the
+				   modem checks (its build could not be read) or refuses */
+	SQNS_CHOSE_PARTS,	/* a two-part release: part 1, then part 2 */
+	SQNS_CHOSE_CURRENT,	/* the modem runs the release's build: nothing to send */
+};
+
+/* The choice: member indices (-1: none). */
+struct sqns_choice {
+	enum sqns_choice_why why;
+	int image;     /* the firmware (part 1 of a two-part release) */
+	int part2;     /* part 2 */
+	int updater;   /* updater.elf: the recovery method */
+	int full;      /* the release's full image: what a differential image is smaller than */
+	bool recovery; /* the recovery method: the modem is in recovery mode or its boot ROM is
+			  the factory's (SQNS_FACTORY_BOOTLOADER0) */
+	bool older;    /* the release's build is older than the one the modem runs */
+};
+
+/*
+ * The decision, once for every face (command line, Python, page): from a
+ * checked release (sum) and what detection found, the smallest image that
+ * fits and the method. A differential image whose FROM is the running build,
+ * else the full image; never a differential image when the build cannot be
+ * read, unless the release has no full image and just one; both parts of a
+ * two-part release; updater.elf when the modem is in recovery mode or its boot
+ * ROM is the factory's; nothing when the modem already runs the build (and
+ * channel). SQNS_OK, SQNS_ERR_REFUSED (*why: SQNS_REFUSE_NO_IMAGE_FITS) or
+ * SQNS_ERR_ARG.
+ */
+SQNS_API int sqns_release_choose(const struct sqns_release_summary *sum,
+				 const struct sqns_release *rel, const struct sqns_found *found,
+				 struct sqns_choice *choice, enum sqns_refusal *why);
 
 /* What sqns_upgrade found and will do; filled before the first change. */
 struct sqns_plan {
@@ -315,6 +429,9 @@ struct sqns_plan {
 	bool bootrom_pending;	    /* Bootloader0 still reads the factory build: run again with
 				       the boot ROM file to finish */
 	uint32_t bootloader0_after; /* Bootloader0 build read at the end, 0 unknown */
+	/* A release (opts->release): what was chosen from it, and why. */
+	bool from_release;
+	struct sqns_choice choice;
 };
 
 /*
@@ -329,6 +446,8 @@ struct sqns_result {
 	uint32_t rate;		   /* the rate the host port runs at now */
 	/* SQNS_ERR_REJECTED: the modem's own report, as it gave it ("+SMUPGRADE: failure...") */
 	char report[SQNS_REPORT_MAX];
+	/* opts->release: its table of contents (problem: why SQNS_REFUSE_RELEASE). */
+	struct sqns_release_summary release;
 };
 
 /*
@@ -476,6 +595,13 @@ struct sqns_upgrade_opts {
 	 * same run, right after part 1 is verified (no power cycle between).
 	 */
 	const struct sqns_image *part2;
+	/*
+	 * A whole release instead of image, updater and part2 (which must then
+	 * be NULL): after detection, sqns_release_choose picks the members and
+	 * the flow opens them (res.plan.choice says which). The boot ROM still
+	 * comes from `bootrom`: Pycom's archives do not hold it.
+	 */
+	const struct sqns_release *release;
 };
 
 /*

@@ -178,7 +178,7 @@ bool sqns_parse_image_name(const char *name, struct sqns_image_info *info)
 }
 
 /* Whether the image starts with the 4 bytes of `magic`. */
-static int has_magic(const struct sqns_image *img, const char magic[4], bool *yes)
+int sqns_has_magic(const struct sqns_image *img, const char magic[4], bool *yes)
 {
 	uint8_t head[4];
 	*yes = false;
@@ -192,7 +192,7 @@ static int has_magic(const struct sqns_image *img, const char magic[4], bool *ye
 	return SQNS_OK;
 }
 
-static const char ELF_MAGIC[4] = {0x7f, 'E', 'L', 'F'};
+const char SQNS_ELF_MAGIC[4] = {0x7f, 'E', 'L', 'F'};
 static const char BOOTROM_MAGIC[4] = {'U', 'P', 'G', 'R'}; /* docs/protocol.md section 5 */
 
 static int refuse(enum sqns_refusal *why, enum sqns_refusal r)
@@ -207,13 +207,13 @@ int sqns_check_helpers(const struct sqns_upgrade_opts *opts, enum sqns_refusal *
 	int r;
 	*why = SQNS_REFUSE_NONE;
 	if (opts->updater) {
-		if ((r = has_magic(opts->updater, ELF_MAGIC, &ok)) != SQNS_OK)
+		if ((r = sqns_has_magic(opts->updater, SQNS_ELF_MAGIC, &ok)) != SQNS_OK)
 			return r;
 		if (!ok)
 			return refuse(why, SQNS_REFUSE_UPDATER_NOT_ELF);
 	}
 	if (opts->bootrom) {
-		if ((r = has_magic(opts->bootrom, BOOTROM_MAGIC, &ok)) != SQNS_OK)
+		if ((r = sqns_has_magic(opts->bootrom, BOOTROM_MAGIC, &ok)) != SQNS_OK)
 			return r;
 		if (!ok)
 			return refuse(why, SQNS_REFUSE_BOOTROM_NOT_UPGR);
@@ -260,7 +260,7 @@ static bool is_markup(const uint8_t *head, size_t n)
  * that is recognisably something else, told from its first bytes. A .dup's
  * own format is Sequans' and unknown here, so only the others are named.
  */
-static int check_firmware_kind(const struct sqns_image *img, enum sqns_refusal *why)
+int sqns_check_firmware_kind(const struct sqns_image *img, enum sqns_refusal *why)
 {
 	uint8_t head[HEAD_LEN]; /* in one read */
 	size_t n = img->size < HEAD_LEN ? img->size : HEAD_LEN;
@@ -310,9 +310,9 @@ int sqns_check_images(const struct sqns_upgrade_opts *opts, enum sqns_refusal *w
 		    two.part != 2 || one.build != two.build)
 			return SQNS_ERR_ARG;
 	}
-	int r = check_firmware_kind(opts->image, why);
+	int r = sqns_check_firmware_kind(opts->image, why);
 	if (r == SQNS_OK && opts->part2)
-		r = check_firmware_kind(opts->part2, why);
+		r = sqns_check_firmware_kind(opts->part2, why);
 	if (r != SQNS_OK)
 		return r;
 	return sqns_check_helpers(opts, why);

@@ -83,6 +83,13 @@ int sqns_stp_probe(struct sqns_ctx *ctx, uint32_t timeout_ms);
  */
 int sqns_check_helpers(const struct sqns_upgrade_opts *opts, enum sqns_refusal *why);
 
+/* A firmware image that is recognisably something else: SQNS_ERR_REFUSED with *why (images.c). */
+int sqns_check_firmware_kind(const struct sqns_image *img, enum sqns_refusal *why);
+
+/* Whether img starts with the 4 bytes of magic (*yes); SQNS_ERR_IMAGE if it cannot be read. */
+int sqns_has_magic(const struct sqns_image *img, const char magic[4], bool *yes);
+extern const char SQNS_ELF_MAGIC[4];
+
 /* Case-sensitive helpers; the core has no <string.h> dependency on purpose. */
 size_t sqns_strlen(const char *s);
 bool sqns_starts_with(const char *s, const char *prefix);

@@ -545,10 +545,11 @@ static int plan_recovery_route(struct sqns_ctx *ctx, const struct sqns_upgrade_o
  * build needs nothing, unless its boot ROM is still the factory's and the boot
  * ROM file is given: then only the reference's step 4 runs.
  */
-static int plan_application(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts)
+static int plan_application(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts,
+			    bool versions_read)
 {
 	struct sqns_plan *p = &ctx->res.plan;
-	int r = read_versions(ctx);
+	int r = versions_read ? SQNS_OK : read_versions(ctx);
 	if (r != SQNS_OK)
 		return r;
 	p->build_before = p->running_build;
@@ -596,7 +597,8 @@ static void plan_parts(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opt
 	p->part2_step = opts->part2 && sqns_parse_image_name(opts->part2->name, &p->part2);
 }
 
-static int plan_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, int mode)
+static int plan_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, int mode,
+			bool versions_read)
 {
 	struct sqns_plan *p = &ctx->res.plan;
 	p->mode = mode;
@@ -605,7 +607,7 @@ static int plan_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *op
 	plan_parts(ctx, opts);
 	switch (mode) {
 	case SQNS_MODE_APPLICATION:
-		return plan_application(ctx, opts);
+		return plan_application(ctx, opts, versions_read);
 	case SQNS_MODE_RECOVERY:
 		if (!opts->updater)
 			return refuse(ctx, SQNS_REFUSE_RECOVERY_NO_UPDATER);
@@ -823,15 +825,11 @@ static int begin(struct sqns_ctx *ctx, int checked, enum sqns_refusal why, int *
 	return r;
 }
 
-int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, char *showver,
-		 size_t showver_len)
+/* After detection (and, from a release, the choice): plan, then carry the plan out. */
+static int upgrade_found(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, int mode,
+			 bool versions_read, char *showver, size_t showver_len)
 {
-	enum sqns_refusal why;
-	int mode;
-	int r = sqns_check_images(opts, &why);
-	if ((r = begin(ctx, r, why, &mode)) != SQNS_OK)
-		return r;
-	r = plan_upgrade(ctx, opts, mode);
+	int r = plan_upgrade(ctx, opts, mode, versions_read);
 	if (r == PLAN_NOTHING_TO_DO) {
 		sqns_emit_phase(ctx, SQNS_PHASE_ALREADY_CURRENT);
 		if (ctx->res.plan.bootloader0 == SQNS_FACTORY_BOOTLOADER0) {
@@ -855,6 +853,83 @@ int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, cha
 		showver_len = sizeof own;
 	}
 	return run_plan(ctx, opts, showver, showver_len);
+}
+
+/* Member i of the release into *img, or NULL for -1; *r = SQNS_ERR_IMAGE when it fails. */
+static const struct sqns_image *open_chosen(const struct sqns_release *rel, int i,
+					    struct sqns_image *img, int *r)
+{
+	if (i < 0 || *r != SQNS_OK)
+		return NULL;
+	*img = (struct sqns_image){0};
+	if (rel->open(rel->ctx, (size_t)i, img) != SQNS_OK || !img->read) {
+		*r = SQNS_ERR_IMAGE;
+		return NULL;
+	}
+	return img;
+}
+
+/*
+ * A whole release: its members checked before the modem is touched, then,
+ * once the modem is found (and in application mode its versions read), the
+ * choice of sqns_release_choose, carried out as if those files were given.
+ */
+static int upgrade_release(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts,
+			   char *showver, size_t showver_len)
+{
+	const struct sqns_release *rel = opts->release;
+	struct sqns_release_summary sum;
+	enum sqns_refusal why = SQNS_REFUSE_NONE;
+	int mode;
+	if (opts->image || opts->updater || opts->part2)
+		return SQNS_ERR_ARG;
+	int r = sqns_release_check(rel, &sum);
+	if (r == SQNS_ERR_REFUSED)
+		why = SQNS_REFUSE_RELEASE;
+	else if (r == SQNS_OK)
+		r = sqns_check_helpers(opts, &why); /* the boot ROM */
+	r = begin(ctx, r, why, &mode);
+	ctx->res.release = sum;
+	if (r != SQNS_OK)
+		return r;
+	struct sqns_plan *p = &ctx->res.plan;
+	struct sqns_found found = {.mode = mode};
+	bool app = mode == SQNS_MODE_APPLICATION;
+	if (app) {
+		if ((r = read_versions(ctx)) != SQNS_OK)
+			return r;
+		found.running_build = p->running_build;
+		found.bootloader0 = p->bootloader0;
+		found.channel = p->channel;
+	}
+	p->from_release = true;
+	r = sqns_release_choose(&sum, rel, &found, &p->choice, &why);
+	if (r == SQNS_ERR_REFUSED)
+		return refuse(ctx, why);
+	if (r != SQNS_OK)
+		return r;
+	struct sqns_image image, updater, part2;
+	struct sqns_upgrade_opts chosen = *opts;
+	chosen.release = NULL;
+	chosen.image = open_chosen(rel, p->choice.image, &image, &r);
+	chosen.updater = open_chosen(rel, p->choice.updater, &updater, &r);
+	chosen.part2 = open_chosen(rel, p->choice.part2, &part2, &r);
+	if (r != SQNS_OK)
+		return r;
+	return upgrade_found(ctx, &chosen, mode, app, showver, showver_len);
+}
+
+int sqns_upgrade(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *opts, char *showver,
+		 size_t showver_len)
+{
+	enum sqns_refusal why;
+	int mode;
+	if (opts && opts->release)
+		return upgrade_release(ctx, opts, showver, showver_len);
+	int r = sqns_check_images(opts, &why);
+	if ((r = begin(ctx, r, why, &mode)) != SQNS_OK)
+		return r;
+	return upgrade_found(ctx, opts, mode, false, showver, showver_len);
 }
 
 /*

@@ -795,6 +795,22 @@ int sqns_words_refusal(enum sqns_refusal why, const struct sqns_plan *p, bool mo
 		else
 			w_puts(&w, "give NAME-BUILD.dup and updater.elf\n");
 		break;
+	case SQNS_REFUSE_NO_IMAGE_FITS:
+		if (p->running_build)
+			w_f(&w,
+			    "the release holds differential images only, and none of them is from "
+			    "build %u, which the modem runs: use the release's full image\n",
+			    p->running_build);
+		else
+			w_f(&w,
+			    "the release holds differential images only, and in %s mode the "
+			    "modem's build cannot be read to choose one: use the release's full "
+			    "image\n",
+			    sqns_mode_name(p->mode));
+		break;
+	case SQNS_REFUSE_RELEASE:
+		w_puts(&w, "the release cannot be used as it is: check it before the port opens\n");
+		break;
 	case SQNS_REFUSE_MTOOLS_UPDATER:
 		w_f(&w,
 		    "the modem is in mTools mode (1): it takes the .dup alone; %s again without "
