@@ -27,6 +27,9 @@ set(SQNS_COMPLETION_DIR ${CMAKE_INSTALL_DATAROOTDIR}/bash-completion/completions
 add_library(sqnsupgrade_shared SHARED $<TARGET_OBJECTS:sqns_core> $<TARGET_OBJECTS:sqns_board>
             $<TARGET_OBJECTS:sqns_host> $<TARGET_OBJECTS:sqns_words>)
 target_link_libraries(sqnsupgrade_shared PRIVATE PkgConfig::SQNS_ZLIB)
+if(SQNS_ZIP)
+  target_link_libraries(sqnsupgrade_shared PRIVATE PkgConfig::SQNS_LIBZIP)
+endif()
 set_target_properties(sqnsupgrade_shared PROPERTIES
   OUTPUT_NAME sqnsupgrade
   VERSION ${PROJECT_VERSION}
@@ -34,12 +37,15 @@ set_target_properties(sqnsupgrade_shared PROPERTIES
 target_include_directories(sqnsupgrade_shared PUBLIC ${PROJECT_SOURCE_DIR}/include)
 target_link_options(sqnsupgrade_shared PRIVATE -Wl,--no-undefined)
 
-# A program that links the archive adds -lz (pkg-config --static --libs says so).
+# A program that links the archive adds -lz and -lzip (pkg-config --static --libs says so).
 add_library(sqnsupgrade_static STATIC $<TARGET_OBJECTS:sqns_core> $<TARGET_OBJECTS:sqns_board>
             $<TARGET_OBJECTS:sqns_host> $<TARGET_OBJECTS:sqns_words>)
 set_target_properties(sqnsupgrade_static PROPERTIES OUTPUT_NAME sqnsupgrade)
 target_include_directories(sqnsupgrade_static PUBLIC ${PROJECT_SOURCE_DIR}/include)
 target_link_libraries(sqnsupgrade_static INTERFACE PkgConfig::SQNS_ZLIB)
+if(SQNS_ZIP)
+  target_link_libraries(sqnsupgrade_static INTERFACE PkgConfig::SQNS_LIBZIP)
+endif()
 
 # pkg-config: relocatable (prefix found from the .pc file's own folder), so
 # that `cmake --install build --prefix DIR` and `make install PREFIX=DIR`
@@ -57,6 +63,10 @@ if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
   set(SQNS_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
 else()
   set(SQNS_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
+endif()
+set(SQNS_PC_LIBS_PRIVATE "-lz")
+if(SQNS_ZIP)
+  string(APPEND SQNS_PC_LIBS_PRIVATE " -lzip")
 endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/sqnsupgrade.pc.in
                ${PROJECT_BINARY_DIR}/sqnsupgrade.pc @ONLY)

@@ -184,6 +184,47 @@ SQNS_API const char *sqns_file_path(const struct sqns_file *f);
 
 SQNS_API void sqns_file_close(struct sqns_file *f);
 
+/* ---- releases: Pycom's zip archives, or the folder one was unpacked into ---- */
+
+/* A release open for reading (opaque): its members' table and their readers. */
+struct sqns_release_file;
+
+/*
+ * True when path names a release: a folder, or a file that starts as a zip
+ * archive does (PK\3\4, or PK\5\6 for an empty one), whatever its name ends
+ * in. False for anything else, a missing path included.
+ */
+SQNS_API bool sqns_release_is(const char *path);
+
+/*
+ * Open a release: a zip archive (CATM1-39529.zip, stored or deflated members,
+ * read through libzip) or a folder (its regular files, and those of its
+ * folders one level down: an archive unpacked with its own folder). Every
+ * member of an archive is read to its end once here, so that a damaged one
+ * (a wrong CRC, a size beyond the archive's) is refused before a port is
+ * opened. Nothing is unpacked to disk: sqns_release_of(r)->open() gives each
+ * member as an image that reads from the archive as it is sent (forward; a
+ * step back reads again from the member's start).
+ * Returns the release, or NULL with *err and a one-line reason (what is wrong
+ * and what to do) in why: SQNS_ERR_IMAGE (no such file, unreadable, not a zip
+ * archive, damaged: errno set), SQNS_ERR_UNSUPPORTED (a zip archive, and this
+ * library was built without libzip: SQNS_ZIP=OFF), SQNS_ERR_ARG (no path).
+ */
+SQNS_API struct sqns_release_file *sqns_release_open(const char *path, int *err, char *why,
+						     size_t why_len);
+
+/* The release to put in struct sqns_upgrade_opts; valid until sqns_release_close. */
+SQNS_API const struct sqns_release *sqns_release_of(const struct sqns_release_file *r);
+
+/* The absolute path the release was opened as (the archive, or the folder). */
+SQNS_API const char *sqns_release_path(const struct sqns_release_file *r);
+
+/* True when this library reads zip archives (built with libzip, SQNS_ZIP=ON). */
+SQNS_API bool sqns_release_zip_supported(void);
+
+/* Close the release (NULL is fine): the images its open() gave are invalid after. */
+SQNS_API void sqns_release_close(struct sqns_release_file *r);
+
 /* ---- the library ---- */
 
 /*

@@ -5,11 +5,12 @@
 #   bash scripts/deps.sh --run    only what building and running need (the demo, make)
 #   bash scripts/deps.sh --only PKG...   exactly these packages
 set -euo pipefail
-# Build and run: the compiler, CMake, pkg-config, zlib (--bootrom's sqnsbrz.py), Python
+# Build and run: the compiler, CMake, pkg-config, zlib (--bootrom's sqnsbrz.py), libzip
+# (release archives: run CATM1-39529.zip; SQNS_ZIP=OFF builds without it), Python
 # (`make` configures the tests, which are Python, and make install asks python3 where its
 # modules go; the Python module and make bench run on it). The demo itself needs no Python:
 # it waits for the simulator's ready line.
-RUN_PACKAGES=(build-essential cmake pkg-config zlib1g-dev python3)
+RUN_PACKAGES=(build-essential cmake pkg-config zlib1g-dev libzip-dev python3)
 # The tests: cmocka, the integration tests' tools, valgrind, the man-page lint,
 # the cross build for the Cortex-M4 and QEMU to run it, clang for libFuzzer.
 TEST_PACKAGES=(libcmocka-dev clang-format socat tmux time valgrind groff-base
