@@ -63,6 +63,12 @@ struct session {
 	struct sqns_ctx
 	    ctx;	    /* initialised once, by session_open_port (out.ctx then points to it) */
 	char showver[2048]; /* the final SYSTEM VERSION block: one per session (fleet threads) */
+	/* run ARCHIVE|FOLDER: what was chosen from it, by name ("" for none), for --json. */
+	struct chosen {
+		bool from_release;
+		int why; /* enum sqns_choice_why, -1: nothing chosen */
+		char release[4096], image[512], part2[512], updater[512];
+	} chosen;
 };
 
 /*

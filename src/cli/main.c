@@ -137,6 +137,25 @@ static void json_result(struct session *s, int status, const char *text, const c
 		fprintf(f, ", \"bootloader0\": %u, \"bootrom_pending\": %s",
 			c->plan.bootloader0_after ? c->plan.bootloader0_after : c->plan.bootloader0,
 			c->plan.bootrom_pending ? "true" : "false");
+	if (s->chosen.from_release) {
+		static const char *const whys[] = {
+		    [SQNS_CHOSE_NONE] = "none",	    [SQNS_CHOSE_DIFF] = "diff",
+		    [SQNS_CHOSE_FULL] = "full",	    [SQNS_CHOSE_FULL_UNREAD] = "full_unread",
+		    [SQNS_CHOSE_SWITCH] = "switch", [SQNS_CHOSE_DIFF_ONLY] = "diff_only",
+		    [SQNS_CHOSE_PARTS] = "parts",   [SQNS_CHOSE_CURRENT] = "current"};
+		int why = s->chosen.why;
+		fputs(", \"release\": {\"path\": ", f);
+		output_json_string(f, s->chosen.release);
+		fprintf(f, ", \"why\": \"%s\", \"image\": ",
+			why >= 0 && (size_t)why < sizeof whys / sizeof whys[0] ? whys[why]
+									       : "none");
+		output_json_string(f, s->chosen.image);
+		fputs(", \"part2\": ", f);
+		output_json_string(f, s->chosen.part2);
+		fputs(", \"updater\": ", f);
+		output_json_string(f, s->chosen.updater);
+		fputs("}", f);
+	}
 	fputs(", \"text\": ", f);
 	output_json_string(f, text ? text : "");
 	fputs(", \"error\": ", f);

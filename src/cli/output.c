@@ -340,6 +340,20 @@ static void words(struct output *o, const struct sqns_event *ev)
 	fflush(o->out);
 }
 
+/* From a release: the member chosen and why, once the core has planned. */
+static void choice(struct output *o)
+{
+	if (!o->release || !o->ctx || !o->ctx->res.plan.from_release)
+		return;
+	char text[2048];
+	sqns_words_choice(o->ctx, o->release, o->release_name, o->release_baud, text, sizeof text);
+	if (!*text)
+		return;
+	output_break(o);
+	fputs(text, o->out);
+	fflush(o->out);
+}
+
 /* One line for a wire event into f; false for events that are not on the wire. */
 static bool trace(FILE *f, const struct sqns_event *ev)
 {
@@ -512,6 +526,8 @@ void output_event(void *user, const struct sqns_event *ev)
 	case SQNS_EV_PHASE:
 		o->tick_phase = -1;
 		words(o, ev);
+		if (ev->phase == SQNS_PHASE_PLAN || ev->phase == SQNS_PHASE_ALREADY_CURRENT)
+			choice(o);
 		break;
 	case SQNS_EV_SESSION:
 		words(o, ev);

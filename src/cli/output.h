@@ -44,7 +44,11 @@ struct output {
 	struct sqns_words_how how;     /* how they name commands: set by the session */
 	int tick_phase;		       /* the phase of the running AT wait's ticks, -1 for none */
 	int tick_s;		       /* its seconds so far (the TICK event's value) */
-	bool tick_said;		       /* its "no answer yet" hint was printed */
+	/* run ARCHIVE|FOLDER: the release, for the choice line after the plan (else NULL). */
+	const struct sqns_release *release;
+	const char *release_name; /* as the user named it */
+	uint32_t release_baud;	  /* the rate of the saving's estimate */
+	bool tick_said;		  /* its "no answer yet" hint was printed */
 };
 
 void output_init(struct output *o, FILE *out, FILE *err, int verbose, bool debug);

@@ -238,11 +238,174 @@ static int after_upgrade(struct session *s, int r, const struct run_files *f, co
 	return EXIT_OK;
 }
 
+/* ---- a release: an archive or a folder (docs/protocol.md section 12) ---- */
+
+/* The exit status for a release sqns_release_check refused. */
+static int release_status(enum sqns_release_problem p)
+{
+	/* A member that is something else is a safety refusal, like the same file given alone. */
+	return p == SQNS_RELEASE_NOT_FIRMWARE || p == SQNS_RELEASE_UPDATER_NOT_ELF ? EXIT_REFUSED
+										   : EXIT_FILE;
+}
+
+/* The files chosen from the release for the words; the release when nothing is chosen yet. */
+static struct sqns_words_files release_files(const struct session *s,
+					     const struct sqns_release_file *rf,
+					     const struct sqns_file *bootrom)
+{
+	struct sqns_words_files w = {.baud = s->cli->baud};
+	sqns_words_files_from_release(&s->ctx, sqns_release_of(rf), s->cli->args[0], &w);
+	if (!w.firmware)
+		w.firmware = s->cli->args[0];
+	if (bootrom) {
+		w.bootrom = path_of(bootrom);
+		w.bootrom_size = size_of(bootrom);
+	}
+	return w;
+}
+
+static int after_release(struct session *s, int r, const struct sqns_release_file *rf,
+			 const struct sqns_file *bootrom)
+{
+	char text[WORDS_MAX];
+	struct sqns_words_files files = release_files(s, rf, bootrom);
+	struct sqns_words_how how = words_how(s);
+	if (r == SQNS_ERR_REFUSED && s->ctx.res.refusal == SQNS_REFUSE_RELEASE) {
+		/* Checked before the port opened; a member changed since cannot be read. */
+		sqns_words_release_problem(&s->ctx.res.release, sqns_release_of(rf),
+					   s->cli->args[0], text, sizeof text);
+		output_break(&s->out);
+		fprintf(s->out.err, "sqnsupgrade: %s", text);
+		return release_status(s->ctx.res.release.problem);
+	}
+	if (r == SQNS_ERR_REFUSED) {
+		sqns_words_refusal(s->ctx.res.refusal, &s->ctx.res.plan, true, &files, &how, text,
+				   sizeof text);
+		output_break(&s->out);
+		fprintf(s->out.err, "sqnsupgrade: %s", text);
+		return EXIT_REFUSED;
+	}
+	if (r != SQNS_OK) {
+		char port_words[1200];
+		struct sqns_words_failure fail = {.err = r,
+						  .silent_ms = output_stp_silence_ms(&s->out),
+						  .port_words = port_words};
+		port_error_words(s, r, port_words, sizeof port_words);
+		sqns_words_failure(&s->ctx, &fail, &files, &how, text, sizeof text);
+		output_break(&s->out);
+		fputs(text, s->out.err);
+		return exit_for(r);
+	}
+	if (s->cli->dry_run) {
+		if (s->out.planned) {
+			sqns_words_plan(&s->ctx, &files, &how, text, sizeof text);
+			output_break(&s->out);
+			fputs(text, s->out.out);
+		}
+		return EXIT_OK;
+	}
+	sqns_words_result(&s->ctx, s->showver, &files, &how, text, sizeof text);
+	output_break(&s->out);
+	fputs(text, s->out.out);
+	fflush(s->out.out);
+	sqns_words_bootrom_pending(&s->ctx, &files, &how, text, sizeof text);
+	fputs(text, s->out.err);
+	return EXIT_OK;
+}
+
+/* What was chosen, by name, for --json's result (written after the release is closed). */
+static void keep_choice(struct session *s, const struct sqns_release *rel)
+{
+	const struct sqns_plan *p = &s->ctx.res.plan;
+	struct chosen *k = &s->chosen;
+	*k =
+	    (struct chosen){.from_release = true, .why = p->from_release ? (int)p->choice.why : -1};
+	snprintf(k->release, sizeof k->release, "%s", s->cli->args[0]);
+	int idx[3] = {p->choice.image, p->choice.part2, p->choice.updater};
+	char *out[3] = {k->image, k->part2, k->updater};
+	for (int i = 0; i < 3; i++)
+		if (p->from_release && idx[i] >= 0 && (size_t)idx[i] < rel->count)
+			snprintf(out[i], sizeof k->image, "%s", rel->members[idx[i]].name);
+}
+
+/*
+ * run ARCHIVE|FOLDER: the release opened and checked before the port is, then
+ * the core detects the modem and chooses the image and the method.
+ */
+static int run_release(struct session *s)
+{
+	struct cli *c = s->cli;
+	const char *name = c->args[0];
+	char why[1200];
+	int r;
+	if (c->nargs > 1) {
+		char q[2 * 4096];
+		shell_quote(q, sizeof q, name);
+		fprintf(s->out.err,
+			"sqnsupgrade: '%s' is a release: it holds updater.elf itself, so give it "
+			"alone: sqnsupgrade run %s (--bootrom for the boot ROM)\n",
+			name, q);
+		return EXIT_USAGE;
+	}
+	struct sqns_release_file *rf = sqns_release_open(name, &r, why, sizeof why);
+	if (!rf) {
+		fprintf(s->out.err, "sqnsupgrade: %s\n", why);
+		return EXIT_FILE;
+	}
+	struct sqns_file *bootrom = NULL;
+	int status = c->bootrom ? open_one(&bootrom, c->bootrom, NULL, s->out.err) : -1;
+	if (status >= 0) {
+		sqns_release_close(rf);
+		return status;
+	}
+	/* Every member checked before the port is opened: nothing is sent for a bad release. */
+	const struct sqns_release *rel = sqns_release_of(rf);
+	struct sqns_release_summary sum;
+	r = sqns_release_check(rel, &sum);
+	if (r != SQNS_OK) {
+		if (r == SQNS_ERR_REFUSED)
+			sqns_words_release_problem(&sum, rel, name, why, sizeof why);
+		else
+			snprintf(why, sizeof why, "'%s' cannot be read as a release\n", name);
+		fprintf(s->out.err, "sqnsupgrade: %s", why);
+		sqns_file_close(bootrom);
+		sqns_release_close(rf);
+		return r == SQNS_ERR_REFUSED ? release_status(sum.problem) : EXIT_FILE;
+	}
+	struct sqns_upgrade_opts opts = {
+	    .release = rel,
+	    .bootrom = bootrom ? sqns_file_image(bootrom) : NULL,
+	    .fff = c->fff,
+	    .force_fff = c->force_fff,
+	    .force = c->force,
+	    .dry_run = c->dry_run,
+	};
+	if ((status = session_open_port(s)) >= 0) {
+		sqns_file_close(bootrom);
+		sqns_release_close(rf);
+		return status;
+	}
+	s->out.release = rel;
+	s->out.release_name = name;
+	s->out.release_baud = c->baud;
+	output_welcome(s->out.out, NULL);
+	r = sqns_upgrade(&s->ctx, &opts, s->showver, sizeof s->showver);
+	session_log_totals(s);
+	status = after_release(s, r, rf, bootrom);
+	keep_choice(s, rel);
+	s->out.release = NULL;
+	sqns_file_close(bootrom);
+	sqns_release_close(rf);
+	return status;
+}
+
 int cmd_run(struct session *s)
 {
 	struct cli *c = s->cli;
 	if (c->nports > 1)
 		return fleet_run(s);
+	if (sqns_release_is(c->args[0]))
+		return run_release(s);
 	struct run_files f;
 	int status = open_files(c, &f, s->out.err);
 	if (status >= 0)

@@ -30,8 +30,9 @@ class BadInputTest(SimTestCase):
         self.assertOneLineError(r, 3, "nope.dup", "No such file")
 
     def test_directory(self):
+        # A folder is a release (an unpacked archive): this one holds no firmware image.
         r = run_cli("run", self.workdir, port=self.modem.link)
-        self.assertOneLineError(r, 3, "not a regular file")
+        self.assertOneLineError(r, 3, "holds no firmware image")
 
     def test_tiny_file(self):
         path = os.path.join(self.workdir, "tiny.dup")
@@ -99,17 +100,29 @@ class BadInputTest(SimTestCase):
             f.write(data)
         return path
 
-    def test_zip_archive_as_shipped(self):
+    def test_zip_archive_without_firmware(self):
+        # A zip archive is a release (test_archive.py); one without a .dup is refused whole.
         import io
         import zipfile
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            z.writestr("CATM1-39529.dup", os.urandom(4000))
-            z.writestr("updater.elf", b"\x7fELF" + os.urandom(2000))
+            z.writestr("README.txt", "release notes\n")
         path = self.write("CATM1-39529.zip", buf.getvalue())
         r = run_cli("run", path, port=self.modem.link)
-        self.assertOneLineError(r, 10, "'CATM1-39529.zip' is a zip archive", "unzip",
-                                "give the .dup file")
+        self.assertOneLineError(r, 3, "'CATM1-39529.zip' holds no firmware image")
+
+    def test_zip_archive_as_updater(self):
+        # The release holds updater.elf: a second file beside it is a usage error.
+        import io
+        import zipfile
+        image = self.modem.mkimage("CATM1-39529.dup", size=1000)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            z.write(image, "CATM1-39529.dup")
+        path = self.write("CATM1-39529.zip", buf.getvalue())
+        elf = self.modem.mkimage("updater.elf", kind="updater", size=1000)
+        r = run_cli("run", path, elf, port=self.modem.link)
+        self.assertOneLineError(r, 2, "is a release", "give it alone")
 
     def test_gzip_and_tar(self):
         import gzip
