@@ -353,8 +353,8 @@ static int run_release(struct session *s)
 		return EXIT_FILE;
 	}
 	struct sqns_file *bootrom = NULL;
-	int status = c->bootrom ? open_one(&bootrom, c->bootrom, NULL, s->out.err) : -1;
-	if (status >= 0) {
+	int status = c->bootrom ? open_one(&bootrom, c->bootrom, NULL, s->out.err) : SQNS_OK;
+	if (status != SQNS_OK) {
 		sqns_release_close(rf);
 		return status;
 	}

@@ -62,15 +62,9 @@ static bool ends_with_zip(const char *path)
 	return n >= 4 && strcasecmp(path + n - 4, ".zip") == 0;
 }
 
-bool sqns_release_is(const char *path)
+/* The file starts as a zip archive does: a member (PK\3\4), or an empty one's end (PK\5\6). */
+static bool starts_as_zip(const char *path)
 {
-	struct stat st;
-	if (!path || stat(path, &st) != 0)
-		return false;
-	if (S_ISDIR(st.st_mode))
-		return true;
-	if (ends_with_zip(path))
-		return true;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
@@ -79,6 +73,16 @@ bool sqns_release_is(const char *path)
 	close(fd);
 	return n == 4 && head[0] == 'P' && head[1] == 'K' &&
 	       ((head[2] == 3 && head[3] == 4) || (head[2] == 5 && head[3] == 6));
+}
+
+bool sqns_release_is(const char *path)
+{
+	struct stat st;
+	if (!path || stat(path, &st) != 0)
+		return false;
+	if (S_ISDIR(st.st_mode))
+		return true;
+	return ends_with_zip(path) || starts_as_zip(path);
 }
 
 bool sqns_release_zip_supported(void)
@@ -261,7 +265,12 @@ static int open_zip(struct sqns_release_file *r, const char *shown, char *why, s
 	if (!r->zip) {
 		zip_error_t e;
 		zip_error_init_with_code(&e, ze);
-		if (ze == ZIP_ER_NOZIP)
+		if (ze == ZIP_ER_NOZIP && starts_as_zip(r->path))
+			snprintf(why, why_len,
+				 "the archive '%s' is damaged (its table of contents is missing or "
+				 "cut short): download it again",
+				 shown);
+		else if (ze == ZIP_ER_NOZIP)
 			snprintf(why, why_len,
 				 "'%s' is not a zip archive: give the release's .zip as Pycom "
 				 "published it, or the folder it was unpacked into",
