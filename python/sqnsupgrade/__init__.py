@@ -88,7 +88,11 @@ REFUSALS = ("none", "updater_not_elf", "firmware_is_elf", "diff_with_updater",
             "diff_wrong_base", "factory_bootrom", "bootrom_missing", "recovery_no_updater",
             "recovery_diff", "mtools_updater", "bootrom_not_upgr", "firmware_is_zip",
             "firmware_is_compressed", "firmware_is_tar", "firmware_is_html", "firmware_is_text",
-            "firmware_is_bootrom", "part2_wrong_base")
+            "firmware_is_bootrom", "part2_wrong_base", "release", "no_image_fits")
+# enum sqns_release_problem and enum sqns_choice_why: by value.
+RELEASE_PROBLEMS = ("ok", "empty", "no_build", "two_releases", "two_updaters", "part_missing",
+                    "not_firmware", "updater_not_elf", "unreadable")
+CHOICES = ("none", "diff", "full", "full_unread", "switch", "diff_only", "parts", "current")
 EVENT_TYPES = ("phase", "progress", "tick", "session", "retry", "at_tx", "at_rx", "stp_tx",
                "stp_rx", "rate")
 (EV_PHASE, EV_PROGRESS, EV_TICK, EV_SESSION, EV_RETRY, EV_AT_TX, EV_AT_RX, EV_STP_TX, EV_STP_RX,
@@ -140,6 +144,27 @@ class _ImageInfo(ctypes.Structure):
                 ("part", _u8), ("leaves", _u32)]
 
 
+class _Choice(ctypes.Structure):
+    _fields_ = [("why", _int), ("image", _int), ("part2", _int), ("updater", _int),
+                ("full", _int), ("recovery", _bool), ("older", _bool)]
+
+
+class _ReleaseSummary(ctypes.Structure):
+    _fields_ = [("problem", _int), ("member", _int), ("other", _int), ("refusal", _int),
+                ("build", _u32), ("channel", _int), ("full", _int), ("part1", _int),
+                ("part2", _int), ("updater", _int), ("diffs", ctypes.c_uint),
+                ("ignored", ctypes.c_uint)]
+
+
+class _Member(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("size", _u32)]
+
+
+class _Release(ctypes.Structure):
+    _fields_ = [("members", ctypes.POINTER(_Member)), ("count", ctypes.c_size_t),
+                ("open", ctypes.c_void_p), ("ctx", ctypes.c_void_p)]
+
+
 class _Plan(ctypes.Structure):
     _fields_ = [("mode", _int), ("rate", _u32), ("running_build", _u32),
                 ("bootloader0", _u32), ("target", _ImageInfo), ("target_known", _bool),
@@ -148,12 +173,13 @@ class _Plan(ctypes.Structure):
                 ("bootrom_only", _bool), ("channel", _int), ("build_before", _u32),
                 ("base_unknown", _bool), ("part2", _ImageInfo), ("part2_step", _bool),
                 ("part1_done", _bool), ("bootrom_again", _bool), ("bootrom_pending", _bool),
-                ("bootloader0_after", _u32)]
+                ("bootloader0_after", _u32), ("from_release", _bool), ("choice", _Choice)]
 
 
 class _Result(ctypes.Structure):
     _fields_ = [("stage", _int), ("refusal", _int), ("plan", _Plan), ("mode", _int),
-                ("rate", _u32), ("report", ctypes.c_char * 128)]  # SQNS_REPORT_MAX
+                ("rate", _u32), ("report", ctypes.c_char * 128),  # SQNS_REPORT_MAX
+                ("release", _ReleaseSummary)]
 
 
 # The core's private state lives in opaque room of SQNS_PRIV_SIZE bytes that the
@@ -175,7 +201,8 @@ class _Image(ctypes.Structure):
 class _UpgradeOpts(ctypes.Structure):
     _fields_ = [("image", ctypes.POINTER(_Image)), ("updater", ctypes.POINTER(_Image)),
                 ("bootrom", ctypes.POINTER(_Image)), ("force", _bool), ("dry_run", _bool),
-                ("fff", _bool), ("force_fff", _bool), ("part2", ctypes.POINTER(_Image))]
+                ("fff", _bool), ("force_fff", _bool), ("part2", ctypes.POINTER(_Image)),
+                ("release", ctypes.POINTER(_Release))]
 
 
 class _PortOpts(ctypes.Structure):
@@ -196,7 +223,8 @@ class _WordsFiles(ctypes.Structure):
     _fields_ = [("firmware", ctypes.c_char_p), ("updater", ctypes.c_char_p),
                 ("bootrom", ctypes.c_char_p), ("part2", ctypes.c_char_p),
                 ("firmware_size", _u32), ("updater_size", _u32), ("bootrom_size", _u32),
-                ("part2_size", _u32), ("fitting", ctypes.c_char_p), ("baud", _u32)]
+                ("part2_size", _u32), ("fitting", ctypes.c_char_p), ("baud", _u32),
+                ("release", ctypes.c_char_p)]
 
 
 class _WordsState(ctypes.Structure):
@@ -244,6 +272,12 @@ _SIGNATURES = {
     "sqns_file_image": (ctypes.POINTER(_Image), [_P]),
     "sqns_file_path": (ctypes.c_char_p, [_P]),
     "sqns_file_close": (None, [_P]),
+    "sqns_release_is": (_bool, [ctypes.c_char_p]),
+    "sqns_release_open": (_P, [ctypes.c_char_p, _PINT, ctypes.c_char_p, ctypes.c_size_t]),
+    "sqns_release_of": (ctypes.POINTER(_Release), [_P]),
+    "sqns_release_path": (ctypes.c_char_p, [_P]),
+    "sqns_release_close": (None, [_P]),
+    "sqns_release_check": (_int, [ctypes.POINTER(_Release), ctypes.POINTER(_ReleaseSummary)]),
     "sqns_host_error": (ctypes.c_char_p, [_int, _int, ctypes.c_char_p, ctypes.c_size_t]),
     "sqns_version": (ctypes.c_char_p, []),
     "sqns_words_event": (_int, [ctypes.POINTER(_WordsState), _CTX, ctypes.POINTER(_Event),
@@ -267,6 +301,13 @@ _SIGNATURES = {
     "sqns_words_bootrom_pending": (_int, [_CTX, ctypes.POINTER(_WordsFiles),
                                           ctypes.POINTER(_WordsHow), ctypes.c_char_p,
                                           ctypes.c_size_t]),
+    "sqns_words_choice": (_int, [_CTX, ctypes.POINTER(_Release), ctypes.c_char_p, _u32,
+                                 ctypes.c_char_p, ctypes.c_size_t]),
+    "sqns_words_files_from_release": (None, [_CTX, ctypes.POINTER(_Release), ctypes.c_char_p,
+                                             ctypes.POINTER(_WordsFiles)]),
+    "sqns_words_release_problem": (_int, [ctypes.POINTER(_ReleaseSummary),
+                                          ctypes.POINTER(_Release), ctypes.c_char_p,
+                                          ctypes.c_char_p, ctypes.c_size_t]),
 }
 
 # ---- the library: the module's only shared state, loaded once ----
@@ -429,6 +470,13 @@ class Result:
     bootrom_pending: bool
     forced: bool
     showver: str
+    # From a release (run(port, 'CATM1-39529.zip') or its folder): why the image was chosen
+    # ("diff", "full", "full_unread", "switch", "diff_only", "parts", "current") and the
+    # members chosen, as the archive names them (None: none, or not from a release).
+    choice: Optional[str] = None
+    image: Optional[str] = None
+    updater: Optional[str] = None
+    part2: Optional[str] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -694,6 +742,9 @@ class _Call:
         self.sigint = None       # (signum, frame) of a Ctrl-C during the C call
         self.cancelled = False
         self.already_current = False
+        self.release_file = None  # sqns_release_open's, closed with the call
+        self.release = None       # its struct sqns_release *
+        self.release_name = None
         self.before = None       # (running_build, bootloader0) when the plan was made
         # show=False: only the verbose= and debug= lines, on stderr
         self.transcript = None if quiet else _Transcript(self, verbose, debug, show)
@@ -711,6 +762,11 @@ class _Call:
                 self._track(ev.phase)
             if self.transcript:
                 self.transcript.event(ev)
+                if ev.type == EV_PHASE and self.release is not None and \
+                        PHASES[ev.phase] in ("plan", "already_current"):
+                    self.transcript.block(_words(
+                        self.lib.sqns_words_choice, ctypes.byref(self.ctx), self.release,
+                        self.release_name, self.baud))
             if ev.type == EV_PROGRESS and self.progress is not None:
                 self.progress(ev.done, ev.total, self._step_of(ev.total))
             if self.on_event is not None:
@@ -768,6 +824,18 @@ class _Call:
         self.sizes[what] = image.contents.size
         return image
 
+    def open_release(self, path):
+        """An archive or a folder, read through the library (never unpacked)."""
+        err, why = _int(0), ctypes.create_string_buffer(1200)
+        rf = self.lib.sqns_release_open(os.fsencode(path), ctypes.byref(err), why, len(why))
+        if not rf:
+            errno = ctypes.get_errno()
+            raise SqnsupgradeError(why.value.decode(errors="replace"), EXIT_FILE, err.value,
+                                   os_errno=errno or None)
+        self.release_file = rf
+        self.release = self.lib.sqns_release_of(rf)
+        self.release_name = os.fsencode(path)
+
     def open_port(self):
         name = self.port_name
         if not name:
@@ -804,6 +872,9 @@ class _Call:
             self.port = None
         while self.files:
             self.lib.sqns_file_close(self.files.pop())
+        if self.release_file:
+            self.lib.sqns_release_close(self.release_file)
+            self.release_file = self.release = None
 
     def __enter__(self):
         return self
@@ -868,6 +939,12 @@ class _Call:
             updater_size=self.sizes.get("updater", 0),
             bootrom_size=self.sizes.get("bootrom", 0), part2_size=self.sizes.get("part 2", 0),
             fitting=enc(fitting), baud=self.baud)
+        if self.release is not None:  # the members chosen, and commands name the release
+            self.lib.sqns_words_files_from_release(ctypes.byref(self.ctx), self.release,
+                                                   self.release_name,
+                                                   ctypes.byref(self._words_files))
+            if not self._words_files.firmware:
+                self._words_files.firmware = self.release_name
         return self._words_files
 
     def say(self, text):
@@ -963,7 +1040,22 @@ def _result(call, showver="", dry_run=False):
         bootrom_step=bool(p.bootrom_step), updater_step=bool(p.updater_step),
         bootloader0=_optional(before[1]), bootloader0_after=_optional(p.bootloader0_after),
         bootrom_again=bool(p.bootrom_again), bootrom_pending=bool(p.bootrom_pending),
-        forced=bool(p.forced), showver=showver)
+        forced=bool(p.forced), showver=showver, **_chosen(call))
+
+
+def _chosen(call):
+    """Result's fields of a release's choice, by the members' names."""
+    p = call.ctx.res.plan
+    if call.release is None or not p.from_release:
+        return {}
+    rel = call.release.contents
+
+    def name(i):
+        return rel.members[i].name.decode(errors="replace") if 0 <= i < rel.count else None
+
+    c = p.choice
+    return {"choice": CHOICES[c.why] if 0 <= c.why < len(CHOICES) else str(c.why),
+            "image": name(c.image), "updater": name(c.updater), "part2": name(c.part2)}
 
 
 # ---- run ----
@@ -1007,6 +1099,13 @@ def run(port, ffile=None, mfile=None, resume=False, debug=False, verbose=False, 
     once set, the upgrade stops cleanly (status 8). quiet: print nothing.
     timeouts: {"at", "detect", "wake", "stp", "apply", "stall"} in seconds.
     verbose / debug: retries / the wire, on stderr.
+    ffile may be a release instead: Pycom's archive (CATM1-39529.zip) or the
+    folder it was unpacked into; the library then reads it (never unpacked
+    to disk), detects the modem and chooses the image (a differential one
+    from the build the modem runs, else the full one; both parts of a
+    two-part release) and the method (its updater.elf when the modem needs
+    the recovery method): mfile is then not given. Result.choice and
+    Result.image say what was chosen.
     Raises SqnsupgradeError; returns a Result (stage "done", verified...).
     """
     if ffile is None:
@@ -1023,6 +1122,8 @@ def run(port, ffile=None, mfile=None, resume=False, debug=False, verbose=False, 
                  "bootrom": os.fspath(bootrom) if bootrom is not None else None}
         opts = _UpgradeOpts(force=force, dry_run=dry_run, fff=load_fff or force_fff,
                             force_fff=force_fff)
+        if call.lib.sqns_release_is(os.fsencode(ffile)):
+            return _run_release(call, opts, files)
         opts.image = call.open_file(ffile, "firmware")
         if mfile is not None:
             opts.updater = call.open_file(mfile, "updater")
@@ -1064,6 +1165,50 @@ def run(port, ffile=None, mfile=None, resume=False, debug=False, verbose=False, 
         return result
 
 
+def _run_release(call, opts, files):
+    """run() of a release: checked before the port opens, then the library chooses."""
+    path = files["firmware"]
+    if files["updater"] is not None:
+        raise SqnsupgradeError(
+            "'%s' is a release: it holds updater.elf itself, so give it alone: "
+            "sqnsupgrade.run(%r, %r)" % (path, files["port"], path), EXIT_USAGE, SQNS_ERR_ARG)
+    call.open_release(path)
+    files["firmware"] = None  # the words name the members chosen, and the release
+    summary = _ReleaseSummary()
+    r = call.lib.sqns_release_check(call.release, ctypes.byref(summary))
+    if r != SQNS_OK:
+        problem = RELEASE_PROBLEMS[summary.problem] if r == SQNS_ERR_REFUSED else None
+        if problem:
+            text = _words(call.lib.sqns_words_release_problem, ctypes.byref(summary),
+                          call.release, call.release_name).rstrip("\n")
+        else:
+            text = "'%s' cannot be read as a release" % path
+        refused = problem in ("not_firmware", "updater_not_elf")
+        raise SqnsupgradeError(text, EXIT_REFUSED if refused else EXIT_FILE, r,
+                               refusal="release" if problem else None)
+    opts.release = call.release
+    if files["bootrom"] is not None:
+        opts.bootrom = call.open_file(files["bootrom"], "bootrom", bootrom=True)
+    call.open_port()
+    call.block(_words(call.lib.sqns_words_welcome))
+    showver = ctypes.create_string_buffer(4096)
+    r = call.invoke(call.lib.sqns_upgrade, ctypes.byref(call.ctx), ctypes.byref(opts), showver,
+                    len(showver))
+    text = showver.value.decode(errors="replace")
+    result = _result(call, text if call.ctx.res.stage == STAGES.index("done") else "",
+                     opts.dry_run)
+    if r == SQNS_ERR_REFUSED and call.ctx.res.refusal == REFUSALS.index("release"):
+        summary = call.ctx.res.release  # changed since it was checked
+        text = _words(call.lib.sqns_words_release_problem, ctypes.byref(summary),
+                      call.release, call.release_name).rstrip("\n")
+        raise SqnsupgradeError(text, EXIT_FILE, r, refusal="release", stage=result.stage,
+                               result=result)
+    if r != SQNS_OK:
+        raise _run_error(call, r, result, files)
+    _finish_run(call, result, files)
+    return result
+
+
 def _run_error(call, r, result, files):
     res = call.ctx.res
     mode = res.mode if res.mode >= 0 else None
@@ -1080,7 +1225,7 @@ def _run_error(call, r, result, files):
             files["port"], os.strerror(errno) if errno else "no answer")
     p = res.plan
     fitting = None
-    if r == SQNS_ERR_REJECTED:
+    if r == SQNS_ERR_REJECTED and call.release is None:
         on_part2 = p.part1_done and files.get("part2")
         t = p.part2 if p.part1_done else p.target
         fitting = _fitting_file(files["part2"] if on_part2 else files["firmware"],

@@ -33,6 +33,10 @@ MIRRORS = {
     "sqns_image": m._Image,
     "sqns_upgrade_opts": m._UpgradeOpts,
     "sqns_port_opts": m._PortOpts,
+    "sqns_choice": m._Choice,
+    "sqns_release_summary": m._ReleaseSummary,
+    "sqns_member": m._Member,
+    "sqns_release": m._Release,
 }
 RENAMED = {"from": "from_"}
 
@@ -111,6 +115,9 @@ class LayoutTest(unittest.TestCase):
         self.assertEqual(lower(members("sqns_event_type"), "SQNS_EV_"), m.EVENT_TYPES)
         self.assertEqual(lower(members("sqns_stage"), "SQNS_STAGE_"), m.STAGES)
         self.assertEqual(lower(members("sqns_refusal"), "SQNS_REFUSE_"), m.REFUSALS)
+        self.assertEqual(lower(members("sqns_release_problem"), "SQNS_RELEASE_"),
+                         m.RELEASE_PROBLEMS)
+        self.assertEqual(lower(members("sqns_choice_why"), "SQNS_CHOSE_"), m.CHOICES)
         errs = members("sqns_err")
         self.assertEqual(len(errs), len(m.ERRORS))
         for code, name in enumerate(errs):

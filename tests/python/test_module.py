@@ -275,14 +275,84 @@ class ModuleTest(SimTestCase):
         self.assertIn("Verified: modem now runs build 48829", out.getvalue())
         self.assertEqual([i["build"] for i in sim.events("image")], [39529, 48829])
 
-    def test_zip_as_firmware_is_refused_before_the_port(self):
+    def test_damaged_zip_is_refused_before_the_port(self):
+        # A zip archive is a release, read by the library: this one is cut short.
         path = os.path.join(self.workdir, "CATM1-39529.zip")
         with open(path, "wb") as f:
             f.write(b"PK\x03\x04" + os.urandom(600))
         with self.assertRaises(SqnsupgradeError) as cm:
             sqnsupgrade.run(os.path.join(self.workdir, "ttyNONE"), path, quiet=True)
-        self.assertEqual((cm.exception.status, cm.exception.refusal), (10, "firmware_is_zip"))
-        self.assertIn("is a zip archive", str(cm.exception))
+        self.assertEqual(cm.exception.status, 3)
+        self.assertIn("'%s' is damaged" % path, str(cm.exception))
+
+    # ---- releases: the archive as Pycom ships it, the choice made by the library ----
+
+    def release(self, sim, name="CATM1-39529.zip", folder=False):
+        import zipfile
+        files = {
+            "CATM1-39529.dup": sim.mkimage("CATM1-39529.dup", size=60000, seed=1),
+            "upgdiff_38638-to-39529.dup": sim.mkimage("upgdiff_38638-to-39529.dup",
+                                                      kind="diff", frm=38638, size=8000,
+                                                      seed=2),
+            "updater.elf": sim.mkimage("updater.elf", kind="updater", size=30000, seed=3),
+        }
+        if folder:
+            path = os.path.join(self.workdir, "CATM1-39529")
+            os.makedirs(path)
+            for member, src in files.items():
+                shutil.copy(src, os.path.join(path, member))
+            return path, files
+        path = os.path.join(self.workdir, name)
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            for member, src in files.items():
+                z.write(src, "CATM1-39529/" + member)
+        return path, files
+
+    def test_release_diff_choice(self):
+        sim = self.sim("--build", "38638")
+        path, files = self.release(sim)
+        with console() as (out, _):
+            result = sqnsupgrade.run(sim.link, path)
+        self.assertEqual((result.choice, result.image, result.updater),
+                         ("diff", "CATM1-39529/upgdiff_38638-to-39529.dup", None))
+        self.assertTrue(result.verified)
+        self.assertEqual(result.new_build, 39529)
+        self.assertIn("From CATM1-39529.zip, the modem runs 38638: upgdiff_38638-to-39529.dup, "
+                      "8 KB, instead of CATM1-39529.dup, 60 KB", out.getvalue())
+        self.check_upgraded(sim, files["upgdiff_38638-to-39529.dup"])
+        self.assertEqual(sim.events("image")[0]["sha256"],
+                         sha256_file(files["upgdiff_38638-to-39529.dup"]))
+
+    def test_release_recovery_choice(self):
+        sim = self.sim("--mode", "0")
+        path, files = self.release(sim, folder=True)
+        with console() as (out, _):
+            result = sqnsupgrade.run(sim.link, path)
+        self.assertEqual((result.choice, result.image, result.updater),
+                         ("full_unread", "CATM1-39529.dup", "updater.elf"))
+        self.assertTrue(result.updater_step)
+        self.assertIn("by the recovery method with the release's updater.elf", out.getvalue())
+        self.assertEqual([(i["kind"], i["sha256"]) for i in sim.events("image")],
+                         [("updater", sha256_file(files["updater.elf"])),
+                          ("full", sha256_file(files["CATM1-39529.dup"]))])
+        self.assertEqual(sim.events("boot")[-1]["build"], 39529)
+
+    def test_release_refused_and_updater_beside_it(self):
+        sim = self.sim("--build", "38638")
+        path, files = self.release(sim)
+        with self.assertRaises(SqnsupgradeError) as cm:
+            sqnsupgrade.run(sim.link, path, files["updater.elf"], quiet=True)
+        self.assertEqual(cm.exception.status, 2)
+        self.assertIn("holds updater.elf itself", str(cm.exception))
+        empty = os.path.join(self.workdir, "empty.zip")
+        import zipfile
+        zipfile.ZipFile(empty, "w").close()
+        with self.assertRaises(SqnsupgradeError) as cm:
+            sqnsupgrade.run(sim.link, empty, quiet=True)
+        self.assertEqual((cm.exception.status, cm.exception.refusal), (3, "release"))
+        self.assertIn("holds no firmware image", str(cm.exception))
+        sim.stop()
+        self.assertNothingSent(sim)
 
     def test_two_modems_from_two_threads(self):
         sims = [self.sim("--build", "38638", "--pace", name="m%d" % i) for i in range(2)]
