@@ -114,7 +114,8 @@ _sqnsupgrade()
     fi
     case $command in
     run)
-        mapfile -t COMPREPLY < <(_sqnsupgrade_files "$cur" '@(dup|elf)')
+        # Firmware images, updater.elf, and a release: its archive (.zip) or folder.
+        mapfile -t COMPREPLY < <(_sqnsupgrade_files "$cur" '@(dup|elf|zip|ZIP)')
         compopt -o filenames -o nospace 2>/dev/null
         ;;
     bridge)

@@ -148,11 +148,16 @@ static const struct opt bridge_opts[] = {
 static const struct opt no_opts[] = {{NULL, 0, NULL, NULL, 0}};
 
 static const struct cli_command commands[] = {
-    {"run", "FIRMWARE.dup [UPDATER.elf]", 1, 2, cmd_run,
+    {"run", "FIRMWARE.dup [UPDATER.elf] | RELEASE.zip | FOLDER", 1, 2, cmd_run,
      "upgrade the modem's firmware; with UPDATER.elf by the recovery method",
      "Upgrade the modem's firmware with FIRMWARE.dup (full or differential image); with "
-     "UPDATER.elf by the recovery method (serial ports only, not socket://). Repeat -p to "
-     "upgrade several modems at once (--json for a JSON summary).",
+     "UPDATER.elf by the recovery method (serial ports only, not socket://). Or give the "
+     "release as Pycom published it, RELEASE.zip (CATM1-39529.zip), or the FOLDER it was "
+     "unpacked into: the modem is detected and the smallest image that fits is chosen "
+     "from it (the differential image from the build it runs, else the full image; both "
+     "parts of a two-part release), with its updater.elf when the recovery method is "
+     "needed; --dry-run says what and why. Repeat -p to upgrade several modems at once "
+     "(--json for a JSON summary).",
      run_opts, "a firmware file", true, true},
     {"info", "", 0, 0, cmd_info, "say which mode the modem is in, and its version",
      "Say which mode the modem is in; in application mode, its version and IMEI. In any other "

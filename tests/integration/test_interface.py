@@ -139,12 +139,12 @@ class CompletionTest(SimTestCase):
         self.assertIn("--quiet", self.complete("sqnsupgrade", "--q"))
         self.assertEqual(sorted(self.complete("sqnsupgrade", "run", "--f")),
                          ["--fff", "--force", "--force-fff"])
-        # Firmware files: .dup and .elf, and folders.
-        for name in ("CATM1-39529.dup", "updater.elf", "notes.txt"):
+        # Firmware files: .dup and .elf, releases (.zip), and folders.
+        for name in ("CATM1-39529.dup", "updater.elf", "notes.txt", "CATM1-41065.zip"):
             open(os.path.join(self.workdir, name), "w").close()
         os.mkdir(os.path.join(self.workdir, "fw"))
         self.assertEqual(sorted(self.complete("sqnsupgrade", "-p", "x", "run", "")),
-                         ["CATM1-39529.dup", "fw/", "updater.elf"])
+                         ["CATM1-39529.dup", "CATM1-41065.zip", "fw/", "updater.elf"])
         # Ports: what list-ports finds, and socket://.
         fs = FakeSysfs(os.path.join(self.workdir, "sys"))
         self.assertEqual(self.complete("sqnsupgrade", "--sysfs-root", fs.root, "-p", ""),
