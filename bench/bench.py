@@ -14,6 +14,10 @@ medians. Columns:
   rss_KiB     the CLI's peak resident set
   wire_s      every byte the host sent, at 10 bits a byte: the time the line was busy
   overhead_s  whole upgrade wall - the modem's own waits (boots, applies) - wire_s
+Then the fleet row, and the release row (issue 21): a modem on 38638 upgraded from Pycom's
+archive, where the differential image is chosen, against the same modem given the full image,
+at 921600 with the field's timing (sqnsim --field-timing): the whole upgrade's wall time each.
+SQNS_BENCH_ONLY=release (or cases, fleet) runs that part alone.
 """
 import json
 import os
@@ -24,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
@@ -120,6 +125,55 @@ def fleet_run(workdir):
     return wall, effs
 
 
+# The release row: Pycom's CATM1-39529.zip as shipped (sizes of the real files).
+RELEASE_FULL = 5996938   # CATM1-39529.dup
+RELEASE_DIFF = 452000    # upgdiff_38638-to-39529.dup, about
+RELEASE_TIMING = ["--field-timing", "--bootloader0", "38638", "--pace"]
+
+
+def release_run(workdir, from_archive):
+    """One whole upgrade of a modem on 38638 at 921600: from the archive, or the full image."""
+    sim = harness.Sim(workdir, *RELEASE_TIMING)
+    sim.start()
+    try:
+        full = sim.mkimage("CATM1-39529.dup", size=RELEASE_FULL, seed=3)
+        target = full
+        if from_archive:
+            diff = sim.mkimage("upgdiff_38638-to-39529.dup", kind="diff", frm=38638,
+                               size=RELEASE_DIFF, seed=4)
+            elf = sim.mkimage("updater.elf", kind="updater", size=306076, seed=5)
+            target = os.path.join(workdir, "CATM1-39529.zip")
+            with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+                for path in (full, diff, elf):
+                    z.write(path, "CATM1-39529/" + os.path.basename(path))
+        start = time.monotonic()
+        r = subprocess.run([harness.SQNSUPGRADE, "-p", sim.link, "run", target],
+                           capture_output=True, timeout=3600)
+        wall = time.monotonic() - start
+        if r.returncode != 0:
+            raise RuntimeError("release row failed: %s" % r.stderr.decode()[-2000:])
+        sent = [e["bytes"] for e in sim.events("image")]
+    finally:
+        sim.stop()
+    return wall, sent
+
+
+def release_row():
+    walls = {}
+    for from_archive in (True, False):
+        runs = []
+        for _ in range(RUNS):
+            with tempfile.TemporaryDirectory(prefix="sqns-release-") as wd:
+                runs.append(release_run(wd, from_archive))
+        walls[from_archive] = (statistics.median(w for w, _ in runs), runs[0][1])
+    (arch, arch_sent), (full, full_sent) = walls[True], walls[False]
+    print("modem on 38638, whole upgrade @ 921600, field timing: from CATM1-39529.zip "
+          "(the diff, %d bytes, chosen) %.1f s; given CATM1-39529.dup (%d bytes) %.1f s; "
+          "%.1f s less" % (sum(arch_sent), arch, sum(full_sent), full, full - arch), flush=True)
+    return {"case": "release", "archive_s": arch, "archive_bytes": sum(arch_sent),
+            "full_s": full, "full_bytes": sum(full_sent)}
+
+
 def main():
     print("sqnsupgrade benchmark: %s, %d cores, %s; simulator paced at the link rate, "
           "no added latency; median of %d runs" % (platform.machine(), os.cpu_count(),
@@ -127,9 +181,13 @@ def main():
     header = "%-18s %10s %8s %8s %6s %10s %8s %8s %8s %10s" % (
         "case", "payload", "stp_s", "limit_s", "eff", "cpu_s/MiB", "cpu_min", "rss_KiB",
         "wire_s", "overhead_s")
-    print(header)
+    only = os.environ.get("SQNS_BENCH_ONLY")
     rows = []
-    for label, size, rate in CASES:
+    if only == "release":
+        rows.append(release_row())
+        return write_json(rows)
+    print(header)
+    for label, size, rate in CASES if only in (None, "", "cases") else ():
         runs = []
         for _ in range(RUNS):
             with tempfile.TemporaryDirectory(prefix="sqns-bench-") as wd:
@@ -140,16 +198,23 @@ def main():
         print("%-18s %10d %8.2f %8.2f %6.3f %10.4f %8.4f %8d %8.2f %10.2f" % (
             label, size, med["stp_s"], med["limit_s"], med["eff"], med["cpu_s_per_mib"],
             cpu_min, med["rss_kib"], med["wire_s"], med["overhead_s"]), flush=True)
-    with tempfile.TemporaryDirectory(prefix="sqns-fleet-") as wd:
-        wall, effs = fleet_run(wd)
-    print("%d modems x 1 MiB @ 921600 at once: wall %.1f s, per-link STP efficiency "
-          "min %.3f, median %.3f, max %.3f" % (FLEET, wall, effs[0], statistics.median(effs),
-                                                effs[-1]))
-    rows.append({"case": "fleet", "modems": FLEET, "wall_s": wall, "eff_min": effs[0],
-                 "eff_median": statistics.median(effs)})
+    if only in (None, "", "fleet"):
+        with tempfile.TemporaryDirectory(prefix="sqns-fleet-") as wd:
+            wall, effs = fleet_run(wd)
+        print("%d modems x 1 MiB @ 921600 at once: wall %.1f s, per-link STP efficiency "
+              "min %.3f, median %.3f, max %.3f" % (FLEET, wall, effs[0],
+                                                    statistics.median(effs), effs[-1]))
+        rows.append({"case": "fleet", "modems": FLEET, "wall_s": wall, "eff_min": effs[0],
+                     "eff_median": statistics.median(effs)})
+    if only in (None, ""):
+        rows.append(release_row())
     print("cpu_min is the least disturbed run: on a virtual machine each wake-up's context "
           "switch costs what the host's load makes it, and the CLI wakes about twice per "
           "2016-byte block (the protocol's minimum)")
+    write_json(rows)
+
+
+def write_json(rows):
     out = os.environ.get("SQNS_BENCH_JSON")
     if out:
         with open(out, "w") as f:
