@@ -843,6 +843,15 @@ static int upgrade_found(struct sqns_ctx *ctx, const struct sqns_upgrade_opts *o
 	sqns_emit_phase(ctx, SQNS_PHASE_PLAN);
 	if (opts->dry_run)
 		return SQNS_OK;
+	/*
+	 * The recovery method moves the modem to 115200 and back: a port that
+	 * cannot change its rate (socket://) would strand it in recovery mode.
+	 * Known only now when a release chose the method: refused before any change.
+	 */
+	const struct sqns_plan *p = &ctx->res.plan;
+	if ((p->bootrom_step || p->recovery_step || p->updater_step) && !ctx->cfg.ops->set_rate &&
+	    !(mode == SQNS_MODE_RECOVERY && ctx->res.rate == ctx->cfg.baud))
+		return SQNS_ERR_UNSUPPORTED;
 	if (opts->fff && ctx->res.plan.target.part == 1)
 		sqns_emit_phase(ctx, SQNS_PHASE_PART1_ON_THE_FLY);
 	else if (opts->fff && !ctx->res.plan.fff && mode == SQNS_MODE_APPLICATION && !opts->updater)

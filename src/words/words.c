@@ -1005,6 +1005,12 @@ int sqns_words_failure(const struct sqns_ctx *ctx, const struct sqns_words_failu
 			return w_done(&w);
 		}
 		w_puts(&w, "The modem was not changed: it still runs its old firmware.\n");
+		if (err == SQNS_ERR_UNSUPPORTED) { /* the same port would fail the same way */
+			w_puts(&w, "The recovery method moves the modem from 115200 baud to the "
+				   "application rate, which this connection (socket://) cannot do: "
+				   "run it on the modem's serial port itself.\n");
+			return w_done(&w);
+		}
 		if (p->fff)
 			w_f(&w,
 			    "A stored (FFF) transfer that stalls is the known fault of a modem "

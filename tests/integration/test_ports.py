@@ -126,6 +126,25 @@ class SocketTest(SimTestCase):
         # Refused before connecting: the modem saw nothing.
         self.assertEqual(sim.at_commands(), [])
 
+    def test_release_needing_recovery_refused_over_socket(self):
+        # From an archive the method is known only once the modem is found: a factory boot
+        # ROM needs the recovery method, which socket:// cannot carry; refused before any change.
+        import zipfile
+        sim = self.sim("--build", "38638", factory=True)
+        archive = os.path.join(self.workdir, "CATM1-39529.zip")
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+            z.write(sim.mkimage("CATM1-39529.dup", size=4000), "CATM1-39529.dup")
+            z.write(sim.mkimage("updater.elf", kind="updater", size=4000), "updater.elf")
+        rom = sim.mkimage("bootrom.bin", kind="bootrom", build=39529, size=4000)
+        srv = self.server(sim)
+        r = run_cli("run", archive, "--bootrom", rom, port=srv.url)
+        self.assertExit(r, 1)
+        self.assertIn("cannot change its rate", r.err)
+        self.assertIn("The modem was not changed", r.err)
+        self.assertIn("run it on the modem's serial port itself", r.err)
+        self.assertNotIn("To try again", r.err)
+        self.assertModemUnchanged(sim)
+
     def test_connection_refused(self):
         port = free_tcp_port()
         r = run_cli("state", port="socket://127.0.0.1:%d" % port)
