@@ -118,6 +118,29 @@ static bool add_member(struct sqns_release_file *r, const char *name, uint32_t s
 	return true;
 }
 
+static int folder_read(void *ctx, uint32_t offset, uint8_t *buf, size_t len)
+{
+	struct source *s = ctx;
+	if (offset > s->size || len > s->size - offset)
+		return SQNS_ERR_IMAGE;
+	if (s->fd < 0 && (s->fd = open(s->path, O_RDONLY | O_CLOEXEC)) < 0)
+		return SQNS_ERR_IMAGE;
+	while (len > 0) {
+		ssize_t n = pread(s->fd, buf, len, (off_t)offset);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			errno = EIO; /* the file is shorter than it was */
+		if (n <= 0)
+			return SQNS_ERR_IMAGE;
+		buf += n;
+		len -= (size_t)n;
+		offset += (uint32_t)n;
+	}
+	return SQNS_OK;
+}
+
+#ifdef SQNS_HAVE_LIBZIP
 /* The last block read, kept for a resend of the same offset. */
 static bool from_cache(struct source *s, uint32_t offset, uint8_t *buf, size_t len)
 {
@@ -144,29 +167,6 @@ static void keep_block(struct source *s, uint32_t offset, const uint8_t *buf, si
 	s->cache_len = len;
 }
 
-static int folder_read(void *ctx, uint32_t offset, uint8_t *buf, size_t len)
-{
-	struct source *s = ctx;
-	if (offset > s->size || len > s->size - offset)
-		return SQNS_ERR_IMAGE;
-	if (s->fd < 0 && (s->fd = open(s->path, O_RDONLY | O_CLOEXEC)) < 0)
-		return SQNS_ERR_IMAGE;
-	while (len > 0) {
-		ssize_t n = pread(s->fd, buf, len, (off_t)offset);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0)
-			errno = EIO; /* the file is shorter than it was */
-		if (n <= 0)
-			return SQNS_ERR_IMAGE;
-		buf += n;
-		len -= (size_t)n;
-		offset += (uint32_t)n;
-	}
-	return SQNS_OK;
-}
-
-#ifdef SQNS_HAVE_LIBZIP
 /* Exactly len bytes of the member from where zf stands; false at its end or on an error. */
 static bool zip_read_all(zip_file_t *zf, uint8_t *buf, size_t len)
 {
@@ -464,7 +464,7 @@ struct sqns_release_file *sqns_release_open(const char *path, int *err, char *wh
 		code = open_zip(r, path, why, why_len);
 #else
 		snprintf(why, why_len,
-			 "this sqnsupgrade was built without zip support (SQNS_ZIP=OFF): unpack "
+			 "this build reads no zip archives (built with SQNS_ZIP=OFF): unpack "
 			 "'%s' and give its folder instead",
 			 path);
 		errno = ENOTSUP;
