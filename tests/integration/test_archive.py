@@ -145,6 +145,21 @@ class ArchiveTest(SimTestCase):
         self.assertIn("none of them is from build 36417", r.err)
         self.assertModemUnchanged(sim)
 
+    def test_several_modems_each_its_own_choice(self):
+        # -p twice: each modem is detected and gets the differential image from its build.
+        a = self.sim("--build", "38638", name="a")
+        b = self.sim("--build", "37781", name="b")
+        archive, files = self.full_release(a)
+        r = run_cli("-p", a.link, "-p", b.link, "--json", "run", archive)
+        self.assertExit(r, 0)
+        summary = json.loads(r.out)
+        self.assertEqual([(m["old_build"], m["new_build"], m["bytes"]) for m in summary],
+                         [(38638, 39529, DIFF_SIZE), (37781, 39529, DIFF_SIZE)])
+        self.assertEqual([(e["kind"], e["from"], e["sha256"]) for e in a.events("image")],
+                         [("diff", 38638, sha256_file(files[DIFF]))])
+        self.assertEqual([(e["kind"], e["from"], e["sha256"]) for e in b.events("image")],
+                         [("diff", 37781, sha256_file(files[OTHER_DIFF]))])
+
     # ---- two-part releases ----
 
     def parts_release(self, sim):
