@@ -257,6 +257,20 @@ class ArchiveTest(SimTestCase):
         self.assertEqual(self.images(sim), [("ON_THE_FLY", "full", 39529)])
         self.assertEqual(self.final_build(sim), 39529)
 
+    def test_resent_blocks_read_again_from_the_archive(self):
+        # A dropped request and a corrupted answer make the host send blocks again: the
+        # member, streamed from a deflated archive, must give the same bytes again.
+        sim = self.sim("--build", "36417", "--drop-request", "4", "--corrupt-response", "7")
+        archive, files = self.full_release(sim)
+        r = run_cli("--stp-timeout", "2", "--json", "run", archive, port=sim.link)
+        self.assertExit(r, 0)
+        events = [json.loads(line) for line in r.out.splitlines()]
+        self.assertEqual(len([e for e in events if e["event"] == "retry"]), 2, r.out)
+        images = sim.events("image")
+        self.assertEqual([(e["kind"], e["complete"]) for e in images], [("full", True)])
+        self.assertEqual(images[0]["sha256"], sha256_file(files[FULL]))
+        self.assertTrue(events[-1]["verified"], events[-1])
+
     # ---- a folder ----
 
     def test_unpacked_folder(self):
