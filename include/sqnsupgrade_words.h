@@ -51,6 +51,12 @@ struct sqns_words_files {
 	 */
 	const char *fitting;
 	uint32_t baud; /* the rate asked for (the plan's estimate, "no modem at") */
+	/*
+	 * The release (archive or folder) the files were chosen from, as the user
+	 * named it; NULL: none. Commands then name it instead of the files: the
+	 * core chooses again where the modem stands.
+	 */
+	const char *release;
 };
 
 /* What a caller keeps between events for sqns_words_event; zero it before a run. */
@@ -134,6 +140,35 @@ SQNS_API int sqns_words_result(const struct sqns_ctx *ctx, const char *showver,
 SQNS_API int sqns_words_bootrom_pending(const struct sqns_ctx *ctx,
 					const struct sqns_words_files *files,
 					const struct sqns_words_how *how, char *buf, size_t len);
+
+/*
+ * From a release (ctx->res.plan.from_release, after SQNS_PHASE_PLAN): the
+ * member chosen and why, in one line, with what a differential image saves
+ * against the full image at `baud` ("From CATM1-39529.zip: the modem runs
+ * build 38638, so upgdiff_38638-to-39529.dup (452 KB) instead of
+ * CATM1-39529.dup (5.9 MB): about 60 s less"), and the method. release_name:
+ * the archive or folder as the user named it.
+ */
+SQNS_API int sqns_words_choice(const struct sqns_ctx *ctx, const struct sqns_release *rel,
+			       const char *release_name, uint32_t baud, char *buf, size_t len);
+
+/*
+ * The files chosen from a release (ctx->res.plan.choice), into f for the
+ * other words: firmware, updater and part 2 with their names in the release
+ * and sizes, and f->release = release_name. The boot ROM, `fitting` and the
+ * rate are left as the caller set them.
+ */
+SQNS_API void sqns_words_files_from_release(const struct sqns_ctx *ctx,
+					    const struct sqns_release *rel,
+					    const char *release_name, struct sqns_words_files *f);
+
+/*
+ * A release sqns_release_check refused (sum->problem): one line (no prefix)
+ * saying what was found in it and what to do.
+ */
+SQNS_API int sqns_words_release_problem(const struct sqns_release_summary *sum,
+					const struct sqns_release *rel, const char *release_name,
+					char *buf, size_t len);
 
 /* The USB bridges of Pycom's boards (the Expansion Board's, the Pysense's...). */
 struct sqns_usb_id {

@@ -117,7 +117,7 @@ static const char *base_name(const char *path)
 {
 	const char *b = path ? path : "";
 	for (const char *p = b; *p; p++)
-		if (*p == '/')
+		if (*p == '/' || *p == '\\')
 			b = p + 1;
 	return b;
 }
@@ -183,6 +183,12 @@ static void w_command(struct wbuf *w, const struct sqns_words_how *how,
 		      enum extra extra, const char *rom)
 {
 	const char *upd = with_updater && f && f->updater ? f->updater : NULL;
+	if (f && f->release) { /* the release holds updater.elf: it is chosen again */
+		file = f->release;
+		upd = NULL;
+		if (extra == EXTRA_UPDATER_BOOTROM)
+			extra = EXTRA_BOOTROM_PLACEHOLDER;
+	}
 	switch (style_of(how)) {
 	case SQNS_WORDS_PAGE:
 		w_puts(w,
@@ -1151,6 +1157,248 @@ int sqns_words_bootrom_pending(const struct sqns_ctx *ctx, const struct sqns_wor
 	w_then(&w, how, f, f->firmware, false, EXTRA_BOOTROM_PLACEHOLDER, NULL);
 	w_puts(&w,
 	       "where BOOTROM is the boot ROM: Pycom's sqnsbr.py, sqnsbrz.py or the raw image.\n");
+	return w_done(&w);
+}
+
+/* ---- releases ---- */
+
+/* A size as a file manager shows it: "452 KB", "5.9 MB" (decimal units). */
+static void w_size(struct wbuf *w, uint32_t bytes)
+{
+	if (bytes < 1000u) {
+		w_f(w, "%u bytes", bytes);
+	} else if (bytes < 1000000u) {
+		w_f(w, "%u KB", (bytes + 500u) / 1000u);
+	} else {
+		unsigned tenths = (unsigned)((bytes + 50000u) / 100000u);
+		w_f(w, "%u.%u MB", tenths / 10u, tenths % 10u);
+	}
+}
+
+static const struct sqns_member *member_at(const struct sqns_release *rel, int i)
+{
+	return rel && i >= 0 && (size_t)i < rel->count ? &rel->members[i] : NULL;
+}
+
+/* "CATM1-39529.dup, 5.9 MB" */
+static void w_member(struct wbuf *w, const struct sqns_release *rel, int i)
+{
+	const struct sqns_member *m = member_at(rel, i);
+	if (!m)
+		return;
+	w_f(w, "%s, ", base_name(m->name));
+	w_size(w, m->size);
+}
+
+void sqns_words_files_from_release(const struct sqns_ctx *ctx, const struct sqns_release *rel,
+				   const char *release_name, struct sqns_words_files *f)
+{
+	const struct sqns_choice *c = &ctx->res.plan.choice;
+	const struct sqns_member *m;
+	f->release = release_name;
+	f->firmware = f->updater = f->part2 = NULL;
+	f->firmware_size = f->updater_size = f->part2_size = 0;
+	if ((m = member_at(rel, c->image))) {
+		f->firmware = m->name;
+		f->firmware_size = m->size;
+	}
+	if ((m = member_at(rel, c->updater))) {
+		f->updater = m->name;
+		f->updater_size = m->size;
+	}
+	if ((m = member_at(rel, c->part2))) {
+		f->part2 = m->name;
+		f->part2_size = m->size;
+	}
+}
+
+/* How the chosen image goes: the recovery method or not, and why. */
+static void w_method(struct wbuf *w, const struct sqns_plan *p, const struct sqns_release *rel)
+{
+	const struct sqns_choice *c = &p->choice;
+	if (!c->recovery)
+		return;
+	const char *why = p->mode == SQNS_MODE_RECOVERY ? "the modem is in recovery mode"
+							: "its boot ROM is the factory's";
+	if (member_at(rel, c->updater))
+		w_f(w, "; by the recovery method with the release's %s (%s)",
+		    base_name(rel->members[c->updater].name), why);
+	else
+		w_f(w, "; the recovery method is needed (%s) and the release holds no updater.elf",
+		    why);
+}
+
+int sqns_words_choice(const struct sqns_ctx *ctx, const struct sqns_release *rel,
+		      const char *release_name, uint32_t baud, char *buf, size_t len)
+{
+	struct wbuf w;
+	w_init(&w, buf, len);
+	const struct sqns_plan *p = &ctx->res.plan;
+	const struct sqns_choice *c = &p->choice;
+	const struct sqns_member *image = member_at(rel, c->image), *full = member_at(rel, c->full);
+	if (!p->from_release || !image)
+		return w_done(&w);
+	w_f(&w, "From %s, ", base_name(release_name));
+	switch (c->why) {
+	case SQNS_CHOSE_CURRENT:
+		w_f(&w, "nothing to send: the modem already runs build %u\n", p->running_build);
+		return w_done(&w);
+	case SQNS_CHOSE_DIFF:
+		w_f(&w, "the modem runs %u: ", p->running_build);
+		w_member(&w, rel, c->image);
+		if (full && full->size > image->size) {
+			w_puts(&w, ", instead of ");
+			w_member(&w, rel, c->full);
+			w_f(&w, ": about %u s less",
+			    whole_seconds(transfer_seconds(full->size - image->size, baud)));
+		} else {
+			w_puts(&w, " (the release holds no full image)");
+		}
+		break;
+	case SQNS_CHOSE_FULL:
+		w_f(&w, "the modem runs %u: ", p->running_build);
+		w_member(&w, rel, c->image);
+		if (c->older)
+			w_f(&w, ", the full image of an older build than the modem's");
+		else
+			w_f(&w, ", the full image: no differential image in the release is from %u",
+			    p->running_build);
+		break;
+	case SQNS_CHOSE_FULL_UNREAD:
+		w_member(&w, rel, c->image);
+		w_f(&w,
+		    ", the full image: in %s mode the modem's build cannot be read, so no "
+		    "differential image is chosen",
+		    sqns_mode_name(p->mode));
+		break;
+	case SQNS_CHOSE_SWITCH:
+		w_member(&w, rel, c->image);
+		w_f(&w,
+		    ", the full image: the modem runs %s firmware and this release is %s, a "
+		    "switch of channel",
+		    sqns_channel_name(p->channel), sqns_channel_name(p->target.channel));
+		break;
+	case SQNS_CHOSE_DIFF_ONLY:
+		w_member(&w, rel, c->image);
+		if (p->running_build)
+			w_f(&w, ", the release's only image (the modem runs %u)", p->running_build);
+		else
+			w_f(&w,
+			    ", the release's only image: in %s mode the modem's build cannot be "
+			    "read, so the modem checks the image's base itself",
+			    sqns_mode_name(p->mode));
+		break;
+	case SQNS_CHOSE_PARTS:
+		w_puts(&w,
+		       "both parts of the two-part release in one run, no power cycle between: ");
+		w_member(&w, rel, c->image);
+		w_puts(&w, ", then ");
+		w_member(&w, rel, c->part2);
+		break;
+	case SQNS_CHOSE_NONE:
+		break;
+	}
+	w_method(&w, p, rel);
+	w_puts(&w, "\n");
+	return w_done(&w);
+}
+
+/* What a refused member is, for the release's line. */
+static const char *member_kind(enum sqns_refusal why)
+{
+	switch (why) {
+	case SQNS_REFUSE_FIRMWARE_IS_ELF:
+		return "an ELF file";
+	case SQNS_REFUSE_FIRMWARE_IS_ZIP:
+		return "a zip archive";
+	case SQNS_REFUSE_FIRMWARE_IS_COMPRESSED:
+		return "a compressed file";
+	case SQNS_REFUSE_FIRMWARE_IS_TAR:
+		return "a tar archive";
+	case SQNS_REFUSE_FIRMWARE_IS_HTML:
+		return "an HTML page";
+	case SQNS_REFUSE_FIRMWARE_IS_TEXT:
+		return "a text file";
+	case SQNS_REFUSE_FIRMWARE_IS_BOOTROM:
+		return "the boot ROM";
+	default:
+		return "something else";
+	}
+}
+
+static const char *member_name(const struct sqns_release *rel, int i)
+{
+	const struct sqns_member *m = member_at(rel, i);
+	return m ? m->name : "?";
+}
+
+int sqns_words_release_problem(const struct sqns_release_summary *sum,
+			       const struct sqns_release *rel, const char *release_name, char *buf,
+			       size_t len)
+{
+	struct wbuf w;
+	w_init(&w, buf, len);
+	const char *r = base_name(release_name);
+	const char *one = member_name(rel, sum->member), *other = member_name(rel, sum->other);
+	struct sqns_image_info a, b;
+	switch (sum->problem) {
+	case SQNS_RELEASE_OK:
+		break;
+	case SQNS_RELEASE_EMPTY:
+		w_f(&w,
+		    "'%s' holds no firmware image (.dup)%s: it is not a modem firmware release; "
+		    "download the release (such as CATM1-41065.zip) again\n",
+		    r, rel && rel->count ? "" : ", nothing at all");
+		break;
+	case SQNS_RELEASE_NO_BUILD:
+		w_f(&w,
+		    "'%s' holds '%s', whose name gives no build, so the release cannot be sorted "
+		    "out: give the files themselves (run FIRMWARE.dup [updater.elf])\n",
+		    r, one);
+		break;
+	case SQNS_RELEASE_TWO_RELEASES:
+		sqns_parse_image_name(one, &a);
+		sqns_parse_image_name(other, &b);
+		if (a.build != b.build || a.channel == b.channel)
+			w_f(&w,
+			    "'%s' holds more than one release: '%s' (build %u) and '%s' (build %u)",
+			    r, other, b.build, one, a.build);
+		else
+			w_f(&w, "'%s' holds more than one release: '%s' (%s) and '%s' (%s)", r,
+			    other, sqns_channel_name(b.channel), one, sqns_channel_name(a.channel));
+		w_puts(&w, ": keep one release per archive or folder, or give the .dup you mean\n");
+		break;
+	case SQNS_RELEASE_TWO_UPDATERS:
+		w_f(&w,
+		    "'%s' holds updater.elf twice ('%s' and '%s'): keep one release per archive "
+		    "or folder, or give the files themselves\n",
+		    r, other, one);
+		break;
+	case SQNS_RELEASE_PART_MISSING:
+		sqns_parse_image_name(one, &a);
+		w_f(&w,
+		    "'%s' holds part %u of the two-part release %u ('%s') without part %u: both "
+		    "go in one run; download the release again\n",
+		    r, a.part, a.build, one, a.part == 1 ? 2u : 1u);
+		break;
+	case SQNS_RELEASE_NOT_FIRMWARE:
+		w_f(&w,
+		    "'%s' holds '%s', which is %s, not a firmware image: the release is damaged "
+		    "or not Pycom's; download it again\n",
+		    r, one, member_kind(sum->refusal));
+		break;
+	case SQNS_RELEASE_UPDATER_NOT_ELF:
+		w_f(&w,
+		    "'%s' holds '%s', which is not an ELF file, so it is not updater.elf: the "
+		    "release is damaged or not Pycom's; download it again\n",
+		    r, one);
+		break;
+	case SQNS_RELEASE_UNREADABLE:
+		w_f(&w,
+		    "'%s' is damaged: '%s' cannot be read from it; download the release again\n", r,
+		    one);
+		break;
+	}
 	return w_done(&w);
 }
 

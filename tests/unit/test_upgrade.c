@@ -1028,6 +1028,95 @@ static void test_bootrom_without_magic_refused(void **state)
 	assert_int_equal(f->fp->wlen, 0);
 }
 
+/* ---- a release (opts->release): checked, then chosen after one reading of the versions ---- */
+
+struct rel_fix {
+	struct sqns_member members[3];
+	struct sqns_image images[3];
+	struct mem_image mi[3];
+	uint8_t elf[256];
+	struct sqns_release rel;
+};
+
+static int rel_open(void *ctx, size_t index, struct sqns_image *img)
+{
+	struct rel_fix *r = ctx;
+	*img = r->images[index];
+	return SQNS_OK;
+}
+
+/* CATM1-39529.zip's three files, all made of the fixture's data but updater.elf. */
+static void release_of(struct fix *f, struct rel_fix *r, bool elf)
+{
+	static const char *const names[3] = {"CATM1-39529.dup", "upgdiff_38638-to-39529.dup",
+					     "updater.elf"};
+	memset(r, 0, sizeof *r);
+	memcpy(r->elf,
+	       "\x7f"
+	       "ELF",
+	       elf ? 4 : 0);
+	for (size_t i = 0; i < 3; i++) {
+		mem_image_init(&r->images[i], &r->mi[i], i == 2 ? r->elf : f->data,
+			       i == 2 ? sizeof r->elf : IMG_SIZE);
+		r->images[i].name = names[i];
+		r->members[i] = (struct sqns_member){names[i], r->images[i].size};
+	}
+	r->rel = (struct sqns_release){r->members, 3, rel_open, r};
+	f->opts.image = NULL;
+	f->opts.release = &r->rel;
+}
+
+static void test_release_dry_run_chooses_the_diff(void **state)
+{
+	struct fix *f = *state;
+	struct rel_fix r;
+	release_of(f, &r, true);
+	f->opts.dry_run = true;
+	script_detect_application(f); /* one showver: the choice reuses it */
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_OK);
+	const struct sqns_plan *p = &f->ctx.res.plan;
+	assert_true(p->from_release);
+	assert_int_equal(p->choice.why, SQNS_CHOSE_DIFF);
+	assert_int_equal(p->choice.image, 1);
+	assert_true(p->target.differential);
+	assert_int_equal(p->target.from, 38638);
+	assert_false(p->updater_step);
+	assert_int_equal(f->ctx.res.release.full, 0);
+	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_UNTOUCHED);
+}
+
+static void test_release_refused_before_anything_is_sent(void **state)
+{
+	struct fix *f = *state;
+	struct rel_fix r;
+	release_of(f, &r, false); /* an updater.elf that is not ELF */
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_REFUSED);
+	assert_int_equal(f->ctx.res.refusal, SQNS_REFUSE_RELEASE);
+	assert_int_equal(f->ctx.res.release.problem, SQNS_RELEASE_UPDATER_NOT_ELF);
+	assert_int_equal(f->ctx.res.release.member, 2);
+	assert_int_equal(f->fp->wlen, 0);
+	/* A release and a firmware image at once is the caller's mistake. */
+	release_of(f, &r, true);
+	f->opts.image = &f->img;
+	assert_int_equal(sqns_upgrade(&f->ctx, &f->opts, NULL, 0), SQNS_ERR_ARG);
+	assert_int_equal(f->fp->wlen, 0);
+}
+
+/* Found in upgrade mode: the full image goes, resumed, with no updater.elf. */
+static void test_release_resumed_with_the_full_image(void **state)
+{
+	struct fix *f = *state;
+	struct rel_fix r;
+	release_of(f, &r, true);
+	script_resume_to_versions(f, 38638);
+	int err = sqns_upgrade(&f->ctx, &f->opts, f->showver, sizeof f->showver);
+	assert_int_equal(err, SQNS_OK);
+	assert_int_equal(f->ctx.res.plan.choice.why, SQNS_CHOSE_FULL_UNREAD);
+	assert_int_equal(f->ctx.res.plan.choice.image, 0);
+	assert_true(f->ctx.res.plan.resume);
+	assert_int_equal(f->ctx.res.stage, SQNS_STAGE_DONE);
+}
+
 #define T1(fn) cmocka_unit_test_setup_teardown(fn, setup1, teardown)
 #define T7(fn) cmocka_unit_test_setup_teardown(fn, setup7, teardown)
 
@@ -1162,6 +1251,9 @@ int main(void)
 	    T7(test_fast_link_that_does_not_carry_falls_back),
 	    T7(test_fast_link_refused_by_the_modem),
 	    T7(test_bad_arguments),
+	    T7(test_release_dry_run_chooses_the_diff),
+	    T7(test_release_refused_before_anything_is_sent),
+	    T7(test_release_resumed_with_the_full_image),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
