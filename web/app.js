@@ -682,8 +682,13 @@
 		const flags = engine._sqnsweb_event_flags();
 		if (ev.type === K.ev.PHASE && ev.phase !== K.phase.RESETTING)
 			endDots();
-		if (ev.type === K.ev.PHASE && ev.phase === K.phase.PLAN)
+		if (ev.type === K.ev.PHASE && ev.phase === K.phase.PLAN) {
 			view.planReady = true;
+			/* From a release, the upgrade's transcript names the member chosen (a dry
+			 * run's plan box does); through a board's mirror no dry run showed it. */
+			if (!view.dryRun)
+				sayWords(engine._sqnsweb_words_choice());
+		}
 		if (ev.type === K.ev.RETRY) {
 			sayWords(engine._sqnsweb_event_words(), false, "retry");
 			return;
@@ -834,6 +839,7 @@
 
 	async function runCore(dryRun, opts) {
 		view = newView();
+		view.dryRun = !!dryRun;
 		abort = false;
 		/* The core starts every run at the application rate, as a newly opened port is. */
 		if (link.baud !== opts.baud && (await link.setRate(opts.baud)) !== 0)

@@ -7,6 +7,7 @@
  *   cd tests/web && node --test release.test.mjs     (ctest -L web: web.release)
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -82,6 +83,7 @@ describe("the page with a release archive, in headless Chromium against sqnsim",
 			const r = await L.confirmUpgrade(page);
 			assert.equal(r.kind, "ok", r.transcript);
 			assert.match(r.result, /Verified: modem now runs build 39529/);
+			assert.match(r.transcript, /From CATM1-39529\.zip, the modem runs 38638: upgdiff_38638-to-39529\.dup/);
 			const img = sim.events("image");
 			assert.equal(img.length, 1, "one image: the differential one");
 			assert.equal(img[0].complete, true);
@@ -113,6 +115,27 @@ describe("the page with a release archive, in headless Chromium against sqnsim",
 					 [[30000, sha256(upd), true], [600000, sha256(full), true]],
 					 "updater.elf, then the full image, as the archive holds them");
 			assert.equal(lastUpgrade(sim).result, "success");
+			assert.equal(lastUpgrade(sim).build, 39529);
+		});
+	});
+
+	test("through a Pycom board's mirror: uart(), then the differential image the core chose there", async (t) => {
+		const help = spawnSync(L.SQNSIM, ["--help"], { encoding: "utf8" });
+		if (!/--board/.test((help.stdout || "") + (help.stderr || "")))
+			return t.skip("sqnsim has no --board (no simulated MicroPython REPL)");
+		await withModem([...L.FAST, ...L.UPGRADED_ONCE, "--board"], async ({ sim, page }) => {
+			const { zip, diff } = release(sim, "deflated");
+			await page.check("#board");
+			await L.planUpgrade(page, { firmware: zip });
+			const plan = await text(page, "plan-text");
+			assert.match(plan, /on the board: import sqnsupgrade; sqnsupgrade\.uart\(\)/);
+			assert.match(plan, /the upgrade as against a bare modem/);
+			const r = await L.confirmUpgrade(page);
+			assert.equal(r.kind, "ok", r.transcript);
+			assert.match(r.transcript, /The board is in mirror mode/);
+			assert.match(r.transcript, /From CATM1-39529\.zip, the modem runs 38638: upgdiff_38638-to-39529\.dup, 50 KB, instead of CATM1-39529\.dup, 600 KB/);
+			const img = sim.events("image");
+			assert.deepEqual(img.map((e) => [e.bytes, e.sha256, e.complete]), [[50000, sha256(diff), true]]);
 			assert.equal(lastUpgrade(sim).build, 39529);
 		});
 	});
