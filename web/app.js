@@ -934,6 +934,20 @@
 				logLine("[page] " + $("plan-text").textContent.replace(/\n/g, "\n[page] "));
 				$("confirm").hidden = false;
 				planned = { files, opts };
+			} else {
+				/*
+				 * Nothing to plan: the modem already runs the build (the words
+				 * said so). From a release, the plan box says what was chosen:
+				 * nothing; a factory boot ROM still to replace is the warning.
+				 */
+				const choice = engine.UTF8ToString(engine._sqnsweb_words_choice()).replace(/\n$/, "");
+				if (choice) {
+					$("plan-text").textContent = choice;
+					$("plan-text").hidden = false;
+				}
+				const w = bootromPending();
+				showResult(w ? "warning" : "ok", w || "Nothing to do: the modem already runs this build.");
+				await closeLink();
 			}
 		} finally {
 			running = false;

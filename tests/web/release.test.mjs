@@ -140,6 +140,33 @@ describe("the page with a release archive, in headless Chromium against sqnsim",
 		});
 	});
 
+	test("a modem that already runs the release's build: nothing to send", async () => {
+		await withModem([...L.FAST, ...L.UPGRADED_ONCE, "--build", "39529"], async ({ sim, page }) => {
+			const { zip } = release(sim, "deflated");
+			await L.planUpgrade(page, { firmware: zip });
+			const r = await L.waitResult(page);
+			assert.equal(await text(page, "plan-text"), "From CATM1-39529.zip, nothing to send: the modem already runs build 39529");
+			assert.equal(r.kind, "ok", r.transcript);
+			assert.equal(r.result, "Nothing to do: the modem already runs this build.");
+			assert.equal(await page.isHidden("#confirm"), true, "nothing to confirm");
+			assert.equal(sim.events("image").length, 0, "no image sent");
+			assert.equal(sim.events("mode").length, 0, "no reboot");
+		});
+	});
+
+	test("a boot ROM that is not one, with the archive: refused before the port opens", async () => {
+		await withModem([...L.FAST], async ({ sim, page, bridge }) => {
+			const { zip } = release(sim, "deflated");
+			const rom = path.join(sim.dir, "bootrom.bin");
+			fs.writeFileSync(rom, Buffer.alloc(5000, 0x41));
+			await L.planUpgrade(page, { firmware: zip, bootrom: rom });
+			const r = await L.waitResult(page);
+			assert.equal(r.kind, "refused", r.transcript);
+			assert.match(r.transcript, /Refused: .*bootrom\.bin/);
+			assert.ok(!bridge.notes().some((l) => l.startsWith("bridge: open")), "the port was never opened");
+		});
+	});
+
 	test("a damaged archive is refused before the port opens", async () => {
 		await withModem([...L.FAST, ...L.UPGRADED_ONCE], async ({ sim, page, bridge }) => {
 			const { zip } = release(sim, "deflated");
