@@ -977,10 +977,18 @@
 				return;
 			const r = await runCore(0, opts);
 			if (r === K.err.REFUSED) {
-				if (result().refusal === K.refuse.RELEASE)
+				const why = result().refusal;
+				if (why === K.refuse.RELEASE)
 					releaseRefusal(true);
 				else
-					refusal(result().refusal, true);
+					refusal(why, true);
+				/* The board's method was chosen before the modem could be seen: uart(). */
+				if (opts.board && files.release &&
+				    (why === K.refuse.BOOTROM_MISSING || why === K.refuse.FACTORY_BOOTROM))
+					sayErr("Through the Pycom board, the board can replace the factory boot ROM " +
+					       "itself: give the archive's .dup and updater.elf instead of the archive " +
+					       "(the page then runs " + engine.UTF8ToString(
+						       engine._sqnsweb_board_call(K.method.RECOVERY)) + " on the board).");
 			} else if (r !== K.err.OK) {
 				explainFailure(r);
 			} else if (result().stage !== K.stage.DONE) {

@@ -140,6 +140,22 @@ describe("the page with a release archive, in headless Chromium against sqnsim",
 		});
 	});
 
+	test("through a board, a factory boot ROM and the archive: refused, nothing changed, uart(True) named", async (t) => {
+		const help = spawnSync(L.SQNSIM, ["--help"], { encoding: "utf8" });
+		if (!/--board/.test((help.stdout || "") + (help.stderr || "")))
+			return t.skip("sqnsim has no --board (no simulated MicroPython REPL)");
+		await withModem([...L.FAST, "--board"], async ({ sim, page }) => {
+			const { zip } = release(sim, "deflated");
+			await page.check("#board");
+			await L.planUpgrade(page, { firmware: zip });
+			const r = await L.confirmUpgrade(page);
+			assert.equal(r.kind, "refused", r.transcript);
+			assert.match(r.transcript, /Refused: the modem still has its factory boot ROM \(Bootloader0 33080\)/);
+			assert.match(r.transcript, /give the archive's \.dup and updater\.elf instead of the archive \(the page then runs sqnsupgrade\.uart\(True\) on the board\)/);
+			assert.equal(sim.events("image").length, 0, "no image sent");
+		});
+	});
+
 	test("a modem that already runs the release's build: nothing to send", async () => {
 		await withModem([...L.FAST, ...L.UPGRADED_ONCE, "--build", "39529"], async ({ sim, page }) => {
 			const { zip } = release(sim, "deflated");
