@@ -6,6 +6,8 @@ temporary folder (not installed), does what it says:
   man pages, the bash completion, the Python module in /usr/lib/python3/dist-packages, the
   copyright and changelog.Debian.gz;
 - its sqnsupgrade upgrades its sqnsim 38638 -> 39529 end to end (exit 0, the verified line);
+- examples/upgrade.c builds against its headers and sqnsupgrade.pc and upgrades its sqnsim
+  with its libsqnsupgrade.so.0;
 - its Python module, imported from the unpacked folder, loads the unpacked library by itself
   (no SQNSUPGRADE_LIB, no LD_LIBRARY_PATH) and runs info() and a dry run against its sqnsim.
 
@@ -135,6 +137,28 @@ class DebTest(unittest.TestCase):
         self.assertTrue(r.out.endswith("Verified: modem now runs build 39529\n"), r)
         self.assertEqual(sim.events("boot")[-1]["build"], 39529)
         self.assertEqual([u["result"] for u in sim.events("upgrade")], ["success"])
+
+    def test_a_program_builds_against_the_unpacked_library(self):
+        # examples/upgrade.c through the unpacked sqnsupgrade.pc (relocatable: its prefix is
+        # found from its own folder), run with the unpacked libsqnsupgrade.so.0.
+        libdir = self.path("usr/lib/" + MULTIARCH)
+        env = dict(os.environ, PKG_CONFIG_PATH=libdir + "/pkgconfig", PKG_CONFIG_LIBDIR="")
+        flags = subprocess.run(["pkg-config", "--cflags", "--libs", "sqnsupgrade"], env=env,
+                               capture_output=True, text=True, check=True).stdout.split()
+        paths = {f[:2]: os.path.realpath(f[2:]) for f in flags if f[:2] in ("-L", "-I")}
+        self.assertEqual(paths, {"-L": os.path.realpath(libdir),
+                                 "-I": os.path.realpath(self.path("usr/include"))})
+        prog = os.path.join(self.workdir, "upgrade")
+        subprocess.run([os.environ.get("CC", "cc"), "-std=c11", "-Wall", "-Werror", "-o", prog,
+                        os.path.join(TOP, "examples", "upgrade.c")] + flags, check=True)
+        sim = self.sim("--build", "38638")
+        image = sim.mkimage("CATM1-39529.dup", build=39529, size=20000)
+        p = subprocess.run([prog, sim.link, image], capture_output=True, text=True,
+                           env=dict(os.environ, LD_LIBRARY_PATH=libdir),
+                           timeout=harness.HANG_GUARD)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("success: the new firmware is applied", p.stdout)
+        self.assertEqual(sim.events("boot")[-1]["build"], 39529)
 
     def test_the_python_module_loads_the_unpacked_library(self):
         sim = self.sim("--build", "38638")
