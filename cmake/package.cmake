@@ -44,7 +44,6 @@ set(CPACK_DEBIAN_PACKAGE_RELEASE ${SQNS_DEB_RELEASE})
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT) # sqnsupgrade_VERSION-REVISION_ARCH.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://docs.pycom.io/updatefirmware/ltemodem/")
 # Depends from the ELF files (dpkg-shlibdeps, from dpkg-dev): libc6 and zlib1g today.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # The shlibs file for libsqnsupgrade.so.0, and the ldconfig trigger that comes with it.
