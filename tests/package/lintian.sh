@@ -9,8 +9,9 @@ shopt -s nullglob
 debs=("$dist"/sqnsupgrade_"$version"-*_*.deb)
 [ ${#debs[@]} -eq 1 ] || { echo "FAIL: expected one $dist/sqnsupgrade_$version-*.deb (make package), found ${#debs[@]}" >&2; exit 1; }
 command -v lintian >/dev/null || { echo "FAIL: no lintian (bash scripts/deps.sh installs it)" >&2; exit 1; }
-# --pedantic --display-info: every tag, down to the pedantic and informational ones; the overrides (packaging/debian/
-# lintian-overrides, shipped in the .deb) are applied and shown as O: lines.
+# --pedantic --display-info: every tag, down to the pedantic and informational ones; the
+# overrides (packaging/debian/lintian-overrides, shipped in the .deb) are applied and shown as
+# O: lines.
 # Lintian's own status is not the verdict (it changes between versions with --fail-on): the
 # E: lines are. Its "running with root privileges" notice goes to stderr.
 out=$(lintian --pedantic --display-info --show-overrides "${debs[0]}" 2>&1) || true
