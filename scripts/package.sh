@@ -54,7 +54,8 @@ if [ -f $exe ] && [ -f $dll ]; then
         $(for f in python/sqnsupgrade/*.py; do echo "sqnsupgrade/${f##*/}=$f"; done)
     echo "make package: $dist/$zip_name.zip"
 else
-    echo "make package: no $exe and $dll (make windows, or make package WINDOWS=1): Windows zip skipped"
+    echo "make package: no $exe and $dll (make windows, or make package WINDOWS=1):" \
+        "Windows zip skipped"
 fi
 
 # ---- the web page ----

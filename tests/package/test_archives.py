@@ -58,7 +58,8 @@ class ZipScriptTest(unittest.TestCase):
             self.make(t, os.path.join(t, "2.zip"))
             self.assertEqual(read(os.path.join(t, "1.zip")), read(os.path.join(t, "2.zip")))
             with zipfile.ZipFile(os.path.join(t, "1.zip")) as z:
-                self.assertEqual(z.namelist(), ["top-1/a.exe", "top-1/sub/b.py", "top-1/README.txt"])
+                self.assertEqual(z.namelist(),
+                                 ["top-1/a.exe", "top-1/sub/b.py", "top-1/README.txt"])
                 self.assertEqual(z.read("top-1/a.exe"), b"MZ\x00\x01")
                 self.assertEqual(z.read("top-1/sub/b.py"), b"x = 1\n")
                 self.assertEqual(z.read("top-1/README.txt"), b"one\r\ntwo\r\n")
