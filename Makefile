@@ -10,13 +10,18 @@
 #   make bench                  the benchmark table (Release build, paced simulator)
 #   make fuzz                   libFuzzer harnesses, FUZZ_SECONDS each (default 600)
 #   make web                    the web page (the core in WebAssembly) into web/dist (V=1: verbose)
+#   make package                the packages a user downloads, into dist/ (scripts/package.sh):
+#                               the Debian .deb (CPack, built in build-package/), the Windows zip
+#                               (from build-windows/, skipped when not built; WINDOWS=1 runs
+#                               make windows first) and the web page's tarball (from web/dist,
+#                               skipped when make web has not run)
 BUILD ?= build
 BUILD_TYPE ?= Release
 PREFIX ?= /usr/local
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all test install uninstall demo bench fuzz web
+.PHONY: all test install uninstall demo bench fuzz web package
 
 all:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
@@ -40,6 +45,10 @@ bench:
 
 fuzz:
 	bash scripts/fuzz.sh
+
+# The packages (scripts/package.sh): dist/ (gitignored).
+package:
+	WINDOWS="$(WINDOWS)" bash scripts/package.sh
 
 # The web page: emscripten (Debian's) builds web/ into web/dist; serve it with
 #   python3 -m http.server 8000 --bind 127.0.0.1 --directory web/dist

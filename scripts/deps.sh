@@ -15,6 +15,9 @@ RUN_PACKAGES=(build-essential cmake pkg-config zlib1g-dev libzip-dev python3)
 # the cross build for the Cortex-M4 and QEMU to run it, clang for libFuzzer.
 TEST_PACKAGES=(libcmocka-dev clang-format socat tmux time valgrind groff-base
     gcc-arm-none-eabi libnewlib-arm-none-eabi clang libclang-rt-dev qemu-system-arm)
+# make package and its tests (scripts/package.sh, tests/package): dpkg-shlibdeps and
+# dpkg-architecture (dpkg-dev), lintian. The zip is Python's zipfile: no zip needed.
+TEST_PACKAGES+=(dpkg-dev lintian)
 
 if [ "${1:-}" = "--only" ]; then # --only PKG...: exactly these (scripts/web-deps.sh)
     shift

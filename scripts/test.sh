@@ -3,7 +3,8 @@
 # Every test: unit (cmocka) and integration (CLI against sqnsim), in a normal
 # build and again under AddressSanitizer + UndefinedBehaviorSanitizer.
 # Its build folders are its own: build-test/ (Debug, every test), build-asan/,
-# build-web/ and build-wasm/ (make web); make and make install keep build/.
+# build-web/ and build-wasm/ (make web), build-package/ (make package) and
+# build-package-test/; make and make install keep build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -45,3 +46,14 @@ cmake -S . -B build-web -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_WEB_TEST
 cmake --build build-web -j"$jobs" --target sqnsim sqnsupgrade
 (cd build-web && ctest --output-on-failure -L web)
 echo "web screenshots and logs: build-web/web-artifacts"
+
+# The packages a user downloads (make package: dist/), then their tests: the .deb unpacked
+# upgrading sqnsim, lintian on it, the Windows zip and the web page's tarball (ctest -L package;
+# the zip's test is skipped when make windows has not run). After the web stage: web/dist is
+# built, so the tarball is made and tested.
+echo "== packages: make package, then ctest -L package"
+make package
+cmake -S . -B build-package-test -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON \
+    -DSQNS_PACKAGE_TESTS=ON >/dev/null
+(cd build-package-test && ctest --output-on-failure -L package)
+ls -l dist

@@ -377,16 +377,119 @@
 		return bytes;
 	}
 
-	/* The files chosen now: [firmware, updater, bootrom] Sources or null. */
+	/*
+	 * Pycom's release archive (CATM1-39529.zip), read by zip.js: the core gets
+	 * its members' names and sizes, opens the ones it checks or chooses
+	 * (Module.openMember), and reads them through readImage as it reads the
+	 * files. A member is inflated into memory when first opened, its CRC-32
+	 * checked, and kept for the runs that follow; nothing is unpacked to disk.
+	 */
+	const MEMBERS_MAX = 256; /* web/src/sqnsweb.c */
+
+	class Release {
+		constructor(file, zip) {
+			this.name = file.name;
+			this.zip = zip;
+			this.entries = zip.entries.filter((e) => !e.dir);
+			this.data = new Map(); /* index: the member's bytes */
+			this.errors = new Map(); /* index: why it could not be read (zip.js's words) */
+		}
+
+		async open(i) {
+			if (this.data.has(i))
+				return 0;
+			try {
+				this.data.set(i, await this.zip.read(this.entries[i]));
+				return 0;
+			} catch (e) {
+				this.errors.set(i, e && e.message ? e.message : String(e));
+				logLine("[page] " + this.entries[i].name + ": " + this.errors.get(i));
+				return -1;
+			}
+		}
+
+		source(i) {
+			const bytes = this.data.get(i);
+			return bytes ? { read: async (offset, len) => bytes.subarray(offset, offset + len) } : null;
+		}
+	}
+
+	/* A zip archive, by its first bytes ("PK\3\4", or "PK\5\6" for an empty one), whatever its name. */
+	async function isZip(file) {
+		const head = new Uint8Array(await file.slice(0, 4).arrayBuffer());
+		return head.length === 4 && head[0] === 0x50 && head[1] === 0x4b &&
+		       ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6));
+	}
+
+	/*
+	 * The files chosen now: [firmware, updater, bootrom] Sources or null; with a
+	 * release archive in the firmware field, files.archive is its File and
+	 * files[0] null.
+	 */
 	async function loadFiles() {
 		const fw = $("firmware").files[0];
 		const upd = $("updater").files[0];
 		const rom = $("bootrom").files[0];
-		return [
-			fw ? new Source(fw.name, fw) : null,
+		const archive = fw && (await isZip(fw)) ? fw : null;
+		const files = [
+			fw && !archive ? new Source(fw.name, fw) : null,
 			upd ? new Source(upd.name, upd) : null,
 			rom ? new Source(rom.name, null, await bootromBytes(rom)) : null,
 		];
+		files.archive = archive;
+		files.release = null;
+		return files;
+	}
+
+	/*
+	 * The archive's table of contents (zip.js): files.release, or false after
+	 * saying why the archive cannot be used (before the port opens).
+	 */
+	async function openRelease(files) {
+		const name = files.archive.name;
+		let zip;
+		try {
+			zip = await SqnsZip.open(files.archive);
+		} catch (e) {
+			if (!(e instanceof SqnsZip.ZipError))
+				throw e;
+			if (e.reason === "unsupported")
+				sayErr("Refused: '" + name + "' is a zip archive the page cannot read: " + e.message +
+				       ". Unpack it and give its firmware .dup (and updater.elf) instead.");
+			else
+				sayErr("Refused: '" + name + "' is a zip archive, but a damaged one: " + e.message +
+				       ". Download it again.");
+			showResult("refused", "Refused before anything was sent: see the messages above.");
+			return false;
+		}
+		const release = new Release(files.archive, zip);
+		if (release.entries.length > MEMBERS_MAX) {
+			sayErr("Refused: '" + name + "' holds " + release.entries.length + " files, more than a " +
+			       "modem firmware release (the page reads " + MEMBERS_MAX + "): it is not Pycom's " +
+			       "release archive. Give its firmware .dup (and updater.elf) instead.");
+			showResult("refused", "Refused before anything was sent: see the messages above.");
+			return false;
+		}
+		if (files[1]) {
+			sayErr("Refused: '" + name + "' is a release archive, which brings its own updater.elf: " +
+			       "clear the updater.elf field, or give the firmware .dup instead of the archive.");
+			showResult("refused", "Refused before anything was sent: see the messages above.");
+			return false;
+		}
+		files.release = release;
+		return true;
+	}
+
+	/* A release the core refused (sqns_release_check): its words, and zip.js's for a member it could not read. */
+	function releaseRefusal(fromRun) {
+		const text = engine.UTF8ToString(engine._sqnsweb_words_release_problem(fromRun ? 1 : 0))
+			.replace(/\n$/, "");
+		sayErr("Refused: " + text);
+		const r = engine.files && engine.files.release;
+		if (r)
+			for (const [i, why] of r.errors)
+				sayErr("  " + r.entries[i].name + ": " + why);
+		showResult("refused", "Refused before anything was sent: see the messages above.");
 	}
 
 	/* ---- words: src/cli/output.c ---- */
@@ -579,8 +682,13 @@
 		const flags = engine._sqnsweb_event_flags();
 		if (ev.type === K.ev.PHASE && ev.phase !== K.phase.RESETTING)
 			endDots();
-		if (ev.type === K.ev.PHASE && ev.phase === K.phase.PLAN)
+		if (ev.type === K.ev.PHASE && ev.phase === K.phase.PLAN) {
 			view.planReady = true;
+			/* From a release, the upgrade's transcript names the member chosen (a dry
+			 * run's plan box does); through a board's mirror no dry run showed it. */
+			if (!view.dryRun)
+				sayWords(engine._sqnsweb_words_choice());
+		}
 		if (ev.type === K.ev.RETRY) {
 			sayWords(engine._sqnsweb_event_words(), false, "retry");
 			return;
@@ -719,11 +827,19 @@
 	function setFiles(files) {
 		files.forEach((f, i) => engine.ccall("sqnsweb_set_image", null, ["number", "string", "number"],
 						     [i, f ? f.name : "", f ? f.size : 0]));
+		const rel = files.release;
+		engine.ccall("sqnsweb_set_release", "number", ["string", "number"],
+			     [rel ? rel.name : "", rel ? rel.entries.length : 0]);
+		if (rel) {
+			for (const e of rel.entries)
+				engine.ccall("sqnsweb_add_member", "number", ["string", "number"], [e.name, e.size]);
+		}
 		engine.files = files;
 	}
 
 	async function runCore(dryRun, opts) {
 		view = newView();
+		view.dryRun = !!dryRun;
 		abort = false;
 		/* The core starts every run at the application rate, as a newly opened port is. */
 		if (link.baud !== opts.baud && (await link.setRate(opts.baud)) !== 0)
@@ -759,14 +875,17 @@
 		try {
 			const opts = options();
 			const files = await loadFiles();
+			if (files.archive && !(await openRelease(files)))
+				return;
 			setFiles(files);
 			/* Every check the files allow, before the port is even opened (cmd_run). */
 			const c = await engine.ccall("sqnsweb_check", "number", ["number", "number"],
 						      [opts.fff, opts.force], { async: true });
 			if (c === K.err.REFUSED) {
-				const info = JSON.parse(engine.ccall("sqnsweb_parse_name", "string", ["string"],
-								     [files[0].name]));
-				refusal(engine._sqnsweb_file_refusal(), false);
+				if (engine._sqnsweb_file_refusal() === K.refuse.RELEASE)
+					releaseRefusal(false);
+				else
+					refusal(engine._sqnsweb_file_refusal(), false);
 				return;
 			}
 			if (c !== K.err.OK) {
@@ -790,7 +909,10 @@
 				return;
 			const r = await runCore(1, opts);
 			if (r === K.err.REFUSED) {
-				refusal(result().refusal, true);
+				if (result().refusal === K.refuse.RELEASE)
+					releaseRefusal(true);
+				else
+					refusal(result().refusal, true);
 				await closeLink();
 				return;
 			}
@@ -804,12 +926,28 @@
 			 * recovery mode too, whose stage is RECOVERY rather than UNTOUCHED.
 			 */
 			if (view.planReady) {
-				$("plan-text").textContent = engine.UTF8ToString(engine._sqnsweb_words_plan())
+				/* From a release: the member chosen and why, then the plan. */
+				const choice = engine.UTF8ToString(engine._sqnsweb_words_choice());
+				$("plan-text").textContent = (choice + engine.UTF8ToString(engine._sqnsweb_words_plan()))
 					.replace(/\n$/, "");
 				$("plan-text").hidden = false;
 				logLine("[page] " + $("plan-text").textContent.replace(/\n/g, "\n[page] "));
 				$("confirm").hidden = false;
 				planned = { files, opts };
+			} else {
+				/*
+				 * Nothing to plan: the modem already runs the build (the words
+				 * said so). From a release, the plan box says what was chosen:
+				 * nothing; a factory boot ROM still to replace is the warning.
+				 */
+				const choice = engine.UTF8ToString(engine._sqnsweb_words_choice()).replace(/\n$/, "");
+				if (choice) {
+					$("plan-text").textContent = choice;
+					$("plan-text").hidden = false;
+				}
+				const w = bootromPending();
+				showResult(w ? "warning" : "ok", w || "Nothing to do: the modem already runs this build.");
+				await closeLink();
 			}
 		} finally {
 			running = false;
@@ -839,7 +977,18 @@
 				return;
 			const r = await runCore(0, opts);
 			if (r === K.err.REFUSED) {
-				refusal(result().refusal, true);
+				const why = result().refusal;
+				if (why === K.refuse.RELEASE)
+					releaseRefusal(true);
+				else
+					refusal(why, true);
+				/* The board's method was chosen before the modem could be seen: uart(). */
+				if (opts.board && files.release &&
+				    (why === K.refuse.BOOTROM_MISSING || why === K.refuse.FACTORY_BOOTROM))
+					sayErr("Through the Pycom board, the board can replace the factory boot ROM " +
+					       "itself: give the archive's .dup and updater.elf instead of the archive " +
+					       "(the page then runs " + engine.UTF8ToString(
+						       engine._sqnsweb_board_call(K.method.RECOVERY)) + " on the board).");
 			} else if (r !== K.err.OK) {
 				explainFailure(r);
 			} else if (result().stage !== K.stage.DONE) {
@@ -918,8 +1067,14 @@
 			/* The lines uart() prints on the board, as they come. */
 			onBoardEvent: (ev) => say(ev.text),
 			shouldAbort: () => abort,
+			/* A release's member (web/src/sqnsweb.c): 0 once readable, < 0 if it cannot be read. */
+			openMember: async (index) => {
+				const r = engine.files && engine.files.release;
+				return r && index < r.entries.length ? r.open(index) : -1;
+			},
 			readImage: async (which, offset, len) => {
-				const f = engine.files && engine.files[which];
+				const r = engine.files && engine.files.release;
+				const f = which >= 3 ? r && r.source(which - 3) : engine.files && engine.files[which];
 				if (!f)
 					return null;
 				try {

@@ -1359,7 +1359,7 @@ int sqns_words_release_problem(const struct sqns_release_summary *sum,
 	case SQNS_RELEASE_NO_BUILD:
 		w_f(&w,
 		    "'%s' holds '%s', whose name gives no build, so the release cannot be sorted "
-		    "out: give the files themselves (run FIRMWARE.dup [updater.elf])\n",
+		    "out: give its .dup file (and updater.elf) instead of the release\n",
 		    r, one);
 		break;
 	case SQNS_RELEASE_TWO_RELEASES:

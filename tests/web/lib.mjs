@@ -76,6 +76,8 @@ function started(cmd, args, readyRe, what) {
 
 /* tmpdir(prefix), and cleaned(body) for a test that removes them when it passes (tmp.mjs). */
 export { cleaned, tmpdir } from "./tmp.mjs";
+/* makeZip(out, members, opts): an archive written by Python's zipfile (mkzip.mjs). */
+export { makeZip } from "./mkzip.mjs";
 
 /* sqnsim on a pty link in dir, with its event log and state file. */
 export class Sim {

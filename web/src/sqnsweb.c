@@ -25,6 +25,9 @@
 
 enum { IMG_FIRMWARE, IMG_UPDATER, IMG_BOOTROM, IMG_COUNT };
 
+/* A release archive's members (web/zip.js read its table of contents): at most this many. */
+enum { MEMBERS_MAX = 256, MEMBER_NAMES = 32768 };
+
 /* JavaScript bodies: clang-format would break their operators. */
 // clang-format off
 EM_ASYNC_JS(int, js_read, (uint8_t * buf, size_t len, uint32_t timeout_ms), {
@@ -48,6 +51,11 @@ EM_ASYNC_JS(int, js_image_read, (int which, uint32_t offset, uint8_t *buf, size_
 		return -1;
 	HEAPU8.set(d, buf);
 	return 0;
+});
+
+/* Member `index` of the release made readable (inflated and checked by web/zip.js): 0 or < 0. */
+EM_ASYNC_JS(int, js_member_open, (uint32_t index), {
+	return await Module.openMember(index >>> 0);
 });
 
 EM_JS(void, js_event,
@@ -150,6 +158,16 @@ static struct {
 	char event_words[2048];	       /* the words of the event being delivered */
 	unsigned event_flags;	       /* ... and their SQNS_WORDS_* flags */
 	char text[16384];	       /* the last text of sqnsweb_words_* */
+	/* A release archive (the firmware field took a .zip): its members, read through
+	 * readImage as images IMG_COUNT + index. */
+	bool has_release;
+	bool ran_release; /* the last run was from the release (res.plan.choice says what) */
+	char release_name[256];
+	struct sqns_member members[MEMBERS_MAX];
+	char member_names[MEMBER_NAMES];
+	size_t names_used;
+	struct sqns_release rel;
+	struct sqns_release_summary summary; /* of sqnsweb_check */
 } web;
 
 /* ---- the words (src/words), for the page: it names its buttons ---- */
@@ -174,6 +192,10 @@ static struct sqns_words_files web_files(void)
 		f.bootrom = web.names[IMG_BOOTROM];
 		f.bootrom_size = web.img[IMG_BOOTROM].size;
 	}
+	if (web.has_release && web.ran_release)
+		sqns_words_files_from_release(&web.ctx, &web.rel, web.release_name, &f);
+	else if (web.has_release)
+		f.release = web.release_name;
 	return f;
 }
 
@@ -301,28 +323,133 @@ void sqnsweb_set_image(int which, const char *name, uint32_t size)
 	web.present[which] = size > 0;
 }
 
+/* ---- a release archive: its members, opened through web/zip.js ---- */
+
+static int member_open(void *ctx, size_t index, struct sqns_image *img)
+{
+	(void)ctx;
+	if (index >= web.rel.count || js_member_open((uint32_t)index) < 0)
+		return SQNS_ERR_IMAGE;
+	*img = (struct sqns_image){
+	    .name = web.members[index].name,
+	    .size = web.members[index].size,
+	    .read = image_read,
+	    .ctx = (void *)(intptr_t)(IMG_COUNT + (int)index),
+	};
+	return SQNS_OK;
+}
+
+/*
+ * The firmware field took a release archive: its name and how many members
+ * (0 and "" for none: the files are used as they are). SQNS_OK, or
+ * SQNS_ERR_ARG when it has more members than the page keeps.
+ */
+EMSCRIPTEN_KEEPALIVE
+int sqnsweb_set_release(const char *name, uint32_t count)
+{
+	web.has_release = false;
+	web.ran_release = false;
+	web.names_used = 0;
+	web.rel = (struct sqns_release){.members = web.members, .open = member_open};
+	if (!name || !*name)
+		return SQNS_OK;
+	if (count > MEMBERS_MAX)
+		return SQNS_ERR_ARG;
+	snprintf(web.release_name, sizeof web.release_name, "%s", name);
+	web.has_release = true;
+	return SQNS_OK;
+}
+
+/* Member i (in order, from 0) of the release: its name in the archive and its size unpacked. */
+EMSCRIPTEN_KEEPALIVE
+int sqnsweb_add_member(const char *name, uint32_t size)
+{
+	size_t n = strlen(name) + 1;
+	if (!web.has_release || web.rel.count >= MEMBERS_MAX ||
+	    n > sizeof web.member_names - web.names_used)
+		return SQNS_ERR_ARG;
+	char *at = web.member_names + web.names_used;
+	memcpy(at, name, n);
+	web.names_used += n;
+	web.members[web.rel.count++] = (struct sqns_member){.name = at, .size = size};
+	return SQNS_OK;
+}
+
 static struct sqns_upgrade_opts make_opts(int fff, int force, int dry_run)
 {
 	return (struct sqns_upgrade_opts){
-	    .image = web.present[IMG_FIRMWARE] ? &web.img[IMG_FIRMWARE] : NULL,
-	    .updater = web.present[IMG_UPDATER] ? &web.img[IMG_UPDATER] : NULL,
+	    .image = web.present[IMG_FIRMWARE] && !web.has_release ? &web.img[IMG_FIRMWARE] : NULL,
+	    .updater = web.present[IMG_UPDATER] && !web.has_release ? &web.img[IMG_UPDATER] : NULL,
 	    .bootrom = web.present[IMG_BOOTROM] ? &web.img[IMG_BOOTROM] : NULL,
 	    .fff = fff != 0,
 	    .force = force != 0,
 	    .dry_run = dry_run != 0,
+	    .release = web.has_release ? &web.rel : NULL,
 	};
 }
 
 /*
- * The checks the files alone allow (sqns_check_images), before the port is
- * opened: SQNS_OK, or a negative sqns_err with sqnsweb_file_refusal() set.
+ * A release's checks before the port is opened: sqns_release_check, then the
+ * boot ROM as sqns_check_images checks it (with one of the release's images,
+ * which the release check has already checked).
+ */
+static int check_release(struct sqns_upgrade_opts *opts)
+{
+	int r = sqns_release_check(&web.rel, &web.summary);
+	if (r == SQNS_ERR_REFUSED)
+		web.file_refusal = SQNS_REFUSE_RELEASE;
+	if (r != SQNS_OK || !opts->bootrom)
+		return r;
+	const struct sqns_release_summary *s = &web.summary;
+	int any = s->full >= 0 ? s->full : s->part1 >= 0 ? s->part1 : -1;
+	for (size_t i = 0; any < 0 && i < web.rel.count; i++) {
+		struct sqns_image_info info;
+		if (sqns_parse_image_name(web.members[i].name, &info) && info.differential)
+			any = (int)i;
+	}
+	struct sqns_image img;
+	if (any < 0 || member_open(NULL, (size_t)any, &img) != SQNS_OK)
+		return SQNS_ERR_IMAGE;
+	opts->image = &img;
+	opts->release = NULL;
+	return sqns_check_images(opts, &web.file_refusal);
+}
+
+/*
+ * The checks the files alone allow (sqns_check_images; for a release
+ * sqns_release_check too), before the port is opened: SQNS_OK, or a negative
+ * sqns_err with sqnsweb_file_refusal() set (SQNS_REFUSE_RELEASE:
+ * sqnsweb_words_release_problem() says why).
  */
 EMSCRIPTEN_KEEPALIVE
 int sqnsweb_check(int fff, int force)
 {
 	struct sqns_upgrade_opts opts = make_opts(fff, force, 0);
 	web.file_refusal = SQNS_REFUSE_NONE;
+	web.ran_release = false;
+	if (web.has_release)
+		return check_release(&opts);
 	return sqns_check_images(&opts, &web.file_refusal);
+}
+
+/* What sqnsweb_check (or, from a run, sqns_release_check) found wrong in the release. */
+EMSCRIPTEN_KEEPALIVE
+const char *sqnsweb_words_release_problem(int from_run)
+{
+	sqns_words_release_problem(from_run ? &web.ctx.res.release : &web.summary, &web.rel,
+				   web.release_name, web.text, sizeof web.text);
+	return web.text;
+}
+
+/* From a release, after the run's plan: the member chosen and why, and the method. */
+EMSCRIPTEN_KEEPALIVE
+const char *sqnsweb_words_choice(void)
+{
+	web.text[0] = '\0';
+	if (web.ran_release && web.ctx.res.plan.from_release)
+		sqns_words_choice(&web.ctx, &web.rel, web.release_name, web.baud, web.text,
+				  sizeof web.text);
+	return web.text;
 }
 
 EMSCRIPTEN_KEEPALIVE
@@ -350,6 +477,7 @@ int sqnsweb_upgrade(int dry_run, int fff, int force, uint32_t baud, uint32_t sta
 	web.showver[0] = '\0';
 	web.baud = baud;
 	web.words = (struct sqns_words_state){0};
+	web.ran_release = web.has_release;
 	return sqns_upgrade(&web.ctx, &opts, web.showver, sizeof web.showver);
 }
 
@@ -404,14 +532,20 @@ const char *sqnsweb_result(void)
 		 "\"target_known\":%s,\"bootrom_step\":%s,\"recovery_step\":%s,\"updater_step\":%s,"
 		 "\"fff\":%s,\"resume\":%s,\"forced\":%s,\"overridden\":%d,\"bootrom_only\":%s,"
 		 "\"bootrom_again\":%s,\"bootrom_pending\":%s,\"bootloader0_after\":%u,"
-		 "\"channel\":%d,\"base_unknown\":%s,\"part\":%u,\"leaves\":%u}}",
+		 "\"channel\":%d,\"base_unknown\":%s,\"part\":%u,\"leaves\":%u,"
+		 "\"from_release\":%s,\"choice\":{\"why\":%d,\"image\":%d,\"part2\":%d,"
+		 "\"updater\":%d,\"full\":%d,\"recovery\":%s,\"older\":%s}},"
+		 "\"release\":{\"problem\":%d,\"member\":%d,\"other\":%d}}",
 		 (int)res->stage, (int)res->refusal, res->mode, res->rate, web.ctx.cfg.baud,
 		 web.ctx.cfg.timeouts.stall_ms, p->mode, p->rate, p->running_build, p->bootloader0,
 		 B(p->target.differential), p->target.build, p->target.from, B(p->target_known),
 		 B(p->bootrom_step), B(p->recovery_step), B(p->updater_step), B(p->fff),
 		 B(p->resume), B(p->forced), (int)p->overridden, B(p->bootrom_only),
 		 B(p->bootrom_again), B(p->bootrom_pending), p->bootloader0_after, p->channel,
-		 B(p->base_unknown), (unsigned)p->target.part, p->target.leaves);
+		 B(p->base_unknown), (unsigned)p->target.part, p->target.leaves, B(p->from_release),
+		 (int)p->choice.why, p->choice.image, p->choice.part2, p->choice.updater,
+		 p->choice.full, B(p->choice.recovery), B(p->choice.older),
+		 (int)res->release.problem, res->release.member, res->release.other);
 #undef B
 	return web.json;
 }
@@ -542,6 +676,15 @@ static const struct named refusals[] = {
     {"FIRMWARE_IS_TEXT", SQNS_REFUSE_FIRMWARE_IS_TEXT},
     {"FIRMWARE_IS_BOOTROM", SQNS_REFUSE_FIRMWARE_IS_BOOTROM},
     {"PART2_WRONG_BASE", SQNS_REFUSE_PART2_WRONG_BASE},
+    {"RELEASE", SQNS_REFUSE_RELEASE},
+    {"NO_IMAGE_FITS", SQNS_REFUSE_NO_IMAGE_FITS},
+};
+
+static const struct named choices[] = {
+    {"NONE", SQNS_CHOSE_NONE},	   {"DIFF", SQNS_CHOSE_DIFF},
+    {"FULL", SQNS_CHOSE_FULL},	   {"FULL_UNREAD", SQNS_CHOSE_FULL_UNREAD},
+    {"SWITCH", SQNS_CHOSE_SWITCH}, {"DIFF_ONLY", SQNS_CHOSE_DIFF_ONLY},
+    {"PARTS", SQNS_CHOSE_PARTS},   {"CURRENT", SQNS_CHOSE_CURRENT},
 };
 
 static const struct named errs[] = {
@@ -616,6 +759,7 @@ const char *sqnsweb_constants(void)
 	pos = TABLE(buf, pos, "ev", evs);
 	pos = TABLE(buf, pos, "stage", stages);
 	pos = TABLE(buf, pos, "refuse", refusals);
+	pos = TABLE(buf, pos, "chose", choices);
 	pos = TABLE(buf, pos, "err", errs);
 	pos = TABLE(buf, pos, "board", board_statuses);
 	pos = TABLE(buf, pos, "fault", board_faults);

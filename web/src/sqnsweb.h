@@ -8,6 +8,10 @@
 void sqnsweb_set_image(int which, const char *name, uint32_t size);
 int sqnsweb_check(int fff, int force);
 int sqnsweb_file_refusal(void);
+int sqnsweb_set_release(const char *name, uint32_t count);
+int sqnsweb_add_member(const char *name, uint32_t size);
+const char *sqnsweb_words_release_problem(int from_run);
+const char *sqnsweb_words_choice(void);
 int sqnsweb_upgrade(int dry_run, int fff, int force, uint32_t baud, uint32_t stall_ms);
 const char *sqnsweb_strerror(int err);
 const char *sqnsweb_mode_name(int mode);
