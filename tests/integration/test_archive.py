@@ -11,7 +11,7 @@ import struct
 import unittest
 import zipfile
 
-from harness import SimTestCase, run_cli, sha256_file
+from harness import SimTestCase, interrupt_transfer, run_cli, sha256_file
 
 FULL, DIFF, OTHER_DIFF = "CATM1-39529.dup", "upgdiff_38638-to-39529.dup", "upgdiff_37781-to-39529.dup"
 FULL_SIZE, DIFF_SIZE = 60000, 8000
@@ -270,6 +270,25 @@ class ArchiveTest(SimTestCase):
         self.assertEqual([(e["kind"], e["complete"]) for e in images], [("full", True)])
         self.assertEqual(images[0]["sha256"], sha256_file(files[FULL]))
         self.assertTrue(events[-1]["verified"], events[-1])
+
+    def test_interrupted_run_resumed_from_the_archive(self):
+        # Ctrl-C in the transfer of the diff leaves the modem in upgrade mode; the command
+        # printed names the archive, and running it chooses again: the full image.
+        sim = self.sim("--build", "38638", "--pace")
+        full = sim.mkimage(FULL, size=400000, seed=1)
+        diff = sim.mkimage(DIFF, kind="diff", frm=38638, size=200000, seed=2)
+        archive = self.zip("CATM1-39529.zip", {FULL: full, DIFF: diff})
+        status, err, command = interrupt_transfer(sim, archive)
+        self.assertEqual(status, 8, err)
+        self.assertEqual(command, ["run", archive, "--resume"], err)
+        r = run_cli(*command, port=sim.link)
+        self.assertExit(r, 0)
+        self.assertIn("CATM1-39529.dup, 400 KB, the full image: in upgrade mode the modem's "
+                      "build cannot be read", self.choice_line(r))
+        self.assertEqual([(e["kind"], e["complete"]) for e in sim.events("image")],
+                         [("diff", False), ("full", True)])
+        self.assertEqual(sim.events("image")[-1]["sha256"], sha256_file(full))
+        self.assertEqual(self.final_build(sim), 39529)
 
     # ---- a folder ----
 
