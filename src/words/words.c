@@ -641,7 +641,12 @@ static void not_firmware(struct wbuf *w, enum sqns_refusal why, const char *fw,
 			w_puts(w, "Give it as updater.elf and the .dup as the firmware image\n");
 		break;
 	case SQNS_REFUSE_FIRMWARE_IS_ZIP:
-		w_f(w, "'%s' is a zip archive, not a firmware image: unpack it", fw);
+		/* run takes the archive itself as a release: this is a caller that wants a .dup. */
+		w_f(w,
+		    "'%s' is a zip archive, not a firmware image: give it as the release (alone: "
+		    "the "
+		    "image and the method are chosen from it), or unpack it",
+		    fw);
 		if (cli)
 			w_f(w, " (unzip '%s')", fw);
 		w_puts(w, " and give the .dup file it holds, such as CATM1-39529.dup\n");
