@@ -64,7 +64,7 @@ static bool is_run(const struct cli *c)
 int board_check_cli(const struct cli *c)
 {
 	const char *why = NULL;
-	char buf[300];
+	char buf[400];
 	if (!c->board && c->board_updater) {
 		fprintf(stderr, "sqnsupgrade: --board-updater goes with --board (see sqnsupgrade "
 				"--help)\n");
@@ -96,6 +96,14 @@ int board_check_cli(const struct cli *c)
 	} else if (c->rtscts) {
 		why = "--rtscts cannot go with --board: the board's mirror has no flow control "
 		      "on its USB side";
+	} else if (is_run(c) && c->nargs > 0 && sqns_release_is(c->args[0])) {
+		/* The board's uart() call fixes the method before the modem is seen. */
+		snprintf(buf, sizeof buf,
+			 "--board cannot take a release ('%.120s'): the board chooses the method "
+			 "before the modem is seen; give the .dup from it (and updater.elf for the "
+			 "recovery method)",
+			 c->args[0]);
+		why = buf;
 	} else if (c->board_updater &&
 		   !sqns_board_call(SQNS_BOARD_RECOVERY_FLASH, c->board_updater, buf, sizeof buf)) {
 		why = "--board-updater takes the path of updater.elf on the board, e.g. "

@@ -374,6 +374,13 @@ class ArchiveTest(SimTestCase):
         r = run_cli("run", archive, port=sim.link)
         self.assertRefusedBeforePort(sim, r, 3, "more than one release")
 
+    def test_board_mode_takes_no_release(self):
+        # --board's uart() call fixes the method before the modem is seen: refused.
+        sim = self.sim("--build", "38638")
+        archive, _ = self.full_release(sim)
+        r = run_cli("--board", "run", archive, port=sim.link)
+        self.assertRefusedBeforePort(sim, r, 2, "--board cannot take a release")
+
     def test_macos_extras_are_ignored(self):
         sim = self.sim("--build", "38638")
         files = self.release_files(sim)
