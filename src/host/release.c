@@ -226,7 +226,8 @@ static const char *zip_member_damage(struct sqns_release_file *r, zip_uint64_t i
 {
 	zip_file_t *zf = zip_fopen_index(r->zip, i, 0);
 	if (!zf) {
-		snprintf(buf, len, "%s", zip_error_strerror(zip_get_error(r->zip)));
+		snprintf(buf, len, "cannot be opened (%s)",
+			 zip_error_strerror(zip_get_error(r->zip)));
 		return buf;
 	}
 	static const size_t chunk = 65536;
@@ -237,12 +238,14 @@ static const char *zip_member_damage(struct sqns_release_file *r, zip_uint64_t i
 		total += (uint64_t)n;
 	const char *what = NULL;
 	if (!block)
-		what = "out of memory";
+		what = "cannot be read whole (out of memory)";
 	else if (n < 0)
 		what = zip_error_strerror(zip_file_get_error(zf));
 	else if (total != size)
-		what = "shorter than the archive says";
-	if (what)
+		what = "is shorter than the archive says";
+	if (what && n < 0 && block)
+		snprintf(buf, len, "cannot be read whole (%s)", what);
+	else if (what)
 		snprintf(buf, len, "%s", what);
 	free(block);
 	zip_fclose(zf);
@@ -311,14 +314,14 @@ static int open_zip(struct sqns_release_file *r, const char *shown, char *why, s
 			continue; /* a folder */
 		const char *damage = NULL;
 		if ((zs.valid & ZIP_STAT_COMP_SIZE) && zs.comp_size > (zip_uint64_t)st.st_size)
-			damage = "larger than the archive itself";
+			damage = "is larger than the archive itself";
 		else if (zs.size > UINT32_MAX)
-			damage = "larger than 4 GiB, which no firmware is";
+			damage = "is larger than 4 GiB, which no firmware is";
 		else
 			damage = zip_member_damage(r, i, zs.size, what, sizeof what);
 		if (damage) {
 			snprintf(why, why_len,
-				 "the archive '%s' is damaged: its member '%s' is %s; download it "
+				 "the archive '%s' is damaged: its member '%s' %s; download it "
 				 "again",
 				 shown, zs.name, damage);
 			errno = EIO;
