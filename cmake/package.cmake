@@ -44,7 +44,7 @@ set(CPACK_DEBIAN_PACKAGE_RELEASE ${SQNS_DEB_RELEASE})
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT) # sqnsupgrade_VERSION-REVISION_ARCH.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-# Depends from the ELF files (dpkg-shlibdeps, from dpkg-dev): libc6 and zlib1g today.
+# Depends from the ELF files (dpkg-shlibdeps, from dpkg-dev): libc6, zlib1g and libzip4 today.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # The shlibs file for libsqnsupgrade.so.0, and the ldconfig trigger that comes with it.
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)

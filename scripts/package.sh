@@ -23,7 +23,7 @@ mkdir -p "$dist"
 
 # ---- the Debian package ----
 # dpkg-shlibdeps (Depends) is in dpkg-dev; fakeroot is not needed (CPack writes owner 0).
-bash scripts/deps.sh --only build-essential cmake pkg-config zlib1g-dev python3 dpkg-dev
+bash scripts/deps.sh --only build-essential cmake pkg-config zlib1g-dev libzip-dev python3 dpkg-dev
 # Debian's build flags (hardening: fortify, stack protector, relro, bindnow), as a Debian
 # package build would use; -ffile-prefix-map keeps this folder's path out of the binaries.
 export DEB_BUILD_MAINT_OPTIONS=hardening=+all

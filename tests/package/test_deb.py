@@ -113,6 +113,7 @@ class DebTest(unittest.TestCase):
         fields = dict(line.split(": ", 1) for line in control.splitlines())
         self.assertEqual(first.split()[:2], ["sqnsupgrade", "(%s)" % fields["Version"]])
         self.assertIn("zlib1g", fields["Depends"])  # from dpkg-shlibdeps
+        self.assertIn("libzip", fields["Depends"])  # release archives (run CATM1-39529.zip)
         self.assertIn("libc6", fields["Depends"])
         # No file of the build machine's: no .pyc, no build path in the .pc file.
         self.assertEqual(glob.glob(self.path(PYDIR) + "/**/*.pyc", recursive=True), [])
