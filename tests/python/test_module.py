@@ -7,7 +7,9 @@ sys.stdout), except where a signal must reach it (a child python3).
 import contextlib
 import io
 import json
+import ctypes
 import os
+import random
 import re
 import shutil
 import signal
@@ -18,6 +20,7 @@ import tempfile
 import threading
 import time
 import unittest
+import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -577,6 +580,82 @@ class TreeLookupTest(unittest.TestCase):
                 os.path.join(self.root, build, sqnsupgrade._LIBNAME), build), last)
         self.assertNotIn(os.path.join(self.top, sqnsupgrade._LIBNAME) + " ", r.stderr)
         self.assertIn("set SQNSUPGRADE_LIB to its path", last[-1])
+
+
+class ReleaseReaderTest(unittest.TestCase):
+    """The library's release reader (sqns_release_open) read through its own open() and each
+    image's read(): any offset, forward, back to the start, back a little, in stored and
+    deflated members and in a folder's files, gives the member's bytes."""
+
+    OPEN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t,
+                            ctypes.POINTER(sqnsupgrade._Image))
+    READ = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint32,
+                            ctypes.POINTER(ctypes.c_uint8), ctypes.c_size_t)
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="sqns-reader-")
+        self.lib = sqnsupgrade._library()
+        rnd = random.Random(7)
+        # Incompressible and compressible contents, each larger than the reader's blocks.
+        self.data = {"CATM1-39529/CATM1-39529.dup": rnd.randbytes(300000),
+                     "CATM1-39529/updater.elf": b"\x7fELF" + bytes(range(256)) * 1200}
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def open(self, path):
+        err, why = ctypes.c_int(0), ctypes.create_string_buffer(1024)
+        rf = self.lib.sqns_release_open(os.fsencode(path), ctypes.byref(err), why, len(why))
+        self.assertTrue(rf, why.value)
+        self.addCleanup(self.lib.sqns_release_close, rf)
+        return self.lib.sqns_release_of(rf).contents
+
+    def read(self, img, offset, n):
+        buf = (ctypes.c_uint8 * max(n, 1))()
+        r = self.READ(img.read)(img.ctx, offset, buf, n)
+        return r, bytes(buf[:n])
+
+    def check(self, rel):
+        names = {rel.members[i].name.decode(): i for i in range(rel.count)}
+        self.assertEqual(sorted(names), sorted(self.data))
+        for name, data in self.data.items():
+            img = sqnsupgrade._Image()
+            self.assertEqual(self.OPEN(rel.open)(rel.ctx, names[name], ctypes.byref(img)), 0)
+            self.assertEqual((img.name.decode(), img.size), (name, len(data)))
+            for off, n in ((0, 16), (100000, 2016), (100000, 2016), (100500, 700),
+                           (250000, 2016), (4000, 2016), (len(data) - 10, 10), (0, 4)):
+                with self.subTest(member=name, offset=off):
+                    self.assertEqual(self.read(img, off, n), (0, data[off:off + n]))
+            self.assertNotEqual(self.read(img, len(data) - 10, 11)[0], 0)  # past its end
+
+    def test_stored_and_deflated_members(self):
+        for method in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            path = os.path.join(self.tmp.name, "r%d.zip" % method)
+            with zipfile.ZipFile(path, "w", method) as z:
+                for name, data in self.data.items():
+                    z.writestr(name, data)
+            with self.subTest(method=method):
+                self.check(self.open(path))
+
+    def test_folder(self):
+        for name, data in self.data.items():
+            path = os.path.join(self.tmp.name, "unpacked", name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(data)
+        self.check(self.open(os.path.join(self.tmp.name, "unpacked")))
+
+    def test_what_is_a_release(self):
+        zpath = os.path.join(self.tmp.name, "renamed.bin")
+        with zipfile.ZipFile(zpath, "w") as z:
+            z.writestr("a.txt", "x")
+        dup = os.path.join(self.tmp.name, "CATM1-39529.dup")
+        with open(dup, "wb") as f:
+            f.write(os.urandom(1000))
+        for path, want in ((zpath, True), (self.tmp.name, True), (dup, False),
+                           (os.path.join(self.tmp.name, "none.zip"), False)):
+            with self.subTest(path=path):
+                self.assertEqual(self.lib.sqns_release_is(os.fsencode(path)), want)
 
 
 if __name__ == "__main__":
