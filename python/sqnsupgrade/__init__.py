@@ -1122,7 +1122,7 @@ def run(port, ffile=None, mfile=None, resume=False, debug=False, verbose=False, 
                  "bootrom": os.fspath(bootrom) if bootrom is not None else None}
         opts = _UpgradeOpts(force=force, dry_run=dry_run, fff=load_fff or force_fff,
                             force_fff=force_fff)
-        if call.lib.sqns_release_is(os.fsencode(ffile)):
+        if call.lib.sqns_release_is(os.fsencode(ffile)) or ffile.lower().endswith(".zip"):
             return _run_release(call, opts, files)
         opts.image = call.open_file(ffile, "firmware")
         if mfile is not None:

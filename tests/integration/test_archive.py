@@ -352,6 +352,12 @@ class ArchiveTest(SimTestCase):
         r = run_cli("run", path, port=sim.link)
         self.assertRefusedBeforePort(sim, r, 3, "is not a zip archive")
 
+    def test_missing_archive(self):
+        sim = self.sim("--build", "38638")
+        r = run_cli("run", os.path.join(self.workdir, "CATM1-41065.zip"), port=sim.link)
+        self.assertRefusedBeforePort(sim, r, 3, "no such file or folder", "CATM1-41065.zip",
+                                     "check the path")
+
     def test_empty_archive(self):
         sim = self.sim("--build", "38638")
         archive = self.zip("CATM1-39529.zip", {})
