@@ -189,6 +189,11 @@ static void w_command(struct wbuf *w, const struct sqns_words_how *how,
 		if (extra == EXTRA_UPDATER_BOOTROM)
 			extra = EXTRA_BOOTROM_PLACEHOLDER;
 	}
+	/* The boot ROM given to a release's run goes with it again: the choice may need it. */
+	const char *keep_rom =
+	    f && f->release && f->bootrom && (extra == EXTRA_NONE || extra == EXTRA_RESUME)
+		? f->bootrom
+		: NULL;
 	switch (style_of(how)) {
 	case SQNS_WORDS_PAGE:
 		w_puts(w,
@@ -212,7 +217,12 @@ static void w_command(struct wbuf *w, const struct sqns_words_how *how,
 		else if (extra == EXTRA_BOOTROM) {
 			w_puts(w, ", bootrom=");
 			w_word(w, how, rom);
-		} else if (extra == EXTRA_RESUME)
+		}
+		if (keep_rom) {
+			w_puts(w, ", bootrom=");
+			w_word(w, how, keep_rom);
+		}
+		if (extra == EXTRA_RESUME)
 			w_puts(w, ", resume=True");
 		w_puts(w, ")");
 		return;
@@ -226,6 +236,10 @@ static void w_command(struct wbuf *w, const struct sqns_words_how *how,
 	if (upd) {
 		w_puts(w, " ");
 		w_word(w, how, upd);
+	}
+	if (keep_rom) {
+		w_puts(w, " --bootrom ");
+		w_word(w, how, keep_rom);
 	}
 	switch (extra) {
 	case EXTRA_NONE:

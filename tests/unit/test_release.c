@@ -357,6 +357,38 @@ static void test_words_of_a_refused_release(void **state)
 				  "as CATM1-41065.zip) again\n");
 }
 
+/* A failed run from a release: the command to finish names the release and the boot ROM. */
+static void test_words_of_a_failure_name_the_release(void **state)
+{
+	(void)state;
+	static struct sqns_ctx ctx;
+	struct mem_release r;
+	struct sqns_release_summary s;
+	enum sqns_refusal why;
+	char text[2048];
+	catm1_39529(&r);
+	assert_int_equal(sqns_release_check(&r.rel, &s), SQNS_OK);
+	struct sqns_found found = APP(33080, SQNS_FACTORY_BOOTLOADER0);
+	struct sqns_plan *p = &ctx.res.plan;
+	*p = (struct sqns_plan){.mode = SQNS_MODE_APPLICATION, .running_build = 33080};
+	p->from_release = true;
+	assert_int_equal(sqns_release_choose(&s, &r.rel, &found, &p->choice, &why), SQNS_OK);
+	ctx.res.stage = SQNS_STAGE_UPGRADE_MODE;
+	struct sqns_words_files f = {.bootrom = "sqnsbrz.py", .baud = 921600};
+	sqns_words_files_from_release(&ctx, &r.rel, "CATM1-39529.zip", &f);
+	assert_string_equal(f.updater, "CATM1-39529/updater.elf");
+	struct sqns_words_how how = {.style = SQNS_WORDS_CLI, .port = "/dev/ttyUSB0"};
+	struct sqns_words_failure fail = {.err = SQNS_ERR_TIMEOUT};
+	sqns_words_failure(&ctx, &fail, &f, &how, text, sizeof text);
+	assert_non_null(strstr(text, "sqnsupgrade -p /dev/ttyUSB0 run CATM1-39529.zip --bootrom "
+				     "sqnsbrz.py --resume"));
+	assert_null(strstr(text, "updater.elf"));
+	how.style = SQNS_WORDS_PYTHON;
+	sqns_words_failure(&ctx, &fail, &f, &how, text, sizeof text);
+	assert_non_null(strstr(text, "sqnsupgrade.run('/dev/ttyUSB0', 'CATM1-39529.zip', "
+				     "bootrom='sqnsbrz.py', resume=True)"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +399,7 @@ int main(void)
 	    cmocka_unit_test(test_choice_of_two_parts),
 	    cmocka_unit_test(test_words_of_the_choice),
 	    cmocka_unit_test(test_words_of_a_refused_release),
+	    cmocka_unit_test(test_words_of_a_failure_name_the_release),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
