@@ -10,13 +10,16 @@
 #   make bench                  the benchmark table (Release build, paced simulator)
 #   make fuzz                   libFuzzer harnesses, FUZZ_SECONDS each (default 600)
 #   make web                    the web page (the core in WebAssembly) into web/dist (V=1: verbose)
+#   make windows                sqnsupgrade.exe and sqnsupgrade.dll for 64-bit Windows, each one
+#                               file (statically linked), cross-built with mingw-w64 into
+#                               build-windows/ (docs/windows.md)
 BUILD ?= build
 BUILD_TYPE ?= Release
 PREFIX ?= /usr/local
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all test install uninstall demo bench fuzz web
+.PHONY: all test install uninstall demo bench fuzz web windows
 
 all:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
@@ -57,6 +60,14 @@ web:
 			{ cat $(WEB_LOG) >&2; echo "make web: failed (log: $(WEB_LOG))" >&2; exit 1; }; \
 	fi
 	@echo "make web: the page is in web/dist (log: $(WEB_LOG), V=1 to see it as it runs)"
+
+# Windows: Debian's mingw-w64 (scripts/deps.sh --windows installs it, and wine for the tests).
+windows:
+	@bash scripts/deps.sh --windows
+	cmake -S . -B build-windows -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64.cmake \
+		-DCMAKE_BUILD_TYPE=Release -DSQNS_TESTS=OFF $(CMAKE_FLAGS)
+	cmake --build build-windows -j$(JOBS) --target sqnsupgrade sqnsupgrade_shared
+	@echo "make windows: build-windows/sqnsupgrade.exe and build-windows/sqnsupgrade.dll"
 
 install: all
 	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"

@@ -108,8 +108,12 @@ void sqns_file_close(struct sqns_file *f)
 
 const char *host_strerror(int e, char *buf, size_t len)
 {
-	/* The XSI strerror_r: thread-safe, unlike strerror. */
+	/* The XSI strerror_r (Windows: strerror_s): thread-safe, unlike strerror. */
+#ifdef _WIN32
+	if (strerror_s(buf, len, e) != 0)
+#else
 	if (strerror_r(e, buf, len) != 0)
+#endif
 		snprintf(buf, len, "error %d", e);
 	return buf;
 }
