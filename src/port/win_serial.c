@@ -107,27 +107,41 @@ static int configure(struct win_serial *s, uint32_t baud)
 }
 
 /*
- * ReadIntervalTimeout = ReadTotalTimeoutMultiplier = MAXDWORD with a constant:
- * ReadFile returns at once with what is there, else on the first byte to
- * arrive, else after the constant. Set only when the timeout changes.
+ * The read timeouts, set only when they change. IMMEDIATE (ReadIntervalTimeout
+ * = MAXDWORD, the rest 0): ReadFile returns at once with what is there, maybe
+ * nothing. Else a total of timeout_ms: a ReadFile of one byte returns when it
+ * arrives, or empty at the deadline.
  */
-static int set_read_timeout(struct win_serial *s, uint32_t timeout_ms)
+#define IMMEDIATE MAXDWORD
+
+static int set_read_timeout(struct win_serial *s, DWORD timeout_ms)
 {
-	DWORD constant = timeout_ms >= MAXDWORD ? MAXDWORD - 1 : timeout_ms;
-	if (s->timeouts_set && s->read_timeout == constant)
+	if (s->timeouts_set && s->read_timeout == timeout_ms)
 		return SQNS_OK;
 	COMMTIMEOUTS t = {
-	    .ReadIntervalTimeout = MAXDWORD,
-	    .ReadTotalTimeoutMultiplier = constant ? MAXDWORD : 0,
-	    .ReadTotalTimeoutConstant = constant,
+	    .ReadIntervalTimeout = timeout_ms == IMMEDIATE ? MAXDWORD : 0,
+	    .ReadTotalTimeoutConstant = timeout_ms == IMMEDIATE ? 0 : timeout_ms,
 	    .WriteTotalTimeoutMultiplier = 1, /* ms a byte: ample at 9600 baud and above */
 	    .WriteTotalTimeoutConstant = WRITE_TIMEOUT_MS,
 	};
 	if (!SetCommTimeouts(s->h, &t))
 		return fail(s);
-	s->read_timeout = constant;
+	s->read_timeout = timeout_ms;
 	s->timeouts_set = true;
 	return SQNS_OK;
+}
+
+/* One ReadFile of up to len bytes with the timeouts of timeout_ms; the count, or -1. */
+static int read_once(struct win_serial *s, uint8_t *buf, size_t len, DWORD timeout_ms)
+{
+	DWORD got = 0, want = len > 0x10000 ? 0x10000 : (DWORD)len;
+	if (set_read_timeout(s, timeout_ms) != SQNS_OK)
+		return -1;
+	if (!ReadFile(s->h, buf, want, &got, NULL)) {
+		fail(s);
+		return -1;
+	}
+	return (int)got;
 }
 
 static void serial_close(void *state)
@@ -160,7 +174,7 @@ static int serial_open(void *state, const char *name, const struct sqns_port_opt
 	if (r == SQNS_OK)
 		r = configure(s, o->baud);
 	if (r == SQNS_OK)
-		r = set_read_timeout(s, 0);
+		r = set_read_timeout(s, IMMEDIATE);
 	if (r == SQNS_OK && !PurgeComm(s->h, PURGE_RXCLEAR | PURGE_TXCLEAR))
 		r = fail(s);
 	if (r != SQNS_OK) {
@@ -172,24 +186,33 @@ static int serial_open(void *state, const char *name, const struct sqns_port_opt
 	return r;
 }
 
+/*
+ * What is there at once; else wait for one byte (a read of one byte returns
+ * as soon as it arrives), then take what came with it. The documented "return
+ * on the first byte" timeouts (interval and multiplier MAXDWORD) would do it
+ * in one call, but wine waits for the whole deadline with them; these two
+ * forms behave the same on both (docs/windows.md).
+ */
 static int serial_read(void *state, uint8_t *buf, size_t len, uint32_t timeout_ms)
 {
 	struct win_serial *s = state;
 	uint32_t end = port_now_ms() + timeout_ms;
-	DWORD want = len > 0x10000 ? 0x10000 : (DWORD)len;
-	for (;;) {
+	int n = read_once(s, buf, len, IMMEDIATE);
+	while (n == 0) {
 		int32_t left = (int32_t)(end - port_now_ms());
-		if (set_read_timeout(s, left > 0 ? (uint32_t)left : 0) != SQNS_OK)
-			return SQNS_ERR_IO;
-		DWORD got = 0;
-		if (!ReadFile(s->h, buf, want, &got, NULL))
-			return fail(s);
-		if (got > 0)
-			return (int)got;
-		/* Nothing: the deadline (a driver may return a little early: ask again). */
-		if ((int32_t)(end - port_now_ms()) <= 0)
+		if (left <= 0)
 			return 0;
+		n = read_once(s, buf, 1, (DWORD)left);
 	}
+	if (n < 0)
+		return SQNS_ERR_IO;
+	if (n == 1 && len > 1) {
+		int more = read_once(s, buf + 1, len - 1, IMMEDIATE);
+		if (more < 0)
+			return SQNS_ERR_IO;
+		n += more;
+	}
+	return n;
 }
 
 static int serial_write(void *state, const uint8_t *buf, size_t len)

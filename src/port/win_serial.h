@@ -16,7 +16,7 @@ struct win_serial {
 	HANDLE h;	    /* INVALID_HANDLE_VALUE when closed */
 	int os_errno;	    /* the last failure as an errno value (EBUSY: in use...) */
 	DWORD win_error;    /* ... and as Windows said it (GetLastError) */
-	DWORD read_timeout; /* the ReadTotalTimeoutConstant in force */
+	DWORD read_timeout; /* the read timeouts in force (win_serial.c: set_read_timeout) */
 	bool timeouts_set;  /* read_timeout is in force */
 	bool rtscts;
 };
