@@ -3,7 +3,8 @@
 # Every test: unit (cmocka) and integration (CLI against sqnsim), in a normal
 # build and again under AddressSanitizer + UndefinedBehaviorSanitizer.
 # Its build folders are its own: build-test/ (Debug, every test), build-asan/,
-# build-web/ and build-wasm/ (make web); make and make install keep build/.
+# build-web/ and build-wasm/ (make web), build-windows/ (make windows) and build-wine/;
+# make and make install keep build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -45,3 +46,11 @@ cmake -S . -B build-web -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_WEB_TEST
 cmake --build build-web -j"$jobs" --target sqnsim sqnsupgrade
 (cd build-web && ctest --output-on-failure -L web)
 echo "web screenshots and logs: build-web/web-artifacts"
+
+# sqnsupgrade.exe cross-built by make windows (mingw-w64), then run under wine against sqnsim
+# in build-wine/, whose private wine prefix is made on the first run (docs/windows.md).
+echo "== windows: make windows, then ctest -L windows under wine"
+make windows
+cmake -S . -B build-wine -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_WINDOWS_TESTS=ON >/dev/null
+cmake --build build-wine -j"$jobs" --target sqnsim
+(cd build-wine && ctest --output-on-failure -L windows)

@@ -1,0 +1,250 @@
+# SPDX-License-Identifier: MIT
+"""sqnsupgrade.exe (make windows) under wine against sqnsim, as the Linux CLI is tested.
+
+The exe runs in a private WINEPREFIX in the build folder (SQNS_WINEPREFIX), made once
+with `wineboot -i`; a persistent wineserver serves every run of this file and is stopped
+at its end. Each test's simulated modem is COM5 to Windows: the prefix's dosdevices/com5
+is a symlink to the simulator's pty. Everything else is the integration harness
+(tests/integration/harness.py), with wine as the CLI's wrapper: the same waits on
+events, never a sleep.
+
+What wine cannot show is left to a Windows machine (docs/windows.md): a port in use
+(wine lets a second process open a COM port that another holds with share mode 0, which
+Windows refuses), the Ports class of SetupAPI with USB ids, a console's Ctrl-C, a real
+USB serial driver's timeouts.
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+
+EXE = os.environ.get("SQNS_WINDOWS_EXE", "")
+PREFIX = os.environ.get("SQNS_WINEPREFIX", "")
+WINE = os.environ.get("SQNS_WINE", "wine")
+WINESERVER = os.environ.get("SQNS_WINESERVER", "wineserver")
+# Before the harness is imported: it reads its CLI and wrapper from the environment.
+os.environ.update({
+    "WINEPREFIX": PREFIX,
+    "WINEARCH": "win64",
+    "WINEDEBUG": "-all",
+    "WINEDLLOVERRIDES": "mscoree,mshtml=",  # no prompt to install Mono or Gecko
+    "SQNSUPGRADE_BIN": EXE,
+    "SQNS_WRAPPER": WINE,
+})
+
+from harness import HANG_GUARD, Result, SimTestCase, cli_command, sha256_file  # noqa: E402
+
+PORT = "COM5"
+
+
+class Started:
+    """wine with the CLI, its output into files: wine's own service processes, which the
+    first program of a session starts, inherit its descriptors and would keep pipes open
+    long after the program ended."""
+
+    def __init__(self, *args, port=None):
+        self.out = tempfile.TemporaryFile()
+        self.err = tempfile.TemporaryFile()
+        env = dict(os.environ)
+        env.pop("SQNSUPGRADE_PORT", None)
+        self.proc = subprocess.Popen(cli_command(*args, port=port), stdin=subprocess.DEVNULL,
+                                     stdout=self.out, stderr=self.err, env=env)
+
+    def result(self):
+        try:
+            status = self.proc.wait(timeout=HANG_GUARD)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("sqnsupgrade.exe hung past %s s" % HANG_GUARD)
+        texts = []
+        for f in (self.out, self.err):
+            f.seek(0)
+            texts.append(f.read())
+            f.close()
+        # Text mode: Windows's C library writes each line end as CR LF.
+        return Result(status, texts[0].replace(b"\r\n", b"\n"),
+                      texts[1].replace(b"\r\n", b"\n"), None)
+
+
+def run_cli(*args, port=None):
+    return Started(*args, port=port).result()
+
+
+def setUpModule():
+    if not EXE or not PREFIX:
+        raise unittest.SkipTest("SQNS_WINDOWS_EXE and SQNS_WINEPREFIX are not set")
+    os.makedirs(PREFIX, exist_ok=True)
+    env = dict(os.environ)
+    if not os.path.exists(os.path.join(PREFIX, "system.reg")):
+        # The prefix, once (about 8 s); then wineserver -w waits for what it started.
+        subprocess.run([WINE, "wineboot", "-i"], env=env, check=True, timeout=HANG_GUARD,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run([WINESERVER, "-w"], env=env, check=True, timeout=HANG_GUARD,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    # One wineserver for every run of this file (each run starts in about 0.5 s then).
+    subprocess.run([WINESERVER, "-p"], env=env, check=True, timeout=HANG_GUARD,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def tearDownModule():
+    if PREFIX:
+        subprocess.run([WINESERVER, "-k"], env=dict(os.environ), timeout=HANG_GUARD,
+                       stderr=subprocess.DEVNULL)
+
+
+def com_link(n=5):
+    return os.path.join(PREFIX, "dosdevices", "com%d" % n)
+
+
+def words(command):
+    """A printed command as cmd or PowerShell splits it: double-quoted words, or bare ones."""
+    return [w[1:-1] if w.startswith('"') else w for w in re.findall(r'"[^"]*"|\S+', command)]
+
+
+class WindowsTest(SimTestCase):
+    def sim(self, *args, **kw):
+        """The simulated modem, COM5 to the programs of the prefix."""
+        s = super().sim(*args, **kw)
+        link = com_link()
+        if os.path.lexists(link):
+            os.unlink(link)
+        os.symlink(s.slave(), link)
+        self.addCleanup(lambda: os.path.lexists(link) and os.unlink(link))
+        return s
+
+    def exe(self, *args, port=PORT):
+        return run_cli(*args, port=port)
+
+    def test_info(self):
+        sim = self.sim()
+        r = self.exe("info")
+        self.assertExit(r, 0)
+        self.assertIn("Your modem is in application mode", r.out)
+        self.assertIn("LR5.1.1.0-38638", r.out)
+        self.assertIn("IMEI: 354346099225475", r.out)
+        self.assertModemUnchanged(sim)
+
+    def test_port_names(self):
+        # com5 and the \\.\COM5 form name the same port.
+        self.sim()
+        for name in ("com5", "\\\\.\\COM5"):
+            r = self.exe("version", port=name)
+            self.assertExit(r, 0)
+            self.assertIn("Software     : 5.1.1.0 [38638]", r.out)
+
+    def test_normal_upgrade(self):
+        sim = self.sim("--build", "38638")
+        image = sim.mkimage("CATM1-39529.dup", size=300000)
+        r = self.exe("run", image)
+        self.assertExit(r, 0)
+        self.assertIn("Sending 300000 bytes: [" + "#" * 40 + "] 100%", r.out)
+        self.assertTrue(r.out.endswith("Verified: modem now runs build 39529\n"), r.out)
+        images = sim.events("image")
+        self.assertEqual([(i["method"], i["complete"]) for i in images], [("ON_THE_FLY", True)])
+        self.assertEqual(images[0]["sha256"], sha256_file(image))
+        self.assertEqual(sim.events("boot")[-1]["build"], 39529)
+
+    def test_recovery_with_rate_change(self):
+        # Recovery mode answers at 115200: the updater goes after AT+IPR=921600, at 921600.
+        sim = self.sim("--mode", "0")
+        fw = sim.mkimage("CATM1-39529.dup", size=50000)
+        elf = sim.mkimage("updater.elf", kind="updater", build=39529, size=100000)
+        r = self.exe("run", fw, elf)
+        self.assertExit(r, 0)
+        self.assertIn("Attempting AT auto-negotiation...", r.out)
+        self.assertIn("Upgrader loaded successfully, modem is in upgrade mode", r.out)
+        self.assertIn("Verified: modem now runs build 39529", r.out)
+        self.assertIn("AT+IPR=921600", sim.at_commands())
+        self.assertEqual([(i["method"], i["kind"], i["complete"]) for i in sim.events("image")],
+                         [("STP", "updater", True), ("ON_THE_FLY", "full", True)])
+        self.assertEqual(sim.events("boot")[-1]["mode"], 2)
+
+    def test_differential_image(self):
+        sim = self.sim("--build", "38638")
+        diff = sim.mkimage("upgdiff_38638-to-39529.dup", kind="diff", frm=38638, size=30000)
+        r = self.exe("run", diff)
+        self.assertExit(r, 0)
+        self.assertIn("Verified: modem now runs build 39529", r.out)
+        self.assertEqual([i["kind"] for i in sim.events("image")], ["diff"])
+
+    def test_failure_half_way_prints_a_windows_resume_command(self):
+        # A folder with a space: the command must quote it the way cmd and PowerShell read.
+        sim = self.sim("--build", "38638", "--hang-at", "60000")
+        folder = os.path.join(self.workdir, "my files")
+        os.makedirs(folder)
+        image = sim.mkimage(os.path.join("my files", "CATM1-39529.dup"), size=120000)
+        r = self.exe("--stall-timeout", "2", "run", image)
+        self.assertExit(r, 6)
+        self.assertIn("upgrade mode (4)", r.err)
+        m = re.search(r"^  (sqnsupgrade -p COM5 run .*--resume)$", r.err, re.M)
+        self.assertTrue(m, r.err)
+        self.assertRegex(m.group(1), r' run "Z:\\.*\\my files\\CATM1-39529\.dup" --resume$')
+        # Pasted as printed (after the power cycle), it finishes the job.
+        sim.stop()
+        sim.args.remove("--hang-at")
+        sim.args.remove("60000")
+        sim.start()
+        os.unlink(com_link())
+        os.symlink(sim.slave(), com_link())
+        r = run_cli(*words(m.group(1))[1:])
+        self.assertExit(r, 0)
+        self.assertIn("Verified: modem now runs build 39529", r.out)
+
+    def test_port_does_not_exist(self):
+        sim = self.sim()
+        image = sim.mkimage("CATM1-39529.dup", size=1000)
+        r = self.exe("run", image, port="COM9")
+        self.assertExit(r, 4)
+        self.assertEqual(r.err.count("\n"), 1, r.err)
+        self.assertIn("port 'COM9' does not exist", r.err)
+
+    def test_bad_files(self):
+        sim = self.sim()
+        r = self.exe("run", os.path.join(self.workdir, "missing.dup"))
+        self.assertExit(r, 3)
+        self.assertIn("cannot open firmware file", r.err)
+        tiny = os.path.join(self.workdir, "CATM1-39529.dup")
+        with open(tiny, "wb") as f:
+            f.write(b"x" * 127)
+        r = self.exe("run", tiny)
+        self.assertExit(r, 3)
+        self.assertIn("127 bytes", r.err)
+        image = sim.mkimage("CATM1-39530.dup", size=1000)
+        fake = sim.mkimage("updater.elf", kind="full", size=1000)
+        r = self.exe("run", image, fake)
+        self.assertExit(r, 10)
+        self.assertIn("'updater.elf' is not an ELF file", r.err)
+        sim.stop()
+        self.assertNothingSent(sim)
+
+    def test_list_ports_runs(self):
+        # wine has no Ports class devices: the listing is empty, and says so, exit 0.
+        r = run_cli("list-ports")
+        self.assertExit(r, 0)
+
+    def test_socket(self):
+        from test_ports import SerialServer
+        sim = self.sim("--build", "38638")
+        image = sim.mkimage("CATM1-39529.dup", size=100000)
+        srv = SerialServer(sim.link)
+        self.addCleanup(srv.stop)
+        r = self.exe("run", image, port=srv.url)
+        self.assertExit(r, 0)
+        self.assertIn("Verified: modem now runs build 39529", r.out)
+        self.assertEqual(sim.events("image")[0]["sha256"], sha256_file(image))
+
+    def test_help_names_windows_ports(self):
+        r = run_cli("info")
+        self.assertExit(r, 2)
+        self.assertIn("-p COM5", r.err)
+
+
+if __name__ == "__main__":
+    unittest.main()
