@@ -13,8 +13,11 @@ What wine cannot show is left to a Windows machine (docs/windows.md): a port in 
 Windows refuses), the Ports class of SetupAPI with USB ids, a console's Ctrl-C, a real
 USB serial driver's timeouts.
 """
+import glob
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,6 +30,7 @@ EXE = os.environ.get("SQNS_WINDOWS_EXE", "")
 PREFIX = os.environ.get("SQNS_WINEPREFIX", "")
 WINE = os.environ.get("SQNS_WINE", "wine")
 WINESERVER = os.environ.get("SQNS_WINESERVER", "wineserver")
+MINGW_CC = os.environ.get("SQNS_MINGW_CC", "")
 # Before the harness is imported: it reads its CLI and wrapper from the environment.
 os.environ.update({
     "WINEPREFIX": PREFIX,
@@ -47,13 +51,14 @@ class Started:
     first program of a session starts, inherit its descriptors and would keep pipes open
     long after the program ended."""
 
-    def __init__(self, *args, port=None):
+    def __init__(self, *args, port=None, command=None):
         self.out = tempfile.TemporaryFile()
         self.err = tempfile.TemporaryFile()
         env = dict(os.environ)
         env.pop("SQNSUPGRADE_PORT", None)
-        self.proc = subprocess.Popen(cli_command(*args, port=port), stdin=subprocess.DEVNULL,
-                                     stdout=self.out, stderr=self.err, env=env)
+        argv = (command or cli_command(port=port)) + [str(a) for a in args]
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.out,
+                                     stderr=self.err, env=env)
 
     def result(self):
         try:
@@ -109,10 +114,10 @@ def words(command):
 
 
 class WindowsTest(SimTestCase):
-    def sim(self, *args, **kw):
-        """The simulated modem, COM5 to the programs of the prefix."""
+    def sim(self, *args, com=5, **kw):
+        """A simulated modem, COMn (COM5 unless said) to the programs of the prefix."""
         s = super().sim(*args, **kw)
-        link = com_link()
+        link = com_link(com)
         if os.path.lexists(link):
             os.unlink(link)
         os.symlink(s.slave(), link)
@@ -196,6 +201,58 @@ class WindowsTest(SimTestCase):
         r = run_cli(*words(m.group(1))[1:])
         self.assertExit(r, 0)
         self.assertIn("Verified: modem now runs build 39529", r.out)
+
+    def test_json_result(self):
+        # --json with one modem: the transcript is captured (a temporary file on Windows,
+        # memstream_win.c) and ends the stream as one result object.
+        sim = self.sim("--build", "38638")
+        image = sim.mkimage("CATM1-39529.dup", size=30000)
+        r = self.exe("--json", "run", image)
+        self.assertExit(r, 0)
+        events = [json.loads(line) for line in r.out.splitlines()]
+        result = events[-1]
+        self.assertEqual((result["event"], result["status"], result["stage"], result["verified"]),
+                         ("result", 0, "done", True))
+        self.assertIn("Verified: modem now runs build 39529", result["text"])
+        self.assertTrue(any(e.get("event") == "progress" for e in events[:-1]), events)
+
+    def test_several_modems_at_once(self):
+        # -p COM5 -p COM6: one thread a modem (winpthread), each one's output captured.
+        sims = [self.sim("--build", "38638", com=5, name="m5"),
+                self.sim("--build", "38638", com=6, name="m6")]
+        image = sims[0].mkimage("CATM1-39529.dup", size=60000)
+        r = run_cli("-p", "COM5", "-p", "COM6", "--json", "run", image)
+        self.assertExit(r, 0)
+        summary = json.loads(r.out)
+        self.assertEqual([m["port"] for m in summary], ["COM5", "COM6"])
+        for m in summary:
+            self.assertEqual((m["status"], m["old_build"], m["new_build"], m["error"]),
+                             (0, 38638, 39529, ""))
+        for s in sims:
+            self.assertEqual(s.events("boot")[-1]["build"], 39529)
+
+    def test_dll_alone_exports_the_api(self):
+        # sqnsupgrade.dll copied alone into a folder: it loads with Windows's own DLLs only,
+        # and exports every function the public headers declare.
+        if not MINGW_CC:
+            self.skipTest("no mingw-w64 compiler (SQNS_MINGW_CC)")
+        dll = os.path.join(os.path.dirname(EXE), "sqnsupgrade.dll")
+        alone = os.path.join(self.workdir, "alone")
+        os.makedirs(alone)
+        shutil.copy(dll, alone)
+        check = os.path.join(self.workdir, "dll_check.exe")
+        subprocess.run([MINGW_CC, "-O2", "-Wall", "-Wextra", "-Werror", "-o", check,
+                        os.path.join(HERE, "dll_check.c")], check=True, timeout=HANG_GUARD)
+        names = set()
+        for h in glob.glob(os.path.join(HERE, "..", "..", "include", "sqnsupgrade*.h")):
+            with open(h) as f:
+                names.update(re.findall(r"^SQNS_API\b[^;(]*?\b(sqns_\w+)\s*\(", f.read(), re.M))
+        self.assertGreater(len(names), 40, names)
+        r = Started(*sorted(names), command=[WINE, check, os.path.join(alone, "sqnsupgrade.dll")])
+        r = r.result()
+        self.assertExit(r, 0)
+        version = run_cli("--version")
+        self.assertIn("version %s" % version.out.split()[-1], r.out)
 
     def test_port_does_not_exist(self):
         sim = self.sim()
