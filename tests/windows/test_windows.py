@@ -17,10 +17,13 @@ import glob
 import json
 import os
 import re
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -42,6 +45,7 @@ os.environ.update({
 })
 
 from harness import HANG_GUARD, Result, SimTestCase, cli_command, sha256_file  # noqa: E402
+from test_ports import BridgeTest, SerialServer  # noqa: E402
 
 PORT = "COM5"
 
@@ -59,6 +63,19 @@ class Started:
         argv = (command or cli_command(port=port)) + [str(a) for a in args]
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.out,
                                      stderr=self.err, env=env)
+
+    def wait_err(self, text):
+        """Wait until the program's stderr holds text (it is written as it happens)."""
+        end = time.monotonic() + HANG_GUARD
+        while time.monotonic() < end:
+            self.err.seek(0)
+            if text.encode() in self.err.read():
+                return
+            if self.proc.poll() is not None:
+                break
+            select.select([], [], [], 0.05)  # the file grows: look again, not in a hot loop
+        self.err.seek(0)
+        raise AssertionError("no %r on stderr: %r" % (text, self.err.read()))
 
     def result(self):
         try:
@@ -93,8 +110,9 @@ def setUpModule():
         subprocess.run([WINESERVER, "-w"], env=env, check=True, timeout=HANG_GUARD,
                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
-    # One wineserver for every run of this file (each run starts in about 0.5 s then).
-    subprocess.run([WINESERVER, "-p"], env=env, check=True, timeout=HANG_GUARD,
+    # One wineserver for every run of this file (each run starts in about 0.5 s then); one
+    # already running for the prefix answers 2, and serves as well.
+    subprocess.run([WINESERVER, "-p"], env=env, timeout=HANG_GUARD,
                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -114,6 +132,9 @@ def words(command):
 
 
 class WindowsTest(SimTestCase):
+    pty_pair = BridgeTest.pty_pair  # socat's pty pair, reaped at the end (test_ports.py)
+    reap = BridgeTest.reap
+
     def sim(self, *args, com=5, **kw):
         """A simulated modem, COMn (COM5 unless said) to the programs of the prefix."""
         s = super().sim(*args, **kw)
@@ -254,6 +275,53 @@ class WindowsTest(SimTestCase):
         version = run_cli("--version")
         self.assertIn("version %s" % version.out.split()[-1], r.out)
 
+    def test_ctrl_c_closes_the_session_and_prints_the_resume_command(self):
+        # wine turns SIGINT into the console's Ctrl-C event (SetConsoleCtrlHandler).
+        sim = self.sim("--pace")
+        image = sim.mkimage("CATM1-39529.dup", size=400000)
+        proc = Started("run", image, port=PORT)
+        sim.wait_for("stp_open")
+        proc.proc.send_signal(signal.SIGINT)
+        r = proc.result()
+        self.assertExit(r, 8)
+        m = re.search(r"^  (sqnsupgrade -p COM5 run .*--resume)$", r.err, re.M)
+        self.assertTrue(m, r.err)
+        self.assertFalse(sim.events("image")[-1]["complete"] if sim.events("image") else False)
+        # The printed command finishes the job.
+        r = run_cli(*words(m.group(1))[1:])
+        self.assertExit(r, 0)
+        self.assertIn("Verified: modem now runs build 39529", r.out)
+        self.assertEqual(sim.events("image")[-1]["sha256"], sha256_file(image))
+
+    def test_bridge(self):
+        # The Linux CLI -> pty pair (socat) -> sqnsupgrade.exe bridge COM6 COM5 -> the modem:
+        # bridge_win.c's timed reads both ways; Ctrl-C (SIGINT) stops it with its counts.
+        sim = self.sim("--build", "38638")
+        image = sim.mkimage("CATM1-39529.dup", size=150000)
+        _, a, b = self.pty_pair()
+        six = com_link(6)
+        if os.path.lexists(six):
+            os.unlink(six)
+        os.symlink(os.path.realpath(b), six)
+        self.addCleanup(os.unlink, six)
+        br = Started("bridge", "COM6", "COM5", "--baud-a", "115200", "--baud-b", "921600")
+        br.wait_err("sqnsupgrade: bridging COM6")
+        linux = os.environ.get("SQNS_LINUX_CLI", "")
+        if not linux:
+            br.proc.kill()
+            br.result()
+            self.skipTest("no Linux sqnsupgrade (SQNS_LINUX_CLI)")
+        r = Started("-p", a, "run", image, command=[linux]).result()
+        self.assertExit(r, 0)
+        self.assertTrue(r.out.endswith("Verified: modem now runs build 39529\n"), r.out)
+        self.assertEqual(sim.events("image")[-1]["sha256"], sha256_file(image))
+        br.proc.send_signal(signal.SIGINT)
+        done = br.result()
+        self.assertExit(done, 0)
+        self.assertRegex(done.err, r"sqnsupgrade: bridge stopped \(\d+ bytes COM6 -> COM5, "
+                                   r"\d+ bytes COM5 -> COM6\)\n$")
+        self.assertGreater(int(done.err.split("stopped (")[1].split()[0]), os.path.getsize(image))
+
     def test_port_does_not_exist(self):
         sim = self.sim()
         image = sim.mkimage("CATM1-39529.dup", size=1000)
@@ -287,7 +355,6 @@ class WindowsTest(SimTestCase):
         self.assertExit(r, 0)
 
     def test_socket(self):
-        from test_ports import SerialServer
         sim = self.sim("--build", "38638")
         image = sim.mkimage("CATM1-39529.dup", size=100000)
         srv = SerialServer(sim.link)
