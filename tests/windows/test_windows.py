@@ -45,7 +45,7 @@ os.environ.update({
 })
 
 from harness import HANG_GUARD, Result, SimTestCase, cli_command, sha256_file  # noqa: E402
-from test_ports import BridgeTest, SerialServer  # noqa: E402
+import test_ports  # noqa: E402  (a module, not its classes: unittest would run those here)
 
 PORT = "COM5"
 
@@ -132,8 +132,8 @@ def words(command):
 
 
 class WindowsTest(SimTestCase):
-    pty_pair = BridgeTest.pty_pair  # socat's pty pair, reaped at the end (test_ports.py)
-    reap = BridgeTest.reap
+    pty_pair = test_ports.BridgeTest.pty_pair  # socat's pty pair, reaped at the end
+    reap = test_ports.BridgeTest.reap
 
     def sim(self, *args, com=5, **kw):
         """A simulated modem, COMn (COM5 unless said) to the programs of the prefix."""
@@ -357,7 +357,7 @@ class WindowsTest(SimTestCase):
     def test_socket(self):
         sim = self.sim("--build", "38638")
         image = sim.mkimage("CATM1-39529.dup", size=100000)
-        srv = SerialServer(sim.link)
+        srv = test_ports.SerialServer(sim.link)
         self.addCleanup(srv.stop)
         r = self.exe("run", image, port=srv.url)
         self.assertExit(r, 0)
