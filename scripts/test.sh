@@ -52,5 +52,5 @@ echo "web screenshots and logs: build-web/web-artifacts"
 echo "== windows: make windows, then ctest -L windows under wine"
 make windows
 cmake -S . -B build-wine -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_WINDOWS_TESTS=ON >/dev/null
-cmake --build build-wine -j"$jobs" --target sqnsim
+cmake --build build-wine -j"$jobs" --target sqnsim sqnsupgrade
 (cd build-wine && ctest --output-on-failure -L windows)
