@@ -127,8 +127,9 @@ static int parse_command_line(struct cli *c, int argc, char **argv)
 struct invocation {
 	struct cli cli;
 	struct session s;
-	struct caught_signals *signals; /* the handlers found, put back at the end */
-	bool ran;			/* the command ran: --json reports its result */
+	/* The signal or console handlers found, put back at the end. */
+	struct caught_signals *signals;
+	bool ran;      /* the command ran: --json reports its result */
 	bool json_one; /* --json with one modem: text captured, one result object */
 	char *json_text, *json_err;
 	size_t json_text_len, json_err_len;
