@@ -55,11 +55,13 @@ class Started:
     first program of a session starts, inherit its descriptors and would keep pipes open
     long after the program ended."""
 
-    def __init__(self, *args, port=None, command=None):
+    def __init__(self, *args, port=None, command=None, env=None):
         self.out = tempfile.TemporaryFile()
         self.err = tempfile.TemporaryFile()
+        given = env or {}
         env = dict(os.environ)
-        env.pop("SQNSUPGRADE_PORT", None)
+        env.pop("SQNSUPGRADE_PORT", None)  # only as a test gives it
+        env.update(given)
         argv = (command or cli_command(port=port)) + [str(a) for a in args]
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.out,
                                      stderr=self.err, env=env)
@@ -94,8 +96,8 @@ class Started:
                       texts[1].replace(b"\r\n", b"\n"), None)
 
 
-def run_cli(*args, port=None):
-    return Started(*args, port=port).result()
+def run_cli(*args, port=None, env=None):
+    return Started(*args, port=port, env=env).result()
 
 
 def setUpModule():
@@ -158,12 +160,15 @@ class WindowsTest(SimTestCase):
         self.assertModemUnchanged(sim)
 
     def test_port_names(self):
-        # com5 and the \\.\COM5 form name the same port.
+        # com5, the \\.\COM5 form and $SQNSUPGRADE_PORT name the same port.
         self.sim()
         for name in ("com5", "\\\\.\\COM5"):
             r = self.exe("version", port=name)
             self.assertExit(r, 0)
             self.assertIn("Software     : 5.1.1.0 [38638]", r.out)
+        r = run_cli("version", env={"SQNSUPGRADE_PORT": "COM5"})
+        self.assertExit(r, 0)
+        self.assertIn("Software     : 5.1.1.0 [38638]", r.out)
 
     def test_normal_upgrade(self):
         sim = self.sim("--build", "38638")
