@@ -3,9 +3,9 @@
  * Ports by name (sqnsupgrade_host.h): a port is a backend (src/port/backend.h:
  * the serial device or the socket:// serial server) and what every backend
  * shares, done here once: the kind chosen by name, the defaults, the words
- * for a failed open, byte counts, the trace hook, and the bridge of mirror
- * mode. The core sees the port through the ops below, which call the
- * backend's.
+ * for a failed open, byte counts, the trace hook. The bridge of mirror mode
+ * is the system's (bridge_posix.c, bridge_win.c). The core sees the port
+ * through the ops below, which call the backend's.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>

@@ -2,10 +2,11 @@
 /*
  * One kind of host port behind one table, as libmodbus puts RTU and TCP
  * behind its modbus_backend_t: what differs between a serial device and a
- * socket:// serial server. src/host/port.c holds a port of either kind and
+ * socket:// serial server, on POSIX (posix_serial.c, tcp.c) or Windows
+ * (win_serial.c, win_tcp.c). src/host/port.c holds a port of either kind and
  * does, once for both, what does not differ: choosing the kind by name, the
- * defaults, byte counts, the trace hook (--pkgdebug's hex dump), the bridge.
- * A backend has no logging of its own.
+ * defaults, byte counts, the trace hook (--pkgdebug's hex dump); the bridge is
+ * bridge_posix.c or bridge_win.c. A backend has no logging of its own.
  */
 #ifndef SQNS_BACKEND_H
 #define SQNS_BACKEND_H
