@@ -15,13 +15,16 @@
 #                               (from build-windows/, skipped when not built; WINDOWS=1 runs
 #                               make windows first) and the web page's tarball (from web/dist,
 #                               skipped when make web has not run)
+#   make windows                sqnsupgrade.exe and sqnsupgrade.dll for 64-bit Windows, each one
+#                               file (statically linked), cross-built with mingw-w64 into
+#                               build-windows/ (docs/windows.md)
 BUILD ?= build
 BUILD_TYPE ?= Release
 PREFIX ?= /usr/local
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all test install uninstall demo bench fuzz web package
+.PHONY: all test install uninstall demo bench fuzz web windows package
 
 all:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
@@ -66,6 +69,16 @@ web:
 			{ cat $(WEB_LOG) >&2; echo "make web: failed (log: $(WEB_LOG))" >&2; exit 1; }; \
 	fi
 	@echo "make web: the page is in web/dist (log: $(WEB_LOG), V=1 to see it as it runs)"
+
+# Windows: Debian's mingw-w64 (scripts/deps.sh --windows installs it, and wine for the tests).
+# No zip archive input there (SQNS_ZIP=OFF): Debian has no libzip for mingw-w64.
+windows:
+	@bash scripts/deps.sh --windows
+	cmake -S . -B build-windows -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64.cmake \
+		-DCMAKE_BUILD_TYPE=Release -DSQNS_TESTS=OFF -DSQNS_ZIP=OFF --no-warn-unused-cli \
+		$(CMAKE_FLAGS)
+	cmake --build build-windows -j$(JOBS) --target sqnsupgrade sqnsupgrade_shared
+	@echo "make windows: build-windows/sqnsupgrade.exe and build-windows/sqnsupgrade.dll"
 
 install: all
 	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"

@@ -26,14 +26,21 @@ set(SQNS_COMPLETION_DIR ${CMAKE_INSTALL_DATAROOTDIR}/bash-completion/completions
 
 add_library(sqnsupgrade_shared SHARED $<TARGET_OBJECTS:sqns_core> $<TARGET_OBJECTS:sqns_board>
             $<TARGET_OBJECTS:sqns_host> $<TARGET_OBJECTS:sqns_words>)
-target_link_libraries(sqnsupgrade_shared PRIVATE PkgConfig::SQNS_ZLIB)
+target_link_libraries(sqnsupgrade_shared PRIVATE PkgConfig::SQNS_ZLIB ${SQNS_OS_LIBS})
 if(SQNS_ZIP)
   target_link_libraries(sqnsupgrade_shared PRIVATE PkgConfig::SQNS_LIBZIP)
 endif()
-set_target_properties(sqnsupgrade_shared PROPERTIES
-  OUTPUT_NAME sqnsupgrade
-  VERSION ${PROJECT_VERSION}
-  SOVERSION ${PROJECT_VERSION_MAJOR})
+if(WIN32)
+  # sqnsupgrade.dll, for the Python module's ctypes: no lib prefix, no version in the name,
+  # and its runtime (libgcc, winpthread, zlib) inside it, so that it is the one file needed.
+  set_target_properties(sqnsupgrade_shared PROPERTIES OUTPUT_NAME sqnsupgrade PREFIX "")
+  target_link_options(sqnsupgrade_shared PRIVATE -static -static-libgcc)
+else()
+  set_target_properties(sqnsupgrade_shared PROPERTIES
+    OUTPUT_NAME sqnsupgrade
+    VERSION ${PROJECT_VERSION}
+    SOVERSION ${PROJECT_VERSION_MAJOR})
+endif()
 target_include_directories(sqnsupgrade_shared PUBLIC ${PROJECT_SOURCE_DIR}/include)
 target_link_options(sqnsupgrade_shared PRIVATE -Wl,--no-undefined)
 
@@ -42,7 +49,7 @@ add_library(sqnsupgrade_static STATIC $<TARGET_OBJECTS:sqns_core> $<TARGET_OBJEC
             $<TARGET_OBJECTS:sqns_host> $<TARGET_OBJECTS:sqns_words>)
 set_target_properties(sqnsupgrade_static PROPERTIES OUTPUT_NAME sqnsupgrade)
 target_include_directories(sqnsupgrade_static PUBLIC ${PROJECT_SOURCE_DIR}/include)
-target_link_libraries(sqnsupgrade_static INTERFACE PkgConfig::SQNS_ZLIB)
+target_link_libraries(sqnsupgrade_static INTERFACE PkgConfig::SQNS_ZLIB ${SQNS_OS_LIBS})
 if(SQNS_ZIP)
   target_link_libraries(sqnsupgrade_static INTERFACE PkgConfig::SQNS_LIBZIP)
 endif()

@@ -32,9 +32,15 @@
 
 /*
  * Marks what libsqnsupgrade exports: the library is built with
- * -fvisibility=hidden, so everything else stays inside it.
+ * -fvisibility=hidden, so everything else stays inside it. On Windows the
+ * library's own objects (SQNS_BUILDING_LIBRARY) mark it dllexport, so that
+ * sqnsupgrade.dll exports exactly these.
  */
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(_WIN32) && defined(SQNS_BUILDING_LIBRARY)
+#define SQNS_API __declspec(dllexport)
+#elif defined(_WIN32)
+#define SQNS_API
+#elif defined(__GNUC__) || defined(__clang__)
 #define SQNS_API __attribute__((visibility("default")))
 #else
 #define SQNS_API

@@ -4,6 +4,8 @@
 #   bash scripts/deps.sh          everything the tests need (CI, make test)
 #   bash scripts/deps.sh --run    only what building and running need (the demo, make)
 #   bash scripts/deps.sh --only PKG...   exactly these packages
+#   bash scripts/deps.sh --windows       the Windows cross build and wine (make windows,
+#                                        ctest -L windows; docs/windows.md)
 set -euo pipefail
 # Build and run: the compiler, CMake, pkg-config, zlib (--bootrom's sqnsbrz.py), libzip
 # (release archives: run CATM1-39529.zip; SQNS_ZIP=OFF builds without it), Python
@@ -19,7 +21,12 @@ TEST_PACKAGES=(libcmocka-dev clang-format socat tmux time valgrind groff-base
 # dpkg-architecture (dpkg-dev), lintian. The zip is Python's zipfile: no zip needed.
 TEST_PACKAGES+=(dpkg-dev lintian)
 
-if [ "${1:-}" = "--only" ]; then # --only PKG...: exactly these (scripts/web-deps.sh)
+# The Windows build: mingw-w64 and its zlib (linked statically), wine to run the tests.
+WINDOWS_PACKAGES=(gcc-mingw-w64-x86-64 libz-mingw-w64-dev wine wine64 cmake make python3)
+
+if [ "${1:-}" = "--windows" ]; then
+    PACKAGES=("${WINDOWS_PACKAGES[@]}")
+elif [ "${1:-}" = "--only" ]; then # --only PKG...: exactly these (scripts/web-deps.sh)
     shift
     PACKAGES=("$@")
 else

@@ -3,8 +3,8 @@
 # Every test: unit (cmocka) and integration (CLI against sqnsim), in a normal
 # build and again under AddressSanitizer + UndefinedBehaviorSanitizer.
 # Its build folders are its own: build-test/ (Debug, every test), build-asan/,
-# build-web/ and build-wasm/ (make web), build-package/ (make package) and
-# build-package-test/; make and make install keep build/.
+# build-web/ and build-wasm/ (make web), build-windows/ (make windows), build-wine/,
+# build-package/ (make package) and build-package-test/; make and make install keep build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -47,10 +47,18 @@ cmake --build build-web -j"$jobs" --target sqnsim sqnsupgrade
 (cd build-web && ctest --output-on-failure -L web)
 echo "web screenshots and logs: build-web/web-artifacts"
 
+# sqnsupgrade.exe cross-built by make windows (mingw-w64), then run under wine against sqnsim
+# in build-wine/, whose private wine prefix is made on the first run (docs/windows.md).
+echo "== windows: make windows, then ctest -L windows under wine"
+make windows
+cmake -S . -B build-wine -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_WINDOWS_TESTS=ON >/dev/null
+cmake --build build-wine -j"$jobs" --target sqnsim sqnsupgrade
+(cd build-wine && ctest --output-on-failure -L windows)
+
 # The packages a user downloads (make package: dist/), then their tests: the .deb unpacked
 # upgrading sqnsim, lintian on it, the Windows zip and the web page's tarball (ctest -L package;
-# the zip's test is skipped when make windows has not run). After the web stage: web/dist is
-# built, so the tarball is made and tested.
+# the zip's test is skipped when make windows has not run). After the web and windows stages:
+# web/dist and build-windows/ are built, so the tarball and the Windows zip are made and tested.
 echo "== packages: make package, then ctest -L package"
 make package
 cmake -S . -B build-package-test -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON \

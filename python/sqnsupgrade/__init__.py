@@ -53,7 +53,9 @@ from typing import Callable, Dict, Optional
 __all__ = ["run", "info", "version", "state", "imei", "uart", "library_path",
            "SqnsupgradeError", "Result", "Info", "Version", "Event"]
 
-_LIBNAME = "libsqnsupgrade.so.0"
+# On Windows, make windows's sqnsupgrade.dll (its runtime linked in: the one file needed).
+_WINDOWS = os.name == "nt"
+_LIBNAME = "sqnsupgrade.dll" if _WINDOWS else "libsqnsupgrade.so.0"
 
 # The command line's exit statuses (README.md, "Exit statuses"): SqnsupgradeError.status.
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_FILE, EXIT_PORT, EXIT_NO_MODEM = 0, 1, 2, 3, 4, 5
@@ -317,7 +319,7 @@ _loaded = []  # [(CDLL, path)] once loaded
 
 
 # The source tree's build folders, in this order: `make`, scripts/demo.sh, scripts/test.sh.
-_TREE_BUILDS = ("build", "build-release", "build-test")
+_TREE_BUILDS = ("build-windows",) if _WINDOWS else ("build", "build-release", "build-test")
 
 
 def _candidates():
@@ -328,6 +330,9 @@ def _candidates():
         return
     here = os.path.dirname(os.path.abspath(__file__))
     parent = os.path.dirname(here)
+    if _WINDOWS:
+        # A copied folder: sqnsupgrade.dll beside the module's files.
+        yield os.path.join(here, _LIBNAME), "beside the module"
     if os.path.basename(parent) in ("site-packages", "dist-packages"):
         # Installed: PREFIX/lib/pythonX.Y/site-packages/sqnsupgrade -> PREFIX/lib.
         libdir = os.path.normpath(os.path.join(here, "..", "..", ".."))

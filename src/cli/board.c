@@ -138,7 +138,7 @@ static int open_port(struct session *s, struct repl *r)
 	const struct cli *c = s->cli;
 	if (!c->port || !*c->port) {
 		fprintf(s->out.err,
-			"sqnsupgrade: no port given: use -p PORT (e.g. -p /dev/ttyUSB0) "
+			"sqnsupgrade: no port given: use -p PORT (e.g. -p " EXAMPLE_PORT ") "
 			"or set SQNSUPGRADE_PORT\n");
 		return EXIT_USAGE;
 	}

@@ -98,7 +98,10 @@ void port_error(struct session *s, int err);
 /* "no modem answered" with what to do; returns EXIT_NO_MODEM. */
 int no_modem(struct session *s);
 
-/* Quote for a POSIX shell when needed. */
+/*
+ * Quote one word of a printed command when needed: for a POSIX shell, or on
+ * Windows for cmd and PowerShell alike (double quotes; session.c).
+ */
 void shell_quote(char *out, size_t len, const char *s);
 
 int cmd_run(struct session *s);
@@ -138,9 +141,9 @@ int cli_parse(struct cli *c, int argc, char **argv);
 /* `run` on several ports at once (fleet.c). */
 int fleet_run(struct session *s);
 
-/* A serial port found in sysfs (ports.c). */
+/* A serial port found in sysfs (ports_sysfs_posix.c) or by SetupAPI (ports_win.c). */
 struct serial_port_info {
-	char path[300]; /* /dev/NAME */
+	char path[300]; /* /dev/NAME, or COMn on Windows */
 	char vid[8], pid[8];
 	char manufacturer[128], product[128], serial[128];
 	const char *note; /* a USB-serial chip Pycom boards use, or NULL */
@@ -161,12 +164,56 @@ int cmd_bridge(struct session *s);
 int cmd_uart(struct session *s);
 
 /* Colour the result and error lines of o's streams when each is a terminal and NO_COLOR is
- * unset (colour.c); colour_close_streams puts the plain streams back. */
+ * unset (colour_posix.c; colour_win.c); colour_close_streams puts the plain streams back. */
 bool colour_wanted(FILE *f);
 void colour_streams(struct output *o);
 void colour_close_streams(struct output *o, FILE *out, FILE *err);
 
+/*
+ * Ctrl-C and SIGTERM (signals_posix.c), or the console's Ctrl-C and Ctrl-Break
+ * (signals_win.c), set the abort flag the core asks between blocks. signals_catch
+ * installs the handlers (NULL when it could not), signals_restore puts back what
+ * was there; signals_clear lowers the flag before a command.
+ */
+struct caught_signals;
+struct caught_signals *signals_catch(void);
+void signals_restore(struct caught_signals *c);
+void signals_clear(void);
+
 /* True once Ctrl-C / SIGTERM arrived: the core's should_abort. */
 bool cli_should_abort(void *user);
+
+/*
+ * A stream into memory (open_memstream; on Windows a temporary file read back
+ * when closed): *buf and *len hold what was written once cli_memstream_close
+ * closed it (memstream_win.c; on POSIX both are open_memstream and fclose).
+ */
+FILE *cli_memstream_open(char **buf, size_t *len);
+int cli_memstream_close(FILE *f);
+
+/* What the system calls things: the null device, a port for examples. */
+#ifdef _WIN32
+#define NULL_DEVICE "NUL"
+#define EXAMPLE_PORT "COM5"
+#define PATH_SEPARATOR "\\"
+#else
+#define NULL_DEVICE "/dev/null"
+#define EXAMPLE_PORT "/dev/ttyUSB0"
+#define PATH_SEPARATOR "/"
+#endif
+
+/* The last folder separator of path ('/'; '\\' too on Windows), or NULL. */
+static inline const char *path_last_separator(const char *path)
+{
+	const char *last = NULL;
+	for (const char *p = path; *p; p++)
+#ifdef _WIN32
+		if (*p == '/' || *p == '\\')
+#else
+		if (*p == '/')
+#endif
+			last = p;
+	return last;
+}
 
 #endif

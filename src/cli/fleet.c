@@ -158,8 +158,8 @@ static void *modem_main(void *arg)
 	m->t_end = sqns_host_now_ms();
 	output_break(&m->s.out);
 	session_close(&m->s);
-	fclose(m->s.out.out);
-	fclose(m->s.out.err);
+	cli_memstream_close(m->s.out.out);
+	cli_memstream_close(m->s.out.err);
 	pthread_mutex_lock(&m->fleet->lock);
 	note(m, m->status == 0 ? "done" : "FAILED", true);
 	pthread_mutex_unlock(&m->fleet->lock);
@@ -172,13 +172,13 @@ static bool setup(struct fleet *f, struct modem *m, const struct session *proto,
 	m->cli.port = port;
 	m->cli.nports = 1;
 	m->s.cli = &m->cli;
-	FILE *out = open_memstream(&m->out_text, &m->out_len);
-	FILE *err = open_memstream(&m->err_text, &m->err_len);
+	FILE *out = cli_memstream_open(&m->out_text, &m->out_len);
+	FILE *err = cli_memstream_open(&m->err_text, &m->err_len);
 	if (!out || !err) {
 		if (out)
-			fclose(out);
+			cli_memstream_close(out);
 		if (err)
-			fclose(err);
+			cli_memstream_close(err);
 		return false;
 	}
 	output_init(&m->s.out, out, err, m->cli.verbose, m->cli.debug);
@@ -252,8 +252,8 @@ static void not_started(struct fleet *f, struct modem *m, int err)
 		"modem\n",
 		m->cli.port, strerror(err));
 	m->status = EXIT_FAIL;
-	fclose(m->s.out.out);
-	fclose(m->s.out.err);
+	cli_memstream_close(m->s.out.out);
+	cli_memstream_close(m->s.out.err);
 	pthread_mutex_lock(&f->lock);
 	note(m, "FAILED", true);
 	pthread_mutex_unlock(&f->lock);
@@ -308,9 +308,9 @@ static void release(struct fleet *f, int n)
 static void discard(struct modem *m)
 {
 	if (m->s.out.out)
-		fclose(m->s.out.out);
+		cli_memstream_close(m->s.out.out);
 	if (m->s.out.err)
-		fclose(m->s.out.err);
+		cli_memstream_close(m->s.out.err);
 }
 
 static int fleet_go(struct fleet *f, struct session *proto)

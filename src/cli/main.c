@@ -2,7 +2,6 @@
 /* sqnsupgrade: the command line. */
 #define _DEFAULT_SOURCE
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,44 +9,6 @@
 #include "board.h"
 #include "cli.h"
 #include "sqnsupgrade_cli.h"
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	if (interrupted) {
-		/* A second Ctrl-C: the user means it. */
-		signal(sig, SIG_DFL);
-		raise(sig);
-	}
-	interrupted = 1;
-}
-
-bool cli_should_abort(void *user)
-{
-	(void)user;
-	return interrupted != 0;
-}
-
-static const int caught[] = {SIGINT, SIGTERM, SIGHUP};
-
-/*
- * Ctrl-C and SIGTERM end the current block, close the STP session, then stop.
- * The handlers in place before are kept in old[] (a host process, e.g. Python).
- */
-static void catch_signals(struct sigaction old[3])
-{
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < 3; i++)
-		sigaction(caught[i], &sa, &old[i]);
-}
-
-static void restore_signals(const struct sigaction old[3])
-{
-	for (int i = 0; i < 3; i++)
-		sigaction(caught[i], &old[i], NULL);
-}
 
 static int open_log(struct session *s)
 {
@@ -85,7 +46,7 @@ static void quiet_result(struct session *s)
 			fprintf(s->out.out, "Verified: boot ROM (Bootloader0) now build %u\n",
 				p->bootloader0_after);
 	} else {
-		const char *slash = strrchr(s->cli->args[0], '/');
+		const char *slash = path_last_separator(s->cli->args[0]);
 		fprintf(s->out.out,
 			"Not verified: the name '%s' does not say which build it installs\n",
 			slash ? slash + 1 : s->cli->args[0]);
@@ -185,14 +146,14 @@ static int parse_command_line(struct cli *c, int argc, char **argv)
 struct invocation {
 	struct cli cli;
 	struct session s;
-	struct sigaction old[3]; /* the handlers found, put back at the end */
-	bool signals_caught;
+	/* The signal or console handlers found, put back at the end. */
+	struct caught_signals *signals;
 	bool ran;      /* the command ran: --json reports its result */
 	bool json_one; /* --json with one modem: text captured, one result object */
 	char *json_text, *json_err;
 	size_t json_text_len, json_err_len;
 	FILE *shown; /* -q run: the real transcript stream ... */
-	FILE *sink;  /* ... and /dev/null in its place */
+	FILE *sink;  /* ... and the null device in its place */
 };
 
 /*
@@ -221,8 +182,8 @@ static int capture_streams(struct invocation *inv)
 	struct output *o = &inv->s.out;
 	o->json = stdout;
 	o->tty = false;
-	o->out = open_memstream(&inv->json_text, &inv->json_text_len);
-	o->err = open_memstream(&inv->json_err, &inv->json_err_len);
+	o->out = cli_memstream_open(&inv->json_text, &inv->json_text_len);
+	o->err = cli_memstream_open(&inv->json_err, &inv->json_err_len);
 	if (!o->out || !o->err) {
 		fprintf(stderr, "sqnsupgrade: out of memory\n");
 		return EXIT_FAIL;
@@ -238,7 +199,7 @@ static int setup_streams(struct invocation *inv)
 	if (inv->json_one)
 		return capture_streams(inv);
 	colour_streams(o);
-	if (quiet_run(&inv->cli) && (inv->sink = fopen("/dev/null", "w")) != NULL) {
+	if (quiet_run(&inv->cli) && (inv->sink = fopen(NULL_DEVICE, "w")) != NULL) {
 		inv->shown = o->out;
 		o->out =
 		    inv->sink; /* -q: the transcript goes nowhere; the result line at the end */
@@ -254,8 +215,7 @@ static int cli_setup(struct invocation *inv)
 	int status = open_log(&inv->s);
 	if (status >= 0)
 		return status;
-	catch_signals(inv->old);
-	inv->signals_caught = true;
+	inv->signals = signals_catch();
 	return setup_streams(inv);
 }
 
@@ -275,9 +235,9 @@ static void finish_json(struct invocation *inv, int status)
 {
 	struct output *o = &inv->s.out;
 	if (o->out && o->out != stdout)
-		fclose(o->out);
+		cli_memstream_close(o->out);
 	if (o->err && o->err != stderr)
-		fclose(o->err);
+		cli_memstream_close(o->err);
 	o->out = stdout;
 	o->err = stderr;
 	if (inv->json_err)
@@ -305,8 +265,7 @@ static void cli_teardown(struct invocation *inv, int status)
 	session_close(&inv->s);
 	if (o->log)
 		fclose(o->log);
-	if (inv->signals_caught)
-		restore_signals(inv->old);
+	signals_restore(inv->signals);
 }
 
 /* The whole command line (sqnsupgrade_cli.h), called by the executable's main(). */
@@ -318,7 +277,7 @@ int sqns_cli_main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	inv->cli = (struct cli){.port = getenv("SQNSUPGRADE_PORT"), .baud = SQNS_APPLICATION_RATE};
-	interrupted = 0;
+	signals_clear();
 	int status = parse_command_line(&inv->cli, argc, argv);
 	if (status < 0) {
 		status = cli_setup(inv);

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #define _DEFAULT_SOURCE
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
+#ifdef _WIN32
+#include <io.h>
+#include <windows.h>
+#else
+#include <sys/ioctl.h>
+#endif
 
 #include "cli.h"
 #include "output.h"
@@ -55,9 +60,17 @@ void output_block(struct output *o, const char *text)
 
 static unsigned term_columns(const struct output *o)
 {
+#ifdef _WIN32
+	CONSOLE_SCREEN_BUFFER_INFO info;
+	HANDLE h = (HANDLE)_get_osfhandle(o->tty_fd);
+	if (h != INVALID_HANDLE_VALUE && GetConsoleScreenBufferInfo(h, &info) &&
+	    info.srWindow.Right >= info.srWindow.Left)
+		return (unsigned)(info.srWindow.Right - info.srWindow.Left + 1);
+#else
 	struct winsize ws;
 	if (ioctl(o->tty_fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
 		return ws.ws_col;
+#endif
 	return 80;
 }
 

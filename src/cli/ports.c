@@ -1,141 +1,22 @@
 /* SPDX-License-Identifier: MIT */
-/* `sqnsupgrade list-ports`, and the lone serial port used when no -p is given. */
-#define _GNU_SOURCE
-#include <dirent.h>
-#include <limits.h>
+/*
+ * `sqnsupgrade list-ports`, and the lone serial port used when no -p is given,
+ * over ports_scan: sysfs on Linux (ports_sysfs_posix.c), SetupAPI on Windows
+ * (ports_win.c).
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "sqnsupgrade_words.h"
 
 #define MAX_PORTS 64 /* list-ports shows at most this many */
 
-static const char *sysfs_root(const struct cli *c)
-{
-	return c->sysfs_root ? c->sysfs_root : "/sys";
-}
-
-/* The first line of dir/name, without its newline; "" when absent. */
-static void read_attr(const char *dir, const char *name, char *out, size_t len)
-{
-	char path[PATH_MAX + 64];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	out[0] = '\0';
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	if (fgets(out, (int)len, f))
-		out[strcspn(out, "\r\n")] = '\0';
-	fclose(f);
-	for (char *p = out; *p; p++)
-		if (*p == '\t')
-			*p = ' ';
-}
-
-/* The name of the bus dir/subsystem points to ("" when none). */
-static void subsystem_of(const char *dir, char *out, size_t len)
-{
-	char path[PATH_MAX + 16], real[PATH_MAX];
-	snprintf(path, sizeof path, "%s/subsystem", dir);
-	out[0] = '\0';
-	if (!realpath(path, real))
-		return;
-	const char *slash = strrchr(real, '/');
-	const char *name = slash ? slash + 1 : real;
-	size_t n = strlen(name) < len ? strlen(name) : len - 1;
-	memcpy(out, name, n);
-	out[n] = '\0';
-}
-
-static bool parent(char *dir, const char *stop)
-{
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir || (size_t)(slash - dir) <= strlen(stop))
-		return false;
-	*slash = '\0';
-	return true;
-}
-
-static bool wanted_name(const char *name)
-{
-	return strncmp(name, "ttyUSB", 6) == 0 || strncmp(name, "ttyACM", 6) == 0 ||
-	       strncmp(name, "ttyS", 4) == 0;
-}
-
-/* A built-in UART (ttyS): real when its controller is not a bare platform stub. */
-static bool real_uart(const char *tty_dir, const char *dev, const char *stop)
-{
-	char type[16], sub[64], dir[PATH_MAX];
-	read_attr(tty_dir, "type", type, sizeof type);
-	if (strcmp(type, "0") == 0)
-		return false; /* PORT_UNKNOWN: no UART behind the name */
-	snprintf(dir, sizeof dir, "%s", dev);
-	subsystem_of(dir, sub, sizeof sub);
-	while (strcmp(sub, "serial-base") == 0 && parent(dir, stop))
-		subsystem_of(dir, sub, sizeof sub);
-	return strcmp(sub, "platform") != 0;
-}
-
-static bool describe(const char *root, const char *name, struct serial_port_info *p)
-{
-	char tty_dir[PATH_MAX], link[PATH_MAX + 16], dev[PATH_MAX], stop[PATH_MAX];
-	snprintf(tty_dir, sizeof tty_dir, "%s/class/tty/%s", root, name);
-	snprintf(link, sizeof link, "%s/device", tty_dir);
-	if (!realpath(link, dev) || !realpath(root, stop))
-		return false; /* virtual terminals and ptys have no device */
-	*p = (struct serial_port_info){0};
-	snprintf(p->path, sizeof p->path, "/dev/%s", name);
-	if (strncmp(name, "ttyS", 4) == 0 && !real_uart(tty_dir, dev, stop))
-		return false;
-	/* The USB device is the first parent with idVendor. */
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", dev);
-	do {
-		read_attr(dir, "idVendor", p->vid, sizeof p->vid);
-		if (*p->vid) {
-			read_attr(dir, "idProduct", p->pid, sizeof p->pid);
-			read_attr(dir, "manufacturer", p->manufacturer, sizeof p->manufacturer);
-			read_attr(dir, "product", p->product, sizeof p->product);
-			read_attr(dir, "serial", p->serial, sizeof p->serial);
-			break;
-		}
-	} while (parent(dir, stop));
-	/* The USB-serial chips in front of a Pycom module's UART: the library's table. */
-	size_t n;
-	const struct sqns_usb_id *known = sqns_usb_ids(&n);
-	char *end_vid, *end_pid;
-	unsigned long vid = strtoul(p->vid, &end_vid, 16), pid = strtoul(p->pid, &end_pid, 16);
-	bool ids = *p->vid && *p->pid && !*end_vid && !*end_pid;
-	for (size_t i = 0; ids && i < n; i++)
-		if (vid == known[i].vid && pid == known[i].pid)
-			p->note = known[i].name;
-	return true;
-}
-
-static int by_version(const void *a, const void *b)
-{
-	return strverscmp(((const struct serial_port_info *)a)->path,
-			  ((const struct serial_port_info *)b)->path);
-}
-
-int ports_scan(const struct cli *c, struct serial_port_info *out, int max)
-{
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s/class/tty", sysfs_root(c));
-	DIR *d = opendir(dir);
-	if (!d)
-		return 0;
-	int n = 0;
-	struct dirent *e;
-	while (n < max && (e = readdir(d)) != NULL)
-		if (wanted_name(e->d_name) && describe(sysfs_root(c), e->d_name, &out[n]))
-			n++;
-	closedir(d);
-	qsort(out, (size_t)n, sizeof out[0], by_version);
-	return n;
-}
+#ifdef _WIN32
+#define USB_PORT_NAMES "a COM port with a USB id (the Device Manager's Ports (COM & LPT))"
+#else
+#define USB_PORT_NAMES "/dev/ttyUSB* or /dev/ttyACM*"
+#endif
 
 static const char *or_dash(const char *s)
 {
@@ -163,7 +44,8 @@ int cmd_list_ports(struct session *s)
 			p->note ? p->note : "-");
 	}
 	fflush(s->out.out);
-	/* Only the computer's own UARTs (ttyS): no Pycom board is there, which is always on USB. */
+	/* Only the computer's own UARTs (ttyS, COM1): no Pycom board is there, which is always on
+	 * USB. */
 	if (n > 0 && usb == 0 && !s->cli->quiet) {
 		fprintf(s->out.err, "sqnsupgrade: no USB serial port found: ");
 		if (n == 1)
@@ -171,8 +53,8 @@ int cmd_list_ports(struct session *s)
 		else
 			fprintf(s->out.err, "the ports above are the computer's own serial ports");
 		fprintf(s->out.err,
-			", not a Pycom board. A GPy, FiPy or G01 on USB appears as "
-			"/dev/ttyUSB* or /dev/ttyACM*: plug it in, with a data cable (some "
+			", not a Pycom board. A GPy, FiPy or G01 on USB appears as " USB_PORT_NAMES
+			": plug it in, with a data cable (some "
 			"carry power only), then run list-ports again.\n");
 	}
 	free(ports);
@@ -212,7 +94,7 @@ int ports_default(struct cli *c)
 		return -1;
 	}
 	fprintf(stderr,
-		"sqnsupgrade: no port given: use -p PORT (e.g. -p /dev/ttyUSB0) or set "
+		"sqnsupgrade: no port given: use -p PORT (e.g. -p " EXAMPLE_PORT ") or set "
 		"SQNSUPGRADE_PORT%s\n",
 		n ? "" : " (no USB serial port found)");
 	if (n > 0)

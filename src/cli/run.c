@@ -92,7 +92,7 @@ static bool fitting_file(const char *fw, uint32_t running, uint32_t to, char *ou
 {
 	char dir[4096];
 	snprintf(dir, sizeof dir, "%s", fw);
-	char *slash = strrchr(dir, '/');
+	char *slash = (char *)path_last_separator(dir);
 	if (slash)
 		*(slash == dir ? slash + 1 : slash) = '\0';
 	else
@@ -108,8 +108,8 @@ static bool fitting_file(const char *fw, uint32_t running, uint32_t to, char *ou
 			continue;
 		bool fits_diff = i.differential && running && i.from == running;
 		if (fits_diff || (!i.differential && !full)) {
-			int n = snprintf(out, len, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "",
-					 e->d_name);
+			int n = snprintf(out, len, "%s%s%s", dir,
+					 strcmp(dir, "/") ? PATH_SEPARATOR : "", e->d_name);
 			if (n < 0 || (size_t)n >= len)
 				continue; /* a path too long to print: not offered */
 			diff = fits_diff;

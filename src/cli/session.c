@@ -12,7 +12,7 @@ int session_open_port(struct session *s)
 	struct cli *c = s->cli;
 	if (!c->port || !*c->port) {
 		fprintf(s->out.err,
-			"sqnsupgrade: no port given: use -p PORT (e.g. -p /dev/ttyUSB0) or "
+			"sqnsupgrade: no port given: use -p PORT (e.g. -p " EXAMPLE_PORT ") or "
 			"set SQNSUPGRADE_PORT\n");
 		return EXIT_USAGE;
 	}
@@ -71,28 +71,46 @@ void session_log_totals(struct session *s)
 		(unsigned long long)tx, (unsigned long long)rx);
 }
 
+#ifdef _WIN32
+/*
+ * For cmd and PowerShell alike: a word of plain characters as it is (a
+ * backslash path included), else in double quotes, which both read the same
+ * way. A Windows path has no double quote; a % or $ inside one is still
+ * expanded by cmd or PowerShell (docs/windows.md).
+ */
+#define PLAIN_EXTRA "\\"
+#define QUOTE '"'
+#define QUOTE_IN_WORD "\""
+#else
+/* For a POSIX shell: single quotes, a single quote inside as '\''. */
+#define PLAIN_EXTRA ""
+#define QUOTE '\''
+#define QUOTE_IN_WORD "'\\''"
+#endif
+
 void shell_quote(char *out, size_t len, const char *s)
 {
 	bool plain = *s != '\0';
 	for (const char *p = s; *p; p++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:=",
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/"
+			    "._-+:=" PLAIN_EXTRA,
 			    *p))
 			plain = false;
 	if (plain) {
 		snprintf(out, len, "%s", s);
 		return;
 	}
-	size_t n = 0;
-	out[n++] = '\'';
+	size_t n = 0, in_word = strlen(QUOTE_IN_WORD);
+	out[n++] = QUOTE;
 	for (const char *p = s; *p && n + 5 < len; p++) {
-		if (*p == '\'') {
-			memcpy(out + n, "'\\''", 4);
-			n += 4;
+		if (*p == QUOTE) {
+			memcpy(out + n, QUOTE_IN_WORD, in_word);
+			n += in_word;
 		} else {
 			out[n++] = *p;
 		}
 	}
-	out[n++] = '\'';
+	out[n++] = QUOTE;
 	out[n] = '\0';
 }
 

@@ -39,12 +39,25 @@ static bool ident_char(char c)
 	       c == '_';
 }
 
+/* memmem, which Windows's C library lacks: the first n bytes of `what` in [p, p + len). */
+static const char *find_bytes(const char *p, size_t len, const char *what, size_t n)
+{
+	for (const char *end = p + len; n && (size_t)(end - p) >= n; p++) {
+		p = memchr(p, what[0], (size_t)(end - p) - n + 1);
+		if (!p)
+			return NULL;
+		if (memcmp(p, what, n) == 0)
+			return p;
+	}
+	return NULL;
+}
+
 /* The next whole word `word` (not part of a longer name) in [p, end), or NULL; text starts at s. */
 static const char *find_word(const char *s, const char *p, const char *end, const char *word)
 {
 	size_t n = strlen(word);
 	while (p < end && (size_t)(end - p) >= n) {
-		const char *hit = memmem(p, (size_t)(end - p), word, n);
+		const char *hit = find_bytes(p, (size_t)(end - p), word, n);
 		if (!hit)
 			return NULL;
 		bool before = hit > s && ident_char(hit[-1]);

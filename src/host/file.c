@@ -106,10 +106,34 @@ void sqns_file_close(struct sqns_file *f)
 	free(f);
 }
 
+#ifdef _WIN32
+/* Windows's C library has no words for the network's errno values (win_tcp.c sets them). */
+static const struct {
+	int e;
+	const char *words;
+} net_words[] = {
+    {ECONNREFUSED, "Connection refused"},     {ETIMEDOUT, "Connection timed out"},
+    {ECONNRESET, "Connection reset by peer"}, {EHOSTUNREACH, "No route to host"},
+    {ENETUNREACH, "Network is unreachable"},
+};
+#endif
+
 const char *host_strerror(int e, char *buf, size_t len)
 {
-	/* The XSI strerror_r: thread-safe, unlike strerror. */
+#ifdef _WIN32
+	for (size_t i = 0; i < sizeof net_words / sizeof net_words[0]; i++) {
+		if (net_words[i].e == e) {
+			snprintf(buf, len, "%s", net_words[i].words);
+			return buf;
+		}
+	}
+#endif
+	/* The XSI strerror_r (Windows: strerror_s): thread-safe, unlike strerror. */
+#ifdef _WIN32
+	if (strerror_s(buf, len, e) != 0)
+#else
 	if (strerror_r(e, buf, len) != 0)
+#endif
 		snprintf(buf, len, "error %d", e);
 	return buf;
 }

@@ -11,6 +11,23 @@
 
 #include "image_file.h"
 
+#ifdef _WIN32
+/* The image in binary, the handle not inherited; pread and realpath in Windows's words. */
+#include <io.h>
+#define OPEN_FLAGS (O_RDONLY | O_BINARY | O_NOINHERIT)
+static ssize_t pread(int fd, void *buf, size_t len, off_t offset)
+{
+	if (_lseeki64(fd, offset, SEEK_SET) < 0)
+		return -1;
+	return _read(fd, buf, len > 0x40000000u ? 0x40000000u : (unsigned)len);
+}
+#define realpath(path, out) _fullpath((out), (path), sizeof(((struct image_file *)0)->path))
+#define IS_SEPARATOR(c) ((c) == '/' || (c) == '\\')
+#else
+#define OPEN_FLAGS (O_RDONLY | O_CLOEXEC)
+#define IS_SEPARATOR(c) ((c) == '/')
+#endif
+
 static int image_read(void *ctx, uint32_t offset, uint8_t *buf, size_t len)
 {
 	struct image_file *f = ctx;
@@ -53,7 +70,7 @@ bool image_file_open(struct image_file *f, const char *path, const char *what, c
 {
 	struct stat st;
 	*f = (struct image_file){.fd = -1};
-	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	f->fd = open(path, OPEN_FLAGS);
 	if (f->fd < 0) {
 		int e = errno;
 		snprintf(why, why_len, "cannot open %s '%s': %s; check the path", what, path,
@@ -101,8 +118,11 @@ void image_file_use_memory(struct image_file *f, uint8_t *data, uint32_t len)
 
 const char *image_file_name(const struct image_file *f)
 {
-	const char *slash = strrchr(f->path, '/');
-	return slash ? slash + 1 : f->path;
+	const char *name = f->path;
+	for (const char *p = f->path; *p; p++)
+		if (IS_SEPARATOR(*p))
+			name = p + 1;
+	return name;
 }
 
 void image_file_close(struct image_file *f)

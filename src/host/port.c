@@ -3,25 +3,23 @@
  * Ports by name (sqnsupgrade_host.h): a port is a backend (src/port/backend.h:
  * the serial device or the socket:// serial server) and what every backend
  * shares, done here once: the kind chosen by name, the defaults, the words
- * for a failed open, byte counts, the trace hook, and the bridge of mirror
- * mode. The core sees the port through the ops below, which call the
- * backend's.
+ * for a failed open, byte counts, the trace hook. The bridge of mirror mode
+ * is the system's (bridge_posix.c, bridge_win.c). The core sees the port
+ * through the ops below, which call the backend's.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "backend.h"
 #include "host.h"
-#include "posix_serial.h"
+#include "port_clock.h"
+#include "port_impl.h"
 
 #define DEFAULT_BAUD 921600u
 #define DEFAULT_CONNECT_MS 5000u
-#define BRIDGE_POLL_MS 200 /* should_stop is asked at least this often */
 
 /* What an OS error means when opening a port; fmt takes the port's name. */
 struct errno_words {
@@ -29,9 +27,18 @@ struct errno_words {
 	const char *fmt;
 };
 
+#ifdef _WIN32
+#define SERIAL_BACKEND win_serial_backend
+#define SERIAL_RATE_OK win_serial_rate_ok
+#define SERIAL_LISTING "sqnsupgrade list-ports, or the Device Manager's Ports (COM & LPT)"
+#else
+#define SERIAL_BACKEND posix_serial_backend
+#define SERIAL_RATE_OK posix_serial_rate_ok
+#define SERIAL_LISTING "ls /dev/ttyUSB* /dev/ttyACM*"
+#endif
+
 static const struct errno_words serial_words[] = {
-    {ENOENT, "port '%s' does not exist: check the cable and the name "
-	     "(ls /dev/ttyUSB* /dev/ttyACM*)"},
+    {ENOENT, "port '%s' does not exist: check the cable and the name (" SERIAL_LISTING ")"},
     {EBUSY, "port '%s' is in use by another program (another sqnsupgrade, a terminal?): close "
 	    "it and run this again"},
     {ENOTTY, "'%s' is not a serial port"},
@@ -56,7 +63,7 @@ static const struct kind {
 } kinds[] = {
     {"socket://", &tcp_backend, tcp_words, "cannot connect to %s: %s",
      "'%s' needs a host and a port: socket://HOST:PORT"},
-    {"", &posix_serial_backend, serial_words, "cannot open port '%s': %s",
+    {"", &SERIAL_BACKEND, serial_words, "cannot open port '%s': %s",
      "cannot open port '%s': this system cannot set that rate"},
 };
 
@@ -67,15 +74,6 @@ static const struct kind *kind_of(const char *name)
 		k++;
 	return k;
 }
-
-struct sqns_port {
-	const struct host_backend *be;
-	void *state;   /* the backend's, be->size bytes */
-	uint32_t baud; /* the rate it was opened at (0 for a backend without set_rate) */
-	uint64_t tx, rx;
-	sqns_trace_fn trace;
-	void *trace_user;
-};
 
 /* ---- the core's ops: the backend's, with the counts and the trace around them ---- */
 
@@ -111,7 +109,7 @@ static int port_set_rate(void *port, uint32_t baud)
 static uint32_t port_now(void *port)
 {
 	(void)port;
-	return posix_now_ms();
+	return port_now_ms();
 }
 
 static const struct sqns_port_ops ops_rate = {
@@ -197,12 +195,12 @@ int sqns_port_keep_lines(struct sqns_port *port)
 
 bool sqns_port_rate_ok(uint32_t baud)
 {
-	return posix_serial_rate_ok(baud);
+	return SERIAL_RATE_OK(baud);
 }
 
 uint32_t sqns_host_now_ms(void)
 {
-	return posix_now_ms();
+	return port_now_ms();
 }
 
 void sqns_port_close(struct sqns_port *port)
@@ -243,99 +241,6 @@ const char *sqns_port_open_error(const char *name, int err, int os_errno, char *
 		return buf;
 	}
 	return errno_sentence(k->words, k->other, name, os_errno, buf, len);
-}
-
-/* ---- the bridge ---- */
-
-static int port_fd(const struct sqns_port *p)
-{
-	return p->be->fd(p->state);
-}
-
-enum copied { COPIED, STOPPED, FAILED };
-
-/* Write all of buf to `to` (non-blocking), asking should_stop while it waits. */
-static enum copied write_all(struct sqns_port *to, const unsigned char *buf, size_t len,
-			     bool (*should_stop)(void *user), void *user)
-{
-	while (len > 0) {
-		ssize_t w = to->be->write_some(to->state, buf, len);
-		if (w > 0) {
-			buf += w;
-			len -= (size_t)w;
-			continue;
-		}
-		if (w < 0 && errno != EAGAIN && errno != EINTR)
-			return FAILED;
-		if (should_stop && should_stop(user))
-			return STOPPED;
-		struct pollfd p = {.fd = port_fd(to), .events = POLLOUT};
-		if (poll(&p, 1, BRIDGE_POLL_MS) < 0 && errno != EINTR)
-			return FAILED;
-		if (p.revents & (POLLERR | POLLNVAL | POLLHUP)) {
-			errno = EPIPE;
-			return FAILED;
-		}
-	}
-	return COPIED;
-}
-
-/* The side that ended the bridge: SQNS_OK when it closed (end of file, hang-up), else IO. */
-static int ended(struct sqns_bridge_result *res, int side, bool closed)
-{
-	res->closed = side;
-	res->os_errno = closed ? 0 : errno;
-	return closed ? SQNS_OK : SQNS_ERR_IO;
-}
-
-/* One read from side i copied to the other; -1 to go on, else the bridge's result. */
-static int pump(struct sqns_port *ports[2], int i, short revents, bool (*should_stop)(void *),
-		void *user, struct sqns_bridge_result *res)
-{
-	unsigned char buf[8192];
-	ssize_t n = read(port_fd(ports[i]), buf, sizeof buf);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return -1;
-	/* A tty whose other end hung up reads EIO: that is a close too. */
-	if (n <= 0)
-		return ended(res, i, n == 0 || (revents & POLLHUP));
-	res->in[i] += (uint64_t)n;
-	enum copied c = write_all(ports[1 - i], buf, (size_t)n, should_stop, user);
-	if (c == STOPPED)
-		return SQNS_OK;
-	return c == COPIED ? -1 : ended(res, 1 - i, errno == EPIPE || errno == ECONNRESET);
-}
-
-int sqns_port_bridge_report(struct sqns_port *a, struct sqns_port *b,
-			    bool (*should_stop)(void *user), void *user,
-			    struct sqns_bridge_result *res)
-{
-	struct sqns_port *ports[2] = {a, b};
-	*res = (struct sqns_bridge_result){.closed = -1};
-	while (!should_stop || !should_stop(user)) {
-		struct pollfd p[2] = {{.fd = port_fd(a), .events = POLLIN},
-				      {.fd = port_fd(b), .events = POLLIN}};
-		if (poll(p, 2, BRIDGE_POLL_MS) < 0) {
-			if (errno == EINTR)
-				continue;
-			res->os_errno = errno;
-			return SQNS_ERR_IO;
-		}
-		for (int i = 0; i < 2; i++) {
-			int r = -1;
-			if (p[i].revents & POLLIN)
-				r = pump(ports, i, p[i].revents, should_stop, user, res);
-			else if (p[i].revents & POLLHUP)
-				r = ended(res, i, true);
-			else if (p[i].revents & (POLLERR | POLLNVAL)) {
-				errno = EIO;
-				r = ended(res, i, false);
-			}
-			if (r != -1)
-				return r;
-		}
-	}
-	return SQNS_OK;
 }
 
 int sqns_port_bridge(struct sqns_port *a, struct sqns_port *b, bool (*should_stop)(void *user),

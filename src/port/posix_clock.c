@@ -2,9 +2,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include <time.h>
 
-#include "posix_serial.h"
+#include "port_clock.h"
 
-uint32_t posix_now_ms(void)
+uint32_t port_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "port_clock.h"
 #include "posix_rate.h"
 #include "posix_serial.h"
 
@@ -188,9 +189,9 @@ void posix_serial_close(struct posix_serial *s)
 static int serial_read(void *port, uint8_t *buf, size_t len, uint32_t timeout_ms)
 {
 	struct posix_serial *s = port;
-	uint32_t end = posix_now_ms() + timeout_ms;
+	uint32_t end = port_now_ms() + timeout_ms;
 	for (;;) {
-		int32_t left = (int32_t)(end - posix_now_ms());
+		int32_t left = (int32_t)(end - port_now_ms());
 		struct pollfd p = {.fd = s->fd, .events = POLLIN};
 		int pr = poll(&p, 1, left > 0 ? left : 0);
 		if (pr < 0 && errno != EINTR)

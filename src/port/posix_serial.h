@@ -27,7 +27,4 @@ bool posix_serial_rate_ok(uint32_t baud);
 int posix_serial_open(struct posix_serial *s, const char *path, uint32_t baud, bool rtscts);
 void posix_serial_close(struct posix_serial *s);
 
-/* Monotonic milliseconds (CLOCK_MONOTONIC). */
-uint32_t posix_now_ms(void);
-
 #endif

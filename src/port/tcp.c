@@ -12,29 +12,8 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "posix_serial.h"
+#include "port_clock.h"
 #include "tcp.h"
-
-bool tcp_parse_url(const char *url, char *buf, size_t len, const char **host, const char **port)
-{
-	static const char scheme[] = "socket://";
-	if (strncmp(url, scheme, sizeof scheme - 1) != 0)
-		return false;
-	snprintf(buf, len, "%s", url + sizeof scheme - 1);
-	char *colon = strrchr(buf, ':');
-	*host = buf;
-	*port = "";
-	if (colon) {
-		*colon = '\0';
-		*port = colon + 1;
-	}
-	/* [::1]:2000 */
-	if (buf[0] == '[' && colon && colon > buf && colon[-1] == ']') {
-		colon[-1] = '\0';
-		*host = buf + 1;
-	}
-	return true;
-}
 
 static int fail(struct tcp_port *t)
 {
@@ -93,7 +72,7 @@ void tcp_port_close(struct tcp_port *t)
 static int tcp_read(void *port, uint8_t *buf, size_t len, uint32_t timeout_ms)
 {
 	struct tcp_port *t = port;
-	uint32_t end = posix_now_ms() + timeout_ms;
+	uint32_t end = port_now_ms() + timeout_ms;
 	for (;;) {
 		ssize_t n = recv(t->fd, buf, len, 0);
 		if (n > 0)
@@ -104,7 +83,7 @@ static int tcp_read(void *port, uint8_t *buf, size_t len, uint32_t timeout_ms)
 		}
 		if (errno != EAGAIN && errno != EINTR)
 			return fail(t);
-		int32_t left = (int32_t)(end - posix_now_ms());
+		int32_t left = (int32_t)(end - port_now_ms());
 		if (left <= 0)
 			return 0;
 		struct pollfd p = {.fd = t->fd, .events = POLLIN};

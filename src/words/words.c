@@ -117,7 +117,7 @@ static const char *base_name(const char *path)
 {
 	const char *b = path ? path : "";
 	for (const char *p = b; *p; p++)
-		if (*p == '/' || *p == '\\')
+		if (*p == '/' || *p == '\\') /* a Windows path's too, as the core's names */
 			b = p + 1;
 	return b;
 }
