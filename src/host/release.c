@@ -26,6 +26,21 @@
 #include "host.h"
 #include "sqnsupgrade_host.h"
 
+#ifdef _WIN32
+/* A folder's files in binary, the handle not inherited; pread and realpath in Windows's words. */
+#include <io.h>
+#define OPEN_FLAGS (O_RDONLY | O_BINARY | O_NOINHERIT)
+static ssize_t pread(int fd, void *buf, size_t len, off_t offset)
+{
+	if (_lseeki64(fd, offset, SEEK_SET) < 0)
+		return -1;
+	return _read(fd, buf, len > 0x40000000u ? 0x40000000u : (unsigned)len);
+}
+#define realpath(path, out) _fullpath((out), (path), PATH_MAX)
+#else
+#define OPEN_FLAGS (O_RDONLY | O_CLOEXEC)
+#endif
+
 #define MAX_MEMBERS 4096u
 
 /* One member: its name and size for the core, where it is, and its reader. */
@@ -65,7 +80,7 @@ static bool ends_with_zip(const char *path)
 /* The file starts as a zip archive does: a member (PK\3\4), or an empty one's end (PK\5\6). */
 static bool starts_as_zip(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, OPEN_FLAGS);
 	if (fd < 0)
 		return false;
 	unsigned char head[4] = {0};
@@ -123,7 +138,7 @@ static int folder_read(void *ctx, uint32_t offset, uint8_t *buf, size_t len)
 	struct source *s = ctx;
 	if (offset > s->size || len > s->size - offset)
 		return SQNS_ERR_IMAGE;
-	if (s->fd < 0 && (s->fd = open(s->path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (s->fd < 0 && (s->fd = open(s->path, OPEN_FLAGS)) < 0)
 		return SQNS_ERR_IMAGE;
 	while (len > 0) {
 		ssize_t n = pread(s->fd, buf, len, (off_t)offset);
@@ -386,7 +401,8 @@ static int scan_folder(struct sqns_release_file *r, const char *dir, const char 
 			errno = EINVAL;
 			r_ = SQNS_ERR_IMAGE;
 		} else if (!add_member(r, name,
-				       st.st_size > UINT32_MAX ? UINT32_MAX : (uint32_t)st.st_size,
+				       (uint64_t)st.st_size > UINT32_MAX ? UINT32_MAX
+									 : (uint32_t)st.st_size,
 				       path, 0)) {
 			snprintf(why, why_len, "out of memory");
 			errno = ENOMEM;

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import unittest
+import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
@@ -353,6 +354,31 @@ class WindowsTest(SimTestCase):
         self.assertIn("'updater.elf' is not an ELF file", r.err)
         sim.stop()
         self.assertNothingSent(sim)
+
+    def test_release_folder_and_zip(self):
+        # The release unpacked (Explorer's "Extract all"): the folder is read and the diff chosen.
+        sim = self.sim("--build", "38638")
+        folder = os.path.join(self.workdir, "CATM1-39529")
+        os.makedirs(folder)
+        sim.mkimage(os.path.join("CATM1-39529", "CATM1-39529.dup"), size=60000)
+        sim.mkimage(os.path.join("CATM1-39529", "upgdiff_38638-to-39529.dup"), kind="diff",
+                    frm=38638, size=8000)
+        sim.mkimage(os.path.join("CATM1-39529", "updater.elf"), kind="updater", size=30000)
+        r = self.exe("run", folder)
+        self.assertExit(r, 0)
+        self.assertIn("From CATM1-39529, the modem runs 38638: upgdiff_38638-to-39529.dup", r.out)
+        self.assertIn("Verified: modem now runs build 39529", r.out)
+        self.assertEqual([i["kind"] for i in sim.events("image")], ["diff"])
+        # This build reads no zip (no libzip for mingw-w64 in Debian): one line, the folder way.
+        archive = os.path.join(self.workdir, "CATM1-39529.zip")
+        with zipfile.ZipFile(archive, "w") as z:
+            z.write(os.path.join(folder, "CATM1-39529.dup"), "CATM1-39529/CATM1-39529.dup")
+        sent = len(sim.events("image"))
+        r = self.exe("run", archive)
+        self.assertExit(r, 3)
+        self.assertIn("unpack", r.err)
+        self.assertIn("give its folder instead", r.err)
+        self.assertEqual(len(sim.events("image")), sent)
 
     def test_list_ports_runs(self):
         # wine has no Ports class devices: the listing is empty, and says so, exit 0.
