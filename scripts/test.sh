@@ -43,7 +43,7 @@ echo "== web: make web, then the page in headless Chromium against sqnsim (ctest
 bash scripts/web-deps.sh --test
 make web
 cmake -S . -B build-web -DCMAKE_BUILD_TYPE=Debug -DSQNS_TESTS=ON -DSQNS_WEB_TESTS=ON >/dev/null
-cmake --build build-web -j"$jobs" --target sqnsim sqnsupgrade
+cmake --build build-web -j"$jobs" --target sqnsim sqnsupgrade sqnsupgrade_shared
 (cd build-web && ctest --output-on-failure -L web)
 echo "web screenshots and logs: build-web/web-artifacts"
 

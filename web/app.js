@@ -846,6 +846,8 @@
 			return K.err.IO;
 		engine.port = link;
 		engine.ccall("sqnsweb_set_port_name", null, ["string"], [portName(port)]);
+		/* Through uart()'s mirror the rate is fixed: the core refuses a recovery it would need. */
+		engine._sqnsweb_set_fixed_rate(opts.board && boardMethod(engine.files) === K.method.NORMAL ? 1 : 0);
 		sayWords(engine._sqnsweb_words_welcome());
 		const r = await engine.ccall("sqnsweb_upgrade", "number",
 					     ["number", "number", "number", "number", "number"],
@@ -989,6 +991,14 @@
 					       "itself: give the archive's .dup and updater.elf instead of the archive " +
 					       "(the page then runs " + engine.UTF8ToString(
 						       engine._sqnsweb_board_call(K.method.RECOVERY)) + " on the board).");
+			} else if (r === K.err.UNSUPPORTED && opts.board && files.release) {
+				/* The release chose the recovery method, which uart()'s mirror cannot carry. */
+				sayErr("The modem needs the recovery method, which the board's mirror " +
+				       "(uart()) cannot carry: nothing was changed on it. Give the archive's " +
+				       ".dup and updater.elf instead of the archive: the page then runs " +
+				       engine.UTF8ToString(engine._sqnsweb_board_call(K.method.RECOVERY)) +
+				       " on the board, which does the recovery itself.");
+				showResult("refused", "Refused before anything was changed: see the messages above.");
 			} else if (r !== K.err.OK) {
 				explainFailure(r);
 			} else if (result().stage !== K.stage.DONE) {

@@ -156,6 +156,24 @@ describe("the page with a release archive, in headless Chromium against sqnsim",
 		});
 	});
 
+	test("through a board, a factory boot ROM, the archive and a boot ROM: the mirror cannot carry the recovery, nothing changed", async (t) => {
+		const help = spawnSync(L.SQNSIM, ["--help"], { encoding: "utf8" });
+		if (!/--board/.test((help.stdout || "") + (help.stderr || "")))
+			return t.skip("sqnsim has no --board (no simulated MicroPython REPL)");
+		await withModem([...L.FAST, "--board"], async ({ sim, page }) => {
+			const { zip } = release(sim, "deflated");
+			const rom = sim.mkimage("bootrom.bin", "bootrom", 39529, 5000);
+			await page.check("#board");
+			await L.planUpgrade(page, { firmware: zip, bootrom: rom });
+			const r = await L.confirmUpgrade(page);
+			assert.equal(r.kind, "refused", r.transcript);
+			assert.match(r.transcript, /needs the recovery method, which the board's mirror \(uart\(\)\) cannot carry: nothing was changed/);
+			assert.match(r.transcript, /sqnsupgrade\.uart\(True\) on the board/);
+			assert.equal(sim.events("image").length, 0, "no image sent");
+			assert.equal(sim.events("mode").length, 0, "no reboot");
+		});
+	});
+
 	test("a modem that already runs the release's build: nothing to send", async () => {
 		await withModem([...L.FAST, ...L.UPGRADED_ONCE, "--build", "39529"], async ({ sim, page }) => {
 			const { zip } = release(sim, "deflated");

@@ -25,8 +25,11 @@ let browser;
 before(async () => {
 	for (const f of ["index.html", "app.js", "sqnsweb.js", "sqnsweb.wasm"])
 		assert.ok(fs.existsSync(path.join(L.DIST, f)), "web/dist/" + f + " missing: run make web");
-	/* The Python module loads the shared library, which `--target sqnsupgrade` does not build. */
-	if (!fs.existsSync(LIB)) {
+	/*
+	 * The Python module loads the shared library, which `--target sqnsupgrade` does not
+	 * build: built (or brought up to date: a stale one lacks what the module needs) here.
+	 */
+	{
 		const r = spawnSync("cmake", ["--build", BUILD, "--target", "sqnsupgrade_shared"],
 				    { encoding: "utf8" });
 		assert.equal(r.status, 0, "cannot build libsqnsupgrade: " + r.stdout + r.stderr);

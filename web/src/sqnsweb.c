@@ -113,6 +113,28 @@ static const struct sqns_port_ops web_ops = {
     .now_ms = port_now_ms,
 };
 
+/*
+ * Behind a board's uart() mirror (the normal method), the modem is reached at
+ * 921600 only: the mirror does not follow a rate change. Its port says so to
+ * the core, which then refuses the recovery method before any change instead
+ * of stranding the modem in recovery mode at 115200 (a release chooses the
+ * method only after detection).
+ */
+static const struct sqns_port_ops mirror_ops = {
+    .read = port_read,
+    .write = port_write,
+    .set_rate = NULL,
+    .now_ms = port_now_ms,
+};
+static bool fixed_rate;
+
+/* 1 before a run through a board's uart() mirror, 0 otherwise. */
+EMSCRIPTEN_KEEPALIVE
+void sqnsweb_set_fixed_rate(int fixed)
+{
+	fixed_rate = fixed != 0;
+}
+
 static int image_read(void *ctx, uint32_t offset, uint8_t *buf, size_t len)
 {
 	int which = (int)(intptr_t)ctx;
@@ -463,7 +485,7 @@ EMSCRIPTEN_KEEPALIVE
 int sqnsweb_upgrade(int dry_run, int fff, int force, uint32_t baud, uint32_t stall_ms)
 {
 	struct sqns_config cfg = {
-	    .ops = &web_ops,
+	    .ops = fixed_rate ? &mirror_ops : &web_ops,
 	    .port = NULL,
 	    .on_event = on_event,
 	    .baud = baud,

@@ -8,6 +8,7 @@
 void sqnsweb_set_image(int which, const char *name, uint32_t size);
 int sqnsweb_check(int fff, int force);
 int sqnsweb_file_refusal(void);
+void sqnsweb_set_fixed_rate(int fixed);
 int sqnsweb_set_release(const char *name, uint32_t count);
 int sqnsweb_add_member(const char *name, uint32_t size);
 const char *sqnsweb_words_release_problem(int from_run);
