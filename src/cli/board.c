@@ -96,12 +96,11 @@ int board_check_cli(const struct cli *c)
 	} else if (c->rtscts) {
 		why = "--rtscts cannot go with --board: the board's mirror has no flow control "
 		      "on its USB side";
-	} else if (is_run(c) && c->nargs > 0 && sqns_release_is(c->args[0])) {
-		/* The board's uart() call fixes the method before the modem is seen. */
+	} else if (is_run(c) && c->nargs > 0 && c->board_updater && sqns_release_is(c->args[0])) {
+		/* A release brings its own updater.elf, and the choice comes after uart(). */
 		snprintf(buf, sizeof buf,
-			 "--board cannot take a release ('%.120s'): the board chooses the method "
-			 "before the modem is seen; give the .dup from it (and updater.elf for the "
-			 "recovery method)",
+			 "--board-updater cannot go with a release ('%.120s'): give the .dup from "
+			 "it with --board-updater, or the release alone",
 			 c->args[0]);
 		why = buf;
 	} else if (c->board_updater &&
@@ -318,6 +317,8 @@ int board_take(struct session *s)
 		fflush(s->out.out);
 		status =
 		    mirror_status(s, r, sqns_board_mirror(&r->b, method, s->cli->board_updater));
+		/* uart()'s mirror stays at 921600: a recovery the modem needs is refused. */
+		s->fixed_rate = status < 0 && method == SQNS_BOARD_NORMAL;
 	}
 	/* The board left at its friendly prompt, unless it went quiet. */
 	if (status >= 0 && r->b.raw && status != EXIT_NO_MODEM)

@@ -57,7 +57,14 @@ struct session {
 	struct cli *cli;
 	/* The context's configuration but the port: session_open_port adds it, then sqns_init. */
 	struct sqns_config cfg;
-	bool hexdump;		/* --pkgdebug: every byte of the port as a hex dump on stderr */
+	bool hexdump; /* --pkgdebug: every byte of the port as a hex dump on stderr */
+	/*
+	 * Behind a board's uart() mirror, which does not follow a rate change: the
+	 * core gets the port without set_rate (fixed_ops), so it refuses a
+	 * recovery method that a release chose before any change.
+	 */
+	bool fixed_rate;
+	struct sqns_port_ops fixed_ops;
 	struct sqns_port *port; /* from session_open_port to session_close */
 	struct output out;
 	struct sqns_ctx

@@ -286,6 +286,21 @@ static int after_release(struct session *s, int r, const struct sqns_release_fil
 		fprintf(s->out.err, "sqnsupgrade: %s", text);
 		return EXIT_REFUSED;
 	}
+	if (r == SQNS_ERR_UNSUPPORTED && s->fixed_rate &&
+	    s->ctx.res.stage == SQNS_STAGE_UNTOUCHED) {
+		/* The release chose the recovery method, which uart()'s mirror cannot carry. */
+		const char *fw = files.firmware ? files.firmware : "FIRMWARE.dup";
+		const char *slash = strrchr(fw, '/');
+		output_break(&s->out);
+		fprintf(s->out.err,
+			"sqnsupgrade: the modem needs the recovery method, which the board's "
+			"mirror (uart()) cannot carry: nothing was changed on it. Unpack the "
+			"release and give its .dup and updater.elf instead: the board then runs "
+			"uart(True), which does the recovery itself (reset the board first: it is "
+			"in mirror mode):\n  sqnsupgrade -p %s --board run %s updater.elf\n",
+			s->cli->port, slash ? slash + 1 : fw);
+		return EXIT_REFUSED;
+	}
 	if (r != SQNS_OK) {
 		char port_words[1200];
 		struct sqns_words_failure fail = {.err = r,

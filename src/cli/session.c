@@ -30,6 +30,11 @@ int session_open_port(struct session *s)
 		sqns_port_trace(s->port, session_hexdump, NULL);
 	struct sqns_config cfg = s->cfg;
 	sqns_port_config(s->port, &cfg);
+	if (s->fixed_rate) {
+		s->fixed_ops = *cfg.ops;
+		s->fixed_ops.set_rate = NULL;
+		cfg.ops = &s->fixed_ops;
+	}
 	if (sqns_init(&s->ctx, &cfg) != SQNS_OK) {
 		fprintf(s->out.err, "sqnsupgrade: internal error: bad configuration\n");
 		return EXIT_FAIL;

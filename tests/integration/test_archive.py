@@ -380,12 +380,37 @@ class ArchiveTest(SimTestCase):
         r = run_cli("run", archive, port=sim.link)
         self.assertRefusedBeforePort(sim, r, 3, "more than one release")
 
-    def test_board_mode_takes_no_release(self):
-        # --board's uart() call fixes the method before the modem is seen: refused.
+    def test_through_a_board_the_choice_comes_behind_uart(self):
+        # --board with a release: uart() (the normal method), then the choice through the mirror.
+        sim = self.sim("--board", "--build", "38638")
+        archive, files = self.full_release(sim)
+        r = run_cli("--board", "run", archive, port=sim.link)
+        self.assertExit(r, 0)
+        self.assertIn("sqnsupgrade.uart()", r.out)
+        self.assertIn("the modem runs 38638: " + DIFF, self.choice_line(r))
+        self.assertIn("Verified: modem now runs build 39529", r.out)
+        self.assertEqual([e["recovery"] for e in sim.events("board_uart")], [False])
+        self.assertEqual(self.images(sim), [("ON_THE_FLY", "diff", 39529)])
+
+    def test_through_a_board_a_recovery_choice_is_refused_before_any_change(self):
+        # A factory boot ROM: the release chooses the recovery method, which uart()'s mirror
+        # (921600 only) cannot carry: refused before any change, even with the boot ROM.
+        sim = self.sim("--board", "--factory", "--build", "38638", factory=True)
+        archive, _ = self.full_release(sim)
+        rom = sim.mkimage("bootrom.bin", kind="bootrom", size=5000)
+        r = run_cli("--board", "run", archive, "--bootrom", rom, port=sim.link)
+        self.assertExit(r, 10)
+        self.assertIn("the board's mirror (uart()) cannot carry: nothing was changed", r.err)
+        self.assertIn("--board run %s updater.elf" % DIFF, r.err)  # the member chosen
+        self.assertEqual(sim.events("image"), [])
+        self.assertEqual(sim.events("mode"), [])
+
+    def test_board_updater_goes_with_a_dup_not_a_release(self):
         sim = self.sim("--build", "38638")
         archive, _ = self.full_release(sim)
-        r = run_cli("--board", "run", archive, port=sim.link)
-        self.assertRefusedBeforePort(sim, r, 2, "--board cannot take a release")
+        r = run_cli("--board", "run", archive, "--board-updater", "/flash/updater.elf",
+                    port=sim.link)
+        self.assertRefusedBeforePort(sim, r, 2, "--board-updater cannot go with a release")
 
     def test_macos_extras_are_ignored(self):
         sim = self.sim("--build", "38638")
