@@ -15,6 +15,37 @@
 #include "port_clock.h"
 #include "tcp.h"
 
+/*
+ * Where the socket flags of Linux and the BSDs are missing (macOS has neither
+ * SOCK_NONBLOCK nor MSG_NOSIGNAL): fcntl after socket(), and SO_NOSIGPIPE on
+ * the socket instead of a flag on every send.
+ */
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+#define SOCKET_FLAGS (SOCK_CLOEXEC | SOCK_NONBLOCK)
+#else
+#define SOCKET_FLAGS 0
+#endif
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0
+#endif
+
+static int socket_for(const struct addrinfo *ai)
+{
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCKET_FLAGS, ai->ai_protocol);
+	if (fd < 0 || SOCKET_FLAGS)
+		return fd;
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		close(fd);
+		return -1;
+	}
+#ifdef SO_NOSIGPIPE
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+	return fd;
+}
+
 static int fail(struct tcp_port *t)
 {
 	t->os_errno = errno;
@@ -23,8 +54,7 @@ static int fail(struct tcp_port *t)
 
 static int connect_one(struct tcp_port *t, const struct addrinfo *ai, uint32_t timeout_ms)
 {
-	int fd =
-	    socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+	int fd = socket_for(ai);
 	if (fd < 0)
 		return -1;
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
