@@ -331,8 +331,10 @@ def _candidates():
     here = os.path.dirname(os.path.abspath(__file__))
     parent = os.path.dirname(here)
     if _WINDOWS:
-        # A copied folder: sqnsupgrade.dll beside the module's files.
+        # A copied folder: sqnsupgrade.dll beside the module's files, or beside the module's
+        # folder (the Windows zip: sqnsupgrade.exe, sqnsupgrade.dll, sqnsupgrade/).
         yield os.path.join(here, _LIBNAME), "beside the module"
+        yield os.path.join(parent, _LIBNAME), "beside the module's folder"
     if os.path.basename(parent) in ("site-packages", "dist-packages"):
         # Installed: PREFIX/lib/pythonX.Y/site-packages/sqnsupgrade -> PREFIX/lib.
         libdir = os.path.normpath(os.path.join(here, "..", "..", ".."))
