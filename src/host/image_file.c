@@ -28,17 +28,20 @@ static ssize_t pread(int fd, void *buf, size_t len, off_t offset)
 #define IS_SEPARATOR(c) ((c) == '/')
 #endif
 
-static int image_read(void *ctx, uint32_t offset, uint8_t *buf, size_t len)
+int image_file_open_fd(const char *path)
 {
-	struct image_file *f = ctx;
-	if (f->data) {
-		if (offset > f->image.size || len > f->image.size - offset)
-			return SQNS_ERR_IMAGE;
-		memcpy(buf, f->data + offset, len);
-		return SQNS_OK;
-	}
+	return open(path, OPEN_FLAGS);
+}
+
+char *image_file_realpath(const char *path, char out[4096])
+{
+	return realpath(path, out);
+}
+
+int image_file_read_at(int fd, uint32_t offset, uint8_t *buf, size_t len)
+{
 	while (len > 0) {
-		ssize_t n = pread(f->fd, buf, len, (off_t)offset);
+		ssize_t n = pread(fd, buf, len, (off_t)offset);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0)
@@ -50,6 +53,18 @@ static int image_read(void *ctx, uint32_t offset, uint8_t *buf, size_t len)
 		offset += (uint32_t)n;
 	}
 	return SQNS_OK;
+}
+
+static int image_read(void *ctx, uint32_t offset, uint8_t *buf, size_t len)
+{
+	struct image_file *f = ctx;
+	if (f->data) {
+		if (offset > f->image.size || len > f->image.size - offset)
+			return SQNS_ERR_IMAGE;
+		memcpy(buf, f->data + offset, len);
+		return SQNS_OK;
+	}
+	return image_file_read_at(f->fd, offset, buf, len);
 }
 
 /* Close f after a failed check, keeping errno (e, or the OS's when e is 0) for the caller. */

@@ -36,4 +36,15 @@ const char *image_file_name(const struct image_file *f);
 
 void image_file_close(struct image_file *f);
 
+/*
+ * What image_file_open does with the OS, for other readers of files (a
+ * release's folder, release.c): open for reading (binary, not inherited; a
+ * descriptor or -1 with errno), the absolute path (NULL on failure), and
+ * exactly len bytes at offset (SQNS_OK, or SQNS_ERR_IMAGE with errno; EIO
+ * when the file is shorter than that).
+ */
+int image_file_open_fd(const char *path);
+char *image_file_realpath(const char *path, char out[4096]);
+int image_file_read_at(int fd, uint32_t offset, uint8_t *buf, size_t len);
+
 #endif

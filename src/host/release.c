@@ -24,22 +24,8 @@
 #endif
 
 #include "host.h"
+#include "image_file.h"
 #include "sqnsupgrade_host.h"
-
-#ifdef _WIN32
-/* A folder's files in binary, the handle not inherited; pread and realpath in Windows's words. */
-#include <io.h>
-#define OPEN_FLAGS (O_RDONLY | O_BINARY | O_NOINHERIT)
-static ssize_t pread(int fd, void *buf, size_t len, off_t offset)
-{
-	if (_lseeki64(fd, offset, SEEK_SET) < 0)
-		return -1;
-	return _read(fd, buf, len > 0x40000000u ? 0x40000000u : (unsigned)len);
-}
-#define realpath(path, out) _fullpath((out), (path), PATH_MAX)
-#else
-#define OPEN_FLAGS (O_RDONLY | O_CLOEXEC)
-#endif
 
 #define MAX_MEMBERS 4096u
 
@@ -61,7 +47,7 @@ struct source {
 };
 
 struct sqns_release_file {
-	char path[PATH_MAX];
+	char path[4096]; /* image_file_realpath's */
 #ifdef SQNS_HAVE_LIBZIP
 	zip_t *zip; /* NULL: a folder */
 #endif
@@ -80,7 +66,7 @@ static bool ends_with_zip(const char *path)
 /* The file starts as a zip archive does: a member (PK\3\4), or an empty one's end (PK\5\6). */
 static bool starts_as_zip(const char *path)
 {
-	int fd = open(path, OPEN_FLAGS);
+	int fd = image_file_open_fd(path);
 	if (fd < 0)
 		return false;
 	unsigned char head[4] = {0};
@@ -138,21 +124,9 @@ static int folder_read(void *ctx, uint32_t offset, uint8_t *buf, size_t len)
 	struct source *s = ctx;
 	if (offset > s->size || len > s->size - offset)
 		return SQNS_ERR_IMAGE;
-	if (s->fd < 0 && (s->fd = open(s->path, OPEN_FLAGS)) < 0)
+	if (s->fd < 0 && (s->fd = image_file_open_fd(s->path)) < 0)
 		return SQNS_ERR_IMAGE;
-	while (len > 0) {
-		ssize_t n = pread(s->fd, buf, len, (off_t)offset);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0)
-			errno = EIO; /* the file is shorter than it was */
-		if (n <= 0)
-			return SQNS_ERR_IMAGE;
-		buf += n;
-		len -= (size_t)n;
-		offset += (uint32_t)n;
-	}
-	return SQNS_OK;
+	return image_file_read_at(s->fd, offset, buf, len);
 }
 
 #ifdef SQNS_HAVE_LIBZIP
@@ -461,7 +435,7 @@ struct sqns_release_file *sqns_release_open(const char *path, int *err, char *wh
 		return failed(NULL, SQNS_ERR_IMAGE, err);
 	}
 	struct stat st;
-	if (stat(path, &st) != 0 || !realpath(path, r->path)) {
+	if (stat(path, &st) != 0 || !image_file_realpath(path, r->path)) {
 		int e = errno;
 		char os[128];
 		if (e == ENOENT)
